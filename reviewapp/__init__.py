@@ -1,0 +1,84 @@
+"""reviewapp: a review workbench for LLM traces. `create_app` reads like a table of contents."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from reviewapp.config import engine_options, load_config
+from reviewapp.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = ROOT / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+        if "SQLALCHEMY_DATABASE_URI" in test_config and "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(test_config["SQLALCHEMY_DATABASE_URI"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    from reviewapp.auth.session import load_user
+
+    login_manager.user_loader(load_user)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from reviewapp.db_sqlite import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from reviewapp import api, auth, capture, insights, queues, review, scorers, settings, traces
+
+    for module in (auth, api, capture, queues, review, traces, scorers, insights, settings):
+        app.register_blueprint(module.bp)
+    # The JSON API checks CSRF itself, and only for cookie sessions; capture is token-authenticated.
+    csrf.exempt(api.bp)
+    csrf.exempt(capture.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from reviewapp.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from reviewapp.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from reviewapp.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

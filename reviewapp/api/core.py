@@ -1,0 +1,299 @@
+"""Routing under both PostHog prefixes, bearer/session auth with scopes and roles, body parsing, pagination,
+the error format, and the serializers every resource shares."""
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from flask import current_app, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from urllib.parse import urlencode
+from wtforms.validators import ValidationError as WTFValidationError
+
+from reviewapp.api import bp
+from reviewapp.models import Membership, PersonalApiKey, Project, User
+from reviewapp.services import accounts
+from reviewapp.services.errors import ServiceError, ValidationError
+
+PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class APIError(Exception):
+    def __init__(self, status: int, type_: str, code: str, detail: str, attr: str | None = None, **extra: Any):
+        super().__init__(detail)
+        self.status, self.type, self.code, self.detail, self.attr, self.extra = status, type_, code, detail, attr, extra
+
+
+def error_response(status: int, type_: str, code: str, detail: str, attr: str | None = None, **extra: Any):
+    body = {"type": type_, "code": code, "detail": detail, "attr": attr, **extra}
+    return jsonify(body), status
+
+
+STATUS_ERRORS = {
+    400: ("validation_error", "invalid_input"),
+    401: ("authentication_error", "not_authenticated"),
+    403: ("authentication_error", "permission_denied"),
+    404: ("invalid_request", "not_found"),
+    405: ("invalid_request", "method_not_allowed"),
+    409: ("invalid_request", "conflict"),
+    413: ("invalid_request", "payload_too_large"),
+    415: ("invalid_request", "unsupported_media_type"),
+    429: ("throttled_error", "throttled"),
+}
+
+
+def http_error_json(exc: HTTPException):
+    status = exc.code or 500
+    type_, code = STATUS_ERRORS.get(status, ("server_error", "error"))
+    detail = {
+        404: "Not found.",
+        405: f'Method "{request.method}" not allowed.',
+        413: "Request body is too large.",
+    }.get(status, exc.description or "Error.")
+    return error_response(status, type_, code, detail)
+
+
+def service_error_json(exc: ServiceError):
+    if exc.status == 409:
+        # PostHog answers a stale new_version with a bare detail plus the current version.
+        return jsonify({"detail": exc.detail, **exc.extra}), 409
+    type_, _ = STATUS_ERRORS[exc.status]
+    detail = "Not found." if exc.status == 404 else exc.detail
+    return error_response(exc.status, type_, exc.code, detail, exc.attr, **exc.extra)
+
+
+@bp.errorhandler(APIError)
+def _api_error(exc: APIError):
+    return error_response(exc.status, exc.type, exc.code, exc.detail, exc.attr, **exc.extra)
+
+
+@dataclass
+class ApiContext:
+    """Who is calling and in which project; every view gets one."""
+
+    user: User
+    project: Project
+    membership: Membership
+    key: PersonalApiKey | None
+
+    @property
+    def project_id(self) -> int:
+        return self.project.id
+
+
+def _authenticate() -> tuple[User, PersonalApiKey | None]:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise APIError(401, "authentication_error", "authentication_failed",
+                           "Authorization header must be 'Bearer <personal API key>'.")
+        key = accounts.authenticate_api_key(secret.strip())
+        if key is None:
+            raise APIError(401, "authentication_error", "authentication_failed", "Personal API key is invalid.")
+        return key.user, key
+    if current_user.is_authenticated:
+        if request.method not in READ_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except (CSRFError, WTFValidationError) as exc:
+                raise APIError(403, "authentication_error", "permission_denied", f"CSRF failed: {exc}") from None
+        return current_user._get_current_object(), None
+    raise APIError(401, "authentication_error", "not_authenticated", "Authentication credentials were not provided.")
+
+
+def _authorize(project_id: int, role: str) -> ApiContext:
+    user, key = _authenticate()
+    membership = accounts.membership_for(user.id, project_id)
+    if membership is None:
+        raise APIError(404, "invalid_request", "not_found", "Not found.")
+    if key is not None:
+        if not key.allows_project(project_id):
+            raise APIError(403, "authentication_error", "permission_denied",
+                           "This API key does not have access to this project.")
+        scope = "llm_analytics:read" if request.method in READ_METHODS else "llm_analytics:write"
+        if not key.has_scope(scope):
+            raise APIError(403, "authentication_error", "permission_denied",
+                           f"API key missing required scope '{scope}'.")
+    if not membership.has_role(role):
+        raise APIError(403, "authentication_error", "permission_denied",
+                       "You do not have permission to perform this action.")
+    return ApiContext(user=user, project=membership.project, membership=membership, key=key)
+
+
+def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
+    """Register a view under both prefixes, with and without the trailing slash; it receives an ApiContext.
+
+    `role` is the least project role that may call it; the key's scope follows from the method."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(project_id: int, **kwargs: Any):
+            ctx = _authorize(project_id, role)
+            g.api_context = ctx
+            return view(ctx, **kwargs)
+
+        bare = path.rstrip("/")
+        for prefix in PREFIXES:
+            for rule in (prefix + bare + "/", prefix + bare):
+                bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=methods,
+                                strict_slashes=True)
+        return wrapped
+
+    return decorator
+
+
+# --- request parsing ---------------------------------------------------------------------------------
+
+def json_body() -> dict[str, Any]:
+    """The request body as a dict: JSON, or form-encoded as the reference page's curl examples send."""
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise APIError(413, "invalid_request", "payload_too_large", f"Request body is larger than {limit} bytes.")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise APIError(413, "invalid_request", "payload_too_large", f"Request body is larger than {limit} bytes.")
+    mimetype = request.mimetype
+    if not raw.strip():
+        return {}
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {k: v for k, v in request.form.items()}
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise APIError(400, "validation_error", "unsupported_media_type",
+                       f'Unsupported media type "{mimetype}" in request.')
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "validation_error", "invalid_input",
+                       f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
+    return data
+
+
+def parse_uuid(value: Any, attr: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError(f"“{value}” is not a valid UUID.", attr) from None
+
+
+def path_uuid(value: str) -> uuid.UUID:
+    """An id from the URL: a malformed one is simply not found."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise APIError(404, "invalid_request", "not_found", "Not found.") from None
+
+
+def query_param(name: str) -> str | None:
+    value = request.args.get(name)
+    return value if value not in (None, "") else None
+
+
+def query_bool(name: str) -> bool | None:
+    value = query_param(name)
+    if value is None:
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValidationError("Must be a valid boolean.", name)
+
+
+def query_uuid(name: str) -> uuid.UUID | None:
+    value = query_param(name)
+    return None if value is None else parse_uuid(value, name)
+
+
+def query_list(name: str) -> list[str] | None:
+    value = query_param(name)
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def order_param(allowed: set[str]) -> str | None:
+    value = query_param("order_by")
+    if value is None:
+        return None
+    if value.lstrip("-") not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise ValidationError(f"Select a valid choice. {value} is not one of the available choices: {choices}.",
+                              "order_by", "invalid_choice")
+    return value
+
+
+def page_params() -> tuple[int, int]:
+    def integer(name: str, default: int, minimum: int) -> int:
+        raw = query_param(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError("A valid integer is required.", name) from None
+        if value < minimum:
+            raise ValidationError(f"Ensure this value is greater than or equal to {minimum}.", name)
+        return value
+
+    return min(integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT), integer("offset", 0, 0)
+
+
+def _page_url(limit: int, offset: int) -> str:
+    args = MultiDict(request.args)
+    args["limit"] = str(limit)
+    if offset:
+        args["offset"] = str(offset)
+    else:
+        args.pop("offset", None)
+    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+
+
+def paginated(results: list[Any], count: int, limit: int, offset: int):
+    return jsonify({
+        "count": count,
+        "next": _page_url(limit, offset + limit) if offset + limit < count else None,
+        "previous": _page_url(limit, max(offset - limit, 0)) if offset > 0 else None,
+        "results": results,
+    })
+
+
+# --- shared serializers ------------------------------------------------------------------------------
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def user_json(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "uuid": str(user.uuid),
+        "distinct_id": user.distinct_id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_email_verified": user.is_email_verified,
+        "hedgehog_config": user.hedgehog_config,
+        "role_at_organization": user.role_at_organization,
+    }

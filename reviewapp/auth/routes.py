@@ -1,0 +1,93 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import exists, select
+
+from reviewapp.auth import bp
+from reviewapp.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
+from reviewapp.extensions import db, limiter
+from reviewapp.models import User
+from reviewapp.services import accounts
+from reviewapp.services.errors import ValidationError
+from reviewapp.web import is_safe_next
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_ATTEMPTS_LIMIT"]
+
+
+def _home():
+    projects = accounts.projects_of(current_user)
+    if projects:
+        return url_for("queues.index", project_id=projects[0][0].id)
+    return url_for("auth.no_project")
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(_home())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
+def login():
+    next_url = request.values.get("next")
+    if current_user.is_authenticated:
+        return redirect(next_url if is_safe_next(next_url) else _home())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate_user(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(next_url if is_safe_next(next_url) else _home())
+        form.password.errors.append("Email or password is not correct.")
+    no_users = not db.session.scalar(select(exists().where(User.id.isnot(None))))
+    status = 200 if request.method == "GET" or form.errors == {} else 400
+    return render_template("auth/login.html", form=form, next=next_url if is_safe_next(next_url) else None,
+                           no_users=no_users), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ValidationError as exc:
+            getattr(form, exc.attr or "current_password").errors.append(exc.detail)
+        else:
+            login_user(current_user)  # the session id changed with the password generation
+            flash("Your password is changed. Other sessions are signed out.", "success")
+            return redirect(_home())
+    return render_template("auth/password.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/no-project")
+@login_required
+def no_project():
+    return render_template("auth/no_project.html")
+
+
+@bp.route("/switch-project")
+@login_required
+def switch_project():
+    """The project switcher: go to the chosen project's home (a 404 if you are not in it)."""
+    project_id = request.args.get("project_id", type=int)
+    if project_id is None or accounts.membership_for(current_user.id, project_id) is None:
+        from flask import abort
+
+        abort(404)
+    return redirect(url_for("queues.index", project_id=project_id))

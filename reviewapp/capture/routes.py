@@ -1,0 +1,2 @@
+"""Capture routes."""
+from reviewapp.capture import bp  # noqa: F401

@@ -1,0 +1,120 @@
+"""The `reviewapp` command line (also available as `flask --app reviewapp ...`)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from reviewapp.services import accounts
+from reviewapp.services.errors import ServiceError
+
+
+def _fail(exc: ServiceError) -> None:
+    field = f"{exc.attr}: " if exc.attr else ""
+    raise click.ClickException(f"{field}{exc.detail}")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic migrations)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("Database is up to date.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--project", "project_name", default=None, help="Add the user to this project (created if missing).")
+@click.option("--role", type=click.Choice(["admin", "reviewer", "viewer"]), default="admin", show_default=True)
+@with_appcontext
+def create_user(email: str, password: str, first_name: str, last_name: str, project_name: str | None, role: str) -> None:
+    """Create a user, optionally a member of a project."""
+    from reviewapp.extensions import db
+
+    try:
+        user = accounts.create_user(email, password, first_name, last_name, commit=False)
+        if project_name:
+            project = accounts.find_project_by_name(project_name) or accounts.create_project(project_name, commit=False)
+            accounts.set_membership(user, project, role, commit=False)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        _fail(exc)
+    click.echo(f"Created user {user.email} (id {user.id}).")
+    if project_name:
+        click.echo(f"Member of project {project.name} (id {project.id}) as {role}.")
+
+
+@click.command("create-project")
+@click.argument("name")
+@with_appcontext
+def create_project(name: str) -> None:
+    """Create a project; prints its id and capture token."""
+    try:
+        project = accounts.create_project(name)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"id: {project.id}")
+    click.echo(f"token: {project.api_token}")
+
+
+@click.command("create-api-key")
+@click.argument("email")
+@click.option("--scopes", required=True, help="Comma-separated: llm_analytics:read, llm_analytics:write or *.")
+@click.option("--label", default="")
+@click.option("--project", "project_ids", type=int, multiple=True, help="Limit the key to this project (repeatable).")
+@with_appcontext
+def create_api_key(email: str, scopes: str, label: str, project_ids: tuple[int, ...]) -> None:
+    """Create a personal API key; the key is printed alone on the last line and never shown again."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    try:
+        key, secret = accounts.create_api_key(user, scopes, label, list(project_ids) or None)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created API key {key.mask_value} for {user.email} with scopes {','.join(key.scopes)}.")
+    click.echo("Store it now: it cannot be shown again.")
+    click.echo(secret)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the production server (gunicorn)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from reviewapp import create_app
+
+            return create_app()
+
+    Server().run()
+
+
+COMMANDS = [init_db, create_user, create_project, create_api_key, serve]
+
+
+def main() -> None:
+    from reviewapp import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_default_commands=True, add_version_option=False,
+                     help="reviewapp: review LLM traces.")
+    sys.exit(cli.main())

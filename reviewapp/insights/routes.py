@@ -1,0 +1,2 @@
+"""HTML pages: insights."""
+from reviewapp.insights import bp  # noqa: F401

@@ -1,0 +1,16 @@
+"""Every model, imported here so Alembic and create_all see the whole schema."""
+from reviewapp.models.api_key import SCOPES, PersonalApiKey
+from reviewapp.models.base import Base, utcnow, uuid7
+from reviewapp.models.project import ROLES, Membership, Project, User
+from reviewapp.models.queue import QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
+from reviewapp.models.review import TraceReview, TraceReviewScore
+from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
+from reviewapp.models.trace import Trace, TraceEvent
+
+__all__ = [
+    "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
+    "User", "Project", "Membership", "PersonalApiKey",
+    "ReviewQueue", "ReviewQueueItem", "QueueScorer", "ReviewSkip",
+    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore",
+    "Trace", "TraceEvent",
+]

@@ -1,0 +1,110 @@
+"""Review queues and their items. An item *is* the pending state of a trace; it is soft-deleted when done."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reviewapp.models.base import Base, UTCDateTime, utcnow, uuid7
+from reviewapp.models.project import User
+
+LIVE = text("deleted_at IS NULL")
+
+
+class ReviewQueue(Base):
+    __tablename__ = "review_queues"
+    __table_args__ = (
+        # Live queue names are unique per project; the index settles races between two creates.
+        Index(
+            "uq_review_queues_live_name",
+            "project_id",
+            "name",
+            unique=True,
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
+        Index("ix_review_queues_project_created", "project_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User | None] = relationship(lazy="joined")
+    scorers: Mapped[list[QueueScorer]] = relationship(
+        cascade="all, delete-orphan", order_by="QueueScorer.position"
+    )
+
+
+class QueueScorer(Base):
+    """The scorers a queue asks for, in order; a queue without any uses every active scorer."""
+
+    __tablename__ = "review_queue_scorers"
+
+    queue_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("review_queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    definition_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("score_definitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewQueueItem(Base):
+    __tablename__ = "review_queue_items"
+    __table_args__ = (
+        # A trace is pending in at most one queue per project.
+        Index(
+            "uq_review_queue_items_live_trace",
+            "project_id",
+            "trace_id",
+            unique=True,
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
+        Index("ix_review_queue_items_queue_live", "queue_id", "created_at", "id", sqlite_where=LIVE, postgresql_where=LIVE),
+        Index("ix_review_queue_items_project_created", "project_id", "created_at"),
+        Index("ix_review_queue_items_project_deleted", "project_id", "deleted_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the item left the queue: "reviewed", "removed" or "queue_deleted".
+    deleted_reason: Mapped[str | None] = mapped_column(String(16))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    queue: Mapped[ReviewQueue] = relationship(lazy="joined", innerjoin=True)
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id], lazy="joined")
+
+
+class ReviewSkip(Base):
+    """A reviewer passed on an item; it stays pending for others and comes back to them last."""
+
+    __tablename__ = "review_skips"
+    __table_args__ = (Index("ix_review_skips_item_user", "item_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("review_queue_items.id", ondelete="CASCADE"))
+    queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"), index=True)
+    trace_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,62 @@
+"""The trace store: every raw `$ai_*` event kept whole, and one summary row per trace kept current on ingest."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow
+
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+
+class TraceEvent(Base):
+    __tablename__ = "trace_events"
+    __table_args__ = (
+        UniqueConstraint("project_id", "uuid"),  # SDK retries store nothing twice
+        Index("ix_trace_events_project_trace_ts", "project_id", "trace_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    uuid: Mapped[str] = mapped_column(String(64))
+    trace_id: Mapped[str] = mapped_column(String(255))
+    event: Mapped[str] = mapped_column(String(64))
+    distinct_id: Mapped[str | None] = mapped_column(String(200))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    span_id: Mapped[str | None] = mapped_column(String(255))
+    parent_id: Mapped[str | None] = mapped_column(String(255))
+    properties: Mapped[dict] = mapped_column(json_type())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Trace(Base):
+    __tablename__ = "traces"
+    __table_args__ = (
+        UniqueConstraint("project_id", "trace_id"),
+        Index("ix_traces_project_first_ts", "project_id", "first_timestamp"),
+        Index("ix_traces_project_error_ts", "project_id", "has_error", "first_timestamp"),
+        Index("ix_traces_project_session", "project_id", "session_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    trace_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    first_timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    session_id: Mapped[str | None] = mapped_column(String(255))
+    distinct_id: Mapped[str | None] = mapped_column(String(200))
+    models: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    generation_count: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cost_usd: Mapped[float] = mapped_column(Numeric(18, 8, asdecimal=False), default=0)
+    latency_seconds: Mapped[float | None] = mapped_column(Float)
+    has_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_root: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_preview: Mapped[str | None] = mapped_column(Text)
+    output_preview: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

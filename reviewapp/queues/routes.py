@@ -1,0 +1,2 @@
+"""HTML pages: queues."""
+from reviewapp.queues import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""HTML pages: review."""
+from reviewapp.review import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""HTML pages: scorers."""
+from reviewapp.scorers import bp  # noqa: F401

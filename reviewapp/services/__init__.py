@@ -1,0 +1,1 @@
+"""The domain: every rule lives here once. Services take the actor and the project as arguments and own transactions."""

@@ -1,0 +1,2 @@
+"""HTML pages: settings."""
+from reviewapp.settings import bp  # noqa: F401

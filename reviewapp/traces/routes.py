@@ -1,0 +1,2 @@
+"""HTML pages: traces."""
+from reviewapp.traces import bp  # noqa: F401
