@@ -1,0 +1,604 @@
+"""Review queues and queue items: names, membership rules (a trace is pending in one queue at most), moving,
+removing, completing, bulk adds and claiming the next item under a lease."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from reviewapp.extensions import db
+from reviewapp.models import (
+    QueueScorer,
+    ReviewQueue,
+    ReviewQueueItem,
+    ReviewSkip,
+    ScoreDefinition,
+    TraceReview,
+    User,
+    utcnow,
+)
+from reviewapp.services.errors import NotFound, ValidationError, required
+
+NAME_MAX = 255
+TRACE_ID_MAX = 255
+BULK_MAX = 5000
+DEFAULT_LEASE = timedelta(minutes=10)
+
+ALREADY_REVIEWED = "This trace is already reviewed and cannot be added to a queue."
+PENDING_HERE = "This trace is already pending in this queue."
+PENDING_ELSEWHERE = "This trace is already pending in another queue."
+QUEUE_NOT_FOUND = "Review queue not found."
+DUPLICATE_NAME = "A queue with this name already exists."
+
+QUEUE_ORDERS = {"name": ReviewQueue.name, "updated_at": ReviewQueue.updated_at, "created_at": ReviewQueue.created_at}
+ITEM_ORDERS = {"created_at": ReviewQueueItem.created_at, "updated_at": ReviewQueueItem.updated_at}
+
+
+def _ordering(order: str | None, columns: dict[str, Any], default: list[Any], tiebreak: Any) -> list[Any]:
+    if not order:
+        return default
+    column = columns[order.lstrip("-")]
+    return [column.desc(), tiebreak.desc()] if order.startswith("-") else [column.asc(), tiebreak.asc()]
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+def pending_count_column():
+    """The live item count of a queue, as a correlated subquery usable in any select of ReviewQueue."""
+    return (
+        select(func.count(ReviewQueueItem.id))
+        .where(ReviewQueueItem.queue_id == ReviewQueue.id, ReviewQueueItem.deleted_at.is_(None))
+        .correlate(ReviewQueue)
+        .scalar_subquery()
+        .label("pending_item_count")
+    )
+
+
+def _live_queues(project_id: int) -> Select:
+    return select(ReviewQueue).where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None))
+
+
+def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
+    """A live queue of this project, or NotFound."""
+    queue_id = _as_uuid(queue_id)
+    queue = queue_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
+    if not queue:
+        raise NotFound()
+    return queue
+
+
+def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:
+    queue_id = _as_uuid(queue_id)
+    row = queue_id and db.session.execute(
+        select(ReviewQueue, pending_count_column())
+        .where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None), ReviewQueue.id == queue_id)
+    ).first()
+    if not row:
+        raise NotFound()
+    return row[0], row[1]
+
+
+def queue_for_body(project_id: int, raw: Any, attr: str = "queue_id") -> ReviewQueue:
+    """The queue named in a request body: missing → required, malformed or not live here → 400 on `attr`."""
+    if raw is None or raw == "":
+        raise required(attr)
+    queue_id = _as_uuid(raw)
+    if queue_id is None:
+        raise ValidationError(f"“{raw}” is not a valid UUID.", attr)
+    queue = db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
+    if queue is None:
+        raise ValidationError(QUEUE_NOT_FOUND, attr)
+    return queue
+
+
+def list_queues(
+    project_id: int,
+    *,
+    search: str | None = None,
+    name: str | None = None,
+    order: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[tuple[ReviewQueue, int]], int]:
+    """A page of live queues with their pending counts (one query) and the total (one query)."""
+    conditions = [ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None)]
+    if search:
+        conditions.append(ReviewQueue.name.ilike(f"%{_escape_like(search)}%", escape="\\"))
+    if name is not None:
+        conditions.append(ReviewQueue.name == name)
+    total = db.session.scalar(select(func.count(ReviewQueue.id)).where(*conditions)) or 0
+    ordering = _ordering(order, QUEUE_ORDERS, [ReviewQueue.name.asc(), ReviewQueue.id.asc()], ReviewQueue.id)
+    rows = db.session.execute(
+        select(ReviewQueue, pending_count_column()).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+    ).all()
+    return [(queue, count) for queue, count in rows], total
+
+
+def clean_queue_name(raw: Any) -> str:
+    if raw is None:
+        raise required("name")
+    if not isinstance(raw, str):
+        raise ValidationError("Not a valid string.", "name")
+    name = raw.strip()
+    if not name:
+        raise ValidationError("This field is required.", "name", "required")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Ensure this field has no more than {NAME_MAX} characters.", "name")
+    return name
+
+
+def _clean_description(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValidationError("Not a valid string.", "description")
+    if len(raw) > 10_000:
+        raise ValidationError("Ensure this field has no more than 10000 characters.", "description")
+    return raw.strip()
+
+
+def _name_taken(project_id: int, name: str, excluding: uuid.UUID | None = None) -> bool:
+    query = select(ReviewQueue.id).where(
+        ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None), ReviewQueue.name == name
+    )
+    if excluding is not None:
+        query = query.where(ReviewQueue.id != excluding)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
+    if not isinstance(raw, (list, tuple)):
+        raise ValidationError("Expected a list of scorer ids.", "scorer_ids")
+    ids: list[uuid.UUID] = []
+    for value in raw:
+        scorer_id = _as_uuid(value)
+        if scorer_id is None:
+            raise ValidationError(f"“{value}” is not a valid UUID.", "scorer_ids")
+        if scorer_id not in ids:
+            ids.append(scorer_id)
+    if ids:
+        found = set(db.session.scalars(
+            select(ScoreDefinition.id).where(ScoreDefinition.project_id == project_id, ScoreDefinition.id.in_(ids))
+        ))
+        missing = [str(i) for i in ids if i not in found]
+        if missing:
+            raise ValidationError(f"Scorer not found: {missing[0]}.", "scorer_ids")
+    return ids
+
+
+def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
+                 scorer_ids: Any = None) -> ReviewQueue:
+    name = clean_queue_name(name)
+    description = _clean_description(description)
+    scorers = _clean_scorer_ids(project_id, scorer_ids) if scorer_ids is not None else []
+    if _name_taken(project_id, name):
+        raise ValidationError(DUPLICATE_NAME, "name")
+    queue = ReviewQueue(project_id=project_id, name=name, description=description,
+                        created_by_id=actor.id if actor else None)
+    queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
+    db.session.add(queue)
+    _commit_or(ValidationError(DUPLICATE_NAME, "name"))
+    return queue
+
+
+def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str, data: dict[str, Any]) -> ReviewQueue:
+    """Rename, re-describe or re-choose scorers; keys absent from `data` are left alone."""
+    queue = load_queue(project_id, queue_id)
+    if "name" in data:
+        name = clean_queue_name(data["name"])
+        if _name_taken(project_id, name, excluding=queue.id):
+            raise ValidationError(DUPLICATE_NAME, "name")
+        queue.name = name
+    if "description" in data:
+        queue.description = _clean_description(data["description"])
+    if "scorer_ids" in data:
+        scorers = _clean_scorer_ids(project_id, data["scorer_ids"] or [])
+        queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
+    queue.updated_at = utcnow()
+    _commit_or(ValidationError(DUPLICATE_NAME, "name"))
+    return queue
+
+
+def delete_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str) -> None:
+    """Soft-delete the queue and all its live items in one transaction; its name becomes free."""
+    queue = load_queue(project_id, queue_id)
+    now = utcnow()
+    queue.deleted_at = now
+    queue.updated_at = now
+    db.session.execute(
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now, deleted_reason="queue_deleted", claimed_by_id=None,
+                claim_expires_at=None)
+    )
+    db.session.commit()
+
+
+def queue_scorer_ids(queue: ReviewQueue) -> list[uuid.UUID]:
+    return [qs.definition_id for qs in queue.scorers]
+
+
+# --- items -------------------------------------------------------------------------------------------
+
+def _live_items(project_id: int) -> Select:
+    return (
+        select(ReviewQueueItem)
+        .join(ReviewQueue, ReviewQueue.id == ReviewQueueItem.queue_id)
+        .where(
+            ReviewQueueItem.project_id == project_id,
+            ReviewQueueItem.deleted_at.is_(None),
+            ReviewQueue.deleted_at.is_(None),
+        )
+    )
+
+
+def load_item(project_id: int, item_id: uuid.UUID | str) -> ReviewQueueItem:
+    item_id = _as_uuid(item_id)
+    item = item_id and db.session.scalar(_live_items(project_id).where(ReviewQueueItem.id == item_id))
+    if not item:
+        raise NotFound()
+    return item
+
+
+def pending_item_for_trace(project_id: int, trace_id: str) -> ReviewQueueItem | None:
+    return db.session.scalar(_live_items(project_id).where(ReviewQueueItem.trace_id == trace_id))
+
+
+def list_items(
+    project_id: int,
+    *,
+    queue_id: uuid.UUID | None = None,
+    trace_id: str | None = None,
+    trace_ids: list[str] | None = None,
+    search: str | None = None,
+    order: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[ReviewQueueItem], int]:
+    conditions = []
+    if queue_id is not None:
+        conditions.append(ReviewQueueItem.queue_id == queue_id)
+    if trace_id is not None:
+        conditions.append(ReviewQueueItem.trace_id == trace_id)
+    if trace_ids is not None:
+        conditions.append(ReviewQueueItem.trace_id.in_(trace_ids))
+    if search:
+        conditions.append(ReviewQueueItem.trace_id.ilike(f"%{_escape_like(search)}%", escape="\\"))
+    base = _live_items(project_id).where(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
+                         ReviewQueueItem.id)
+    items = list(db.session.scalars(base.order_by(*ordering).limit(limit).offset(offset)))
+    return items, total
+
+
+def clean_trace_id(raw: Any, attr: str = "trace_id") -> str:
+    if raw is None:
+        raise required(attr)
+    if not isinstance(raw, str):
+        raise ValidationError("Not a valid string.", attr)
+    trace_id = raw.strip()
+    if not trace_id:
+        raise ValidationError("This field is required.", attr, "required")
+    if len(trace_id) > TRACE_ID_MAX:
+        raise ValidationError(f"Ensure this field has no more than {TRACE_ID_MAX} characters.", attr)
+    return trace_id
+
+
+def _has_active_review(project_id: int, trace_id: str) -> bool:
+    return db.session.scalar(
+        select(exists().where(TraceReview.project_id == project_id, TraceReview.trace_id == trace_id,
+                              TraceReview.deleted_at.is_(None)))
+    )
+
+
+def _pending_refusal(project_id: int, queue_id: uuid.UUID, trace_id: str) -> str | None:
+    """Why the trace cannot be added to this queue, in the contract's order; None if it can."""
+    if _has_active_review(project_id, trace_id):
+        return ALREADY_REVIEWED
+    live = db.session.scalar(
+        select(ReviewQueueItem.queue_id).where(
+            ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id == trace_id,
+            ReviewQueueItem.deleted_at.is_(None),
+        )
+    )
+    if live is None:
+        return None
+    return PENDING_HERE if live == queue_id else PENDING_ELSEWHERE
+
+
+def add_item(project_id: int, actor: User | None, queue_id: Any, trace_id: Any) -> ReviewQueueItem:
+    trace_id = clean_trace_id(trace_id)
+    queue = queue_for_body(project_id, queue_id)
+    refusal = _pending_refusal(project_id, queue.id, trace_id)
+    if refusal:
+        raise ValidationError(refusal, "trace_id")
+    item = ReviewQueueItem(project_id=project_id, queue_id=queue.id, trace_id=trace_id,
+                           created_by_id=actor.id if actor else None)
+    db.session.add(item)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone queued the same trace concurrently: the partial unique index decided; say which case it is.
+        db.session.rollback()
+        raise ValidationError(_pending_refusal(project_id, queue.id, trace_id) or PENDING_ELSEWHERE,
+                              "trace_id") from None
+    return item
+
+
+def move_item(project_id: int, actor: User | None, item_id: uuid.UUID | str, queue_id: Any) -> ReviewQueueItem:
+    item = load_item(project_id, item_id)
+    queue = queue_for_body(project_id, queue_id)
+    if _has_active_review(project_id, item.trace_id):
+        raise ValidationError("This trace is already reviewed and cannot stay queued.", "trace_id")
+    if queue.id != item.queue_id:
+        item.queue_id = queue.id
+        item.queue = queue
+        item.claimed_by_id = None
+        item.claim_expires_at = None
+    item.updated_at = utcnow()
+    db.session.commit()
+    return item
+
+
+def remove_item(project_id: int, actor: User | None, item_id: uuid.UUID | str) -> None:
+    item = load_item(project_id, item_id)
+    _retire(item, "removed")
+    db.session.commit()
+
+
+def _retire(item: ReviewQueueItem, reason: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    item.deleted_at = now
+    item.updated_at = now
+    item.deleted_reason = reason
+    item.claimed_by_id = None
+    item.claim_expires_at = None
+
+
+def complete_items(project_id: int, trace_id: str, queue_id: uuid.UUID | None = None) -> int:
+    """Mark the trace's live item done because it was reviewed. Does not commit: the caller's transaction
+    (saving the review) commits both together. Returns how many items were completed."""
+    now = utcnow()
+    statement = (
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id == trace_id,
+               ReviewQueueItem.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now, deleted_reason="reviewed", claimed_by_id=None,
+                claim_expires_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if queue_id is not None:
+        statement = statement.where(ReviewQueueItem.queue_id == queue_id)
+    return db.session.execute(statement).rowcount or 0
+
+
+@dataclass
+class BulkResult:
+    added: list[ReviewQueueItem] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+SKIP_REASONS = {
+    ALREADY_REVIEWED: "already_reviewed",
+    PENDING_HERE: "already_pending_in_queue",
+    PENDING_ELSEWHERE: "pending_in_another_queue",
+}
+
+
+def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any) -> BulkResult:
+    """Add many traces in one transaction, reporting per trace what was added or skipped and why.
+
+    Idempotent: a repeat adds nothing and reports every trace as already pending here."""
+    queue = queue_for_body(project_id, queue_id)
+    if trace_ids is None:
+        raise required("trace_ids")
+    if not isinstance(trace_ids, list):
+        raise ValidationError("Expected a list of trace ids.", "trace_ids")
+    if len(trace_ids) > BULK_MAX:
+        raise ValidationError(f"Add at most {BULK_MAX} traces at a time.", "trace_ids")
+    for _attempt in range(3):
+        result = _bulk_add_once(project_id, actor, queue, trace_ids)
+        try:
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()  # a concurrent add took one of ours: recompute from the new state
+    raise ValidationError("The queue changed while adding; try again.", "trace_ids")
+
+
+def _bulk_add_once(project_id: int, actor: User | None, queue: ReviewQueue, raw_ids: list[Any]) -> BulkResult:
+    result = BulkResult()
+    wanted: list[str] = []
+    for raw in raw_ids:
+        try:
+            trace_id = clean_trace_id(raw, "trace_ids")
+        except ValidationError as exc:
+            result.skipped.append({"trace_id": str(raw), "reason": "invalid", "detail": exc.detail})
+            continue
+        if trace_id in wanted:
+            result.skipped.append({"trace_id": trace_id, "reason": "duplicate",
+                                   "detail": "This trace appears more than once in the request."})
+            continue
+        wanted.append(trace_id)
+    reviewed: set[str] = set()
+    pending: dict[str, uuid.UUID] = {}
+    for chunk in _chunks(wanted, 500):
+        reviewed.update(db.session.scalars(
+            select(TraceReview.trace_id).where(TraceReview.project_id == project_id,
+                                               TraceReview.trace_id.in_(chunk), TraceReview.deleted_at.is_(None))
+        ))
+        pending.update(db.session.execute(
+            select(ReviewQueueItem.trace_id, ReviewQueueItem.queue_id).where(
+                ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id.in_(chunk),
+                ReviewQueueItem.deleted_at.is_(None))
+        ).tuples().all())
+    now = utcnow()
+    for trace_id in wanted:
+        if trace_id in reviewed:
+            refusal = ALREADY_REVIEWED
+        elif trace_id in pending:
+            refusal = PENDING_HERE if pending[trace_id] == queue.id else PENDING_ELSEWHERE
+        else:
+            item = ReviewQueueItem(project_id=project_id, queue_id=queue.id, queue=queue, trace_id=trace_id,
+                                   created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
+            result.added.append(item)
+            continue
+        result.skipped.append({"trace_id": trace_id, "reason": SKIP_REASONS[refusal], "detail": refusal})
+    db.session.add_all(result.added)
+    db.session.flush()
+    return result
+
+
+# --- claiming ----------------------------------------------------------------------------------------
+
+def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
+               lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem | None:
+    """Claim the next item of the queue for `actor` under a lease, or None when nothing is left for them.
+
+    Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
+    then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
+    FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
+    serialises writers, takes it with a guarded single-row update."""
+    queue = load_queue(project_id, queue_id)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(20):
+        now = utcnow()
+        candidate = _next_candidate(queue, actor, now, lock=postgres)
+        if candidate is None:
+            db.session.commit()
+            return None
+        claimed = db.session.execute(
+            update(ReviewQueueItem)
+            .where(ReviewQueueItem.id == candidate, ReviewQueueItem.deleted_at.is_(None), _claimable(actor, now))
+            .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            db.session.commit()
+            item = db.session.get(ReviewQueueItem, candidate, populate_existing=True)
+            return item
+        db.session.rollback()  # someone else took it between our read and our write: look again
+    return None
+
+
+def _claimable(actor: User, now: datetime):
+    return or_(
+        ReviewQueueItem.claimed_by_id.is_(None),
+        ReviewQueueItem.claim_expires_at < now,
+        ReviewQueueItem.claimed_by_id == actor.id,
+    )
+
+
+def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uuid.UUID | None:
+    live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
+    mine = select(ReviewQueueItem.id).where(
+        live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
+    ).order_by(ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
+    fresh = select(ReviewQueueItem.id).where(live, _claimable(actor, now), ~skipped_by_me).order_by(
+        ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    last_skip = (
+        select(func.max(ReviewSkip.created_at))
+        .where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
+        .correlate(ReviewQueueItem).scalar_subquery()
+    )
+    skipped = select(ReviewQueueItem.id).where(live, _claimable(actor, now), skipped_by_me).order_by(
+        last_skip, ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    for query in (mine, fresh, skipped):
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
+        found = db.session.scalar(query)
+        if found is not None:
+            return found
+    return None
+
+
+def renew_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE) -> None:
+    """Extend the actor's lease on an item they act on (does not commit)."""
+    if item.deleted_at is None and (item.claimed_by_id in (None, actor.id) or _expired(item)):
+        item.claimed_by_id = actor.id
+        item.claim_expires_at = utcnow() + lease
+
+
+def release_claim(project_id: int, actor: User, item_id: uuid.UUID | str) -> None:
+    item = load_item(project_id, item_id)
+    if item.claimed_by_id == actor.id:
+        item.claimed_by_id = None
+        item.claim_expires_at = None
+        db.session.commit()
+
+
+def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: Any = "") -> ReviewSkip:
+    """The actor passes on the item: it stays pending for others and comes back to them last."""
+    item = load_item(project_id, item_id)
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError("Not a valid string.", "reason")
+    reason = (reason or "").strip()
+    if len(reason) > 2000:
+        raise ValidationError("Ensure this field has no more than 2000 characters.", "reason")
+    skip = ReviewSkip(project_id=project_id, item_id=item.id, queue_id=item.queue_id, trace_id=item.trace_id,
+                      user_id=actor.id, reason=reason)
+    db.session.add(skip)
+    if item.claimed_by_id == actor.id:
+        item.claimed_by_id = None
+        item.claim_expires_at = None
+    db.session.commit()
+    return skip
+
+
+def _expired(item: ReviewQueueItem) -> bool:
+    return item.claim_expires_at is None or item.claim_expires_at < utcnow()
+
+
+def active_claim(item: ReviewQueueItem) -> bool:
+    return item.claimed_by_id is not None and not _expired(item)
+
+
+def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Who holds a live claim in each queue right now (one query)."""
+    ids = list(queue_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ReviewQueueItem.queue_id, User).join(User, User.id == ReviewQueueItem.claimed_by_id).where(
+            ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
+            ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= utcnow(),
+        ).distinct()
+    ).all()
+    found: dict[uuid.UUID, list[User]] = {}
+    for queue_id, user in rows:
+        found.setdefault(queue_id, []).append(user)
+    return found
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _commit_or(error: ValidationError) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise error from None
