@@ -21,6 +21,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
+from reviewapp.services.common import as_uuid, chunks, commit_or, contains
 from reviewapp.services.errors import NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -64,7 +65,7 @@ def _live_queues(project_id: int) -> Select:
 
 def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
     """A live queue of this project, or NotFound."""
-    queue_id = _as_uuid(queue_id)
+    queue_id = as_uuid(queue_id)
     queue = queue_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
     if not queue:
         raise NotFound()
@@ -72,7 +73,7 @@ def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
 
 
 def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:
-    queue_id = _as_uuid(queue_id)
+    queue_id = as_uuid(queue_id)
     row = queue_id and db.session.execute(
         select(ReviewQueue, pending_count_column())
         .where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None), ReviewQueue.id == queue_id)
@@ -86,7 +87,7 @@ def queue_for_body(project_id: int, raw: Any, attr: str = "queue_id") -> ReviewQ
     """The queue named in a request body: missing → required, malformed or not live here → 400 on `attr`."""
     if raw is None or raw == "":
         raise required(attr)
-    queue_id = _as_uuid(raw)
+    queue_id = as_uuid(raw)
     if queue_id is None:
         raise ValidationError(f"“{raw}” is not a valid UUID.", attr)
     queue = db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
@@ -107,7 +108,7 @@ def list_queues(
     """A page of live queues with their pending counts (one query) and the total (one query)."""
     conditions = [ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None)]
     if search:
-        conditions.append(ReviewQueue.name.ilike(f"%{_escape_like(search)}%", escape="\\"))
+        conditions.append(ReviewQueue.name.ilike(contains(search), escape="\\"))
     if name is not None:
         conditions.append(ReviewQueue.name == name)
     total = db.session.scalar(select(func.count(ReviewQueue.id)).where(*conditions)) or 0
@@ -155,7 +156,7 @@ def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
         raise ValidationError("Expected a list of scorer ids.", "scorer_ids")
     ids: list[uuid.UUID] = []
     for value in raw:
-        scorer_id = _as_uuid(value)
+        scorer_id = as_uuid(value)
         if scorer_id is None:
             raise ValidationError(f"“{value}” is not a valid UUID.", "scorer_ids")
         if scorer_id not in ids:
@@ -181,7 +182,7 @@ def create_queue(project_id: int, actor: User | None, name: Any, description: An
                         created_by_id=actor.id if actor else None)
     queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
     db.session.add(queue)
-    _commit_or(ValidationError(DUPLICATE_NAME, "name"))
+    commit_or(ValidationError(DUPLICATE_NAME, "name"))
     return queue
 
 
@@ -199,7 +200,7 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
         scorers = _clean_scorer_ids(project_id, data["scorer_ids"] or [])
         queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
     queue.updated_at = utcnow()
-    _commit_or(ValidationError(DUPLICATE_NAME, "name"))
+    commit_or(ValidationError(DUPLICATE_NAME, "name"))
     return queue
 
 
@@ -237,7 +238,7 @@ def _live_items(project_id: int) -> Select:
 
 
 def load_item(project_id: int, item_id: uuid.UUID | str) -> ReviewQueueItem:
-    item_id = _as_uuid(item_id)
+    item_id = as_uuid(item_id)
     item = item_id and db.session.scalar(_live_items(project_id).where(ReviewQueueItem.id == item_id))
     if not item:
         raise NotFound()
@@ -267,7 +268,7 @@ def list_items(
     if trace_ids is not None:
         conditions.append(ReviewQueueItem.trace_id.in_(trace_ids))
     if search:
-        conditions.append(ReviewQueueItem.trace_id.ilike(f"%{_escape_like(search)}%", escape="\\"))
+        conditions.append(ReviewQueueItem.trace_id.ilike(contains(search), escape="\\"))
     base = _live_items(project_id).where(*conditions)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
@@ -427,7 +428,7 @@ def _bulk_add_once(project_id: int, actor: User | None, queue: ReviewQueue, raw_
         wanted.append(trace_id)
     reviewed: set[str] = set()
     pending: dict[str, uuid.UUID] = {}
-    for chunk in _chunks(wanted, 500):
+    for chunk in chunks(wanted, 500):
         reviewed.update(db.session.scalars(
             select(TraceReview.trace_id).where(TraceReview.project_id == project_id,
                                                TraceReview.trace_id.in_(chunk), TraceReview.deleted_at.is_(None))
@@ -574,31 +575,3 @@ def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.
     for queue_id, user in rows:
         found.setdefault(queue_id, []).append(user)
     return found
-
-
-# --- helpers -----------------------------------------------------------------------------------------
-
-def _as_uuid(value: Any) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def _commit_or(error: ValidationError) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise error from None
