@@ -1,1 +1,162 @@
-"""API: queues."""
+"""API: review queues and review queue items (PostHog's contract), plus claim_next and bulk add."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+
+from reviewapp.api.core import (
+    ApiContext,
+    api_route,
+    iso,
+    json_body,
+    order_param,
+    page_params,
+    paginated,
+    path_uuid,
+    query_list,
+    query_param,
+    query_uuid,
+    user_json,
+)
+from reviewapp.models import ReviewQueue, ReviewQueueItem
+from reviewapp.services import queues
+
+
+def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
+    return {
+        "id": str(queue.id),
+        "name": queue.name,
+        "description": queue.description,
+        "pending_item_count": pending_item_count,
+        "scorer_ids": [str(i) for i in queues.queue_scorer_ids(queue)],
+        "created_at": iso(queue.created_at),
+        "updated_at": iso(queue.updated_at),
+        "created_by": user_json(queue.created_by),
+        "team": queue.project_id,
+    }
+
+
+def item_json(item: ReviewQueueItem) -> dict[str, Any]:
+    claimed = queues.active_claim(item)
+    return {
+        "id": str(item.id),
+        "queue_id": str(item.queue_id),
+        "queue_name": item.queue.name,
+        "trace_id": item.trace_id,
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "created_by": user_json(item.created_by),
+        "team": item.project_id,
+        "claimed_by": user_json(item.claimed_by) if claimed else None,
+        "claim_expires_at": iso(item.claim_expires_at) if claimed else None,
+    }
+
+
+def _queue_response(ctx: ApiContext, queue_id, status: int = 200):
+    queue, count = queues.load_queue_with_count(ctx.project_id, queue_id)
+    return jsonify(queue_json(queue, count)), status
+
+
+# --- review_queues/ ----------------------------------------------------------------------------------
+
+@api_route("/review_queues/", methods=["GET"])
+def list_review_queues(ctx: ApiContext):
+    limit, offset = page_params()
+    rows, count = queues.list_queues(
+        ctx.project_id,
+        search=query_param("search"),
+        name=query_param("name"),
+        order=order_param(set(queues.QUEUE_ORDERS)),
+        limit=limit,
+        offset=offset,
+    )
+    return paginated([queue_json(q, n) for q, n in rows], count, limit, offset)
+
+
+@api_route("/review_queues/", methods=["POST"], role="admin")
+def create_review_queue(ctx: ApiContext):
+    body = json_body()
+    queue = queues.create_queue(ctx.project_id, ctx.user, body.get("name"), body.get("description"),
+                                body.get("scorer_ids"))
+    return jsonify(queue_json(queue, 0)), 201
+
+
+@api_route("/review_queues/<queue_id>/", methods=["GET"])
+def get_review_queue(ctx: ApiContext, queue_id: str):
+    return _queue_response(ctx, path_uuid(queue_id))
+
+
+@api_route("/review_queues/<queue_id>/", methods=["PATCH"], role="admin")
+def update_review_queue(ctx: ApiContext, queue_id: str):
+    body = json_body()
+    queue = queues.update_queue(ctx.project_id, ctx.user, path_uuid(queue_id), body)
+    return _queue_response(ctx, queue.id)
+
+
+@api_route("/review_queues/<queue_id>/", methods=["DELETE"], role="admin")
+def delete_review_queue(ctx: ApiContext, queue_id: str):
+    queues.delete_queue(ctx.project_id, ctx.user, path_uuid(queue_id))
+    return "", 204
+
+
+@api_route("/review_queues/<queue_id>/claim_next/", methods=["POST"], role="reviewer")
+def claim_next_item(ctx: ApiContext, queue_id: str):
+    json_body()  # a body, if any, must still be well-formed and within size
+    lease = current_app.config["CLAIM_LEASE_SECONDS"]
+    from datetime import timedelta
+
+    item = queues.claim_next(ctx.project_id, ctx.user, path_uuid(queue_id), timedelta(seconds=lease))
+    if item is None:
+        return "", 204
+    return jsonify(item_json(item)), 200
+
+
+# --- review_queue_items/ -----------------------------------------------------------------------------
+
+@api_route("/review_queue_items/", methods=["GET"])
+def list_review_queue_items(ctx: ApiContext):
+    limit, offset = page_params()
+    items, count = queues.list_items(
+        ctx.project_id,
+        queue_id=query_uuid("queue_id"),
+        trace_id=query_param("trace_id"),
+        trace_ids=query_list("trace_id__in"),
+        search=query_param("search"),
+        order=order_param(set(queues.ITEM_ORDERS)),
+        limit=limit,
+        offset=offset,
+    )
+    return paginated([item_json(i) for i in items], count, limit, offset)
+
+
+@api_route("/review_queue_items/", methods=["POST"], role="reviewer")
+def create_review_queue_item(ctx: ApiContext):
+    body = json_body()
+    item = queues.add_item(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_id"))
+    return jsonify(item_json(item)), 201
+
+
+@api_route("/review_queue_items/bulk/", methods=["POST"], role="reviewer")
+def bulk_add_review_queue_items(ctx: ApiContext):
+    body = json_body()
+    result = queues.bulk_add(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_ids"))
+    return jsonify({"added": [item_json(i) for i in result.added], "skipped": result.skipped}), 200
+
+
+@api_route("/review_queue_items/<item_id>/", methods=["GET"])
+def get_review_queue_item(ctx: ApiContext, item_id: str):
+    return jsonify(item_json(queues.load_item(ctx.project_id, path_uuid(item_id))))
+
+
+@api_route("/review_queue_items/<item_id>/", methods=["PATCH"], role="reviewer")
+def move_review_queue_item(ctx: ApiContext, item_id: str):
+    body = json_body()
+    item = queues.move_item(ctx.project_id, ctx.user, path_uuid(item_id), body.get("queue_id"))
+    return jsonify(item_json(item))
+
+
+@api_route("/review_queue_items/<item_id>/", methods=["DELETE"], role="reviewer")
+def delete_review_queue_item(ctx: ApiContext, item_id: str):
+    queues.remove_item(ctx.project_id, ctx.user, path_uuid(item_id))
+    return "", 204

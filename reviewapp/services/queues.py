@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -114,7 +115,12 @@ def list_queues(
     total = db.session.scalar(select(func.count(ReviewQueue.id)).where(*conditions)) or 0
     ordering = _ordering(order, QUEUE_ORDERS, [ReviewQueue.name.asc(), ReviewQueue.id.asc()], ReviewQueue.id)
     rows = db.session.execute(
-        select(ReviewQueue, pending_count_column()).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+        select(ReviewQueue, pending_count_column())
+        .where(*conditions)
+        .options(selectinload(ReviewQueue.scorers))
+        .order_by(*ordering)
+        .limit(limit)
+        .offset(offset)
     ).all()
     return [(queue, count) for queue, count in rows], total
 
@@ -437,7 +443,7 @@ def _bulk_add_once(project_id: int, actor: User | None, queue: ReviewQueue, raw_
             select(ReviewQueueItem.trace_id, ReviewQueueItem.queue_id).where(
                 ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id.in_(chunk),
                 ReviewQueueItem.deleted_at.is_(None))
-        ).tuples().all())
+        ).all())
     now = utcnow()
     for trace_id in wanted:
         if trace_id in reviewed:

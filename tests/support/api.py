@@ -16,7 +16,7 @@ class ApiClient:
         self.prefix = prefix
 
     def url(self, path: str) -> str:
-        if path.startswith("/"):
+        if path.startswith(("/", "http://", "https://")):
             return path
         return f"/api/{self.prefix}/{self.project_id}/llm_analytics/{path}"
 
