@@ -5,12 +5,12 @@ from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
 from reviewapp.models.review import TraceReview, TraceReviewScore
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
-from reviewapp.models.trace import Trace, TraceEvent
+from reviewapp.models.trace import Trace, TraceEvent, TraceModel
 
 __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
     "User", "Project", "Membership", "PersonalApiKey",
     "ReviewQueue", "ReviewQueueItem", "QueueScorer", "ReviewSkip",
     "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore",
-    "Trace", "TraceEvent",
+    "Trace", "TraceEvent", "TraceModel",
 ]

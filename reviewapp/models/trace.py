@@ -1,4 +1,5 @@
-"""The trace store: every raw `$ai_*` event kept whole, and one summary row per trace kept current on ingest."""
+"""The trace store: every raw `$ai_*` event kept whole, one summary row per trace kept current on ingest, and
+the models each trace used (for the model filter)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,6 +39,7 @@ class Trace(Base):
         Index("ix_traces_project_first_ts", "project_id", "first_timestamp"),
         Index("ix_traces_project_error_ts", "project_id", "has_error", "first_timestamp"),
         Index("ix_traces_project_session", "project_id", "session_id"),
+        Index("ix_traces_project_last_ts", "project_id", "last_timestamp"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -59,4 +61,19 @@ class Trace(Base):
     has_root: Mapped[bool] = mapped_column(Boolean, default=False)
     input_preview: Mapped[str | None] = mapped_column(Text)
     output_preview: Mapped[str | None] = mapped_column(Text)
+    # The latest end (timestamp + latency) of any event: the latency when there is no root to say it.
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which event each picked field (name, session, distinct id, previews, root latency) came from, as
+    # [priority, "timestamp|uuid"], so a late event can be merged into the row as if it had come in order.
+    provenance: Mapped[dict] = mapped_column(json_type(), default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TraceModel(Base):
+    """One row per model a trace used; its key serves the traces list's model filter."""
+
+    __tablename__ = "trace_models"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255), primary_key=True)
+    trace_id: Mapped[str] = mapped_column(String(255), primary_key=True)

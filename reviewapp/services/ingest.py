@@ -1,0 +1,620 @@
+"""Ingestion: validate PostHog-shaped events, store each `$ai_*` event once, and keep every trace's summary row
+current. Capture, import and the demo seed all come through here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from reviewapp.extensions import db
+from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
+from reviewapp.services.errors import ValidationError
+
+AI_PREFIX = "$ai_"
+ROOT_EVENT = "$ai_trace"
+GENERATION_EVENT = "$ai_generation"
+COSTED_EVENTS = frozenset({"$ai_generation", "$ai_embedding"})  # the calls that spend tokens and money
+PREVIEW_CHARS = 300
+MAX_ID_LENGTH = 255
+MAX_EVENT_NAME_LENGTH = 64
+MAX_DISTINCT_ID_LENGTH = 200
+COUNT_PROPERTIES = ("$ai_input_tokens", "$ai_output_tokens", "$ai_cache_read_input_tokens")
+AMOUNT_PROPERTIES = ("$ai_latency", "$ai_input_cost_usd", "$ai_output_cost_usd", "$ai_total_cost_usd")
+# Where a picked field came from: the root outranks a generation, which outranks any other event.
+ROOT_RANK, GENERATION_RANK, OTHER_RANK = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class AIEvent:
+    """One validated `$ai_*` event, ready to store."""
+
+    uuid: str
+    event: str
+    trace_id: str
+    distinct_id: str | None
+    timestamp: datetime
+    span_id: str | None
+    parent_id: str | None
+    properties: dict[str, Any]
+
+    @property
+    def order_key(self) -> str:
+        """Sorts events by time, then uuid: a total order, so picks never depend on arrival order."""
+        return f"{self.timestamp.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{self.uuid}"
+
+
+@dataclass
+class IngestResult:
+    received: int = 0  # events in the request
+    stored: int = 0  # new `$ai_*` events written
+    duplicates: int = 0  # `$ai_*` events already stored (an SDK retry) or repeated within the request
+    ignored: int = 0  # events that are not `$ai_*`: accepted, not kept
+    traces: int = 0  # traces whose summary changed
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | None:
+    """Validate one event as the SDKs send it; None for an event that is not `$ai_*` (accepted and ignored).
+
+    Raises ValidationError naming the offending field, e.g. `batch[3].properties.$ai_trace_id`."""
+    if not isinstance(raw, dict):
+        raise ValidationError(f"Each event must be a JSON object, not {_json_kind(raw)}.", attr)
+    name = raw.get("event")
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError('Every event needs an "event" name.', f"{attr}.event", "required")
+    properties = raw.get("properties")
+    if properties is None:
+        properties = {}
+    if not isinstance(properties, dict):
+        raise ValidationError(f'"properties" must be a JSON object, not {_json_kind(properties)}.',
+                              f"{attr}.properties")
+    if not name.startswith(AI_PREFIX):
+        return None
+    if len(name) > MAX_EVENT_NAME_LENGTH:
+        raise ValidationError(f"Event names are at most {MAX_EVENT_NAME_LENGTH} characters.", f"{attr}.event")
+
+    prop = f"{attr}.properties"
+    trace_id = _identifier(properties.get("$ai_trace_id"), f"{prop}.$ai_trace_id")
+    if trace_id is None:
+        raise ValidationError(f'"$ai_trace_id" is required on {name} events.', f"{prop}.$ai_trace_id", "required")
+    span_id = _identifier(properties.get("$ai_span_id"), f"{prop}.$ai_span_id")
+    parent_id = _identifier(properties.get("$ai_parent_id"), f"{prop}.$ai_parent_id")
+    if name == ROOT_EVENT and span_id is None:
+        span_id = trace_id  # the root is the node that children name as parent by the trace id
+    for key in COUNT_PROPERTIES:
+        _count(properties.get(key), f"{prop}.{key}")
+    for key in AMOUNT_PROPERTIES:
+        _amount(properties.get(key), f"{prop}.{key}")
+    _status(properties.get("$ai_http_status"), f"{prop}.$ai_http_status")
+
+    distinct_id = raw.get("distinct_id", properties.get("distinct_id"))
+    if distinct_id is not None:
+        if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int, float)):
+            raise ValidationError('"distinct_id" must be a string.', f"{attr}.distinct_id")
+        distinct_id = str(distinct_id).strip() or None
+        if distinct_id and len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
+            raise ValidationError(f'"distinct_id" is at most {MAX_DISTINCT_ID_LENGTH} characters.',
+                                  f"{attr}.distinct_id")
+
+    timestamp = _timestamp(raw, attr, now or utcnow())
+    event_uuid = raw.get("uuid")
+    if event_uuid is None or event_uuid == "":
+        event_uuid = content_uuid(name, distinct_id, timestamp, properties)
+    else:
+        try:
+            event_uuid = str(uuidlib.UUID(str(event_uuid)))
+        except ValueError:
+            raise ValidationError(f'"{event_uuid}" is not a valid UUID.', f"{attr}.uuid") from None
+    return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties)
+
+
+def content_uuid(name: str, distinct_id: str | None, timestamp: datetime, properties: dict[str, Any]) -> str:
+    """A uuid derived from the event's content, so a retried event without one is still recognised."""
+    canonical = json.dumps([name, distinct_id, timestamp.isoformat(), properties], sort_keys=True, default=str)
+    digest = hashlib.sha256(canonical.encode()).digest()[:16]
+    return str(uuidlib.UUID(bytes=digest, version=5))
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _identifier(value: Any, attr: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError(f"Must be a string, not {_json_kind(value)}.", attr)
+    text = str(value).strip()
+    if len(text) > MAX_ID_LENGTH:
+        raise ValidationError(f"Ensure this field has no more than {MAX_ID_LENGTH} characters.", attr)
+    return text or None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _amount(value: Any, attr: str) -> None:
+    if value is None:
+        return
+    number = _number(value)
+    if number is None:
+        raise ValidationError(f"Must be a number, not {_json_kind(value)}.", attr)
+    if number < 0:
+        raise ValidationError("Must not be negative.", attr)
+
+
+def _count(value: Any, attr: str) -> None:
+    if value is None:
+        return
+    number = _number(value)
+    if number is None or number != int(number):
+        raise ValidationError(f"Must be a whole number, not {_json_kind(value)}.", attr)
+    if number < 0:
+        raise ValidationError("Must not be negative.", attr)
+
+
+def _status(value: Any, attr: str) -> None:
+    if value is None:
+        return
+    number = _number(value)
+    if number is None or number != int(number):
+        raise ValidationError("Must be an HTTP status code.", attr)
+
+
+def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> datetime:
+    value = raw.get("timestamp")
+    if value is None or value == "":
+        offset = _number(raw.get("offset"))  # milliseconds before sending, as the browser SDK reports
+        return now - timedelta(milliseconds=offset) if offset else now
+    if not isinstance(value, str):
+        raise ValidationError("Must be an ISO 8601 date-time string.", f"{attr}.timestamp")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f'"{value}" is not an ISO 8601 date-time.', f"{attr}.timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+# --- ingestion ---------------------------------------------------------------------------------------
+
+def ingest_batch(project_id: int, raw_events: list[Any], attr: str = "batch") -> IngestResult:
+    """Validate every event, then store the batch in one transaction: all or nothing."""
+    now = utcnow()
+    parsed = [parse_event(raw, f"{attr}[{index}]", now) for index, raw in enumerate(raw_events)]
+    events = [event for event in parsed if event is not None]
+    result = IngestResult(received=len(raw_events), ignored=len(parsed) - len(events))
+    try:
+        store_events(project_id, events, result, received_at=now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+@dataclass
+class EventOutcome:
+    uuid: str | None
+    result: str  # "ok", "warning" or "drop", as capture v1 answers per event
+    details: str | None = None
+
+
+def ingest_each(project_id: int, raw_events: list[Any], attr: str = "batch") -> tuple[list[EventOutcome], IngestResult]:
+    """Capture v1: judge each event alone; the valid ones are stored (in one transaction), the rest dropped."""
+    now = utcnow()
+    outcomes: list[EventOutcome] = []
+    events: list[AIEvent] = []
+    result = IngestResult(received=len(raw_events))
+    for index, raw in enumerate(raw_events):
+        raw_uuid = raw.get("uuid") if isinstance(raw, dict) else None
+        try:
+            event = parse_event(raw, f"{attr}[{index}]", now)
+        except ValidationError as exc:
+            outcomes.append(EventOutcome(raw_uuid, "drop", f"{exc.attr}: {exc.detail}"))
+            continue
+        if event is None:
+            result.ignored += 1
+            outcomes.append(EventOutcome(raw_uuid, "warning", "Not an $ai_* event: accepted and not stored."))
+        else:
+            events.append(event)
+            outcomes.append(EventOutcome(raw_uuid, "ok"))
+    try:
+        store_events(project_id, events, result, received_at=now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcomes, result
+
+
+def store_events(project_id: int, events: list[AIEvent], result: IngestResult | None = None,
+                 received_at: datetime | None = None) -> IngestResult:
+    """Write validated events and merge them into their traces' summaries, without committing.
+
+    A fixed number of statements whatever the batch size: insert the events (a retried uuid is skipped by the
+    database, so concurrent retries cannot double count), insert the summaries of new traces, lock and merge
+    the summaries of known ones, and record the models used. Keys are written in sorted order so two batches
+    touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
+    result = result or IngestResult(received=len(events))
+    if not events:
+        return result
+    received_at = received_at or utcnow()
+    unique: dict[str, AIEvent] = {}
+    for event in events:
+        unique.setdefault(event.uuid, event)
+
+    rows = [
+        {
+            "project_id": project_id, "uuid": event.uuid, "trace_id": event.trace_id, "event": event.event,
+            "distinct_id": event.distinct_id, "timestamp": event.timestamp, "span_id": event.span_id,
+            "parent_id": event.parent_id, "properties": event.properties, "received_at": received_at,
+        }
+        for event in sorted(unique.values(), key=lambda e: e.uuid)
+    ]
+    events_table = TraceEvent.__table__
+    stored = set(db.session.scalars(
+        _insert_ignoring_conflicts(events_table, ["project_id", "uuid"]).returning(events_table.c.uuid), rows
+    ))
+    result.stored += len(stored)
+    result.duplicates += len(events) - len(stored)
+    if not stored:
+        return result
+
+    summaries: dict[str, Summary] = {}
+    for event in unique.values():
+        if event.uuid in stored:
+            summaries.setdefault(event.trace_id, Summary()).add(event)
+    _merge_summaries(project_id, summaries, received_at)
+    _record_models(project_id, summaries)
+    result.traces += len(summaries)
+    return result
+
+
+def _insert_ignoring_conflicts(table, index_elements: list[str]):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: datetime) -> None:
+    traces = Trace.__table__
+    created = set(db.session.scalars(
+        _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
+        [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
+    ))
+    known = sorted(set(summaries) - created)
+    if not known:
+        return
+    existing = db.session.execute(
+        select(traces)
+        .where(traces.c.project_id == project_id, traces.c.trace_id.in_(known))
+        .order_by(traces.c.trace_id)
+        .with_for_update()
+    ).mappings()
+    changes = []
+    for row in existing:
+        merged = Summary.from_row(row).merge(summaries[row["trace_id"]])
+        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in merged.as_values(now).items()}})
+    # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
+    columns = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
+    db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
+
+
+def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
+    pairs = sorted({(model, trace_id) for trace_id, summary in summaries.items() for model in summary.models})
+    if pairs:
+        db.session.execute(
+            _insert_ignoring_conflicts(TraceModel.__table__, ["project_id", "model", "trace_id"]),
+            [{"project_id": project_id, "model": model, "trace_id": trace_id} for model, trace_id in pairs],
+        )
+
+
+# --- the per-trace summary ---------------------------------------------------------------------------
+
+@dataclass
+class Pick:
+    """A value chosen among a trace's events: the highest rank wins, then the earliest (or latest) event."""
+
+    rank: int
+    key: str
+    value: Any
+
+    def beats(self, other: Pick | None, latest: bool = False) -> bool:
+        if other is None:
+            return True
+        if self.rank != other.rank:
+            return self.rank > other.rank
+        return self.key > other.key if latest else self.key < other.key
+
+
+# Picked fields: (summary attribute, Trace column, prefer the latest event).
+PICKS = (
+    ("name", "name", False),
+    ("session", "session_id", False),
+    ("distinct", "distinct_id", False),
+    ("input", "input_preview", False),
+    ("output", "output_preview", True),
+    ("root_latency", "latency_seconds", False),
+)
+PREFER_LATEST = {name: latest for name, _, latest in PICKS}
+
+
+@dataclass
+class Summary:
+    """A trace's summary as a merge of its events' contributions: merging is order-free, so a late event
+    gives the same row as one that came in order."""
+
+    first_timestamp: datetime | None = None
+    last_timestamp: datetime | None = None
+    ends_at: datetime | None = None
+    models: set[str] = field(default_factory=set)
+    event_count: int = 0
+    generation_count: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_cost_usd: float = 0.0
+    has_error: bool = False
+    has_root: bool = False
+    picks: dict[str, Pick] = field(default_factory=dict)
+
+    def add(self, event: AIEvent) -> None:
+        props = event.properties
+        latency = _number(props.get("$ai_latency"))
+        end = event.timestamp + timedelta(seconds=latency or 0)
+        self.first_timestamp = min(filter(None, (self.first_timestamp, event.timestamp)))
+        self.last_timestamp = max(filter(None, (self.last_timestamp, event.timestamp)))
+        self.ends_at = max(filter(None, (self.ends_at, end)))
+        self.event_count += 1
+        self.has_error = self.has_error or _is_error(props)
+        is_root = event.event == ROOT_EVENT
+        self.has_root = self.has_root or is_root
+        if event.event == GENERATION_EVENT:
+            self.generation_count += 1
+        if event.event in COSTED_EVENTS:
+            if isinstance(props.get("$ai_model"), str) and props["$ai_model"].strip():
+                self.models.add(props["$ai_model"].strip()[:MAX_ID_LENGTH])
+            self.input_tokens += int(_number(props.get("$ai_input_tokens")) or 0)
+            self.output_tokens += int(_number(props.get("$ai_output_tokens")) or 0)
+            total = _number(props.get("$ai_total_cost_usd"))
+            if total is None:
+                total = (_number(props.get("$ai_input_cost_usd")) or 0) + (_number(props.get("$ai_output_cost_usd")) or 0)
+            self.total_cost_usd += total
+
+        rank = ROOT_RANK if is_root else GENERATION_RANK if event.event == GENERATION_EVENT else OTHER_RANK
+        key = event.order_key
+        name = props.get("$ai_span_name") or (props.get("$ai_trace_name") if is_root else None)
+        self._offer("name", ROOT_RANK if is_root else OTHER_RANK, key,
+                    _clip(name.strip(), MAX_ID_LENGTH) if isinstance(name, str) else None)
+        session = _identifier_or_none(props.get("$ai_session_id"))
+        self._offer("session", ROOT_RANK if is_root else OTHER_RANK, key, session)
+        self._offer("distinct", ROOT_RANK if is_root else OTHER_RANK, key, event.distinct_id)
+        if is_root:
+            self._offer("input", rank, key, preview(props.get("$ai_input_state")))
+            self._offer("output", rank, key, preview(props.get("$ai_output_state")))
+            self._offer("root_latency", rank, key, latency)
+        elif event.event == GENERATION_EVENT:
+            self._offer("input", rank, key, preview(props.get("$ai_input"), last_user=True))
+            self._offer("output", rank, key, preview(props.get("$ai_output_choices", props.get("$ai_output"))))
+        else:
+            self._offer("input", rank, key, preview(props.get("$ai_input_state", props.get("$ai_input")), last_user=True))
+            self._offer("output", rank, key, preview(props.get("$ai_output_state")))
+
+    def _offer(self, name: str, rank: int, key: str, value: Any) -> None:
+        if value is None or value == "":
+            return
+        candidate = Pick(rank, key, value)
+        if candidate.beats(self.picks.get(name), PREFER_LATEST[name]):
+            self.picks[name] = candidate
+
+    def merge(self, other: Summary) -> Summary:
+        merged = Summary(
+            first_timestamp=min(filter(None, (self.first_timestamp, other.first_timestamp))),
+            last_timestamp=max(filter(None, (self.last_timestamp, other.last_timestamp))),
+            ends_at=max(filter(None, (self.ends_at, other.ends_at))),
+            models=self.models | other.models,
+            event_count=self.event_count + other.event_count,
+            generation_count=self.generation_count + other.generation_count,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_cost_usd=self.total_cost_usd + other.total_cost_usd,
+            has_error=self.has_error or other.has_error,
+            has_root=self.has_root or other.has_root,
+            picks=dict(self.picks),
+        )
+        for name, _, latest in PICKS:
+            candidate = other.picks.get(name)
+            if candidate is not None and candidate.beats(merged.picks.get(name), latest):
+                merged.picks[name] = candidate
+        return merged
+
+    @property
+    def latency_seconds(self) -> float | None:
+        root = self.picks.get("root_latency")
+        if root is not None:
+            return float(root.value)
+        if self.first_timestamp is None or self.ends_at is None:
+            return None
+        return (self.ends_at - self.first_timestamp).total_seconds()
+
+    def as_values(self, now: datetime) -> dict[str, Any]:
+        values = {
+            "first_timestamp": self.first_timestamp,
+            "last_timestamp": self.last_timestamp,
+            "ends_at": self.ends_at,
+            "models": sorted(self.models),
+            "event_count": self.event_count,
+            "generation_count": self.generation_count,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_cost_usd": round(self.total_cost_usd, 8),
+            "has_error": self.has_error,
+            "has_root": self.has_root,
+            "latency_seconds": self.latency_seconds,
+            "provenance": {name: [pick.rank, pick.key] for name, pick in sorted(self.picks.items())},
+            "updated_at": now,
+        }
+        for name, column, _ in PICKS:
+            if column != "latency_seconds":
+                pick = self.picks.get(name)
+                values[column] = pick.value if pick is not None else None
+        return values
+
+    def as_row(self, project_id: int, trace_id: str, now: datetime) -> dict[str, Any]:
+        return {"project_id": project_id, "trace_id": trace_id, **self.as_values(now)}
+
+    @classmethod
+    def from_row(cls, row: Any) -> Summary:
+        summary = cls(
+            first_timestamp=row["first_timestamp"],
+            last_timestamp=row["last_timestamp"],
+            ends_at=row["ends_at"] or row["last_timestamp"],
+            models=set(row["models"] or ()),
+            event_count=row["event_count"],
+            generation_count=row["generation_count"],
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            total_cost_usd=float(row["total_cost_usd"] or 0),
+            has_error=row["has_error"],
+            has_root=row["has_root"],
+        )
+        provenance = row["provenance"] or {}
+        for name, column, _ in PICKS:
+            if name in provenance and row[column] is not None:
+                rank, key = provenance[name]
+                summary.picks[name] = Pick(rank, key, row[column])
+        return summary
+
+
+def _is_error(props: dict[str, Any]) -> bool:
+    flag = props.get("$ai_is_error")
+    if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
+        return True
+    if props.get("$ai_error") not in (None, "", False):
+        return True
+    status = _number(props.get("$ai_http_status"))
+    return status is not None and status >= 400
+
+
+def _identifier_or_none(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return _clip(str(value).strip(), MAX_ID_LENGTH) or None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- previews ----------------------------------------------------------------------------------------
+
+def preview(value: Any, last_user: bool = False) -> str | None:
+    """A short plain-text preview of an input or output: messages give the last user message (for inputs)
+    or the last message; anything else is shown as compact JSON."""
+    text = _preview_text(value, last_user)
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return _clip(text, PREVIEW_CHARS) if text else None
+
+
+def _preview_text(value: Any, last_user: bool) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("messages", "choices"):
+            if isinstance(value.get(key), list):
+                return _preview_text(value[key], last_user)
+        if "content" in value or "role" in value:
+            return _message_text(value)
+        if "message" in value and isinstance(value["message"], dict):
+            return _message_text(value["message"])
+        return _compact_json(value)
+    if isinstance(value, list):
+        messages = [item for item in value if isinstance(item, dict) and ("content" in item or "role" in item)]
+        if not messages:
+            return _compact_json(value) if value else None
+        if last_user:
+            users = [m for m in messages if m.get("role") == "user"]
+            messages = users or messages
+        return _message_text(messages[-1])
+    return _compact_json(value)
+
+
+def _message_text(message: dict[str, Any]) -> str | None:
+    content = message.get("content")
+    texts = list(_content_texts(content))
+    for call in message.get("tool_calls") or ():
+        texts.append(_tool_call_text(call))
+    return " ".join(t for t in texts if t) or None
+
+
+def _content_texts(content: Any) -> Iterable[str]:
+    if content is None:
+        return
+    if isinstance(content, str):
+        yield content
+        return
+    parts = content if isinstance(content, list) else [content]
+    for part in parts:
+        if isinstance(part, str):
+            yield part
+        elif isinstance(part, dict):
+            kind = part.get("type")
+            if isinstance(part.get("text"), str):
+                yield part["text"]
+            elif kind in ("function", "tool_call", "tool_use", "function_call"):
+                yield _tool_call_text(part)
+            elif kind in ("image", "image_url", "input_image"):
+                yield "[image]"
+            elif "content" in part:
+                yield from _content_texts(part["content"])
+            else:
+                yield _compact_json(part)
+
+
+def _tool_call_text(call: Any) -> str:
+    if not isinstance(call, dict):
+        return _compact_json(call)
+    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    name = function.get("name") or "tool"
+    arguments = function.get("arguments", function.get("input", ""))
+    if not isinstance(arguments, str):
+        arguments = _compact_json(arguments)
+    return f"[tool call] {name}({arguments})"
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
