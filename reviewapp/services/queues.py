@@ -9,6 +9,8 @@ from typing import Any, Iterable
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -21,6 +23,7 @@ from reviewapp.models import (
     TraceReview,
     User,
     utcnow,
+    uuid7,
 )
 from reviewapp.services.common import as_uuid, chunks, commit_or, contains
 from reviewapp.services.errors import NotFound, ValidationError, required
@@ -400,7 +403,9 @@ SKIP_REASONS = {
 def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any) -> BulkResult:
     """Add many traces in one transaction, reporting per trace what was added or skipped and why.
 
-    Idempotent: a repeat adds nothing and reports every trace as already pending here."""
+    Idempotent: a repeat adds nothing and reports every trace as already pending here. Concurrent adds are
+    settled by the partial unique index (INSERT ... ON CONFLICT DO NOTHING): a trace another request queued
+    first is reported as skipped, never duplicated."""
     queue = queue_for_body(project_id, queue_id)
     if trace_ids is None:
         raise required("trace_ids")
@@ -408,20 +413,10 @@ def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any)
         raise ValidationError("Expected a list of trace ids.", "trace_ids")
     if len(trace_ids) > BULK_MAX:
         raise ValidationError(f"Add at most {BULK_MAX} traces at a time.", "trace_ids")
-    for _attempt in range(3):
-        result = _bulk_add_once(project_id, actor, queue, trace_ids)
-        try:
-            db.session.commit()
-            return result
-        except IntegrityError:
-            db.session.rollback()  # a concurrent add took one of ours: recompute from the new state
-    raise ValidationError("The queue changed while adding; try again.", "trace_ids")
 
-
-def _bulk_add_once(project_id: int, actor: User | None, queue: ReviewQueue, raw_ids: list[Any]) -> BulkResult:
     result = BulkResult()
     wanted: list[str] = []
-    for raw in raw_ids:
+    for raw in trace_ids:
         try:
             trace_id = clean_trace_id(raw, "trace_ids")
         except ValidationError as exc:
@@ -432,33 +427,63 @@ def _bulk_add_once(project_id: int, actor: User | None, queue: ReviewQueue, raw_
                                    "detail": "This trace appears more than once in the request."})
             continue
         wanted.append(trace_id)
-    reviewed: set[str] = set()
-    pending: dict[str, uuid.UUID] = {}
-    for chunk in chunks(wanted, 500):
-        reviewed.update(db.session.scalars(
-            select(TraceReview.trace_id).where(TraceReview.project_id == project_id,
-                                               TraceReview.trace_id.in_(chunk), TraceReview.deleted_at.is_(None))
-        ))
-        pending.update(db.session.execute(
+
+    refusals = _bulk_refusals(project_id, queue.id, wanted)
+    candidates = [t for t in wanted if t not in refusals]
+    inserted = _insert_items(project_id, actor, queue.id, candidates)
+    lost = [t for t in candidates if t not in inserted]
+    if lost:  # queued by a concurrent request after we looked: report why, as of now
+        refusals.update(_bulk_refusals(project_id, queue.id, lost))
+    db.session.commit()
+
+    items = {}
+    for chunk in chunks(list(inserted.values()), 500):
+        items.update({i.trace_id: i for i in db.session.scalars(
+            select(ReviewQueueItem).where(ReviewQueueItem.id.in_(chunk)))})
+    for trace_id in wanted:
+        if trace_id in items:
+            result.added.append(items[trace_id])
+        else:
+            refusal = refusals.get(trace_id, PENDING_ELSEWHERE)
+            result.skipped.append({"trace_id": trace_id, "reason": SKIP_REASONS[refusal], "detail": refusal})
+    return result
+
+
+def _bulk_refusals(project_id: int, queue_id: uuid.UUID, trace_ids: list[str]) -> dict[str, str]:
+    """For each trace that cannot be added, the contract's refusal (two queries per 500 traces)."""
+    refusals: dict[str, str] = {}
+    for chunk in chunks(trace_ids, 500):
+        pending = db.session.execute(
             select(ReviewQueueItem.trace_id, ReviewQueueItem.queue_id).where(
                 ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id.in_(chunk),
                 ReviewQueueItem.deleted_at.is_(None))
-        ).all())
+        ).all()
+        for trace_id, live_queue in pending:
+            refusals[trace_id] = PENDING_HERE if live_queue == queue_id else PENDING_ELSEWHERE
+        refusals.update(dict.fromkeys(db.session.scalars(
+            select(TraceReview.trace_id).where(TraceReview.project_id == project_id,
+                                               TraceReview.trace_id.in_(chunk), TraceReview.deleted_at.is_(None))
+        ), ALREADY_REVIEWED))
+    return refusals
+
+
+def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
+                  trace_ids: list[str]) -> dict[str, uuid.UUID]:
+    """Insert live items, skipping any the unique index refuses; returns trace_id → new item id."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
-    for trace_id in wanted:
-        if trace_id in reviewed:
-            refusal = ALREADY_REVIEWED
-        elif trace_id in pending:
-            refusal = PENDING_HERE if pending[trace_id] == queue.id else PENDING_ELSEWHERE
-        else:
-            item = ReviewQueueItem(project_id=project_id, queue_id=queue.id, queue=queue, trace_id=trace_id,
-                                   created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
-            result.added.append(item)
-            continue
-        result.skipped.append({"trace_id": trace_id, "reason": SKIP_REASONS[refusal], "detail": refusal})
-    db.session.add_all(result.added)
-    db.session.flush()
-    return result
+    inserted: dict[str, uuid.UUID] = {}
+    for chunk in chunks(trace_ids, 500):
+        rows = [{"id": uuid7(), "project_id": project_id, "queue_id": queue_id, "trace_id": t,
+                 "created_by_id": actor.id if actor else None, "created_at": now, "updated_at": now}
+                for t in chunk]
+        returned = db.session.execute(
+            insert(ReviewQueueItem).values(rows).on_conflict_do_nothing()
+            .returning(ReviewQueueItem.trace_id, ReviewQueueItem.id)
+        ).all()
+        inserted.update({trace_id: item_id for trace_id, item_id in returned})
+    return inserted
 
 
 # --- claiming ----------------------------------------------------------------------------------------
