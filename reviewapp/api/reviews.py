@@ -1,1 +1,124 @@
-"""API: reviews."""
+"""API: trace reviews (PostHog's contract) and their export as CSV or JSON Lines."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, stream_with_context
+
+from reviewapp.api.core import (
+    ApiContext,
+    api_route,
+    iso,
+    json_body,
+    order_param,
+    page_params,
+    paginated,
+    parse_uuid,
+    path_uuid,
+    query_list,
+    query_param,
+    query_uuid,
+    user_json,
+)
+from reviewapp.models import TraceReview, TraceReviewScore, utcnow
+from reviewapp.services import export, reviews
+
+
+def score_json(score: TraceReviewScore) -> dict[str, Any]:
+    return {
+        "id": str(score.id),
+        "definition_id": str(score.definition_id),
+        "definition_name": score.definition.name,
+        "definition_kind": score.definition.kind,
+        "definition_archived": score.definition.archived,
+        "definition_version_id": str(score.definition_version_id),
+        "definition_version": score.definition_version,
+        "definition_config": score.definition_config,
+        "categorical_values": score.categorical_values,
+        "numeric_value": None if score.numeric_value is None else export.numeric_text(score.numeric_value),
+        "boolean_value": score.boolean_value,
+        "created_at": iso(score.created_at),
+        "updated_at": iso(score.updated_at),
+    }
+
+
+def review_json(review: TraceReview) -> dict[str, Any]:
+    return {
+        "id": str(review.id),
+        "trace_id": review.trace_id,
+        "comment": review.comment,
+        "created_at": iso(review.created_at),
+        "updated_at": iso(review.updated_at),
+        "created_by": user_json(review.created_by),
+        "reviewed_by": user_json(review.reviewed_by),
+        "team": review.project_id,
+        "scores": [score_json(s) for s in reviews.sorted_scores(review)],
+        # Extensions: the queue whose item the review completed, and the reviewer's time on the trace.
+        "queue_id": None if review.queue_id is None else str(review.queue_id),
+        "time_spent_seconds": review.time_spent_seconds,
+    }
+
+
+def _filters() -> reviews.ReviewFilters:
+    def uuids(name: str) -> list | None:
+        values = query_list(name)
+        return None if values is None else [parse_uuid(v, name) for v in values]
+
+    return reviews.ReviewFilters(
+        trace_id=query_param("trace_id"),
+        trace_ids=query_list("trace_id__in"),
+        definition_id=query_uuid("definition_id"),
+        definition_ids=uuids("definition_id__in"),
+        search=query_param("search"),
+    )
+
+
+def _saved(body: dict[str, Any]) -> dict[str, Any]:
+    """The optional fields of a save, passed on only when the body has them."""
+    fields = {name: body[name] for name in ("comment", "scores") if name in body}
+    return fields | {"queue_id": body.get("queue_id"), "time_spent_seconds": body.get("time_spent_seconds")}
+
+
+@api_route("/trace_reviews/", methods=["GET"])
+def list_trace_reviews(ctx: ApiContext):
+    limit, offset = page_params()
+    found, count = reviews.list_reviews(ctx.project_id, _filters(), order=order_param(set(reviews.ORDERS)),
+                                        limit=limit, offset=offset)
+    return paginated([review_json(r) for r in found], count, limit, offset)
+
+
+@api_route("/trace_reviews/", methods=["POST"], role="reviewer")
+def create_trace_review(ctx: ApiContext):
+    body = json_body()
+    review = reviews.save_review(ctx.project_id, ctx.user, trace_id=body.get("trace_id"), **_saved(body))
+    return jsonify(review_json(review)), 201
+
+
+@api_route("/trace_reviews/export/", methods=["GET"])
+def export_trace_reviews(ctx: ApiContext):
+    fmt = export.validate_format(query_param("format"))
+    chunks = export.export_reviews(ctx.project_id, fmt, _filters())
+    response = Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow())}"'
+    )
+    return response
+
+
+@api_route("/trace_reviews/<review_id>/", methods=["GET"])
+def get_trace_review(ctx: ApiContext, review_id: str):
+    return jsonify(review_json(reviews.load_review(ctx.project_id, path_uuid(review_id))))
+
+
+@api_route("/trace_reviews/<review_id>/", methods=["PATCH"], role="reviewer")
+def update_trace_review(ctx: ApiContext, review_id: str):
+    body = json_body()
+    review = reviews.save_review(ctx.project_id, ctx.user, review_id=path_uuid(review_id),
+                                 trace_id=body.get("trace_id"), **_saved(body))
+    return jsonify(review_json(review))
+
+
+@api_route("/trace_reviews/<review_id>/", methods=["DELETE"], role="reviewer")
+def delete_trace_review(ctx: ApiContext, review_id: str):
+    reviews.delete_review(ctx.project_id, ctx.user, path_uuid(review_id))
+    return "", 204

@@ -17,6 +17,9 @@ class ScoreDefinition(Base):
     __tablename__ = "score_definitions"
     __table_args__ = (
         Index("ix_score_definitions_project_archived_name", "project_id", "archived", "name"),
+        Index("ix_score_definitions_project_archived_kind", "project_id", "archived", "kind"),
+        Index("ix_score_definitions_project_archived_updated", "project_id", "archived", "updated_at"),
+        Index("ix_score_definitions_project_archived_created", "project_id", "archived", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

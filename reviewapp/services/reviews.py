@@ -1,0 +1,408 @@
+"""Trace reviews and their scores: score validation against the pinned scorer version, saving a review (which
+completes the trace's queue item in the same transaction), soft deletion, and the filtered list."""
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from reviewapp.extensions import db
+from reviewapp.models import (
+    ScoreDefinition,
+    ScoreDefinitionVersion,
+    TraceReview,
+    TraceReviewScore,
+    User,
+    utcnow,
+)
+from reviewapp.services import queues
+from reviewapp.services.common import as_uuid, contains
+from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.scorers import format_decimal, shown, to_decimal
+
+COMMENT_MAX = 20_000
+SCORES_MAX = 200
+TIME_SPENT_MAX = 7 * 24 * 3600
+SIX_PLACES = Decimal("0.000001")
+VALUE_FIELDS = {"categorical": "categorical_values", "numeric": "numeric_value", "boolean": "boolean_value"}
+ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.created_at}
+
+ALREADY_REVIEWED = "This trace already has a review. Update that review instead."
+TRACE_CHANGE = "The trace of a review cannot be changed. Delete this review and review the other trace instead."
+CHANGED_WHILE_SAVING = "This review was changed by someone else while saving. Reload it and try again."
+
+
+class _Absent:
+    """A keyword left out by the caller (as opposed to given as None)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
+class ScoreValidationError(ValidationError):
+    """A refused score entry: a 400 on `scores` whose detail names the entry and field (`scores[1].numeric_value:
+    …`). `index`, `field`, `definition_id` and the bare `message` let a page show it beside that scorer."""
+
+    def __init__(self, index: int, field: str | None, message: str, definition_id: uuid.UUID | None = None,
+                 code: str = "invalid_input"):
+        where = f"scores[{index}]" + (f".{field}" if field else "")
+        super().__init__(f"{where}: {message}", "scores", code)
+        self.index = index
+        self.field = field
+        self.message = message
+        self.definition_id = definition_id
+
+
+@dataclass
+class ValidatedScore:
+    index: int
+    definition: ScoreDefinition
+    version: ScoreDefinitionVersion
+    categorical_values: list[str] | None = None
+    numeric_value: Decimal | None = None
+    boolean_value: bool | None = None
+
+
+@dataclass
+class ReviewFilters:
+    """What the review list, the export and the Reviews page filter by; None means no filter."""
+
+    trace_id: str | None = None
+    trace_ids: list[str] | None = None
+    definition_id: uuid.UUID | None = None
+    definition_ids: list[uuid.UUID] | None = None  # reviews scoring any of these
+    search: str | None = None  # substring of trace id or comment
+    queue_id: uuid.UUID | None = None
+    reviewer_id: int | None = None
+
+
+# --- score validation --------------------------------------------------------------------------------
+
+def validate_scores(project_id: int, entries: Any) -> list[ValidatedScore]:
+    """Check each score entry against its scorer version (the current one unless `definition_version_id` pins
+    another) and return them resolved. The first bad entry raises ScoreValidationError."""
+    if entries is None:
+        raise ValidationError("This field may not be null.", "scores")
+    if not isinstance(entries, list):
+        raise ValidationError("Expected a list of scores.", "scores")
+    if len(entries) > SCORES_MAX:
+        raise ValidationError(f"A review can have at most {SCORES_MAX} scores.", "scores")
+
+    definition_ids = {as_uuid(e.get("definition_id")) for e in entries if isinstance(e, dict)} - {None}
+    version_ids = {as_uuid(e.get("definition_version_id")) for e in entries if isinstance(e, dict)} - {None}
+    definitions = {d.id: d for d in db.session.scalars(select(ScoreDefinition).where(
+        ScoreDefinition.project_id == project_id, ScoreDefinition.id.in_(definition_ids)))} if definition_ids else {}
+    versions = {v.id: v for v in db.session.scalars(select(ScoreDefinitionVersion).where(
+        ScoreDefinitionVersion.project_id == project_id, ScoreDefinitionVersion.id.in_(version_ids)))
+    } if version_ids else {}
+
+    validated: list[ValidatedScore] = []
+    seen: set[uuid.UUID] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ScoreValidationError(index, None, "Expected an object with definition_id and a value.")
+        raw_id = entry.get("definition_id")
+        if raw_id is None or raw_id == "":
+            raise ScoreValidationError(index, "definition_id", "This field is required.", code="required")
+        definition_id = as_uuid(raw_id)
+        if definition_id is None:
+            raise ScoreValidationError(index, "definition_id", f"“{shown(raw_id)}” is not a valid UUID.")
+        definition = definitions.get(definition_id)
+        if definition is None:
+            raise ScoreValidationError(index, "definition_id", "Scorer not found.", definition_id)
+        if definition_id in seen:
+            raise ScoreValidationError(index, "definition_id",
+                                       f"Scorer “{definition.name}” is scored more than once; "
+                                       "a review has at most one score per scorer.", definition_id)
+        seen.add(definition_id)
+        version = _chosen_version(index, definition, entry.get("definition_version_id"), versions)
+        validated.append(_validated_value(index, definition, version, entry))
+    return validated
+
+
+def _chosen_version(index: int, definition: ScoreDefinition, raw: Any,
+                    versions: dict[uuid.UUID, ScoreDefinitionVersion]) -> ScoreDefinitionVersion:
+    if raw is None or raw == "":
+        return definition.current
+    version_id = as_uuid(raw)
+    if version_id is None:
+        raise ScoreValidationError(index, "definition_version_id", f"“{shown(raw)}” is not a valid UUID.",
+                                   definition.id)
+    version = versions.get(version_id)
+    if version is None or version.definition_id != definition.id:
+        raise ScoreValidationError(index, "definition_version_id",
+                                   f"This is not a version of scorer “{definition.name}”.", definition.id)
+    return version
+
+
+def _validated_value(index: int, definition: ScoreDefinition, version: ScoreDefinitionVersion,
+                     entry: dict[str, Any]) -> ValidatedScore:
+    kind, config = version.kind, version.config
+    expected = VALUE_FIELDS[kind]
+    given = [name for name in VALUE_FIELDS.values() if entry.get(name) is not None]
+
+    def refuse(field: str | None, message: str, code: str = "invalid_input") -> ScoreValidationError:
+        return ScoreValidationError(index, field, message, definition.id, code)
+
+    if not given:
+        raise refuse(expected, f"This field is required for the {kind} scorer “{definition.name}”.", "required")
+    if len(given) > 1:
+        raise refuse(None, f"Give exactly one value; the {kind} scorer “{definition.name}” takes {expected} "
+                           f"(got {', '.join(given)}).")
+    if given[0] != expected:
+        raise refuse(given[0], f"“{definition.name}” is a {kind} scorer: give {expected} instead.")
+    raw = entry[expected]
+    score = ValidatedScore(index, definition, version)
+    if kind == "categorical":
+        score.categorical_values = _categorical(raw, config, refuse)
+    elif kind == "numeric":
+        score.numeric_value = _numeric(raw, config, refuse)
+    else:
+        if not isinstance(raw, bool):
+            raise refuse(expected, "Must be true or false.")
+        score.boolean_value = raw
+    return score
+
+
+def _categorical(raw: Any, config: dict[str, Any], refuse) -> list[str]:
+    field = "categorical_values"
+    if not isinstance(raw, list):
+        raise refuse(field, "Expected a list of option keys.")
+    if not raw:
+        raise refuse(field, "Choose at least one option.")
+    keys = [option["key"] for option in config.get("options", [])]
+    chosen: list[str] = []
+    for value in raw:
+        if not isinstance(value, str):
+            raise refuse(field, f"Option keys are strings; got {shown(value)}.")
+        if value not in keys:
+            raise refuse(field, f"“{shown(value)}” is not an option of this scorer. Options: {', '.join(keys)}.")
+        if value in chosen:
+            raise refuse(field, f"Option “{value}” is chosen more than once.")
+        chosen.append(value)
+    count = len(chosen)
+    if config.get("selection_mode", "single") == "single":
+        if count != 1:
+            raise refuse(field, f"This scorer takes exactly one option (got {count}).")
+        return chosen
+    low, high = config.get("min_selections"), config.get("max_selections")
+    if low is not None and count < low:
+        raise refuse(field, f"Choose at least {low} options (got {count}).")
+    if high is not None and count > high:
+        raise refuse(field, f"Choose at most {high} options (got {count}).")
+    return chosen
+
+
+def _numeric(raw: Any, config: dict[str, Any], refuse) -> Decimal:
+    field = "numeric_value"
+    try:
+        value = to_decimal(raw, field, error=ValidationError)
+    except ValidationError as exc:
+        raise refuse(field, exc.detail) from None
+    low = to_decimal(config.get("min"), "min")
+    high = to_decimal(config.get("max"), "max")
+    step = to_decimal(config.get("step"), "step")
+    if low is not None and value < low:
+        raise refuse(field, f"Value {format_decimal(value)} is below the minimum {format_decimal(low)}.")
+    if high is not None and value > high:
+        raise refuse(field, f"Value {format_decimal(value)} is above the maximum {format_decimal(high)}.")
+    if step is not None:
+        origin = low if low is not None else Decimal(0)
+        with localcontext() as context:
+            context.prec = 60  # exact for every value and step the storage can hold
+            off_grid = (value - origin) % step != 0
+        if off_grid:
+            raise refuse(field, f"Value {format_decimal(value)} is not on the step grid "
+                                f"(step {format_decimal(step)} from {format_decimal(origin)}).")
+    return value.quantize(SIX_PLACES)
+
+
+# --- loading and listing -----------------------------------------------------------------------------
+
+def load_review(project_id: int, review_id: uuid.UUID | str) -> TraceReview:
+    """A live review of this project, or NotFound."""
+    review_id = as_uuid(review_id)
+    review = review_id and db.session.scalar(select(TraceReview).where(
+        TraceReview.project_id == project_id, TraceReview.id == review_id, TraceReview.deleted_at.is_(None)))
+    if not review:
+        raise NotFound()
+    return review
+
+
+def active_review_for_trace(project_id: int, trace_id: str) -> TraceReview | None:
+    return db.session.scalar(select(TraceReview).where(
+        TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None)))
+
+
+def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
+    """The WHERE clause of live reviews matching `filters`; shared by the list, the export and the pages."""
+    conditions: list[Any] = [TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None)]
+    if filters.trace_id is not None:
+        conditions.append(TraceReview.trace_id == filters.trace_id)
+    if filters.trace_ids is not None:
+        conditions.append(TraceReview.trace_id.in_(filters.trace_ids))
+    for wanted in (filters.definition_id and [filters.definition_id], filters.definition_ids):
+        if wanted is not None:
+            conditions.append(exists().where(TraceReviewScore.review_id == TraceReview.id,
+                                             TraceReviewScore.definition_id.in_(wanted)))
+    if filters.search:
+        pattern = contains(filters.search)
+        conditions.append(or_(TraceReview.trace_id.ilike(pattern, escape="\\"),
+                              TraceReview.comment.ilike(pattern, escape="\\")))
+    if filters.queue_id is not None:
+        conditions.append(TraceReview.queue_id == filters.queue_id)
+    if filters.reviewer_id is not None:
+        conditions.append(TraceReview.reviewed_by_id == filters.reviewer_id)
+    return conditions
+
+
+def list_reviews(project_id: int, filters: ReviewFilters | None = None, *, order: str | None = None,
+                 limit: int = 100, offset: int = 0) -> tuple[list[TraceReview], int]:
+    """A page of live reviews, newest update first by default: the total, the reviews with their users, and
+    their scores with scorers — three queries whatever the page size."""
+    conditions = review_conditions(project_id, filters or ReviewFilters())
+    total = db.session.scalar(select(func.count(TraceReview.id)).where(*conditions)) or 0
+    if order:
+        column = ORDERS[order.lstrip("-")]
+        ordering = [column.desc(), TraceReview.id.desc()] if order.startswith("-") else [column.asc(),
+                                                                                        TraceReview.id.asc()]
+    else:
+        ordering = [TraceReview.updated_at.desc(), TraceReview.id.desc()]
+    reviews = db.session.scalars(
+        select(TraceReview).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+    ).all()
+    return list(reviews), total
+
+
+def sorted_scores(review: TraceReview) -> list[TraceReviewScore]:
+    """A review's scores in the order people read them: by scorer name."""
+    return sorted(review.scores, key=lambda s: (s.definition.name.lower(), s.definition.name, str(s.definition_id)))
+
+
+# --- saving ------------------------------------------------------------------------------------------
+
+def _clean_comment(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ValidationError("Not a valid string.", "comment")
+    comment = raw.strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationError(f"Ensure this field has no more than {COMMENT_MAX} characters.", "comment")
+    return comment or None
+
+
+def _clean_time_spent(raw: Any) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = to_decimal(raw, "time_spent_seconds", error=ValidationError)
+    except ValidationError:
+        raise ValidationError("A valid number of seconds is required.", "time_spent_seconds") from None
+    if value < 0 or value > TIME_SPENT_MAX:
+        raise ValidationError(f"Must be between 0 and {TIME_SPENT_MAX} seconds.", "time_spent_seconds")
+    return float(value.quantize(Decimal("0.001")))
+
+
+def save_review(
+    project_id: int,
+    actor: User,
+    *,
+    trace_id: Any = None,
+    review_id: uuid.UUID | str | None = None,
+    comment: Any = ABSENT,
+    scores: Any = ABSENT,
+    queue_id: Any = None,
+    time_spent_seconds: Any = None,
+) -> TraceReview:
+    """Create the trace's review (no `review_id`) or update one, and complete the trace's pending queue item
+    (only in `queue_id`, when given) in the same transaction.
+
+    `comment` and `scores` left out keep what the review has; `scores` given replaces the whole set.
+    `time_spent_seconds` is added to the time already recorded. The actor becomes `reviewed_by`."""
+    review = None if review_id is None else load_review(project_id, review_id)
+    if review is None:
+        trace_id = queues.clean_trace_id(trace_id)
+    else:
+        if trace_id is not None and queues.clean_trace_id(trace_id) != review.trace_id:
+            raise ValidationError(TRACE_CHANGE, "trace_id")
+        trace_id = review.trace_id
+    new_comment = ABSENT if comment is ABSENT else _clean_comment(comment)
+    new_scores = None if scores is ABSENT else validate_scores(project_id, scores)
+    queue = None if queue_id is None or queue_id == "" else queues.queue_for_body(project_id, queue_id)
+    seconds = _clean_time_spent(time_spent_seconds)
+    if review is None and active_review_for_trace(project_id, trace_id) is not None:
+        raise ValidationError(ALREADY_REVIEWED, "trace_id")
+
+    now = utcnow()
+    creating = review is None
+    try:
+        if review is None:
+            review = TraceReview(project_id=project_id, trace_id=trace_id, created_by_id=actor.id,
+                                 created_at=now, scores=[])
+            db.session.add(review)
+        review.reviewed_by_id = actor.id
+        review.updated_at = now
+        if new_comment is not ABSENT:
+            review.comment = new_comment
+        if new_scores is not None:
+            _replace_scores(review, new_scores, now)
+        if seconds is not None:
+            review.time_spent_seconds = (review.time_spent_seconds or 0) + seconds
+        if queue is not None:
+            review.queue_id = queue.id
+        else:
+            pending = queues.pending_item_for_trace(project_id, trace_id)
+            if pending is not None:
+                review.queue_id = pending.queue_id
+        queues.complete_items(project_id, trace_id, queue.id if queue else None)
+        db.session.commit()
+    except IntegrityError:
+        # Another request saved first: a second review of the trace, or the same scorer added twice.
+        db.session.rollback()
+        if creating:
+            raise ValidationError(ALREADY_REVIEWED, "trace_id") from None
+        raise ValidationError(CHANGED_WHILE_SAVING, "scores") from None
+    return review
+
+
+def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -> None:
+    """Make the review's scores exactly `validated`: unchanged scores keep their row and timestamps."""
+    existing = {score.definition_id: score for score in review.scores}
+    for item in validated:
+        values = {
+            "definition_version_id": item.version.id,
+            "definition_version": item.version.version,
+            "definition_config": copy.deepcopy(item.version.config),
+            "categorical_values": item.categorical_values,
+            "numeric_value": item.numeric_value,
+            "boolean_value": item.boolean_value,
+        }
+        score = existing.pop(item.definition.id, None)
+        if score is None:
+            review.scores.append(TraceReviewScore(project_id=review.project_id, definition_id=item.definition.id,
+                                                  definition=item.definition, created_at=now, updated_at=now,
+                                                  **values))
+        elif any(getattr(score, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(score, name, value)
+            score.updated_at = now
+    for score in existing.values():
+        review.scores.remove(score)
+
+
+def delete_review(project_id: int, actor: User, review_id: uuid.UUID | str) -> None:
+    """Soft-delete: the review disappears and the trace may be reviewed (or queued) again."""
+    review = load_review(project_id, review_id)
+    now = utcnow()
+    review.deleted_at = now
+    review.updated_at = now
+    db.session.commit()
