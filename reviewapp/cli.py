@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from reviewapp.services import accounts
 from reviewapp.services.errors import ServiceError
+from reviewapp.traces_cli import import_traces, seed_demo
 
 
 def _fail(exc: ServiceError) -> None:
@@ -109,7 +110,7 @@ def serve(host: str, port: int, workers: int) -> None:
     Server().run()
 
 
-COMMANDS = [init_db, create_user, create_project, create_api_key, serve]
+COMMANDS = [init_db, create_user, create_project, create_api_key, serve, import_traces, seed_demo]
 
 
 def main() -> None:

@@ -66,22 +66,22 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | N
 
     Raises ValidationError naming the offending field, e.g. `batch[3].properties.$ai_trace_id`."""
     if not isinstance(raw, dict):
-        raise ValidationError(f"Each event must be a JSON object, not {_json_kind(raw)}.", attr)
+        raise ValidationError(f"Each event must be a JSON object, not {_json_kind(raw)}.", attr or None)
     name = raw.get("event")
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError('Every event needs an "event" name.', f"{attr}.event", "required")
+        raise ValidationError('Every event needs an "event" name.', _at(attr, "event"), "required")
     properties = raw.get("properties")
     if properties is None:
         properties = {}
     if not isinstance(properties, dict):
         raise ValidationError(f'"properties" must be a JSON object, not {_json_kind(properties)}.',
-                              f"{attr}.properties")
+                              _at(attr, "properties"))
     if not name.startswith(AI_PREFIX):
         return None
     if len(name) > MAX_EVENT_NAME_LENGTH:
-        raise ValidationError(f"Event names are at most {MAX_EVENT_NAME_LENGTH} characters.", f"{attr}.event")
+        raise ValidationError(f"Event names are at most {MAX_EVENT_NAME_LENGTH} characters.", _at(attr, "event"))
 
-    prop = f"{attr}.properties"
+    prop = _at(attr, "properties")
     trace_id = _identifier(properties.get("$ai_trace_id"), f"{prop}.$ai_trace_id")
     if trace_id is None:
         raise ValidationError(f'"$ai_trace_id" is required on {name} events.', f"{prop}.$ai_trace_id", "required")
@@ -98,11 +98,11 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | N
     distinct_id = raw.get("distinct_id", properties.get("distinct_id"))
     if distinct_id is not None:
         if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int, float)):
-            raise ValidationError('"distinct_id" must be a string.', f"{attr}.distinct_id")
+            raise ValidationError('"distinct_id" must be a string.', _at(attr, "distinct_id"))
         distinct_id = str(distinct_id).strip() or None
         if distinct_id and len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
             raise ValidationError(f'"distinct_id" is at most {MAX_DISTINCT_ID_LENGTH} characters.',
-                                  f"{attr}.distinct_id")
+                                  _at(attr, "distinct_id"))
 
     timestamp = _timestamp(raw, attr, now or utcnow())
     event_uuid = raw.get("uuid")
@@ -112,8 +112,13 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | N
         try:
             event_uuid = str(uuidlib.UUID(str(event_uuid)))
         except ValueError:
-            raise ValidationError(f'"{event_uuid}" is not a valid UUID.', f"{attr}.uuid") from None
+            raise ValidationError(f'"{event_uuid}" is not a valid UUID.', _at(attr, "uuid")) from None
     return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties)
+
+
+def _at(attr: str, name: str) -> str:
+    """The path of a field inside the event at `attr` ("batch[2]"); just the field for a lone event."""
+    return f"{attr}.{name}" if attr else name
 
 
 def content_uuid(name: str, distinct_id: str | None, timestamp: datetime, properties: dict[str, Any]) -> str:
@@ -196,11 +201,11 @@ def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> datetime:
         offset = _number(raw.get("offset"))  # milliseconds before sending, as the browser SDK reports
         return now - timedelta(milliseconds=offset) if offset else now
     if not isinstance(value, str):
-        raise ValidationError("Must be an ISO 8601 date-time string.", f"{attr}.timestamp")
+        raise ValidationError("Must be an ISO 8601 date-time string.", _at(attr, "timestamp"))
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationError(f'"{value}" is not an ISO 8601 date-time.', f"{attr}.timestamp") from None
+        raise ValidationError(f'"{value}" is not an ISO 8601 date-time.', _at(attr, "timestamp")) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
@@ -618,3 +623,70 @@ def _tool_call_text(call: Any) -> str:
 
 def _compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+IMPORT_CHUNK = 1000
+
+
+@dataclass
+class ImportReport:
+    result: IngestResult = field(default_factory=IngestResult)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line or item number, what is wrong)
+    written: bool = False
+
+
+def import_events(project_id: int, items: Iterable[tuple[int, Any]], *, strict: bool = False,
+                  chunk_size: int = IMPORT_CHUNK) -> ImportReport:
+    """Import numbered events (a JSON text line, or an already parsed event) with capture's validation.
+
+    Bad items are reported by number and skipped; with `strict`, any bad item aborts the import and nothing
+    is written (one transaction). Otherwise each chunk commits on its own: re-running is harmless, as events
+    already stored are recognised by uuid."""
+    report = ImportReport()
+    now = utcnow()
+    chunk: list[AIEvent] = []
+
+    def flush() -> None:
+        if chunk and not (strict and report.errors):
+            store_events(project_id, chunk, report.result, received_at=now)
+            if not strict:
+                db.session.commit()
+        chunk.clear()
+
+    try:
+        for number, item in items:
+            report.result.received += 1
+            try:
+                event = parse_event(_decoded(item), "", now)
+            except ValidationError as exc:
+                field_name = f"{exc.attr}: " if exc.attr else ""
+                report.errors.append((number, f"{field_name}{exc.detail}"))
+                continue
+            if event is None:
+                report.result.ignored += 1
+                continue
+            chunk.append(event)
+            if len(chunk) >= chunk_size:
+                flush()
+        flush()
+        if strict and report.errors:
+            db.session.rollback()
+            report.result = IngestResult(received=report.result.received)
+            return report
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    report.written = True
+    return report
+
+
+def _decoded(item: Any) -> Any:
+    if not isinstance(item, str):
+        return item
+    try:
+        return json.loads(item)
+    except ValueError as exc:
+        raise ValidationError(f"Not valid JSON: {exc}.", None, "parse_error") from None

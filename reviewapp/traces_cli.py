@@ -1,0 +1,105 @@
+"""Commands that bring traces in: `import-traces` (a file of PostHog-shaped events) and `seed-demo`."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from typing import IO, Any, Iterator
+
+import click
+from flask.cli import with_appcontext
+
+from reviewapp.extensions import db
+from reviewapp.models import Project
+from reviewapp.services import ingest
+
+MAX_ERRORS_SHOWN = 50
+
+
+@click.command("import-traces")
+@click.argument("file", type=click.File("rb"))
+@click.option("--project", "project_id", type=int, required=True, help="The project id to import into.")
+@click.option("--strict", is_flag=True, help="Abort on the first bad line, writing nothing.")
+@with_appcontext
+def import_traces(file: IO[bytes], project_id: int, strict: bool) -> None:
+    """Import events from FILE: JSON Lines, or one JSON array, of events shaped as capture receives them.
+
+    Bad lines are reported with their number and skipped (with --strict: nothing is imported). Importing
+    the same file again adds nothing."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise click.ClickException(f"No project with id {project_id}.")
+    if not hasattr(file, "peek"):  # a stream without a read buffer (piped in by a test harness)
+        file = io.BufferedReader(io.BytesIO(file.read()))
+    is_array = _starts_with_bracket(file)
+    unit = "event" if is_array else "line"
+    size = _size(file)
+    with click.progressbar(length=size or None, label="Importing", file=sys.stderr,
+                           show_pos=False, show_percent=bool(size)) as bar:
+        items = _array_items(file, bar) if is_array else _numbered_lines(file, bar)
+        report = ingest.import_events(project.id, items, strict=strict)
+
+    for number, message in report.errors[:MAX_ERRORS_SHOWN]:
+        click.echo(f"{unit} {number}: {message}", err=True)
+    if len(report.errors) > MAX_ERRORS_SHOWN:
+        click.echo(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more bad {unit}s.", err=True)
+    if not report.written:
+        raise click.ClickException(
+            f"Import aborted: {len(report.errors)} bad {unit}(s) with --strict; nothing was written.")
+    result = report.result
+    click.echo(
+        f"Imported {result.stored} new events into {result.traces} traces of project {project.name} "
+        f"(id {project.id}); {result.duplicates} already stored, {result.ignored} not $ai_* (ignored), "
+        f"{len(report.errors)} bad {unit}(s) skipped."
+    )
+
+
+def _size(file: IO[bytes]) -> int:
+    try:
+        return os.fstat(file.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _starts_with_bracket(file: IO[bytes]) -> bool:
+    return file.peek(256).lstrip()[:1] == b"["  # peek: the first bytes stay for the real read
+
+
+def _array_items(file: IO[bytes], bar) -> Iterator[tuple[int, Any]]:
+    """A JSON array is read whole; its events are numbered from 1."""
+    data = file.read()
+    bar.update(len(data))
+    try:
+        events = json.loads(data)
+    except ValueError as exc:
+        raise click.ClickException(f"The file starts with '[' but is not a valid JSON array: {exc}") from None
+    yield from enumerate(events, start=1)
+
+
+def _numbered_lines(file: IO[bytes], bar) -> Iterator[tuple[int, str]]:
+    """JSON Lines are streamed, so a large file never sits in memory; blank lines are skipped."""
+    for number, line in enumerate(file, start=1):
+        bar.update(len(line))
+        text = line.decode("utf-8", errors="replace").strip()
+        if text:
+            yield number, text
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when a project already exists (for first runs).")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Create a demo project with users, realistic traces, scorers and queues; prints the sign-in."""
+    from reviewapp.services import demo
+
+    if if_empty and demo.any_project_exists():
+        click.echo("A project already exists; the demo was not seeded.")
+        return
+    seeded = demo.seed()
+    click.echo(f"Seeded {seeded.project.name} (id {seeded.project.id}): {seeded.traces} traces, "
+               f"{seeded.scorers} scorers, {seeded.queues} queues.")
+    click.echo(f"Project token for capture: {seeded.project.api_token}")
+    click.echo("Sign in at http://127.0.0.1:5000/login with:")
+    for email, role in seeded.users:
+        click.echo(f"  {email} / {demo.DEMO_PASSWORD}   ({role})")

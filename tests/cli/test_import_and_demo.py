@@ -1,0 +1,116 @@
+"""`reviewapp import-traces` and `reviewapp seed-demo`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from reviewapp.extensions import db
+from reviewapp.models import Trace, TraceEvent
+from tests.ingest.builders import event, generation, root, span
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def project(factory):
+    return factory.project("Import target")
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def write_lines(path, items) -> str:
+    path.write_text("\n".join(item if isinstance(item, str) else json.dumps(item) for item in items) + "\n")
+    return str(path)
+
+
+def good_events() -> list[dict]:
+    return [root("t-1", 0), span("t-1", 1), generation("t-1", 2), generation("t-2", 3, event_uuid=None),
+            event("$pageview", "t-3")]
+
+
+def test_import_json_lines(runner, project, tmp_path):
+    path = write_lines(tmp_path / "events.jsonl", good_events())
+    result = runner.invoke(args=["import-traces", path, "--project", str(project.id)])
+    assert result.exit_code == 0, result.output
+    assert ("Imported 4 new events into 2 traces of project Import target "
+            f"(id {project.id}); 0 already stored, 1 not $ai_* (ignored), 0 bad line(s) skipped.") in result.output
+    assert count(TraceEvent) == 4
+    assert db.session.scalar(select(Trace.generation_count).where(Trace.trace_id == "t-1")) == 1
+
+
+def test_import_a_json_array(runner, project, tmp_path):
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(good_events(), indent=2))
+    result = runner.invoke(args=["import-traces", str(path), "--project", str(project.id)])
+    assert result.exit_code == 0, result.output
+    assert count(TraceEvent) == 4
+
+
+def test_reimport_adds_nothing(runner, project, tmp_path):
+    path = write_lines(tmp_path / "events.jsonl", good_events())
+    runner.invoke(args=["import-traces", path, "--project", str(project.id)])
+    before = db.session.scalar(select(Trace.input_tokens).where(Trace.trace_id == "t-1"))
+    result = runner.invoke(args=["import-traces", path, "--project", str(project.id)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 0 new events into 0 traces" in result.output
+    assert "4 already stored" in result.output
+    assert count(TraceEvent) == 4
+    db.session.expire_all()
+    assert db.session.scalar(select(Trace.input_tokens).where(Trace.trace_id == "t-1")) == before
+
+
+def bad_file(tmp_path) -> str:
+    missing_trace = generation("t-9", 4)
+    del missing_trace["properties"]["$ai_trace_id"]
+    return write_lines(tmp_path / "events.jsonl", [
+        generation("t-1", 0),
+        "{not json",
+        "",
+        generation("t-1", 1),
+        missing_trace,
+        generation("t-2", 2, **{"$ai_input_tokens": "lots"}),
+    ])
+
+
+def test_bad_lines_are_reported_by_number_and_skipped(runner, project, tmp_path):
+    result = runner.invoke(args=["import-traces", bad_file(tmp_path), "--project", str(project.id)])
+    assert result.exit_code == 0, result.output
+    assert "line 2: Not valid JSON: Expecting property name enclosed in double quotes" in result.output
+    assert ('line 5: properties.$ai_trace_id: "$ai_trace_id" is required on $ai_generation events.'
+            in result.output)
+    assert "line 6: properties.$ai_input_tokens: Must be a whole number, not a string." in result.output
+    assert "3 bad line(s) skipped" in result.output
+    assert count(TraceEvent) == 2
+
+
+def test_strict_import_with_a_bad_line_writes_nothing(runner, project, tmp_path):
+    result = runner.invoke(args=["import-traces", bad_file(tmp_path), "--project", str(project.id), "--strict"])
+    assert result.exit_code == 1
+    assert "line 5: properties.$ai_trace_id" in result.output
+    assert "Import aborted: 3 bad line(s) with --strict; nothing was written." in result.output
+    assert count(TraceEvent) == 0
+    assert count(Trace) == 0
+
+
+def test_strict_import_never_half_writes_across_chunks(app, project):
+    from reviewapp.services import ingest
+
+    items = [(n, generation(f"t-{n}", n)) for n in range(1, 26)] + [(26, {"event": "$ai_span"})]
+    report = ingest.import_events(project.id, items, strict=True, chunk_size=5)
+    assert report.written is False
+    assert report.errors == [(26, 'properties.$ai_trace_id: "$ai_trace_id" is required on $ai_span events.')]
+    assert count(TraceEvent) == 0
+
+
+def test_import_into_an_unknown_project_fails(runner, tmp_path):
+    path = write_lines(tmp_path / "events.jsonl", good_events())
+    result = runner.invoke(args=["import-traces", path, "--project", "4242"])
+    assert result.exit_code == 1
+    assert "No project with id 4242." in result.output
