@@ -1,0 +1,429 @@
+"""The read side of the trace store: the filtered trace list, and one trace with its span tree, conversation,
+active review and queue membership. Each is a fixed number of queries, whatever the size of the page."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from reviewapp.extensions import db
+from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
+from reviewapp.services import queues, reviews
+from reviewapp.services.common import contains
+from reviewapp.services.conversation import Message, conversation, pretty_json
+from reviewapp.services.errors import NotFound, ValidationError
+
+REVIEW_STATES = ("not_queued", "pending", "reviewed")
+ORDERS = {
+    "first_timestamp": Trace.first_timestamp,
+    "last_timestamp": Trace.last_timestamp,
+    "total_cost_usd": Trace.total_cost_usd,
+    "latency_seconds": Trace.latency_seconds,
+    "input_tokens": Trace.input_tokens,
+}
+DEFAULT_ORDER = "-first_timestamp"
+NODE_KINDS = {"$ai_trace": "trace", "$ai_span": "span", "$ai_generation": "generation", "$ai_embedding": "embedding"}
+SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
+BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
+
+
+# --- filters -----------------------------------------------------------------------------------------
+
+def parse_time(raw: str | datetime | date | None, attr: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime. A bare date is the start of that day, or with
+    `end_of_day` the start of the next one (so a date range's end includes its whole last day)."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, date):
+        value = datetime.combine(raw + timedelta(days=1 if end_of_day else 0), time(), timezone.utc)
+    else:
+        text = str(raw).strip()
+        try:
+            if _is_bare_date(text):
+                day = date.fromisoformat(text)
+                value = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), timezone.utc)
+            else:
+                value = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+        except ValueError:
+            raise ValidationError(BAD_TIME, attr) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _is_bare_date(raw: Any) -> bool:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return True
+    return isinstance(raw, str) and len(raw.strip()) == 10
+
+
+def clean_review_state(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw not in REVIEW_STATES:
+        raise ValidationError(f'"{raw}" is not a valid choice.', "review_state", "invalid_choice")
+    return raw
+
+
+def clean_order(raw: str | None) -> str:
+    if raw is None or raw == "":
+        return DEFAULT_ORDER
+    if raw.lstrip("-") not in ORDERS:
+        choices = ", ".join(sorted(ORDERS))
+        raise ValidationError(f"Select a valid choice. {raw} is not one of the available choices: {choices}.",
+                              "order_by", "invalid_choice")
+    return raw
+
+
+# --- the list ----------------------------------------------------------------------------------------
+
+@dataclass
+class TraceRow:
+    """A trace summary with where it stands in review: pending in a queue, reviewed, or neither."""
+
+    trace: Trace
+    queue_item_id: uuid.UUID | None
+    queue_id: uuid.UUID | None
+    queue_name: str | None
+    review_id: uuid.UUID | None
+
+    @property
+    def review_state(self) -> str:
+        return review_state(self.review_id is not None, self.queue_item_id is not None)
+
+
+def review_state(reviewed: bool, pending: bool) -> str:
+    # An active review wins: saving a review completes the trace's pending item, so both at once is rare.
+    if reviewed:
+        return "reviewed"
+    return "pending" if pending else "not_queued"
+
+
+def _live_items(project_id: int):
+    return (
+        select(
+            ReviewQueueItem.id.label("item_id"),
+            ReviewQueueItem.trace_id,
+            ReviewQueueItem.queue_id,
+            ReviewQueue.name.label("queue_name"),
+        )
+        .join(ReviewQueue, ReviewQueue.id == ReviewQueueItem.queue_id)
+        .where(
+            ReviewQueueItem.project_id == project_id,
+            ReviewQueueItem.deleted_at.is_(None),
+            ReviewQueue.deleted_at.is_(None),
+        )
+        .subquery("live_item")
+    )
+
+
+def _live_reviews(project_id: int):
+    return (
+        select(TraceReview.id.label("review_id"), TraceReview.trace_id)
+        .where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None))
+        .subquery("live_review")
+    )
+
+
+def _has_model(project_id: int, model: str):
+    """Traces that used `model` (exact name), through the trace_models key."""
+    return (
+        select(TraceModel.trace_id)
+        .where(TraceModel.project_id == project_id, TraceModel.model == model, TraceModel.trace_id == Trace.trace_id)
+        .exists()
+    )
+
+
+def list_traces(
+    project_id: int,
+    *,
+    search: str | None = None,
+    model: str | None = None,
+    date_from: str | datetime | date | None = None,
+    date_to: str | datetime | date | None = None,
+    errors_only: bool = False,
+    review_state: str | None = None,
+    order: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[TraceRow], int]:
+    """One page of the project's traces, newest first by default, and the number matching: two queries."""
+    start = parse_time(date_from, "date_from")
+    end = parse_time(date_to, "date_to", end_of_day=True)
+    state = clean_review_state(review_state)
+    order = clean_order(order)
+    if start and end and start >= end:
+        raise ValidationError("The end of the date range is before its start.", "date_to")
+
+    conditions: list[Any] = [Trace.project_id == project_id]
+    if search and search.strip():
+        pattern = contains(search.strip())
+        conditions.append(or_(*(
+            column.ilike(pattern, escape="\\")
+            for column in (Trace.trace_id, Trace.name, Trace.input_preview, Trace.output_preview, Trace.distinct_id)
+        )))
+    if model:
+        conditions.append(_has_model(project_id, model))
+    if start:
+        conditions.append(Trace.first_timestamp >= start)
+    if end:
+        # A bare end date was moved to the next midnight, so that its whole day is in the range.
+        conditions.append(Trace.first_timestamp < end if _is_bare_date(date_to) else Trace.first_timestamp <= end)
+    if errors_only:
+        conditions.append(Trace.has_error.is_(True))
+
+    item, review = _live_items(project_id), _live_reviews(project_id)
+    if state == "reviewed":
+        conditions.append(review.c.review_id.is_not(None))
+    elif state == "pending":
+        conditions.extend([item.c.item_id.is_not(None), review.c.review_id.is_(None)])
+    elif state == "not_queued":
+        conditions.extend([item.c.item_id.is_(None), review.c.review_id.is_(None)])
+
+    def joined(stmt: Select) -> Select:
+        return (
+            stmt.outerjoin(item, item.c.trace_id == Trace.trace_id)
+            .outerjoin(review, review.c.trace_id == Trace.trace_id)
+            .where(*conditions)
+        )
+
+    count_from = select(func.count()).select_from(Trace)
+    total = db.session.scalar(joined(count_from) if state else count_from.where(*conditions)) or 0
+
+    column = ORDERS[order.lstrip("-")]
+    ordering = [column.desc(), Trace.id.desc()] if order.startswith("-") else [column.asc(), Trace.id.asc()]
+    page = db.session.execute(
+        joined(select(Trace, item.c.item_id, item.c.queue_id, item.c.queue_name, review.c.review_id))
+        .order_by(*ordering)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [TraceRow(*row) for row in page], total
+
+
+def model_names(project_id: int) -> list[str]:
+    """Every model the project's traces used, for the model filter."""
+    return list(db.session.scalars(
+        select(TraceModel.model).where(TraceModel.project_id == project_id).distinct().order_by(TraceModel.model)
+    ))
+
+
+# --- one trace ---------------------------------------------------------------------------------------
+
+@dataclass
+class SpanNode:
+    """A node of the span tree: the trace root, a span, a generation or an embedding."""
+
+    id: str
+    kind: str
+    name: str
+    event: TraceEvent | None = None
+    parent_id: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    timestamp: datetime | None = None
+    latency_seconds: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_cost_usd: float | None = None
+    is_error: bool = False
+    error: str | None = None
+    http_status: int | None = None
+    input_state: str | None = None  # pretty JSON of a span's $ai_input_state
+    output_state: str | None = None
+    children: list[SpanNode] = field(default_factory=list)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class TraceDetail:
+    trace: Trace
+    events: list[TraceEvent]
+    tree: SpanNode
+    conversation: list[Message]
+    signals: list[TraceEvent]  # $ai_metric and $ai_feedback events, in order
+    review: TraceReview | None
+    scores: list[TraceReviewScore]  # the review's scores, by scorer name
+    queue_item: ReviewQueueItem | None
+
+    @property
+    def review_state(self) -> str:
+        return review_state(self.review is not None, self.queue_item is not None)
+
+
+def load_trace(project_id: int, trace_id: str) -> Trace:
+    """The summary of a trace of this project, or NotFound."""
+    trace = db.session.scalar(select(Trace).where(Trace.project_id == project_id, Trace.trace_id == trace_id))
+    if trace is None:
+        raise NotFound()
+    return trace
+
+
+def get_trace(project_id: int, trace_id: str) -> TraceDetail:
+    """Everything the trace view shows, in a fixed number of queries."""
+    trace = load_trace(project_id, trace_id)
+    events = list(db.session.scalars(
+        select(TraceEvent)
+        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id)
+        .order_by(TraceEvent.timestamp, TraceEvent.id)
+    ))
+    review = reviews.active_review_for_trace(project_id, trace_id)
+    generations = [
+        (_node_id(e), _props(e).get("$ai_input"), _props(e).get("$ai_output_choices"))
+        for e in events if e.event == "$ai_generation"
+    ]
+    return TraceDetail(
+        trace=trace,
+        events=events,
+        tree=build_tree(trace, events),
+        conversation=conversation(generations),
+        signals=[e for e in events if e.event in SIGNAL_EVENTS],
+        review=review,
+        scores=reviews.sorted_scores(review) if review else [],
+        queue_item=queues.pending_item_for_trace(project_id, trace_id),
+    )
+
+
+def _props(event: TraceEvent) -> dict[str, Any]:
+    return event.properties if isinstance(event.properties, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _node_id(event: TraceEvent) -> str:
+    """A span's own id: its `$ai_span_id`, else the event's uuid (generations often carry no span id)."""
+    return event.span_id or _text(_props(event).get("$ai_span_id")) or event.uuid
+
+
+def _error_text(value: Any) -> str | None:
+    if value is None or value is False or value == "":
+        return None
+    return value if isinstance(value, str) else pretty_json(value)
+
+
+def _state(props: dict[str, Any], key: str) -> str | None:
+    return pretty_json(props[key]) if props.get(key) is not None else None
+
+
+def _node(event: TraceEvent) -> SpanNode:
+    props = _props(event)
+    kind = NODE_KINDS.get(event.event, event.event.removeprefix("$ai_"))
+    model = _text(props.get("$ai_model"))
+    cost = _number(props.get("$ai_total_cost_usd"))
+    if cost is None:
+        parts = [_number(props.get("$ai_input_cost_usd")), _number(props.get("$ai_output_cost_usd"))]
+        cost = sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
+    error = _error_text(props.get("$ai_error"))
+    return SpanNode(
+        id=_node_id(event),
+        kind=kind,
+        name=_text(props.get("$ai_span_name")) or model or kind,
+        event=event,
+        parent_id=event.parent_id or _text(props.get("$ai_parent_id")),
+        model=model,
+        provider=_text(props.get("$ai_provider")),
+        timestamp=event.timestamp,
+        latency_seconds=_number(props.get("$ai_latency")),
+        input_tokens=_integer(props.get("$ai_input_tokens")),
+        output_tokens=_integer(props.get("$ai_output_tokens")),
+        total_cost_usd=cost,
+        is_error=bool(props.get("$ai_is_error")) or error is not None,
+        error=error,
+        http_status=_integer(props.get("$ai_http_status")),
+        input_state=_state(props, "$ai_input_state"),
+        output_state=_state(props, "$ai_output_state"),
+    )
+
+
+def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
+    """Nest spans and generations by `$ai_parent_id` → `$ai_span_id` under the trace root (the `$ai_trace`
+    event, or a root made from the summary). A missing parent, or a parent cycle, hangs a node under the
+    root; siblings keep the events' timestamp order."""
+    root_event = next((e for e in events if e.event == "$ai_trace"), None)
+    if root_event is not None:
+        root = _node(root_event)
+        root.name = _text(_props(root_event).get("$ai_span_name")) or trace.name or trace.trace_id
+    else:
+        root = SpanNode(id=trace.trace_id, kind="trace", name=trace.name or trace.trace_id,
+                        timestamp=trace.first_timestamp, is_error=trace.has_error)
+    # The root shows the trace's totals where its own event does not carry them.
+    root.kind = "trace"
+    root.parent_id = None
+    if root.latency_seconds is None:
+        root.latency_seconds = trace.latency_seconds
+    if root.input_tokens is None:
+        root.input_tokens = trace.input_tokens
+    if root.output_tokens is None:
+        root.output_tokens = trace.output_tokens
+    if root.total_cost_usd is None:
+        root.total_cost_usd = trace.total_cost_usd
+
+    nodes = [_node(e) for e in events if e is not root_event and e.event not in SIGNAL_EVENTS]
+    by_id: dict[str, SpanNode] = {}
+    for node in nodes:
+        by_id.setdefault(node.id, node)
+    by_id[trace.trace_id] = root
+    by_id[root.id] = root
+
+    parent_of: dict[int, SpanNode] = {}
+    for node in nodes:
+        parent = by_id.get(node.parent_id) if node.parent_id else None
+        parent_of[id(node)] = root if parent is None or parent is node else parent
+    for node in nodes:  # cut parent cycles: the first node met twice on the way up hangs under the root
+        seen: set[int] = set()
+        current = node
+        while current is not root:
+            if id(current) in seen:
+                parent_of[id(current)] = root
+                break
+            seen.add(id(current))
+            current = parent_of[id(current)]
+    for node in nodes:
+        parent_of[id(node)].children.append(node)
+    return root
+
+
+def event_json(event: TraceEvent) -> str:
+    """The raw event as the client sent it (plus where it was stored), pretty-printed."""
+    return json.dumps(
+        {
+            "uuid": event.uuid,
+            "event": event.event,
+            "distinct_id": event.distinct_id,
+            "timestamp": event.timestamp.isoformat() if event.timestamp else None,
+            "properties": event.properties,
+        },
+        indent=2,
+        ensure_ascii=False,
+        default=str,
+    )
