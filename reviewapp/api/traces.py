@@ -1,1 +1,121 @@
-"""API: traces."""
+"""API: the stored traces (an extension beyond PostHog's review API) — the filtered list and one trace with its
+events, span tree, conversation, active review and queue membership."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from reviewapp.api.core import ApiContext, api_route, iso, order_param, page_params, paginated, query_bool, query_param
+from reviewapp.api.queues import item_json
+from reviewapp.api.reviews import review_json
+from reviewapp.models import Trace, TraceEvent
+from reviewapp.services import traces
+from reviewapp.services.traces import SpanNode, TraceDetail, TraceRow
+
+
+@api_route("/traces/", methods=["GET"], role="viewer")
+def list_traces(ctx: ApiContext):
+    limit, offset = page_params()
+    rows, count = traces.list_traces(
+        ctx.project_id,
+        search=query_param("search"),
+        model=query_param("model"),
+        date_from=query_param("date_from"),
+        date_to=query_param("date_to"),
+        errors_only=bool(query_bool("errors_only")),
+        review_state=query_param("review_state"),
+        order=order_param(set(traces.ORDERS)),
+        limit=limit,
+        offset=offset,
+    )
+    return paginated([row_json(row, ctx.project_id) for row in rows], count, limit, offset)
+
+
+@api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")
+def get_trace(ctx: ApiContext, trace_id: str):
+    return jsonify(detail_json(traces.get_trace(ctx.project_id, trace_id)))
+
+
+# --- serializers -------------------------------------------------------------------------------------
+
+def summary_json(trace: Trace) -> dict[str, Any]:
+    return {
+        "id": trace.trace_id,
+        "trace_id": trace.trace_id,
+        "name": trace.name,
+        "first_timestamp": iso(trace.first_timestamp),
+        "last_timestamp": iso(trace.last_timestamp),
+        "session_id": trace.session_id,
+        "distinct_id": trace.distinct_id,
+        "models": list(trace.models or []),
+        "event_count": trace.event_count,
+        "generation_count": trace.generation_count,
+        "input_tokens": trace.input_tokens,
+        "output_tokens": trace.output_tokens,
+        "total_cost_usd": float(trace.total_cost_usd or 0),
+        "latency_seconds": trace.latency_seconds,
+        "has_error": trace.has_error,
+        "input_preview": trace.input_preview,
+        "output_preview": trace.output_preview,
+        "team": trace.project_id,
+    }
+
+
+def row_json(row: TraceRow, project_id: int) -> dict[str, Any]:
+    queue = None
+    if row.queue_item_id is not None:
+        queue = {"id": str(row.queue_id), "name": row.queue_name, "item_id": str(row.queue_item_id)}
+    return {
+        **summary_json(row.trace),
+        "review_state": row.review_state,
+        "review_id": str(row.review_id) if row.review_id else None,
+        "queue": queue,
+    }
+
+
+def detail_json(detail: TraceDetail) -> dict[str, Any]:
+    item = detail.queue_item
+    return {
+        **summary_json(detail.trace),
+        "review_state": detail.review_state,
+        "review_id": str(detail.review.id) if detail.review else None,
+        "queue": {"id": str(item.queue_id), "name": item.queue.name, "item_id": str(item.id)} if item else None,
+        "queue_item": item_json(item) if item else None,
+        "review": review_json(detail.review) if detail.review else None,
+        "events": [event_json(event) for event in detail.events],
+        "tree": node_json(detail.tree),
+        "conversation": [message.as_dict() for message in detail.conversation],
+    }
+
+
+def event_json(event: TraceEvent) -> dict[str, Any]:
+    return {
+        "uuid": event.uuid,
+        "event": event.event,
+        "distinct_id": event.distinct_id,
+        "timestamp": iso(event.timestamp),
+        "span_id": event.span_id,
+        "parent_id": event.parent_id,
+        "properties": event.properties,
+    }
+
+
+def node_json(node: SpanNode) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "name": node.name,
+        "event_uuid": node.event.uuid if node.event else None,
+        "parent_id": node.parent_id,
+        "timestamp": iso(node.timestamp),
+        "model": node.model,
+        "provider": node.provider,
+        "latency_seconds": node.latency_seconds,
+        "input_tokens": node.input_tokens,
+        "output_tokens": node.output_tokens,
+        "total_cost_usd": node.total_cost_usd,
+        "is_error": node.is_error,
+        "error": node.error,
+        "children": [node_json(child) for child in node.children],
+    }
