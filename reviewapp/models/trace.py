@@ -40,6 +40,10 @@ class Trace(Base):
         Index("ix_traces_project_error_ts", "project_id", "has_error", "first_timestamp"),
         Index("ix_traces_project_session", "project_id", "session_id"),
         Index("ix_traces_project_last_ts", "project_id", "last_timestamp"),
+        # The traces list's other sort orders.
+        Index("ix_traces_project_cost", "project_id", "total_cost_usd"),
+        Index("ix_traces_project_latency", "project_id", "latency_seconds"),
+        Index("ix_traces_project_input_tokens", "project_id", "input_tokens"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
