@@ -1,31 +1,164 @@
-"""Template globals and filters shared by every page."""
+"""Template globals and filters shared by every page.
+
+`markdown` is the one place in the app that marks HTML as safe: Markdown from a trace is rendered with raw HTML
+disabled and then sanitised against an allow-list, so nothing a trace contains can run in the browser."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
 
-from flask import Flask, g
+import nh3
+from flask import Flask, current_app, g, request
 from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 from reviewapp.services import accounts
+from reviewapp.services.conversation import pretty_json
+from reviewapp.services.traces import event_json
+
+# The main navigation, in order; a link shows only once its page exists.
+NAV = (
+    ("queues.index", "Queues"),
+    ("traces.index", "Traces"),
+    ("review.reviews", "Reviews"),
+    ("insights.index", "Insights"),
+    ("scorers.index", "Scorers"),
+    ("settings.index", "Settings"),
+)
+
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False}).enable(
+    ["table", "strikethrough"]
+)
+
+
+def _image_as_link(self, tokens, idx, options, env) -> str:
+    """A Markdown image is never loaded: it shows as a link to its address (sanitised like any link)."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    src = str(token.attrGet("src") or "")
+    label = alt or (src if len(src) <= 80 else src[:64] + "…")
+    return f'<a href="{escape(src)}">[image: {escape(label)}]</a>'
+
+
+_markdown.add_render_rule("image", _image_as_link)
+SAFE_TAGS = {
+    "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
+}
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _only_safe_links(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        return value if value.strip().lower().startswith(SAFE_SCHEMES) else None
+    return value
+
+
+_cleaner = nh3.Cleaner(
+    tags=SAFE_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes={"a": {"href", "title"}, "ol": {"start"}},
+    attribute_filter=_only_safe_links,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener nofollow noreferrer",
+)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Untrusted Markdown as sanitised HTML: raw HTML is shown as text, links only http(s) and mailto."""
+    if not text:
+        return Markup("")
+    return Markup(_cleaner.clean(_markdown.render(str(text))))
+
+
+def format_datetime(value: datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.2f} s"
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)} min {seconds:.0f} s"
+
+
+def format_cost(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value == 0:
+        return "$0"
+    if value < 0.01:
+        return f"${value:.6f}".rstrip("0")
+    return f"${value:,.4f}".rstrip("0").rstrip(".")
+
+
+def format_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def format_score(score: Any) -> str:
+    """A saved score's value in the words of the scorer version it was saved against."""
+    config = score.definition_config or {}
+    if score.categorical_values is not None:
+        labels = {o.get("key"): o.get("label") for o in config.get("options", []) if isinstance(o, dict)}
+        return ", ".join(str(labels.get(key) or key) for key in score.categorical_values)
+    if score.boolean_value is not None:
+        if score.boolean_value:
+            return str(config.get("true_label") or "Yes")
+        return str(config.get("false_label") or "No")
+    if score.numeric_value is not None:
+        text = f"{score.numeric_value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return "—"
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """The navigation entries whose pages are registered."""
+    return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
+
+
+def url_with(**changes: Any) -> str:
+    """This page's URL with some query parameters replaced (None removes one): for pagination and sorting."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    args += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
+    return request.path + ("?" + urlencode(args) if args else "")
 
 
 def register(app: Flask) -> None:
     @app.context_processor
     def layout_context() -> dict:
         projects = accounts.projects_of(current_user) if current_user.is_authenticated else []
+        project = g.get("project")
         return {
             "nav_projects": projects,
-            "project": g.get("project"),
+            "project": project,
+            # Pages outside a project (the password page) still link into the user's first project.
+            "nav_project": project or (projects[0][0] if projects else None),
             "membership": g.get("membership"),
         }
 
-    @app.template_filter("datetime")
-    def format_datetime(value: datetime | None) -> str:
-        if value is None:
-            return "—"
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    # Globals (not context) so that imported macros see them too.
+    app.add_template_global(nav_links)
+    app.add_template_global(url_with)
+
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_seconds, "seconds")
+    app.add_template_filter(format_cost, "cost")
+    app.add_template_filter(format_count, "number")
+    app.add_template_filter(pretty_json, "pretty_json")
+    app.add_template_filter(format_score, "score_value")
+    app.add_template_filter(event_json, "event_json")
 
     @app.template_filter("isotime")
     def format_iso(value: datetime | None) -> str:
