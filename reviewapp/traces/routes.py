@@ -1,2 +1,55 @@
-"""HTML pages: traces."""
-from reviewapp.traces import bp  # noqa: F401
+"""HTML pages: the traces list with its filters, and one trace."""
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+
+from reviewapp.models import Membership
+from reviewapp.services import traces
+from reviewapp.services.errors import ValidationError
+from reviewapp.traces import bp
+from reviewapp.traces.forms import TraceFilterForm
+from reviewapp.web import project_view
+
+SORTABLE = {"first_timestamp": "Started", "total_cost_usd": "Cost", "latency_seconds": "Latency",
+            "input_tokens": "Tokens"}
+
+
+@bp.route("/traces/")
+@project_view(role="viewer")
+def index(member: Membership):
+    form = TraceFilterForm(formdata=request.args)
+    form.model.choices = {"": "Any model", **{name: name for name in traces.model_names(member.project_id)}}
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["PAGE_SIZE"]
+    rows, count, status = [], 0, 200
+    if not form.validate():
+        status = 400
+    else:
+        try:
+            rows, count = traces.list_traces(
+                member.project_id,
+                search=form.search.data,
+                model=form.model.data or None,
+                date_from=form.date_from.data,
+                date_to=form.date_to.data,
+                errors_only=form.errors_only.data,
+                review_state=form.review_state.data or None,
+                order=form.order.data or None,
+                limit=per_page,
+                offset=(page - 1) * per_page,
+            )
+        except ValidationError as exc:
+            form.show_error(exc.attr, exc.detail)
+            status = 400
+    filtered = any(request.args.get(name) for name in ("search", "model", "date_from", "date_to",
+                                                       "errors_only", "review_state"))
+    return render_template(
+        "traces/index.html", form=form, rows=rows, count=count, page=page, per_page=per_page,
+        order=form.order.data or traces.DEFAULT_ORDER, sortable=SORTABLE, filtered=filtered,
+    ), status
+
+
+@bp.route("/traces/<path:trace_id>")
+@project_view(role="viewer")
+def detail(member: Membership, trace_id: str):
+    return render_template("traces/detail.html", detail=traces.get_trace(member.project_id, trace_id))
