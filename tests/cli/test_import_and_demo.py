@@ -114,3 +114,77 @@ def test_import_into_an_unknown_project_fails(runner, tmp_path):
     result = runner.invoke(args=["import-traces", path, "--project", "4242"])
     assert result.exit_code == 1
     assert "No project with id 4242." in result.output
+
+
+# --- seed-demo ---------------------------------------------------------------------------------------
+
+def test_seed_demo_creates_a_working_project(runner):
+    from reviewapp.models import Project, ReviewQueue, ReviewQueueItem, ScoreDefinition
+    from reviewapp.services import accounts
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin@example.com / reviewapp-demo   (admin)" in result.output
+    assert "reviewer@example.com / reviewapp-demo   (reviewer)" in result.output
+
+    project = db.session.scalar(select(Project).where(Project.name == "Demo project"))
+    assert accounts.authenticate_user("admin@example.com", "reviewapp-demo") is not None
+    reviewer = accounts.find_user_by_email("reviewer@example.com")
+    assert accounts.membership_for(reviewer.id, project.id).role == "reviewer"
+
+    traces = db.session.scalars(select(Trace).where(Trace.project_id == project.id)).all()
+    assert 35 <= len(traces) <= 45
+    assert any(t.has_error for t in traces)
+    assert any(not t.has_root for t in traces)  # traces without a root are still complete
+    assert any(t.session_id for t in traces) and any(t.session_id is None for t in traces)
+    assert max(t.generation_count for t in traces) >= 14  # the long trace
+    assert len({t.first_timestamp.date() for t in traces}) >= 3  # spread over the last days
+    assert all(t.input_preview and t.total_cost_usd > 0 for t in traces if not t.has_error)
+    kinds = db.session.execute(select(TraceEvent.event).where(TraceEvent.project_id == project.id)).scalars().all()
+    assert {"$ai_trace", "$ai_span", "$ai_generation", "$ai_embedding"} <= set(kinds)
+    errored = db.session.scalars(select(TraceEvent).where(TraceEvent.project_id == project.id,
+                                                          TraceEvent.event == "$ai_generation")).all()
+    assert any(e.properties.get("$ai_http_status") == 500 and e.properties.get("$ai_error") for e in errored)
+    assert any(e.properties.get("$ai_output_choices", [{}])[0].get("tool_calls") for e in errored)
+    nested = [e for e in errored if e.parent_id not in (None, e.trace_id)]
+    assert nested, "the agent's generations hang under spans"
+
+    definitions = db.session.scalars(select(ScoreDefinition).where(ScoreDefinition.project_id == project.id)).all()
+    configs = [(d.kind, d.current.config) for d in definitions]
+    assert sorted(kind for kind, _ in configs) == ["boolean", "boolean", "categorical", "categorical",
+                                                   "numeric", "numeric"]
+    modes = {c["selection_mode"] for kind, c in configs if kind == "categorical"}
+    assert modes == {"single", "multiple"}
+    assert any(c.get("min_selections") and c.get("max_selections") for _, c in configs)
+    assert all(c["step"] for kind, c in configs if kind == "numeric")
+    assert all(c["true_label"] and c["false_label"] for kind, c in configs if kind == "boolean")
+
+    queues = db.session.scalars(select(ReviewQueue).where(ReviewQueue.project_id == project.id)).all()
+    assert len(queues) == 2
+    for queue in queues:
+        pending = db.session.scalar(select(func.count()).select_from(ReviewQueueItem).where(
+            ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None)))
+        assert pending > 0
+
+
+def test_seed_demo_again_adds_nothing_twice(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    before = (count(TraceEvent), count(Trace))
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert (count(TraceEvent), count(Trace)) == before
+
+
+def test_seed_demo_if_empty_leaves_an_existing_install_alone(runner, factory):
+    factory.project("Our real project")
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "A project already exists; the demo was not seeded." in result.output
+    assert count(Trace) == 0
+
+
+def test_seed_demo_if_empty_seeds_a_fresh_install(runner):
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Sign in at" in result.output
+    assert count(Trace) > 0
