@@ -6,6 +6,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import event, text
 
 from reviewapp import create_app
@@ -47,10 +48,18 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
+    request_started.connect(_fresh_g, app)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_g(sender, **extra) -> None:
+    """Each test holds an app context open, and every test request reuses it: give each request an empty `g`
+    (as in production, where every request has its own), so a signed-in user or project does not leak from
+    one request, or one client, into the next."""
+    g.__dict__.clear()
 
 
 def _empty_tables() -> None:

@@ -69,7 +69,7 @@ def change_password():
         except ValidationError as exc:
             getattr(form, exc.attr or "current_password").errors.append(exc.detail)
         else:
-            login_user(current_user)  # the session id changed with the password generation
+            login_user(current_user._get_current_object())  # the session id changed with the password generation
             flash("Your password is changed. Other sessions are signed out.", "success")
             return redirect(_home())
     return render_template("auth/password.html", form=form), 200 if not form.errors else 400

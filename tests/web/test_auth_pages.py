@@ -1,0 +1,193 @@
+"""Sign-in, sign-out, password change, throttling, session cookies and safe redirects in the browser pages."""
+from __future__ import annotations
+
+import pytest
+
+from reviewapp.config import load_config
+from reviewapp.extensions import limiter
+from reviewapp.web import is_safe_next
+from tests.conftest import csrf_token_from
+from tests.support.factories import Factory
+
+
+def _login_form(client) -> str:
+    return csrf_token_from(client.get("/login").get_data(as_text=True))
+
+
+def _post_login(client, email: str, password: str, **extra):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": _login_form(client),
+                                       **extra})
+
+
+@pytest.fixture
+def member(factory):
+    project = factory.project("Alpha")
+    return factory.user(email="ann@example.com", project=project, role="reviewer"), project
+
+
+def test_anonymous_page_lands_on_sign_in_with_next(client, member):
+    _, project = member
+    response = client.get(f"/projects/{project.id}/queues/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Sign in" in page and 'name="next"' in page
+
+
+def test_home_sends_anonymous_to_sign_in_and_members_to_first_project_queues(client, member, login):
+    user, project = member
+    assert client.get("/").location == "/login"
+    login(user)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.location == f"/projects/{project.id}/queues/"
+
+
+def test_sign_in_with_wrong_password_says_so_and_keeps_email(client, member):
+    response = _post_login(client, "ann@example.com", "not the password")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Email or password is not correct." in page
+    assert 'value="ann@example.com"' in page
+    assert client.get("/").location == "/login"  # still signed out
+
+
+def test_sign_in_without_csrf_token_is_refused(client, member):
+    response = client.post("/login", data={"email": "ann@example.com", "password": Factory.PASSWORD})
+    assert response.status_code == 400
+    assert "Bad request" in response.get_data(as_text=True)
+    assert client.get("/").location == "/login"
+
+
+def test_sign_in_follows_a_local_next(client, member):
+    _, project = member
+    target = f"/projects/{project.id}/queues/?search=x"
+    response = _post_login(client, "ann@example.com", Factory.PASSWORD, next=target)
+    assert response.status_code == 302
+    assert response.location == target
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.com", "https://evil.com", "http://evil.com/x", "/\\evil.com", "\\\\evil.com", "/\t/evil.com",
+    "javascript:alert(1)", "evil.com", "",
+])
+def test_sign_in_ignores_a_foreign_next(client, member, target):
+    _, project = member
+    response = _post_login(client, "ann@example.com", Factory.PASSWORD, next=target)
+    assert response.status_code == 302
+    assert response.location == f"/projects/{project.id}/queues/"
+
+
+@pytest.mark.parametrize("target,safe", [
+    ("/projects/1/queues/", True), ("/", True), ("//evil.com", False), ("https://evil.com", False),
+    ("/\\evil.com", False), ("/\t/evil.com", False), ("/\n/evil.com", False), (None, False),
+])
+def test_is_safe_next(target, safe):
+    assert is_safe_next(target) is safe
+
+
+def test_sign_out_is_a_post_with_csrf(client, member, login):
+    user, _ = member
+    token = login(user)
+    assert client.get("/logout").status_code == 405
+    refused = client.post("/logout")
+    assert refused.status_code == 400
+    assert client.get("/").location != "/login"  # still signed in
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.location == "/login"
+    assert "You are signed out." in client.get("/login").get_data(as_text=True)
+    assert client.get("/").location == "/login"
+
+
+def test_eleventh_failed_sign_in_within_the_window_is_throttled(app, client, member):
+    limiter.reset()
+    limiter.enabled = True
+    try:
+        for attempt in range(10):
+            assert _post_login(client, "ann@example.com", f"wrong {attempt}").status_code == 400
+        response = _post_login(client, "ann@example.com", Factory.PASSWORD)
+        assert response.status_code == 429
+        page = response.get_data(as_text=True)
+        assert "Slow down" in page and "Too many attempts" in page
+        assert client.get("/login").status_code == 200  # the form itself stays reachable
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_successful_sign_ins_do_not_count_towards_the_limit(app, client, member):
+    user, _ = member
+    limiter.reset()
+    limiter.enabled = True
+    try:
+        for _ in range(12):
+            response = _post_login(client, user.email, Factory.PASSWORD)
+            assert response.status_code == 302
+            token = csrf_token_from(client.get(response.location).get_data(as_text=True))
+            assert client.post("/logout", data={"csrf_token": token}).location == "/login"
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, member):
+    response = _post_login(client, "ann@example.com", Factory.PASSWORD)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development: plain http works
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("REVIEWAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret")
+    config = load_config(str(tmp_path))
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        load_config(str(tmp_path))
+
+
+def test_password_change_needs_the_current_password(client, member, login):
+    user, _ = member
+    token = login(user)
+    response = client.post("/account/password", data={
+        "csrf_token": token, "current_password": "wrong password", "new_password": "a new password",
+        "confirm": "a new password"})
+    assert response.status_code == 400
+    assert "Your current password is not correct." in response.get_data(as_text=True)
+
+
+def test_password_change_checks_length_and_repeat(client, member, login):
+    user, _ = member
+    token = login(user)
+    short = client.post("/account/password", data={
+        "csrf_token": token, "current_password": Factory.PASSWORD, "new_password": "short", "confirm": "short"})
+    assert short.status_code == 400
+    assert "at least 8 characters" in short.get_data(as_text=True)
+    differ = client.post("/account/password", data={
+        "csrf_token": token, "current_password": Factory.PASSWORD, "new_password": "a new password",
+        "confirm": "another password"})
+    assert differ.status_code == 400
+    assert "Passwords differ." in differ.get_data(as_text=True)
+
+
+def test_password_change_signs_out_other_sessions_and_keeps_this_one(app, client, member, login):
+    user, project = member
+    other = app.test_client()
+    other_token = csrf_token_from(other.get("/login").get_data(as_text=True))
+    other.post("/login", data={"email": user.email, "password": Factory.PASSWORD, "csrf_token": other_token})
+    assert other.get(f"/projects/{project.id}/queues/").status_code == 200
+
+    token = login(user)
+    response = client.post("/account/password", data={
+        "csrf_token": token, "current_password": Factory.PASSWORD, "new_password": "a new password",
+        "confirm": "a new password"})
+    assert response.status_code == 302
+    assert client.get(f"/projects/{project.id}/queues/").status_code == 200
+    assert other.get(f"/projects/{project.id}/queues/").location.startswith("/login")
+    assert _post_login(app.test_client(), user.email, Factory.PASSWORD).status_code == 400
+    assert _post_login(app.test_client(), user.email, "a new password").status_code == 302
