@@ -1,0 +1,452 @@
+"""The Scorers pages: list with filters and sort, the config editor (with and without scripts), new versions and
+stale edits, duplicate, archive, version history, and who may use them."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from reviewapp.extensions import db
+from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion
+from reviewapp.services import reviews, scorers
+from tests.support.api import ApiClient
+
+CATEGORICAL = {"options": [{"key": "good", "label": "Good"}, {"key": "ok", "label": "OK"},
+                           {"key": "bad", "label": "Bad"}]}
+
+
+@pytest.fixture
+def project(factory):
+    return factory.project("Scoring")
+
+
+@pytest.fixture
+def admin(factory, project):
+    return factory.user(email="admin@example.com", project=project, role="admin")
+
+
+@pytest.fixture
+def token(login, admin):
+    return login(admin)
+
+
+@pytest.fixture
+def api_client(app, factory, project, admin):
+    """The same admin through the JSON API, to compare the pages' messages with the API's."""
+    return ApiClient(app.test_client(), project.id, factory.api_key(admin), user=admin, project=project)
+
+
+def url(project, path: str = "") -> str:
+    return f"/projects/{project.id}/scorers/{path}"
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def scorer(project, admin, name="Quality", kind="categorical", config=None, **fields):
+    return scorers.create_definition(project.id, admin, name=name, kind=kind,
+                                     config=CATEGORICAL if config is None else config, **fields)
+
+
+def definition_count() -> int:
+    return db.session.scalar(select(func.count(ScoreDefinition.id)))
+
+
+def input_value(page: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page) or \
+        re.search(rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def row_values(page: str, name: str) -> list[str]:
+    return [html.unescape(v) for v in re.findall(rf'name="{name}" value="([^"]*)"', page)]
+
+
+# --- the list ----------------------------------------------------------------------------------------
+
+def test_list_searches_filters_by_kind_and_archived_and_sorts(client, project, admin, token):
+    scorer(project, admin, "Helpfulness", description="Did it help the user?")
+    scorer(project, admin, "Accuracy", kind="numeric", config={"min": 0, "max": 5})
+    old = scorer(project, admin, "Tone", kind="boolean", config={})
+    scorers.set_archived(project.id, admin, old.id, True)
+
+    page = page_text(client.get(url(project)))
+    assert "Helpfulness" in page and "Accuracy" in page and "Tone" not in page
+    assert page.index("Accuracy") < page.index("Helpfulness")  # by name
+
+    page = page_text(client.get(url(project, "?search=help+the")))
+    assert "Helpfulness" in page and "Accuracy" not in page
+
+    page = page_text(client.get(url(project, "?kind=numeric")))
+    assert "Accuracy" in page and "Helpfulness" not in page
+
+    page = page_text(client.get(url(project, "?archived=true")))
+    assert "Tone" in page and "Archived" in page and "Accuracy" not in page
+
+    page = page_text(client.get(url(project, "?archived=all&order=-name")))
+    assert page.index("Tone") < page.index("Helpfulness") < page.index("Accuracy")
+
+    # A hand-edited sort falls back to the default order instead of failing.
+    assert client.get(url(project, "?order=password")).status_code == 200
+
+
+def test_empty_list_says_what_to_do(client, project, token):
+    page = page_text(client.get(url(project)))
+    assert "No scorers yet." in page and "Create the first scorer" in page
+
+
+def test_list_runs_a_fixed_number_of_queries(client, project, admin, token, count_queries):
+    for i in range(2):
+        scorer(project, admin, f"S{i}")
+    with count_queries() as few:
+        assert client.get(url(project)).status_code == 200
+    for i in range(2, 15):
+        scorer(project, admin, f"S{i}")
+    with count_queries() as many:
+        assert client.get(url(project)).status_code == 200
+    assert len(many) == len(few)
+
+
+# --- creating ----------------------------------------------------------------------------------------
+
+def test_new_scorer_starts_by_choosing_a_kind(client, project, token):
+    page = page_text(client.get(url(project, "new")))
+    for kind in ("categorical", "numeric", "boolean"):
+        assert f"kind={kind}" in page
+
+
+def test_create_multiple_choice_scorer_makes_keys_from_labels(client, project, token):
+    response = client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "  Issues  ", "description": "What went wrong",
+        "option_label": ["Wrong answer", "Too long!", "", "Off topic"], "option_key": ["", "", "", "topic"],
+        "selection_mode": "multiple", "min_selections": "1", "max_selections": "2",
+    })
+    assert response.status_code == 302
+    definition = db.session.scalars(select(ScoreDefinition)).one()
+    assert response.location == url(project, f"{definition.id}/")
+    assert (definition.name, definition.kind, definition.description) == ("Issues", "categorical", "What went wrong")
+    assert definition.current.config == {
+        "options": [{"key": "wrong_answer", "label": "Wrong answer"}, {"key": "too_long", "label": "Too long!"},
+                    {"key": "topic", "label": "Off topic"}],
+        "selection_mode": "multiple", "min_selections": 1, "max_selections": 2,
+    }
+    assert "Scorer “Issues” created (version 1)." in page_text(client.get(response.location))
+
+
+def test_create_numeric_and_boolean_scorers(client, project, token):
+    response = client.post(url(project, "new?kind=numeric"), data={
+        "csrf_token": token, "name": "Rating", "min_value": "1", "max_value": "5", "step": "0.5"})
+    assert response.status_code == 302
+    response = client.post(url(project, "new?kind=boolean"), data={
+        "csrf_token": token, "name": "Safe", "true_label": "Safe", "false_label": ""})
+    assert response.status_code == 302
+    configs = {d.name: d.current.config for d in db.session.scalars(select(ScoreDefinition))}
+    assert configs == {"Rating": {"min": 1, "max": 5, "step": 0.5},
+                       "Safe": {"true_label": "Safe", "false_label": None}}
+
+
+# Each case: the editor's fields, the same config as the API takes, and where the page shows the message.
+BAD_CONFIGS = [
+    pytest.param("categorical", {"option_label": ["", ""], "option_key": ["", ""]},
+                 {"options": []}, "config", id="no-options"),
+    pytest.param("categorical", {"option_label": ["Good", "Bad"], "option_key": ["good", "Not OK!"]},
+                 {"options": [{"key": "good", "label": "Good"}, {"key": "Not OK!", "label": "Bad"}]},
+                 ("row", 1), id="bad-key"),
+    pytest.param("categorical", {"option_label": ["Good", "Also good"], "option_key": ["good", "GOOD"]},
+                 {"options": [{"key": "good", "label": "Good"}, {"key": "GOOD", "label": "Also good"}]},
+                 ("row", 1), id="duplicate-key"),
+    pytest.param("categorical", {"option_label": ["Good", ""], "option_key": ["good", "meh"]},
+                 {"options": [{"key": "good", "label": "Good"}, {"key": "meh", "label": ""}]},
+                 ("row", 1), id="missing-label"),
+    pytest.param("categorical", {"option_label": ["A", "B", "C"], "option_key": ["", "", ""],
+                                 "selection_mode": "multiple", "min_selections": "3", "max_selections": "2"},
+                 {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}, {"key": "c", "label": "C"}],
+                  "selection_mode": "multiple", "min_selections": 3, "max_selections": 2},
+                 "min_selections", id="min-over-max"),
+    pytest.param("categorical", {"option_label": ["A", "B"], "option_key": ["", ""],
+                                 "selection_mode": "multiple", "max_selections": "3"},
+                 {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}],
+                  "selection_mode": "multiple", "max_selections": 3},
+                 "max_selections", id="max-over-option-count"),
+    pytest.param("categorical", {"option_label": ["A", "B"], "option_key": ["", ""],
+                                 "selection_mode": "single", "min_selections": "1"},
+                 {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}],
+                  "selection_mode": "single", "min_selections": 1},
+                 "min_selections", id="bounds-in-single-mode"),
+    pytest.param("categorical", {"option_label": ["A"], "option_key": [""], "selection_mode": "multiple",
+                                 "min_selections": "zero"},
+                 {"options": [{"key": "a", "label": "A"}], "selection_mode": "multiple", "min_selections": "zero"},
+                 "min_selections", id="not-a-number"),
+    pytest.param("numeric", {"min_value": "10", "max_value": "1"}, {"min": 10, "max": 1}, "min_value",
+                 id="min-over-max-number"),
+    pytest.param("numeric", {"step": "0"}, {"step": 0}, "step", id="zero-step"),
+    pytest.param("numeric", {"max_value": "lots"}, {"max": "lots"}, "max_value", id="max-not-a-number"),
+    pytest.param("numeric", {"step": "0.0000001"}, {"step": 0.0000001}, "step", id="too-many-places"),
+    pytest.param("boolean", {"true_label": "   "}, {"true_label": "   "}, "true_label", id="blank-label"),
+]
+
+
+@pytest.mark.parametrize("kind, fields, api_config, where", BAD_CONFIGS)
+def test_config_errors_show_the_api_message_beside_the_field_and_keep_the_input(
+        client, project, token, api_client, kind, fields, api_config, where):
+    api_answer = api_client.post("score_definitions/", {"name": "Same", "kind": kind, "config": api_config})
+    assert api_answer.status_code == 400
+    detail = api_answer.get_json()["detail"]
+
+    response = client.post(url(project, f"new?kind={kind}"), data={"csrf_token": token, "name": "Kept name",
+                                                                    **fields})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert input_value(page, "name") == "Kept name"
+    if where == "config":
+        assert re.search(r'class="config-errors"[^>]*>\s*<p class="field-error">' + re.escape(detail), page)
+    elif isinstance(where, tuple):
+        rows = re.findall(r'<tr class="option-row[^"]*"[^>]*>(.*?)</tr>', page, re.S)
+        assert detail in rows[where[1]] and "has-error" in page
+        assert all(detail not in row for i, row in enumerate(rows) if i != where[1])
+    else:
+        block = re.search(rf'<div class="field[^"]*has-error[^"]*">\s*<label for="{where}">.*?</div>', page, re.S)
+        assert block and detail in block.group(0), (where, detail)
+    for name, value in fields.items():
+        if isinstance(value, list):
+            submitted = [v for v in value]
+            assert row_values(page, name)[:len(submitted)] == submitted or name == "option_key"
+        elif name != "selection_mode":
+            assert input_value(page, name) == value
+    assert definition_count() == 0
+
+
+def test_name_and_config_errors_show_together(client, project, token, api_client):
+    name_detail = api_client.post("score_definitions/", {"name": "   ", "kind": "numeric", "config": {}}
+                                  ).get_json()["detail"]
+    response = client.post(url(project, "new?kind=numeric"), data={
+        "csrf_token": token, "name": "   ", "description": "Kept description", "min_value": "5", "max_value": "1"})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert re.search(r'<label for="name">Name</label>.*?' + re.escape(name_detail), page, re.S)
+    assert "min (5) cannot be greater than max (1)." in page
+    assert "Kept description" in page
+    assert definition_count() == 0
+
+
+def test_option_rows_can_be_added_removed_and_moved_without_scripts(client, project, token):
+    base = {"csrf_token": token, "name": "Draft", "option_label": ["First", "Second", "Third"],
+            "option_key": ["first", "", "third"]}
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={**base, "row_action": "add"}))
+    assert row_values(page, "option_label") == ["First", "Second", "Third", "", "", ""]
+    assert input_value(page, "name") == "Draft"
+
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={**base, "row_action": "remove-1"}))
+    assert row_values(page, "option_label") == ["First", "Third"]
+    assert row_values(page, "option_key") == ["first", "third"]
+
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={**base, "row_action": "up-2"}))
+    assert row_values(page, "option_label") == ["First", "Third", "Second"]
+
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={**base, "row_action": "down-0"}))
+    assert row_values(page, "option_label") == ["Second", "First", "Third"]
+    assert definition_count() == 0
+
+
+# --- editing -----------------------------------------------------------------------------------------
+
+def test_edit_name_and_description_keeps_the_version(client, project, admin, token):
+    definition = scorer(project, admin)
+    response = client.post(url(project, f"{definition.id}/details"), data={
+        "csrf_token": token, "name": "Answer quality", "description": "How good is the answer?"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert (definition.name, definition.description, definition.current_version) == (
+        "Answer quality", "How good is the answer?", 1)
+
+
+def test_edit_name_error_keeps_input_and_saves_nothing(client, project, admin, token):
+    definition = scorer(project, admin, description="Before")
+    response = client.post(url(project, f"{definition.id}/details"), data={
+        "csrf_token": token, "name": "x" * 256, "description": "After"})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Ensure this field has no more than 255 characters." in page
+    assert "After" in page and input_value(page, "name") == "x" * 256
+    db.session.expire_all()
+    assert (definition.name, definition.description) == ("Quality", "Before")
+
+
+def test_editing_the_config_makes_a_new_version(client, project, admin, token):
+    definition = scorer(project, admin)
+    page = page_text(client.get(url(project, f"{definition.id}/")))
+    assert row_values(page, "option_label")[:3] == ["Good", "OK", "Bad"]
+    assert input_value(page, "base_version") == "1"
+
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "option_label": ["Good", "Fine", "Bad", "Awful"],
+        "option_key": ["good", "ok", "bad", ""], "selection_mode": "single"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert definition.current_version == 2
+    assert definition.current.config["options"][1] == {"key": "ok", "label": "Fine"}
+    assert definition.current.config["options"][3] == {"key": "awful", "label": "Awful"}
+    assert "Saved as version 2." in page_text(client.get(response.location))
+
+
+def test_saving_the_same_config_makes_no_version(client, project, admin, token):
+    definition = scorer(project, admin, kind="numeric", config={"min": 0, "max": 10})
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "min_value": "0", "max_value": "10.0", "step": ""})
+    assert response.status_code == 302
+    assert "No change" in page_text(client.get(response.location))
+    assert db.session.scalar(select(func.count(ScoreDefinitionVersion.id))) == 1
+
+
+def test_new_version_error_keeps_input_and_saves_nothing(client, project, admin, token, api_client):
+    definition = scorer(project, admin)
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "option_label": ["Good", "Good too"],
+        "option_key": ["good", "good"]})
+    assert response.status_code == 400
+    page = page_text(response)
+    api_detail = api_client.post(f"score_definitions/{definition.id}/new_version/", {"config": {
+        "options": [{"key": "good", "label": "Good"}, {"key": "good", "label": "Good too"}]}}).get_json()["detail"]
+    assert api_detail in page
+    assert row_values(page, "option_label")[:2] == ["Good", "Good too"]
+    db.session.expire_all()
+    assert definition.current_version == 1
+
+
+def test_stale_config_edit_says_it_changed_since_you_opened_it(client, project, admin, token):
+    definition = scorer(project, admin)
+    client.get(url(project, f"{definition.id}/"))  # opened at version 1
+    scorers.new_version(project.id, admin, definition.id, {"options": CATEGORICAL["options"] + [
+        {"key": "great", "label": "Great"}]})  # someone else saves version 2
+
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "option_label": ["Good", "Bad"], "option_key": ["good", "bad"]})
+    assert response.status_code == 409
+    page = page_text(response)
+    assert scorers.STALE_VERSION.format(current=2, base=1) in page
+    assert "Added option “Great” (great)." in page  # what the other edit changed
+    assert row_values(page, "option_label")[:2] == ["Good", "Bad"]  # the user's input is kept
+    assert input_value(page, "base_version") == "2"
+    db.session.expire_all()
+    assert definition.current_version == 2
+
+    # Saving again is now a deliberate choice on top of version 2.
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "2", "option_label": ["Good", "Bad"], "option_key": ["good", "bad"]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert definition.current_version == 3
+
+
+def test_duplicate_copies_the_current_config(client, project, admin, token):
+    definition = scorer(project, admin, description="Original")
+    response = client.post(url(project, f"{definition.id}/duplicate"), data={"csrf_token": token})
+    assert response.status_code == 302
+    copy = db.session.scalars(select(ScoreDefinition).where(ScoreDefinition.id != definition.id)).one()
+    assert response.location == url(project, f"{copy.id}/")
+    assert (copy.name, copy.description, copy.current_version, copy.current.config) == (
+        "Quality (copy)", "Original", 1, definition.current.config)
+
+
+def test_archive_and_unarchive(client, project, admin, token):
+    definition = scorer(project, admin)
+    assert client.post(url(project, f"{definition.id}/archive"), data={"csrf_token": token}).status_code == 302
+    db.session.refresh(definition)
+    assert definition.archived is True
+    page = page_text(client.get(url(project, f"{definition.id}/")))
+    assert "Unarchive" in page
+    assert client.post(url(project, f"{definition.id}/unarchive"), data={"csrf_token": token}).status_code == 302
+    db.session.refresh(definition)
+    assert definition.archived is False
+
+
+def test_version_history_shows_changes_and_reviews_per_version(client, project, admin, token, count_queries):
+    definition = scorer(project, admin)
+    for i in range(3):
+        reviews.save_review(project.id, admin, trace_id=f"t{i}", scores=[
+            {"definition_id": str(definition.id), "categorical_values": ["good"]}])
+    scorers.new_version(project.id, admin, definition.id, {
+        "options": [{"key": "good", "label": "Great"}, {"key": "bad", "label": "Bad"},
+                    {"key": "awful", "label": "Awful"}], "selection_mode": "multiple", "max_selections": 2})
+    reviews.save_review(project.id, admin, trace_id="t9", scores=[
+        {"definition_id": str(definition.id), "categorical_values": ["awful"]}])
+    deleted = reviews.save_review(project.id, admin, trace_id="t10", scores=[
+        {"definition_id": str(definition.id), "categorical_values": ["bad"]}])
+    reviews.delete_review(project.id, admin, deleted.id)
+
+    with count_queries() as statements:
+        response = client.get(url(project, f"{definition.id}/versions"))
+    page = page_text(response)
+    assert response.status_code == 200
+    rows = re.findall(r"<tr>\s*<td class=\"nowrap\"><span class=\"version-pin\">(v\d)</span>(.*?)</tr>", page, re.S)
+    assert [version for version, _ in rows] == ["v2", "v1"]
+    newest, first = rows[0][1], rows[1][1]
+    for change in ("Added option “Awful” (awful).", "Removed option “OK” (ok).",
+                   "Relabelled good: “Good” → “Great”.", "Selection: “single” → “multiple”.",
+                   "At most: not set → 2."):
+        assert change in newest
+    assert "First version." in first
+    assert re.search(r'<td class="num">1</td>', newest) and re.search(r'<td class="num">3</td>', first)
+
+    for i in range(4):  # more versions (by another admin) and more reviews: the same number of queries
+        other = scorers.new_version(project.id, None, definition.id, {"options": [{"key": f"k{i}", "label": "K"}]})
+        reviews.save_review(project.id, admin, trace_id=f"more{i}", scores=[
+            {"definition_id": str(other.id), "categorical_values": [f"k{i}"]}])
+    with count_queries() as more:
+        assert client.get(url(project, f"{definition.id}/versions")).status_code == 200
+    assert len(more) == len(statements)
+
+
+def test_a_scorer_of_another_project_is_not_found(client, factory, project, token):
+    other = factory.project("Other")
+    foreign = scorers.create_definition(other.id, None, name="Secret", kind="boolean", config={})
+    assert client.get(url(project, f"{foreign.id}/")).status_code == 404
+    assert client.post(url(project, f"{foreign.id}/archive"), data={"csrf_token": token}).status_code == 404
+    assert client.get(url(project, "not-a-uuid/")).status_code == 404
+    db.session.refresh(foreign)
+    assert foreign.archived is False
+
+
+def test_csrf_is_required(client, project, admin, token):
+    definition = scorer(project, admin)
+    assert client.post(url(project, f"{definition.id}/archive"), data={}).status_code == 400
+    db.session.refresh(definition)
+    assert definition.archived is False
+
+
+# --- who may -----------------------------------------------------------------------------------------
+
+ACTIONS = [
+    pytest.param("GET", "", None, id="list"),
+    pytest.param("GET", "new", None, id="choose-kind"),
+    pytest.param("GET", "new?kind=numeric", None, id="new-form"),
+    pytest.param("POST", "new?kind=numeric", {"name": "Sneaky"}, id="create"),
+    pytest.param("GET", "{id}/", None, id="edit-page"),
+    pytest.param("POST", "{id}/details", {"name": "Renamed"}, id="edit-details"),
+    pytest.param("POST", "{id}/config", {"base_version": "1", "option_label": ["X"], "option_key": ["x"]},
+                 id="new-version"),
+    pytest.param("POST", "{id}/duplicate", {}, id="duplicate"),
+    pytest.param("POST", "{id}/archive", {}, id="archive"),
+    pytest.param("POST", "{id}/unarchive", {}, id="unarchive"),
+    pytest.param("GET", "{id}/versions", None, id="versions"),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "reviewer"])
+@pytest.mark.parametrize("method, path, data", ACTIONS)
+def test_viewers_and_reviewers_may_not_use_scorer_pages(client, factory, project, admin, login, role, method,
+                                                        path, data):
+    definition = scorer(project, admin)
+    token = login(factory.member(project, role))
+    target = url(project, path.format(id=definition.id))
+    if method == "GET":
+        response = client.get(target)
+    else:
+        response = client.post(target, data={"csrf_token": token, **data})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert definition_count() == 1
+    assert (definition.name, definition.archived, definition.current_version) == ("Quality", False, 1)
