@@ -1,2 +1,179 @@
-"""HTML pages: queues."""
-from reviewapp.queues import bp  # noqa: F401
+"""HTML pages: the queues of a project (the home page) and one queue with its pending traces."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from reviewapp.models import Membership
+from reviewapp.queues import bp
+from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
+from reviewapp.services import queues, scorers
+from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.web import project_view
+
+QUEUE_SORTS = {"name": "Name", "-updated_at": "Recently updated", "-created_at": "Newest", "created_at": "Oldest"}
+ITEM_SORTS = {"created_at": "Oldest first", "-created_at": "Newest first", "-updated_at": "Recently changed"}
+SCORER_CHOICES_MAX = 500
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _search() -> str:
+    return (request.args.get("search") or "").strip()[:200]
+
+
+def _sort(allowed: dict[str, str], default: str) -> str:
+    order = request.args.get("order") or default
+    return order if order in allowed else default
+
+
+def _with_scorer_choices(form: QueueForm, project_id: int) -> QueueForm:
+    definitions, _ = scorers.list_definitions(project_id, archived=False, limit=SCORER_CHOICES_MAX)
+    form.scorer_ids.choices = [(str(d.id), f"{d.name} ({d.kind})") for d in definitions]
+    return form
+
+
+def _queue_data(form: QueueForm) -> dict:
+    return {"name": form.name.data or "", "description": form.description.data or "",
+            "scorer_ids": list(form.scorer_ids.data or [])}
+
+
+# --- the queues ---------------------------------------------------------------------------------------
+
+@bp.route("/queues/")
+@project_view(role="viewer")
+def index(member: Membership):
+    per_page = current_app.config["PAGE_SIZE"]
+    page, search, order = _page(), _search(), _sort(QUEUE_SORTS, "name")
+    rows, count = queues.list_queues(member.project_id, search=search or None, order=order,
+                                     limit=per_page, offset=(page - 1) * per_page)
+    queue_ids = [queue.id for queue, _ in rows]
+    form = _with_scorer_choices(QueueForm(), member.project_id) if member.has_role("admin") else None
+    return render_template(
+        "queues/index.html", rows=rows, count=count, page=page, per_page=per_page, search=search, order=order,
+        sorts=QUEUE_SORTS, reviewed=queues.reviewed_counts(member.project_id, queue_ids),
+        reviewers=queues.reviewers_now(member.project_id, queue_ids), form=form, confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/queues/new", methods=["GET", "POST"])
+@project_view(role="admin")
+def create(member: Membership):
+    form = _with_scorer_choices(QueueForm(), member.project_id)
+    if form.validate_on_submit():
+        data = _queue_data(form)
+        try:
+            queue = queues.create_queue(member.project_id, current_user, data["name"], data["description"],
+                                        data["scorer_ids"])
+        except ValidationError as exc:
+            form.show_error(exc.attr, exc.detail)
+        else:
+            flash(f"Queue “{queue.name}” created. Add traces to it from the Traces page.", "success")
+            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
+    status = 400 if form.errors else 200
+    return render_template("queues/form.html", form=form, queue=None), status
+
+
+@bp.route("/queues/<queue_id>/edit", methods=["GET", "POST"])
+@project_view(role="admin")
+def edit(member: Membership, queue_id: str):
+    queue = queues.load_queue(member.project_id, queue_id)
+    form = _with_scorer_choices(QueueForm(obj=None if request.method == "POST" else queue), member.project_id)
+    if request.method == "GET":
+        form.scorer_ids.data = [str(i) for i in queues.queue_scorer_ids(queue)]
+    if form.validate_on_submit():
+        try:
+            queues.update_queue(member.project_id, current_user, queue.id, _queue_data(form))
+        except ValidationError as exc:
+            form.show_error(exc.attr, exc.detail)
+        else:
+            flash(f"Queue “{queue.name}” saved.", "success")
+            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
+    status = 400 if form.errors else 200
+    return render_template("queues/form.html", form=form, queue=queue), status
+
+
+@bp.route("/queues/<queue_id>/delete", methods=["GET", "POST"])
+@project_view(role="admin")
+def delete(member: Membership, queue_id: str):
+    queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and form.is_confirmed:
+        queues.delete_queue(member.project_id, current_user, queue.id)
+        flash(f"Queue “{queue.name}” deleted; its {pending} pending traces are no longer queued.", "success")
+        return redirect(url_for("queues.index", project_id=member.project_id))
+    return render_template(
+        "queues/confirm.html", form=form, title=f"Delete queue “{queue.name}”?",
+        message=f"Its {pending} pending traces leave the queue; reviews already saved stay. This cannot be undone.",
+        action=url_for("queues.delete", project_id=member.project_id, queue_id=queue.id),
+        button="Delete queue", cancel=url_for("queues.detail", project_id=member.project_id, queue_id=queue.id),
+    )
+
+
+# --- one queue ----------------------------------------------------------------------------------------
+
+@bp.route("/queues/<queue_id>/")
+@project_view(role="viewer")
+def detail(member: Membership, queue_id: str):
+    queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
+    per_page = current_app.config["PAGE_SIZE"]
+    page, search, order = _page(), _search(), _sort(ITEM_SORTS, "created_at")
+    rows, count = queues.list_items_with_traces(member.project_id, queue.id, search=search or None, order=order,
+                                                limit=per_page, offset=(page - 1) * per_page)
+    move = None
+    if member.has_role("reviewer"):
+        others, _ = queues.list_queues(member.project_id, limit=1000)
+        move = MoveItemForm()
+        move.queue_id.choices = [(str(q.id), q.name) for q, _ in others if q.id != queue.id]
+    reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
+    reviewers = queues.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
+    return render_template(
+        "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
+        count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,
+        confirm=ConfirmForm(), active_claim=queues.active_claim,
+    )
+
+
+def _item_in(member: Membership, queue_id: str, item_id: str):
+    queue = queues.load_queue(member.project_id, queue_id)
+    item = queues.load_item(member.project_id, item_id)
+    if item.queue_id != queue.id:
+        raise NotFound()
+    return queue, item
+
+
+@bp.route("/queues/<queue_id>/items/<item_id>/remove", methods=["GET", "POST"])
+@project_view(role="reviewer")
+def remove_item(member: Membership, queue_id: str, item_id: str):
+    queue, item = _item_in(member, queue_id, item_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and form.is_confirmed:
+        queues.remove_item(member.project_id, current_user, item.id)
+        flash(f"Trace {item.trace_id} removed from “{queue.name}”.", "success")
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
+    return render_template(
+        "queues/confirm.html", form=form, title=f"Remove trace {item.trace_id} from “{queue.name}”?",
+        message="The trace stays stored and can be queued again later.",
+        action=url_for("queues.remove_item", project_id=member.project_id, queue_id=queue.id, item_id=item.id),
+        button="Remove from queue", cancel=url_for("queues.detail", project_id=member.project_id, queue_id=queue.id),
+    )
+
+
+@bp.route("/queues/<queue_id>/items/<item_id>/move", methods=["POST"])
+@project_view(role="reviewer")
+def move_item(member: Membership, queue_id: str, item_id: str):
+    queue, item = _item_in(member, queue_id, item_id)
+    form = MoveItemForm()
+    back = url_for("queues.detail", project_id=member.project_id, queue_id=queue.id)
+    if not form.validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(back)
+    try:
+        moved = queues.move_item(member.project_id, current_user, item.id, form.queue_id.data)
+    except ValidationError as exc:
+        flash(f"Trace {item.trace_id} was not moved: {exc.detail}", "error")
+    else:
+        flash(f"Trace {item.trace_id} moved to “{moved.queue.name}”.", "success")
+    return redirect(back)

@@ -1,2 +1,258 @@
-"""HTML pages: review."""
-from reviewapp.review import bp  # noqa: F401
+"""HTML pages: the review workbench (claim the next trace, score it beside the trace view, save & next, skip,
+previous), reviewing or editing one trace's review from the trace page, and the reviews list with its export."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
+from reviewapp.review import bp
+from reviewapp.review.panel import (
+    attach_error,
+    build_fields,
+    panel_definitions,
+    read_form,
+    seconds_since,
+    started_stamp,
+)
+from reviewapp.services import accounts, export, queues, reviews, scorers, traces
+from reviewapp.services.common import as_uuid
+from reviewapp.services.errors import Conflict, NotFound, ValidationError
+from reviewapp.services.reviews import ReviewFilters, sorted_scores
+from reviewapp.web import project_view
+
+CHOICES_MAX = 1000
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
+
+
+def _claim_next(member: Membership, queue_id: Any):
+    """Claim the next trace of the queue and go to it, or to the all-done page."""
+    try:
+        item = queues.claim_next(member.project_id, current_user, queue_id, _lease())
+    except NotFound:
+        flash("This queue no longer exists.", "warning")
+        return redirect(url_for("queues.index", project_id=member.project_id))
+    if item is None:
+        return redirect(url_for("review.done", project_id=member.project_id, queue_id=queue_id))
+    return redirect(url_for("review.item", project_id=member.project_id, item_id=item.id))
+
+
+def _trace_detail(project_id: int, trace_id: str):
+    """The trace view's data, or None when no event of the trace has been stored yet."""
+    try:
+        return traces.get_trace(project_id, trace_id)
+    except NotFound:
+        return None
+
+
+def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | None = None,
+            item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
+            started: str | None = None, error: str | None = None, comment_error: str | None = None,
+            n: int | None = None, status: int = 200):
+    pending = queues.load_queue_with_count(member.project_id, queue.id)[1] if queue is not None else None
+    if item is not None:
+        action = url_for("review.save", project_id=member.project_id, item_id=item.id)
+    else:
+        action = url_for("review.edit_trace", project_id=member.project_id, trace_id=trace_id,
+                         queue=queue.id if queue else None, n=n)
+    return render_template(
+        "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
+        fields=fields, queue=queue, item=item, review=review, pending=pending,
+        comment=review.comment if comment is None and review is not None else (comment or ""),
+        started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
+        skipped=queues.last_skip(current_user, item.id) if item is not None else None,
+    ), status
+
+
+def _refused(member: Membership, exc: ValidationError, fields, entries, **page):
+    """Show a refusal beside the scorer or field it names, keeping everything the reviewer entered."""
+    error = comment_error = None
+    if exc.attr == "comment":
+        comment_error = exc.detail
+    elif not (exc.attr == "scores" and attach_error(fields, entries, exc)):
+        error = exc.detail
+    return _render(member, fields=fields, error=error, comment_error=comment_error, status=400, **page)
+
+
+# --- the workbench ----------------------------------------------------------------------------------------
+
+@bp.route("/queues/<queue_id>/review/next", methods=["POST"], endpoint="next")
+@project_view(role="reviewer")
+def start(member: Membership, queue_id: str):
+    """Start reviewing (or resume): claim the next trace of the queue."""
+    return _claim_next(member, queue_id)
+
+
+@bp.route("/queues/<queue_id>/review/done")
+@project_view(role="reviewer")
+def done(member: Membership, queue_id: str):
+    queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
+    others = queues.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
+    return render_template("review/done.html", queue=queue, pending=pending,
+                           others=[u for u in others if u.id != current_user.id])
+
+
+@bp.route("/review/<item_id>")
+@project_view(role="reviewer")
+def item(member: Membership, item_id: str):
+    try:
+        found = queues.load_item(member.project_id, item_id)
+    except NotFound:
+        flash("That trace is no longer pending: someone reviewed it or took it out of its queue.", "info")
+        return redirect(url_for("queues.index", project_id=member.project_id))
+    try:
+        found = queues.hold_claim(member.project_id, current_user, found.id, _lease())
+    except Conflict as exc:
+        flash(exc.detail, "warning")
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=found.queue_id))
+    fields = build_fields(panel_definitions(member.project_id, found.queue))
+    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found)
+
+
+@bp.route("/review/<item_id>", methods=["POST"])
+@project_view(role="reviewer")
+def save(member: Membership, item_id: str):
+    """Save & next: save the review (which completes the item), then claim the next trace."""
+    queue_id = request.form.get("queue_id")
+    try:
+        held = queues.hold_claim(member.project_id, current_user, item_id, _lease())
+    except NotFound:
+        flash("That trace was reviewed or taken out of the queue meanwhile; your scores for it were not saved.",
+              "warning")
+        return _claim_next(member, queue_id)
+    except Conflict as exc:
+        flash(f"{exc.detail} Your scores for it were not saved.", "warning")
+        return _claim_next(member, queue_id)
+    fields = build_fields(panel_definitions(member.project_id, held.queue))
+    entries = read_form(fields, request.form, member.project_id)
+    comment = request.form.get("comment", "")
+    try:
+        reviews.save_review(member.project_id, current_user, trace_id=held.trace_id, comment=comment,
+                            scores=entries, queue_id=held.queue_id,
+                            time_spent_seconds=seconds_since(request.form.get("started")))
+    except ValidationError as exc:
+        return _refused(member, exc, fields, entries, trace_id=held.trace_id, queue=held.queue, item=held,
+                        comment=comment, started=request.form.get("started"))
+    flash(f"Saved your review of {held.trace_id}.", "success")
+    return _claim_next(member, held.queue_id)
+
+
+@bp.route("/review/<item_id>/skip", methods=["POST"])
+@project_view(role="reviewer")
+def skip(member: Membership, item_id: str):
+    queue_id = request.form.get("queue_id")
+    try:
+        skipped = queues.skip_item(member.project_id, current_user, item_id, request.form.get("reason", ""))
+    except NotFound:
+        flash("That trace was reviewed or taken out of the queue meanwhile.", "info")
+        return _claim_next(member, queue_id)
+    except ValidationError as exc:
+        flash(f"Not skipped: {exc.detail}", "error")
+        return redirect(url_for("review.item", project_id=member.project_id, item_id=item_id))
+    flash(f"Skipped {skipped.trace_id}: it stays in the queue for others and comes back to you last.", "info")
+    return _claim_next(member, skipped.queue_id)
+
+
+@bp.route("/queues/<queue_id>/review/previous")
+@project_view(role="reviewer")
+def previous(member: Membership, queue_id: str):
+    """Your n-th latest review in this queue (n=1 the latest), opened for editing."""
+    queue = queues.load_queue(member.project_id, queue_id)
+    n = max(request.args.get("n", 1, type=int) or 1, 1)
+    found, _ = reviews.list_reviews(member.project_id, ReviewFilters(queue_id=queue.id, reviewer_id=current_user.id),
+                                    order="-created_at", limit=1, offset=n - 1)
+    if not found:
+        flash("You have no earlier review in this queue." if n > 1 else
+              "You have not reviewed anything in this queue yet.", "info")
+        back = as_uuid(request.args.get("item"))
+        if back is not None:
+            return redirect(url_for("review.item", project_id=member.project_id, item_id=back))
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
+    return redirect(url_for("review.edit_trace", project_id=member.project_id, trace_id=found[0].trace_id,
+                            queue=queue.id, n=n))
+
+
+@bp.route("/traces/<path:trace_id>/review", methods=["GET", "POST"])
+@project_view(role="reviewer")
+def edit_trace(member: Membership, trace_id: str):
+    """Review one trace, or edit its review, outside the queue flow (from the trace page, or Previous)."""
+    queue = queues.load_queue(member.project_id, request.args["queue"]) if request.args.get("queue") else None
+    n = request.args.get("n", type=int)
+    review = reviews.active_review_for_trace(member.project_id, trace_id)
+    fields = build_fields(panel_definitions(member.project_id, queue, review), review)
+    page = {"trace_id": trace_id, "queue": queue, "review": review, "n": n}
+    if request.method == "GET":
+        return _render(member, fields=fields, **page)
+
+    entries = read_form(fields, request.form, member.project_id)
+    comment = request.form.get("comment", "")
+    try:
+        reviews.save_review(member.project_id, current_user, trace_id=trace_id,
+                            review_id=review.id if review else None, comment=comment, scores=entries,
+                            time_spent_seconds=seconds_since(request.form.get("started")))
+    except ValidationError as exc:
+        return _refused(member, exc, fields, entries, comment=comment, started=request.form.get("started"), **page)
+    flash(f"Saved the review of {trace_id}.", "success")
+    if queue is not None:
+        return _claim_next(member, queue.id)
+    return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
+
+
+# --- the reviews list ----------------------------------------------------------------------------------
+
+def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
+    """The list's filters from the query string, and the refusal of any malformed one, by parameter."""
+    args, problems = request.args, {}
+    filters = ReviewFilters(search=(args.get("search") or "").strip()[:200] or None)
+    for name, attr in (("scorer", "definition_id"), ("queue", "queue_id")):
+        raw = args.get(name)
+        if raw:
+            value = as_uuid(raw)
+            if value is None:
+                problems[name] = f"“{raw[:60]}” is not a valid id."
+            setattr(filters, attr, value)
+    raw = args.get("reviewer")
+    if raw:
+        if raw.isdigit():
+            filters.reviewer_id = int(raw)
+        else:
+            problems["reviewer"] = f"“{raw[:60]}” is not a valid reviewer."
+    return filters, problems
+
+
+@bp.route("/reviews/", endpoint="reviews")
+@project_view(role="viewer")
+def reviews_page(member: Membership):
+    filters, problems = _filters(member)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, count = ([], 0) if problems else reviews.list_reviews(
+        member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
+    definitions, _ = scorers.list_definitions(member.project_id, archived=None, limit=CHOICES_MAX)
+    live_queues, _ = queues.list_queues(member.project_id, limit=CHOICES_MAX)
+    filtered = any(request.args.get(name) for name in ("search", "scorer", "queue", "reviewer"))
+    return render_template(
+        "review/reviews.html", rows=rows, count=count, page=page, per_page=per_page, problems=problems,
+        definitions=definitions, queues=[q for q, _ in live_queues], members=accounts.members_of(member.project_id),
+        queue_names={q.id: q.name for q, _ in live_queues}, sorted_scores=sorted_scores, filtered=filtered,
+        export_args={k: v for k, v in request.args.items() if k in ("search", "scorer", "queue", "reviewer") and v},
+    ), 400 if problems else 200
+
+
+@bp.route("/reviews/export")
+@project_view(role="viewer")
+def export_reviews(member: Membership):
+    filters, problems = _filters(member)
+    if problems:
+        raise ValidationError(next(iter(problems.values())), next(iter(problems)))
+    fmt = export.validate_format(request.args.get("format"))
+    chunks = export.export_reviews(member.project_id, fmt, filters)
+    name = export.filename(member.project_id, fmt, utcnow())
+    return Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -106,17 +106,27 @@ def new_project_token() -> str:
     return "phc_" + secrets.token_urlsafe(32).replace("-", "").replace("_", "")[:40]
 
 
-def create_project(name: str, *, commit: bool = True) -> Project:
-    name = (name or "").strip()
+def clean_project_name(raw: str | None) -> str:
+    name = (raw or "").strip()
     if not name:
         raise ValidationError("This field is required.", "name", "required")
     if len(name) > 200:
         raise ValidationError("Ensure this field has no more than 200 characters.", "name")
-    project = Project(name=name, api_token=new_project_token())
+    return name
+
+
+def create_project(name: str, *, commit: bool = True) -> Project:
+    project = Project(name=clean_project_name(name), api_token=new_project_token())
     db.session.add(project)
     db.session.flush()
     if commit:
         db.session.commit()
+    return project
+
+
+def rename_project(project: Project, name: str | None) -> Project:
+    project.name = clean_project_name(name)
+    db.session.commit()
     return project
 
 
@@ -245,3 +255,14 @@ def _flush_or_fail(error: ValidationError) -> None:
     except IntegrityError:
         db.session.rollback()
         raise error from None
+
+
+def members_of(project_id: int) -> list[tuple[User, str]]:
+    """The project's members with their roles, by name then email (one query)."""
+    rows = db.session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id)
+        .order_by(User.first_name, User.last_name, User.email)
+    )
+    return [(user, role) for user, role in rows]

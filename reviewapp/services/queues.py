@@ -20,13 +20,14 @@ from reviewapp.models import (
     ReviewQueueItem,
     ReviewSkip,
     ScoreDefinition,
+    Trace,
     TraceReview,
     User,
     utcnow,
     uuid7,
 )
 from reviewapp.services.common import as_uuid, chunks, commit_or, contains
-from reviewapp.services.errors import NotFound, ValidationError, required
+from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
 TRACE_ID_MAX = 255
@@ -606,3 +607,74 @@ def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.
     for queue_id, user in rows:
         found.setdefault(queue_id, []).append(user)
     return found
+
+
+# --- for the queue pages -----------------------------------------------------------------------------
+
+def reviewed_counts(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many items of each queue left it because they were reviewed (one grouped query)."""
+    ids = list(queue_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ReviewQueueItem.queue_id, func.count(ReviewQueueItem.id))
+        .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
+               ReviewQueueItem.deleted_reason == "reviewed")
+        .group_by(ReviewQueueItem.queue_id)
+    ).all()
+    return {queue_id: count for queue_id, count in rows}
+
+
+def list_items_with_traces(
+    project_id: int,
+    queue_id: uuid.UUID,
+    *,
+    search: str | None = None,
+    order: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[tuple[ReviewQueueItem, Trace | None]], int]:
+    """A page of a queue's live items, oldest first by default, each with its stored trace summary (None when
+    the trace has not arrived yet): one joined query, and one for the total. `search` matches the trace id or
+    the trace's name."""
+    joined = and_(Trace.project_id == ReviewQueueItem.project_id, Trace.trace_id == ReviewQueueItem.trace_id)
+    conditions = [ReviewQueueItem.queue_id == queue_id]
+    if search:
+        pattern = contains(search)
+        conditions.append(or_(ReviewQueueItem.trace_id.ilike(pattern, escape="\\"),
+                              Trace.name.ilike(pattern, escape="\\")))
+    base = _live_items(project_id).outerjoin(Trace, joined).where(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
+                         ReviewQueueItem.id)
+    rows = db.session.execute(base.add_columns(Trace).order_by(*ordering).limit(limit).offset(offset)).all()
+    return [(item, trace) for item, trace in rows], total
+
+
+CLAIM_LOST = "Another reviewer is now reviewing trace {trace_id}: your claim on it expired and they took it."
+
+
+def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
+               lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem:
+    """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
+    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
+    item = load_item(project_id, item_id)
+    now = utcnow()
+    held = db.session.execute(
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.id == item.id, ReviewQueueItem.deleted_at.is_(None), _claimable(actor, now))
+        .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not held:
+        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id))
+    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
+
+
+def last_skip(actor: User, item_id: uuid.UUID) -> ReviewSkip | None:
+    """The actor's latest skip of this item, if they skipped it before."""
+    return db.session.scalars(
+        select(ReviewSkip).where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
+        .order_by(ReviewSkip.created_at.desc()).limit(1)
+    ).first()

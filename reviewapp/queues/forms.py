@@ -1,0 +1,32 @@
+"""Forms of the queue pages. The services check every value; these only carry them (and the CSRF token)."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class QueueForm(FlaskForm):
+    name = StringField("Name", render_kw={"maxlength": 255, "placeholder": "e.g. Support answers, week 12"})
+    description = TextAreaField("Instructions for reviewers", render_kw={"rows": 3})
+    scorer_ids = SelectMultipleField(
+        "Scorers", choices=[], validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+
+    def show_error(self, attr: str | None, detail: str) -> None:
+        field = {"name": self.name, "description": self.description, "scorer_ids": self.scorer_ids}.get(
+            attr or "", self.name)
+        field.errors = list(field.errors) + [detail]
+
+
+class ConfirmForm(FlaskForm):
+    """A one-button action that asks first: without `confirmed=yes` the page asks for confirmation."""
+
+    confirmed = HiddenField()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "yes"
+
+
+class MoveItemForm(FlaskForm):
+    queue_id = SelectField("Move to", choices=[], validate_choice=False)
