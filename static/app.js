@@ -12,6 +12,8 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
+    } else if (question && form.elements.confirmed) {
+      form.elements.confirmed.value = "yes";  // asked here, so the server need not ask again on its page
     }
   }, true);
 
