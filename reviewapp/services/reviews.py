@@ -227,11 +227,15 @@ def _numeric(raw: Any, config: dict[str, Any], refuse) -> Decimal:
 
 # --- loading and listing -----------------------------------------------------------------------------
 
-def load_review(project_id: int, review_id: uuid.UUID | str) -> TraceReview:
-    """A live review of this project, or NotFound."""
+def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = False) -> TraceReview:
+    """A live review of this project, or NotFound. `lock` holds its row until commit (PostgreSQL), so
+    concurrent saves of one review run one after the other, each on the other's result."""
     review_id = as_uuid(review_id)
-    review = review_id and db.session.scalar(select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.id == review_id, TraceReview.deleted_at.is_(None)))
+    query = select(TraceReview).where(
+        TraceReview.project_id == project_id, TraceReview.id == review_id, TraceReview.deleted_at.is_(None))
+    if lock:
+        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+    review = review_id and db.session.scalar(query)
     if not review:
         raise NotFound()
     return review
@@ -328,7 +332,7 @@ def save_review(
 
     `comment` and `scores` left out keep what the review has; `scores` given replaces the whole set.
     `time_spent_seconds` is added to the time already recorded. The actor becomes `reviewed_by`."""
-    review = None if review_id is None else load_review(project_id, review_id)
+    review = None if review_id is None else load_review(project_id, review_id, lock=True)
     if review is None:
         trace_id = queues.clean_trace_id(trace_id)
     else:
@@ -401,7 +405,7 @@ def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -
 
 def delete_review(project_id: int, actor: User, review_id: uuid.UUID | str) -> None:
     """Soft-delete: the review disappears and the trace may be reviewed (or queued) again."""
-    review = load_review(project_id, review_id)
+    review = load_review(project_id, review_id, lock=True)
     now = utcnow()
     review.deleted_at = now
     review.updated_at = now

@@ -43,6 +43,8 @@ ORDERS = {
 
 STALE_VERSION = ("This scorer was changed since you opened it: it is now at version {current}, "
                  "not {base}. Reload it and apply your change again.")
+VERSION_RACE = ("This scorer was changed by someone else while saving (it is now at version {current}). "
+                "Reload it and apply your change again.")
 
 
 class ConfigError(ValidationError):
@@ -422,14 +424,24 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
         locked.current = version
         locked.current_version = version.version
         locked.updated_at = now
-        db.session.commit()
+        _commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
         current = db.session.scalar(select(ScoreDefinition.current_version).where(
             ScoreDefinition.id == definition.id))
-        raise Conflict(STALE_VERSION.format(current=current, base=base or version.version - 1),
-                       current_version=current) from None
+        raise Conflict(VERSION_RACE.format(current=current), current_version=current) from None
     return locked
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring what this transaction wrote, so the caller answers with the version it made
+    rather than one a concurrent writer committed a moment later."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def duplicate_definition(project_id: int, actor: User | None, definition_id: uuid.UUID | str,

@@ -1,0 +1,155 @@
+"""trace_reviews/export/: CSV and JSON Lines of every matching review, one column pair per scorer, streamed."""
+import csv
+import io
+import json
+
+import pytest
+
+from reviewapp.services import export
+from tests.support.api import assert_error
+from tests.support.scoring import client_with_role, create_review, create_scorer, other_project_client
+
+EXPORT = "trace_reviews/export/"
+
+
+def rows(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def lines(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+@pytest.fixture
+def scored(api):
+    verdict = create_scorer(api, name="Verdict")
+    tags = create_scorer(api, name="Tags", config={
+        "options": [{"key": "rude", "label": "Rude"}, {"key": "wrong", "label": "Wrong"}],
+        "selection_mode": "multiple"})
+    rating = create_scorer(api, name="Rating", kind="numeric", config={"step": 0.5})
+    correct = create_scorer(api, name="Correct", kind="boolean")
+    inbox = api.post("review_queues/", {"name": "Inbox"}).get_json()
+    api.post("review_queue_items/", {"queue_id": inbox["id"], "trace_id": "t1"})
+    first = create_review(api, "t1", comment="Rude, and wrong", time_spent_seconds=42.5, scores=[
+        {"definition_id": verdict["id"], "categorical_values": ["bad"]},
+        {"definition_id": tags["id"], "categorical_values": ["rude", "wrong"]},
+        {"definition_id": rating["id"], "numeric_value": 1.5},
+        {"definition_id": correct["id"], "boolean_value": False},
+    ])
+    second = create_review(api, "t2", scores=[{"definition_id": correct["id"], "boolean_value": True}])
+    return {"verdict": verdict, "tags": tags, "rating": rating, "correct": correct, "inbox": inbox,
+            "first": first, "second": second}
+
+
+def test_csv_has_fixed_columns_then_a_pair_per_scorer(api, scored):
+    response = api.get(EXPORT)
+    assert response.is_streamed
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="trace-reviews-project-') and disposition.endswith('.csv"')
+    header, first, second = rows(response)
+    assert header == ["trace_id", "comment", "reviewed_by", "created_at", "updated_at", "queue",
+                      "time_spent_seconds", "Correct", "Correct version", "Rating", "Rating version",
+                      "Tags", "Tags version", "Verdict", "Verdict version"]
+    assert first == ["t1", "Rude, and wrong", api.user.email, scored["first"]["created_at"],
+                     scored["first"]["updated_at"], "Inbox", "42.5", "false", "1", "1.500000", "1",
+                     "rude|wrong", "1", "bad", "1"]
+    assert second[:7] == ["t2", "", api.user.email, scored["second"]["created_at"], scored["second"]["updated_at"],
+                          "", ""]
+    assert second[7:] == ["true", "1", "", "", "", "", "", ""]
+
+
+def test_jsonl_carries_the_same(api, scored):
+    response = api.get(EXPORT + "?format=jsonl")
+    assert response.headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
+    assert response.headers["Content-Disposition"].endswith('.jsonl"')
+    first, second = lines(response)
+    assert {k: v for k, v in first.items() if k != "scores"} == {
+        "trace_id": "t1", "comment": "Rude, and wrong", "reviewed_by": api.user.email,
+        "created_at": scored["first"]["created_at"], "updated_at": scored["first"]["updated_at"],
+        "queue": "Inbox", "time_spent_seconds": 42.5,
+    }
+    assert first["scores"] == {
+        "Correct": {"definition_id": scored["correct"]["id"], "kind": "boolean", "value": False, "version": 1},
+        "Rating": {"definition_id": scored["rating"]["id"], "kind": "numeric", "value": "1.500000", "version": 1},
+        "Tags": {"definition_id": scored["tags"]["id"], "kind": "categorical", "value": ["rude", "wrong"],
+                 "version": 1},
+        "Verdict": {"definition_id": scored["verdict"]["id"], "kind": "categorical", "value": ["bad"], "version": 1},
+    }
+    assert second["comment"] is None and list(second["scores"]) == ["Correct"]
+
+
+def test_version_column_follows_the_pinned_version(api, scored):
+    verdict = scored["verdict"]
+    api.post(f"score_definitions/{verdict['id']}/new_version/", {"config": {"options": [{"key": "x", "label": "X"}]}})
+    create_review(api, "t3", scores=[{"definition_id": verdict["id"], "categorical_values": ["x"]}])
+    by_trace = {row[0]: row for row in rows(api.get(EXPORT))[1:]}
+    assert by_trace["t1"][-2:] == ["bad", "1"] and by_trace["t3"][-2:] == ["x", "2"]
+
+
+def test_same_filters_as_the_list(api, scored):
+    only_t1 = rows(api.get(EXPORT + f"?definition_id={scored['verdict']['id']}"))[1:]
+    assert [r[0] for r in only_t1] == ["t1"]
+    assert [r[0] for r in rows(api.get(EXPORT + "?search=WRONG"))[1:]] == ["t1"]
+    assert [r[0] for r in rows(api.get(EXPORT + "?trace_id=t2"))[1:]] == ["t2"]
+    assert [r["trace_id"] for r in lines(api.get(EXPORT + "?format=jsonl&trace_id__in=t1,t2,t9"))] == ["t1", "t2"]
+    assert_error(api.get(EXPORT + "?definition_id=nope"), 400, "invalid_input", "definition_id")
+
+
+def test_deleted_reviews_are_not_exported(api, scored):
+    api.delete(f"trace_reviews/{scored['second']['id']}/")
+    assert [r[0] for r in rows(api.get(EXPORT))[1:]] == ["t1"]
+
+
+def test_bad_format_is_400(api):
+    assert_error(api.get(EXPORT + "?format=xlsx"), 400, "invalid_choice", "format",
+                 "“xlsx” is not a valid choice. Choose csv or jsonl.")
+
+
+def test_empty_export_is_just_the_header(api):
+    assert rows(api.get(EXPORT)) == [["trace_id", "comment", "reviewed_by", "created_at", "updated_at", "queue",
+                                      "time_spent_seconds"]]
+    assert api.get(EXPORT + "?format=jsonl").get_data(as_text=True) == ""
+
+
+def test_duplicate_and_clashing_names_get_the_short_id(api):
+    first = create_scorer(api, name="Same", kind="boolean")
+    second = create_scorer(api, name="Same", kind="boolean")
+    clash = create_scorer(api, name="comment", kind="boolean")
+    header = rows(api.get(EXPORT))[0]
+    labels = [f"{s['name']} ({s['id'].replace('-', '')[-8:]})" for s in (first, second, clash)]
+    assert set(header[7:]) == {h for label in labels for h in (label, f"{label} version")}
+    for label in labels:
+        assert header[header.index(label) + 1] == f"{label} version"
+    assert header[:7] == list(export.FIXED_COLUMNS)  # the fixed "comment" column keeps its name
+
+
+def test_formula_like_text_is_neutralised_in_csv_only(api):
+    create_review(api, "=HYPERLINK(1)", comment="+1 great")
+    row = rows(api.get(EXPORT))[1]
+    assert row[:2] == ["'=HYPERLINK(1)", "'+1 great"]
+    assert lines(api.get(EXPORT + "?format=jsonl"))[0]["trace_id"] == "=HYPERLINK(1)"
+
+
+def test_pages_through_every_review(api, monkeypatch, count_queries):
+    monkeypatch.setattr(export, "PAGE_SIZE", 3)
+    correct = create_scorer(api, name="Correct", kind="boolean")
+    for i in range(10):
+        create_review(api, f"t{i}", scores=[{"definition_id": correct["id"], "boolean_value": i % 2 == 0}])
+    with count_queries() as statements:
+        exported = rows(api.get(EXPORT))[1:]
+    assert sorted(r[0] for r in exported) == [f"t{i}" for i in range(10)]
+    assert {r[0]: r[7] for r in exported} == {f"t{i}": "true" if i % 2 == 0 else "false" for i in range(10)}
+    page_reads = [s for s in statements if "FROM trace_reviews" in s and "LIMIT" in s]
+    assert len(page_reads) == 4  # 3 + 3 + 3 + 1
+    assert len(lines(api.get(EXPORT + "?format=jsonl"))) == 10
+
+
+def test_viewer_may_export_other_projects_may_not(app, api, factory, scored):
+    viewer = client_with_role(app, api, factory, "viewer")
+    assert len(rows(viewer.get(EXPORT))) == 3
+    outsider = other_project_client(app, factory)
+    assert_error(outsider.in_project(api.project_id).get(EXPORT), 404, "not_found")
+    assert rows(outsider.get(EXPORT))[1:] == []
