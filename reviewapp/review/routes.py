@@ -18,7 +18,7 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.services import accounts, export, queues, reviews, scorers, traces
+from reviewapp.services import export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import ReviewFilters, sorted_scores
@@ -239,7 +239,7 @@ def reviews_page(member: Membership):
     filtered = any(request.args.get(name) for name in ("search", "scorer", "queue", "reviewer"))
     return render_template(
         "review/reviews.html", rows=rows, count=count, page=page, per_page=per_page, problems=problems,
-        definitions=definitions, queues=[q for q, _ in live_queues], members=accounts.members_of(member.project_id),
+        definitions=definitions, queues=[q for q, _ in live_queues], members=members.list_members(member.project_id),
         queue_names={q.id: q.name for q, _ in live_queues}, sorted_scores=sorted_scores, filtered=filtered,
         export_args={k: v for k, v in request.args.items() if k in ("search", "scorer", "queue", "reviewer") and v},
     ), 400 if problems else 200

@@ -256,13 +256,3 @@ def _flush_or_fail(error: ValidationError) -> None:
         db.session.rollback()
         raise error from None
 
-
-def members_of(project_id: int) -> list[tuple[User, str]]:
-    """The project's members with their roles, by name then email (one query)."""
-    rows = db.session.execute(
-        select(User, Membership.role)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.project_id == project_id)
-        .order_by(User.first_name, User.last_name, User.email)
-    )
-    return [(user, role) for user, role in rows]

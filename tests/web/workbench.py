@@ -78,6 +78,17 @@ def build(factory: Factory, traces: int = 3, stored: bool = True, queue_name: st
     return Workbench(project, admin, reviewer, viewer, outsider, queue=queue, trace_ids=trace_ids, **made)
 
 
+def signed_in(app, user, password: str = Factory.PASSWORD):
+    """A new browser (test client) signed in as `user` through the form; returns it and a CSRF token."""
+    from tests.conftest import csrf_token_from
+
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client, csrf_token_from(client.get(response.location).get_data(as_text=True))
+
+
 def form_fields(html: str) -> dict[str, Any]:
     """Hidden inputs of a page by name (the last one wins), e.g. the review form's `started` stamp."""
     return {m.group(1): m.group(2) for m in re.finditer(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)}
