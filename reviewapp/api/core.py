@@ -145,6 +145,11 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
 
         bare = path.rstrip("/")
         for prefix in PREFIXES:
+            if "<path:" in bare:
+                # A path converter would take the bare form for a redirect; one lenient rule serves both.
+                bp.add_url_rule(prefix + bare + "/", endpoint=view.__name__, view_func=wrapped, methods=methods,
+                                strict_slashes=False)
+                continue
             for rule in (prefix + bare + "/", prefix + bare):
                 bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=methods,
                                 strict_slashes=True)
@@ -173,7 +178,9 @@ def json_body() -> dict[str, Any]:
                        f'Unsupported media type "{mimetype}" in request.')
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # JSON may spell a lone surrogate ("\ud800"), which no database column can hold: refuse it here.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
     if not isinstance(data, dict):
         raise APIError(400, "validation_error", "invalid_input",
