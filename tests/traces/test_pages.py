@@ -1,0 +1,168 @@
+"""The traces list and trace pages, as a signed-in member sees them."""
+import re
+
+import pytest
+
+from reviewapp.services import queues, reviews, scorers
+from tests.traces.helpers import agent_trace, chat_trace, sign_in
+
+
+@pytest.fixture
+def project(factory):
+    return factory.project("Support bot")
+
+
+@pytest.fixture
+def viewer(factory, project):
+    return factory.user(project=project, role="viewer", first_name="Vera", last_name="Viewer")
+
+
+@pytest.fixture
+def signed_in(client, viewer, project):
+    sign_in(client, viewer, f"/projects/{project.id}/traces/")
+    return client
+
+
+def page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    return response.get_data(as_text=True)
+
+
+def rows(html):
+    return re.findall(r'name="trace_ids" value="([^"]+)"', html)
+
+
+def test_anonymous_visitors_go_to_sign_in(client, project):
+    chat_trace(project.id, "t")
+    for url in (f"/projects/{project.id}/traces/", f"/projects/{project.id}/traces/t"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.location.startswith("/login?next=")
+
+
+def test_list_shows_each_trace_with_its_state(signed_in, project, factory):
+    admin = factory.user(project=project, role="admin")
+    chat_trace(project.id, "t-plain", minutes=0, name="Plain chat")
+    chat_trace(project.id, "t-error", minutes=1, error=True, model="claude-3-haiku", cost=0.0123, latency=2.5)
+    chat_trace(project.id, "t-queued", minutes=2)
+    chat_trace(project.id, "t-reviewed", minutes=3)
+    queue = queues.create_queue(project.id, admin, "Escalations")
+    queues.add_item(project.id, admin, queue.id, "t-queued")
+    reviews.save_review(project.id, admin, trace_id="t-reviewed", comment="ok")
+
+    html = page(signed_in, f"/projects/{project.id}/traces/")
+    assert rows(html) == ["t-reviewed", "t-queued", "t-error", "t-plain"]
+    assert '<form id="traces-select-form" method="post">' in html
+    assert "Plain chat" in html and "What is the capital of France?" in html
+    assert "Pending in Escalations" in html
+    assert html.count('class="badge badge-reviewed"') == 1
+    assert html.count('class="badge badge-error"') == 1
+    assert html.count('<span class="badge badge-muted">Not queued</span>') == 2
+    error_row = re.search(r'<tr class="row-error">.*?</tr>', html, re.S).group(0)
+    assert "claude-3-haiku" in error_row and "$0.0123" in error_row and "2.50 s" in error_row
+    assert f'href="/projects/{project.id}/traces/t-error"' in error_row
+    assert '<option value="claude-3-haiku">claude-3-haiku</option>' in html  # the model filter's choices
+
+
+def test_filters_narrow_the_list_and_keep_their_values(signed_in, project):
+    chat_trace(project.id, "alpha", minutes=0, model="gpt-4o")
+    chat_trace(project.id, "beta", minutes=60 * 24, error=True, model="gpt-4o")
+    chat_trace(project.id, "gamma", minutes=60 * 48, model="claude")
+    url = f"/projects/{project.id}/traces/"
+    assert rows(page(signed_in, url + "?search=ALP")) == ["alpha"]
+    assert rows(page(signed_in, url + "?model=claude")) == ["gamma"]
+    assert rows(page(signed_in, url + "?errors_only=y")) == ["beta"]
+    assert rows(page(signed_in, url + "?date_from=2025-03-11&date_to=2025-03-11")) == ["beta"]
+    assert rows(page(signed_in, url + "?review_state=not_queued&order=first_timestamp")) == ["alpha", "beta", "gamma"]
+    html = page(signed_in, url + "?search=alp&model=gpt-4o&errors_only=y")
+    assert 'value="alp"' in html and '<option selected value="gpt-4o">' in html and "checked" in html
+    assert "No trace matches these filters." in html
+
+
+def test_bad_filters_are_shown_beside_their_field(signed_in, project):
+    chat_trace(project.id, "t")
+    html = page(signed_in, f"/projects/{project.id}/traces/?date_from=tomorrow", status=400)
+    assert re.search(r'<p class="field-error" id="date_from-error">Enter a date \(2025-01-31\) or a date and time',
+                     html)
+    html = page(signed_in, f"/projects/{project.id}/traces/?review_state=maybe", status=400)
+    assert '<p class="field-error" id="review_state-error">&#34;maybe&#34; is not a valid choice.</p>' in html
+    html = page(signed_in, f"/projects/{project.id}/traces/?order=-name", status=400)
+    assert "is not one of the available choices" in html
+
+
+def test_pagination_and_sortable_headers(signed_in, project, app):
+    app.config["PAGE_SIZE"] = 2
+    try:
+        for n in range(5):
+            chat_trace(project.id, f"t{n}", minutes=n, cost=n / 100)
+        url = f"/projects/{project.id}/traces/"
+        first = page(signed_in, url + "?search=t")
+        assert rows(first) == ["t4", "t3"]
+        assert "Page 1 of 3" in first and "1–2 of 5 traces" in first
+        assert f'href="{url}?search=t&amp;page=2"' in first
+        third = page(signed_in, url + "?search=t&page=3")
+        assert rows(third) == ["t0"] and "Page 3 of 3" in third
+        assert f'href="{url}?search=t&amp;page=2"' in third
+        assert rows(page(signed_in, url + "?page=9")) == [] and "There is nothing on this page." in page(
+            signed_in, url + "?page=9")
+        # The cost header sorts by cost, most expensive first, and drops the page number.
+        assert f'href="{url}?search=t&amp;order=-total_cost_usd"' in third
+        assert rows(page(signed_in, url + "?order=total_cost_usd")) == ["t0", "t1"]
+    finally:
+        app.config["PAGE_SIZE"] = 50
+
+
+def test_empty_project_says_how_to_send_traces(signed_in, project):
+    html = page(signed_in, f"/projects/{project.id}/traces/")
+    assert "No traces yet." in html and f"reviewapp import-traces FILE --project {project.id}" in html
+
+
+def test_trace_page_shows_conversation_tree_and_raw_events(signed_in, project):
+    agent_trace(project.id)
+    html = page(signed_in, f"/projects/{project.id}/traces/agent-1")
+    assert "<title>Weather agent · Traces · reviewapp</title>" in html
+    for role in ("system", "user", "assistant", "tool"):
+        assert f'class="bubble bubble-{role}"' in html
+    assert "<strong>18 °C</strong>" in html  # assistant Markdown, rendered
+    assert "&#34;city&#34;: &#34;Paris&#34;" in html  # tool call arguments, pretty JSON
+    assert html.count('class="tree-node"') + html.count('class="tree-node is-error"') == 6
+    assert html.count('class="tree-node is-error"') == 1
+    assert "Rate limit exceeded" in html and "Error 429" in html
+    assert html.count('<details class="collapsible raw-json" id="event-') == 7
+    assert "A new context starts here" in html
+    assert "Nobody has reviewed this trace yet." in html and "Not in any queue." in html
+
+
+def test_trace_page_shows_review_with_version_pins_and_queue(signed_in, project, factory):
+    admin = factory.user(project=project, role="admin", first_name="Ada", last_name="Admin")
+    chat_trace(project.id, "judged")
+    chat_trace(project.id, "waiting")
+    tone = scorers.create_definition(project.id, admin, name="Tone", kind="categorical", config={
+        "options": [{"key": "warm", "label": "Warm"}, {"key": "cold", "label": "Cold"}]})
+    scorers.new_version(project.id, admin, tone.id, {"options": [{"key": "warm", "label": "Friendly"}]})
+    reviews.save_review(project.id, admin, trace_id="judged", comment="Nice <b>tone</b>", scores=[
+        {"definition_id": str(tone.id), "definition_version_id": str(scorers.load_definition(
+            project.id, tone.id).current_version_id), "categorical_values": ["warm"]}])
+    queue = queues.create_queue(project.id, admin, "Second look")
+    queues.add_item(project.id, admin, queue.id, "waiting")
+
+    judged = page(signed_in, f"/projects/{project.id}/traces/judged")
+    assert re.search(r"Tone\s*<span class=\"version-pin\"[^>]*>v2</span>", judged)
+    assert "<dd>Friendly</dd>" in judged
+    assert "Nice &lt;b&gt;tone&lt;/b&gt;" in judged and "By Ada Admin" in judged
+    waiting = page(signed_in, f"/projects/{project.id}/traces/waiting")
+    assert "Pending in <strong>Second look</strong>" in waiting and "added by Ada Admin" in waiting
+
+
+def test_other_projects_traces_are_404(signed_in, factory):
+    other = factory.project()
+    chat_trace(other.id, "theirs")
+    page(signed_in, f"/projects/{other.id}/traces/theirs", status=404)
+    page(signed_in, f"/projects/{other.id}/traces/", status=404)
+    page(signed_in, "/projects/999999/traces/", status=404)
+
+
+def test_unknown_trace_is_a_404_page_in_the_layout(signed_in, project):
+    html = page(signed_in, f"/projects/{project.id}/traces/missing", status=404)
+    assert "Not found" in html and 'class="topbar"' in html
