@@ -127,6 +127,11 @@ def nav_links() -> list[tuple[str, str]]:
     return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
 
 
+def has_page(endpoint: str) -> bool:
+    """Whether a page exists, so a template can link to another feature's page only once it is built."""
+    return endpoint in current_app.view_functions
+
+
 def url_with(**changes: Any) -> str:
     """This page's URL with some query parameters replaced (None removes one): for pagination and sorting."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
@@ -150,6 +155,7 @@ def register(app: Flask) -> None:
     # Globals (not context) so that imported macros see them too.
     app.add_template_global(nav_links)
     app.add_template_global(url_with)
+    app.add_template_global(has_page)
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_datetime, "datetime")

@@ -166,3 +166,21 @@ def test_other_projects_traces_are_404(signed_in, factory):
 def test_unknown_trace_is_a_404_page_in_the_layout(signed_in, project):
     html = page(signed_in, f"/projects/{project.id}/traces/missing", status=404)
     assert "Not found" in html and 'class="topbar"' in html
+
+
+def test_actions_follow_the_role_and_the_queue(client, project, factory):
+    reviewer = factory.user(project=project, role="reviewer")
+    chat_trace(project.id, "waiting")
+    queue = queues.create_queue(project.id, reviewer, "Inbox")
+    item = queues.add_item(project.id, reviewer, queue.id, "waiting")
+    sign_in(client, reviewer, f"/projects/{project.id}/traces/waiting")
+    html = page(client, f"/projects/{project.id}/traces/waiting")
+    assert f'href="/projects/{project.id}/traces/waiting/review">Review this trace</a>' in html
+    assert f'href="/projects/{project.id}/queues/{queue.id}/">Open Inbox</a>' in html
+    assert f'href="/projects/{project.id}/queues/{queue.id}/items/{item.id}/remove">Remove from queue…</a>' in html
+
+
+def test_viewers_get_no_actions(signed_in, project):
+    chat_trace(project.id, "t")
+    html = page(signed_in, f"/projects/{project.id}/traces/t")
+    assert "Review this trace" not in html and 'id="actions-heading"' not in html
