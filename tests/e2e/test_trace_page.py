@@ -57,6 +57,10 @@ def test_trace_page_shows_conversation_tree_and_raw_json(page, live_server, sign
     first_event = page.locator(".raw-events details").first
     first_event.locator("summary").click()
     assert json.loads(first_event.locator("pre").inner_text())["event"] == "$ai_trace"
+    page.get_by_role("button", name="Open or close all").click()  # some were closed: open every one
+    assert page.locator(".raw-events > details[open]").count() == 7
+    page.get_by_role("button", name="Open or close all").click()
+    assert page.locator(".raw-events > details[open]").count() == 0
 
     # Keyboard users get a visible focus ring.
     page.locator(".breadcrumbs a").focus()
