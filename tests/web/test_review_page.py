@@ -1,0 +1,544 @@
+"""The review page: claiming with a lease, the scoring panel by kind, save & next, validation beside the scorer,
+skip, previous, lost claims, time spent, editing from the trace page, and the reviews list with its export."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
+
+from reviewapp.extensions import db
+from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
+from reviewapp.services import queues, reviews, scorers
+from tests.web.workbench import build, form_fields, signed_in
+
+
+@pytest.fixture
+def wb(factory):
+    return build(factory)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def start(client, wb, token):
+    response = client.post(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/next", data={"csrf_token": token})
+    assert response.status_code == 302, text(response)
+    return response.location
+
+
+def item_id_of(location: str) -> str:
+    return location.rsplit("/", 1)[1]
+
+
+def answers(wb, *, quality="good", tags=("tone",), rating="7.5", helpful="true", comment="Fine answer."):
+    data = {"comment": comment}
+    if quality is not None:
+        data[f"score-{wb.quality.id}"] = quality
+    if tags is not None:
+        data[f"score-{wb.tags.id}"] = list(tags)
+    if rating is not None:
+        data[f"score-{wb.rating.id}"] = rating
+    if helpful is not None:
+        data[f"score-{wb.helpful.id}"] = helpful
+    return data
+
+
+def submit(client, location: str, page_html: str, data: dict):
+    """Post the review form of a rendered page, as a browser would: its hidden fields plus the answers."""
+    return client.post(location, data={**form_fields(page_html), **data})
+
+
+def active_review(wb, trace_id):
+    return reviews.active_review_for_trace(wb.project.id, trace_id)
+
+
+def scorer_block(page: str, name: str) -> str:
+    start_at = page.index(f'<span class="scorer-name">{name}</span>')
+    return page[start_at:page.index("</fieldset>", start_at)]
+
+
+# --- claiming and the page ----------------------------------------------------------------------------
+
+def test_review_page_shows_the_trace_beside_every_scorer_by_kind(app, login, client, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    assert "Support chat 1" in page and "Where is my order?" in page  # the trace view
+    assert "Judge the <strong>answer</strong>" in page  # the queue's instructions
+    single = scorer_block(page, "Answer quality")
+    assert single.count('type="radio"') == 3 and ">Acceptable<" in single
+    multiple = scorer_block(page, "Issues")
+    assert multiple.count('type="checkbox"') == 4 and "Choose 1–2" in multiple
+    numeric = scorer_block(page, "Rating")
+    assert 'type="number"' in numeric and 'min="0"' in numeric and 'max="10"' in numeric and 'step="0.5"' in numeric
+    assert "0 to 10, step 0.5" in numeric
+    boolean = scorer_block(page, "Resolved the issue")
+    assert ">Resolved<" in boolean and ">Not resolved<" in boolean
+    assert page.index("Answer quality") < page.index("Issues") < page.index("Rating")  # by name
+    assert 'id="review-comment"' in page and "Save &amp; next" in page and "Skip" in page
+    assert "/static/review.js" in page
+    assert "v1" in single
+
+
+def test_review_js_is_loaded_only_on_the_review_page(client, login, wb):
+    login(wb.reviewer)
+    assert "review.js" not in text(client.get(f"/projects/{wb.project.id}/queues/"))
+    assert "review.js" not in text(client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/"))
+
+
+def test_the_queue_chosen_scorers_only_and_in_its_order(client, login, wb):
+    queues.update_queue(wb.project.id, wb.admin, wb.queue.id, {"scorer_ids": [str(wb.rating.id), str(wb.quality.id)]})
+    token = login(wb.reviewer)
+    page = text(client.get(start(client, wb, token)))
+    assert page.index(">Rating<") < page.index(">Answer quality<")
+    assert ">Issues<" not in page and ">Resolved the issue<" not in page
+
+
+def test_a_trace_not_stored_yet_shows_a_note_with_its_id(client, login, factory):
+    wb = build(factory, traces=1, stored=False)
+    token = login(wb.reviewer)
+    page = text(client.get(start(client, wb, token)))
+    assert "Trace not stored yet" in page and "trace-001" in page
+
+
+def test_opening_the_page_renews_the_lease(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    item = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
+    item.claim_expires_at = utcnow() + timedelta(seconds=5)
+    db.session.commit()
+    client.get(location)
+    db.session.refresh(item)
+    assert item.claim_expires_at > utcnow() + timedelta(minutes=9)
+    assert item.claimed_by_id == wb.reviewer.id
+
+
+def test_a_second_reviewer_gets_another_trace(app, wb):
+    rita, rita_token = signed_in(app, wb.reviewer)
+    second = wb.project and build_second_reviewer(wb)
+    other, other_token = signed_in(app, second)
+    first = start(rita, wb, rita_token)
+    assert start(other, wb, other_token) != first
+    assert start(rita, wb, rita_token) == first  # asking again resumes your own claim
+
+
+def build_second_reviewer(wb):
+    from reviewapp.services import accounts
+
+    user = accounts.create_user(f"bob{wb.project.id}@example.com", "correct horse battery", "Bob")
+    accounts.set_membership(user, wb.project, "reviewer")
+    return user
+
+
+# --- save & next ----------------------------------------------------------------------------------------
+
+def test_save_and_next_saves_scores_completes_the_item_and_claims_the_next(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, answers(wb, tags=("tone", "facts")))
+    assert response.status_code == 302
+    second = wb.items()[0]
+    assert response.location == f"/projects/{wb.project.id}/review/{second.id}"
+    assert second.trace_id == "trace-002"
+    review = active_review(wb, "trace-001")
+    assert review.reviewed_by_id == wb.reviewer.id and review.queue_id == wb.queue.id
+    assert review.comment == "Fine answer."
+    values = {s.definition.name: (s.categorical_values, s.numeric_value, s.boolean_value, s.definition_version)
+              for s in review.scores}
+    assert values["Answer quality"][0] == ["good"]
+    assert values["Issues"][0] == ["tone", "facts"]
+    assert str(values["Rating"][1]) == "7.500000"
+    assert values["Resolved the issue"][2] is True
+    assert {v[3] for v in values.values()} == {1}
+    done = db.session.scalar(select(ReviewQueueItem).where(ReviewQueueItem.trace_id == "trace-001"))
+    assert done.deleted_reason == "reviewed"
+    assert "Saved your review of trace-001." in text(client.get(response.location))
+
+
+def test_empty_scorers_are_left_out_and_a_comment_alone_is_a_review(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, answers(wb, quality=None, tags=None, rating="", helpful=None,
+                                                      comment="  Cannot tell.  "))
+    assert response.status_code == 302
+    review = active_review(wb, "trace-001")
+    assert review.scores == [] and review.comment == "Cannot tell."
+
+
+def test_time_spent_is_measured_from_the_render(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    submit(client, location, page, answers(wb))
+    spent = active_review(wb, "trace-001").time_spent_seconds
+    assert spent is not None and 0 <= spent < 30
+
+
+def test_a_forged_render_stamp_records_no_time(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    forged = URLSafeSerializer("not the secret", salt="review-page-rendered").dumps(time.time() - 300)
+    client.post(location, data={**form_fields(page), "started": forged, **answers(wb)})
+    assert active_review(wb, "trace-001").time_spent_seconds is None
+
+
+def test_time_spent_is_clamped_to_a_day(app, client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    with app.test_request_context():
+        old = URLSafeSerializer(app.config["SECRET_KEY"], salt="review-page-rendered").dumps(time.time() - 5 * 86400)
+        future = URLSafeSerializer(app.config["SECRET_KEY"], salt="review-page-rendered").dumps(time.time() + 3600)
+    client.post(location, data={**form_fields(page), "started": old, **answers(wb)})
+    assert active_review(wb, "trace-001").time_spent_seconds == 86400
+    location = client.post(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/next",
+                           data={"csrf_token": token}).location
+    client.post(location, data={**form_fields(page), "started": future, **answers(wb)})
+    assert active_review(wb, "trace-002").time_spent_seconds == 0
+
+
+@pytest.mark.parametrize("change,scorer,message", [
+    ({"rating": "7.25"}, "Rating", "Value 7.25 is not on the step grid (step 0.5 from 0)."),
+    ({"rating": "11"}, "Rating", "Value 11 is above the maximum 10."),
+    ({"rating": "lots"}, "Rating", "A valid number is required."),
+    ({"tags": ("tone", "facts", "format")}, "Issues", "Choose at most 2 options (got 3)."),
+    ({"quality": "superb"}, "Answer quality", "“superb” is not an option of this scorer. Options: good, ok, bad."),
+])
+def test_a_refused_score_shows_beside_its_scorer_and_keeps_the_input(client, login, wb, change, scorer, message):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, answers(wb, **change))
+    assert response.status_code == 400
+    html = text(response)
+    block = scorer_block(html, scorer)
+    assert f'<p class="field-error" id="' in block and message in block
+    assert html.count('class="field-error"') == 1
+    # everything entered is still there
+    assert ">Fine answer.</textarea>" in html
+    quality = scorer_block(html, "Answer quality")
+    if change.get("quality") is None:
+        assert re.search(r'value="good"\s+checked', quality)
+    assert re.search(r'value="true"\s+checked', scorer_block(html, "Resolved the issue"))
+    assert re.search(r'value="tone"\s+checked', scorer_block(html, "Issues"))
+    if "rating" in change:
+        assert f'value="{change["rating"]}"' in scorer_block(html, "Rating")
+    # nothing was saved, the item is still pending and still ours, the render stamp is kept
+    assert active_review(wb, "trace-001") is None
+    assert wb.items()[0].claimed_by_id == wb.reviewer.id
+    assert form_fields(html)["started"] == form_fields(page)["started"]
+
+
+def test_too_long_a_comment_shows_beside_the_comment(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, answers(wb, comment="x" * 20_001))
+    assert response.status_code == 400
+    assert '<p class="field-error" id="comment-error">Ensure this field has no more than 20000 characters.</p>' \
+        in text(response)
+
+
+def test_a_score_pinned_to_the_rendered_version_survives_a_new_version(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    scorers.new_version(wb.project.id, wb.admin, wb.rating.id, {"min": 0, "max": 5, "step": 1})
+    response = submit(client, location, page, answers(wb, rating="7.5"))
+    assert response.status_code == 302
+    rating = next(s for s in active_review(wb, "trace-001").scores if s.definition_id == wb.rating.id)
+    assert rating.definition_version == 1 and rating.definition_config["max"] == 10
+
+
+def test_the_last_save_leads_to_the_all_done_page(client, login, factory):
+    wb = build(factory, traces=1)
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    response = submit(client, location, text(client.get(location)), answers(wb))
+    assert response.location == f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/done"
+    page = text(client.get(response.location))
+    assert "All done in “Support answers”" in page and "Every trace in this queue is reviewed." in page
+
+
+def test_all_done_while_others_hold_the_rest(app, factory):
+    wb = build(factory, traces=1)
+    other = build_second_reviewer(wb)
+    queues.claim_next(wb.project.id, other, wb.queue.id)
+    client, token = signed_in(app, wb.reviewer)
+    page = text(client.get(start(client, wb, token)))
+    assert "Nothing is left for you." in page and "being reviewed by Bob" in page
+
+
+# --- skip ------------------------------------------------------------------------------------------------
+
+def test_skip_with_a_reason_moves_on_and_the_trace_comes_back_last(client, login, wb):
+    token = login(wb.reviewer)
+    first = start(client, wb, token)
+    page = text(client.get(first))
+    response = client.post(first + "/skip", data={"csrf_token": token, "queue_id": str(wb.queue.id),
+                                                  "reason": "  needs a lawyer "})
+    assert response.status_code == 302 and response.location != first
+    skip = db.session.scalar(select(ReviewSkip))
+    assert (skip.trace_id, skip.reason, skip.user_id) == ("trace-001", "needs a lawyer", wb.reviewer.id)
+    assert "Skipped trace-001" in text(client.get(response.location))
+    assert len(wb.items()) == 3  # still pending for others
+    location = response.location
+    for expected in ("trace-002", "trace-003"):
+        html = text(client.get(location))
+        assert expected in html
+        location = submit(client, location, html, answers(wb)).location
+    assert location == first  # the skipped trace comes back once nothing else is left
+    again = text(client.get(location))
+    assert "You skipped this trace before: “needs a lawyer”." in again
+    assert [i.trace_id for i in wb.items()] == ["trace-001"]
+    assert "Save &amp; next" in page
+
+
+def test_a_skipped_trace_is_offered_to_others_first(app, wb):
+    rita, token = signed_in(app, wb.reviewer)
+    first = start(rita, wb, token)
+    rita.post(first + "/skip", data={"csrf_token": token, "queue_id": str(wb.queue.id)})
+    bob, bob_token = signed_in(app, build_second_reviewer(wb))
+    assert start(bob, wb, bob_token) == first
+
+
+def test_skip_reason_too_long_is_refused(client, login, wb):
+    token = login(wb.reviewer)
+    first = start(client, wb, token)
+    response = client.post(first + "/skip", data={"csrf_token": token, "queue_id": str(wb.queue.id),
+                                                  "reason": "x" * 2001})
+    assert response.location == first
+    assert "Not skipped: Ensure this field has no more than 2000 characters." in text(client.get(first))
+    assert db.session.scalar(select(ReviewSkip)) is None
+
+
+# --- lost claims -------------------------------------------------------------------------------------------
+
+def test_a_lost_claim_says_so_and_moves_on_without_saving(app, client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    item = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
+    item.claim_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    bob = build_second_reviewer(wb)
+    assert queues.claim_next(wb.project.id, bob, wb.queue.id).id == item.id
+    response = submit(client, location, page, answers(wb))
+    assert response.status_code == 302 and response.location != location
+    assert active_review(wb, "trace-001") is None
+    message = text(client.get(response.location))
+    assert "Another reviewer is now reviewing trace trace-001" in message
+    assert "Your scores for it were not saved." in message
+    assert "trace-002" in message
+    # opening the lost item again explains it too, and sends you to the queue
+    again = client.get(location)
+    assert again.location == f"/projects/{wb.project.id}/queues/{wb.queue.id}/"
+
+
+def test_an_expired_claim_nobody_took_is_still_saved(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    item = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
+    item.claim_expires_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    assert submit(client, location, page, answers(wb)).status_code == 302
+    assert active_review(wb, "trace-001") is not None
+
+
+def test_a_trace_reviewed_meanwhile_says_so_and_moves_on(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-001", comment="admin was faster", scores=[])
+    response = submit(client, location, page, answers(wb))
+    assert "trace-002" in text(client.get(response.location))
+    assert active_review(wb, "trace-001").comment == "admin was faster"
+
+
+# --- previous and editing ---------------------------------------------------------------------------------
+
+def test_previous_opens_your_last_review_for_editing_and_returns_to_your_claim(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    second = submit(client, location, text(client.get(location)), answers(wb, rating="3")).location
+    third = submit(client, second, text(client.get(second)), answers(wb, rating="4")).location
+    html = text(client.get(third))
+    previous = re.search(r'href="([^"]*/review/previous[^"]*)"', html).group(1).replace("&amp;", "&")
+    edit = client.get(previous)
+    assert edit.status_code == 302 and "/traces/trace-002/review" in edit.location
+    page = text(client.get(edit.location))
+    assert "Editing the review of" in page
+    assert 'value="4"' in scorer_block(page, "Rating")
+    assert re.search(r'value="good"\s+checked', scorer_block(page, "Answer quality"))
+    earlier = re.search(r'href="([^"]*/review/previous[^"]*n=2[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "/traces/trace-001/review" in client.get(earlier).location
+    saved = submit(client, edit.location, page, answers(wb, rating="9.5", quality="bad"))
+    assert saved.location == third  # back to the trace you hold
+    review = active_review(wb, "trace-002")
+    assert {s.definition.name: s for s in review.scores}["Rating"].numeric_value == 9.5
+    assert len(db.session.scalars(select(TraceReview)).all()) == 2
+
+
+def test_previous_with_nothing_reviewed_yet_says_so(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    response = client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?n=1&item={item_id_of(location)}")
+    assert response.location == location
+    assert "You have not reviewed anything in this queue yet." in text(client.get(location))
+
+
+def test_editing_from_the_trace_page_updates_the_review(client, login, wb):
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003", comment="first take",
+                        scores=[{"definition_id": str(wb.quality.id), "categorical_values": ["ok"]}])
+    token = login(wb.reviewer)
+    trace_page = text(client.get(f"/projects/{wb.project.id}/traces/trace-003"))
+    assert f'href="/projects/{wb.project.id}/traces/trace-003/review"' in trace_page
+    url = f"/projects/{wb.project.id}/traces/trace-003/review"
+    page = text(client.get(url))
+    assert "first take" in page and re.search(r'value="ok"\s+checked', scorer_block(page, "Answer quality"))
+    response = submit(client, url, page, answers(wb, quality="good", comment="second take"))
+    assert response.location == f"/projects/{wb.project.id}/traces/trace-003"
+    review = active_review(wb, "trace-003")
+    assert review.comment == "second take" and review.reviewed_by_id == wb.reviewer.id
+    assert len(review.scores) == 4
+
+
+def test_reviewing_a_pending_trace_from_its_page_completes_its_item(client, login, wb):
+    token = login(wb.reviewer)
+    url = f"/projects/{wb.project.id}/traces/trace-002/review"
+    page = text(client.get(url))
+    assert "Review this trace" in page
+    assert submit(client, url, page, answers(wb)).status_code == 302
+    assert [i.trace_id for i in wb.items()] == ["trace-001", "trace-003"]
+
+
+def test_editing_keeps_scores_of_scorers_the_panel_would_not_show(client, login, wb):
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003",
+                        scores=[{"definition_id": str(wb.tags.id), "categorical_values": ["length"]}])
+    scorers.set_archived(wb.project.id, wb.admin, wb.tags.id, True)
+    token = login(wb.reviewer)
+    url = f"/projects/{wb.project.id}/traces/trace-003/review"
+    page = text(client.get(url))
+    assert "archived" in scorer_block(page, "Issues")
+    submit(client, url, page, {"comment": "kept the archived score", f"score-{wb.tags.id}": ["length"]})
+    assert [s.categorical_values for s in active_review(wb, "trace-003").scores] == [["length"]]
+
+
+def test_viewers_cannot_review(app, wb):
+    client, token = signed_in(app, wb.viewer)
+    assert client.post(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/next",
+                       data={"csrf_token": token}).status_code == 403
+    assert client.get(f"/projects/{wb.project.id}/traces/trace-001/review").status_code == 403
+    item = wb.items()[0]
+    assert client.post(f"/projects/{wb.project.id}/review/{item.id}",
+                       data={"csrf_token": token, **answers(wb)}).status_code == 403
+    assert client.post(f"/projects/{wb.project.id}/review/{item.id}/skip", data={"csrf_token": token}).status_code == 403
+    assert "Review this trace" not in text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
+    assert active_review(wb, "trace-001") is None
+
+
+def test_saving_needs_the_csrf_token(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    fields = form_fields(text(client.get(location)))
+    fields.pop("csrf_token")
+    assert client.post(location, data={**fields, **answers(wb)}).status_code == 400
+    assert active_review(wb, "trace-001") is None
+
+
+# --- the reviews list ---------------------------------------------------------------------------------------
+
+def seed_reviews(wb):
+    other = queues.create_queue(wb.project.id, wb.admin, "Other queue")
+    queues.add_item(wb.project.id, wb.admin, other.id, "elsewhere")
+    reviews.save_review(wb.project.id, wb.reviewer, trace_id="trace-001", comment="polite and right",
+                        scores=[{"definition_id": str(wb.quality.id), "categorical_values": ["good"]}],
+                        queue_id=wb.queue.id)
+    scorers.new_version(wb.project.id, wb.admin, wb.rating.id, {"min": 0, "max": 5, "step": 1})
+    reviews.save_review(wb.project.id, wb.admin, trace_id="elsewhere", comment="rude",
+                        scores=[{"definition_id": str(wb.rating.id), "numeric_value": 2}], queue_id=other.id)
+    return other
+
+
+def test_reviews_page_lists_reviews_newest_first_with_scores_and_pins(client, login, wb):
+    seed_reviews(wb)
+    login(wb.viewer)
+    page = text(client.get(f"/projects/{wb.project.id}/reviews/"))
+    assert page.index("elsewhere") < page.index("trace-001")
+    assert re.search(r"Rating</span>\s*<span class=\"version-pin\"[^>]*>v2</span>", page)
+    assert re.search(r"Answer quality</span>\s*<span class=\"version-pin\"[^>]*>v1</span>", page)
+    assert "Rita Reviewer" in page and "Other queue" in page
+    assert f'href="/projects/{wb.project.id}/traces/trace-001"' in page
+    assert 'method="post"' not in page.split("</header>", 1)[1]
+
+
+@pytest.mark.parametrize("query,shown,hidden", [
+    ("search=RUDE", "elsewhere", "trace-001"),
+    ("search=trace-0", "trace-001", "elsewhere"),
+    ("scorer={quality}", "trace-001", "elsewhere"),
+    ("queue={other}", "elsewhere", "trace-001"),
+    ("reviewer={reviewer}", "trace-001", "elsewhere"),
+])
+def test_reviews_page_filters(client, login, wb, query, shown, hidden):
+    other = seed_reviews(wb)
+    login(wb.viewer)
+    query = query.format(quality=wb.quality.id, other=other.id, reviewer=wb.reviewer.id)
+    page = text(client.get(f"/projects/{wb.project.id}/reviews/?{query}"))
+    table = page[page.index("<table"):]
+    assert shown in table and hidden not in table
+    assert f"format=csv&amp;{query.split('=')[0]}=" in page  # the export keeps the filters
+
+
+def test_reviews_page_refuses_a_malformed_filter(client, login, wb):
+    login(wb.viewer)
+    response = client.get(f"/projects/{wb.project.id}/reviews/?queue=nope")
+    assert response.status_code == 400
+    assert "“nope” is not a valid id." in text(response)
+
+
+def test_reviews_page_runs_a_fixed_number_of_queries(client, login, wb, count_queries):
+    seed_reviews(wb)
+    login(wb.viewer)
+    url = f"/projects/{wb.project.id}/reviews/"
+    client.get(url)
+    with count_queries() as few:
+        client.get(url)
+    for n in range(15):
+        reviews.save_review(wb.project.id, wb.admin, trace_id=f"bulk-{n}", scores=[
+            {"definition_id": str(wb.quality.id), "categorical_values": ["ok"]},
+            {"definition_id": str(wb.helpful.id), "boolean_value": False}])
+    client.get(url)
+    with count_queries() as many:
+        page = text(client.get(url))
+    assert "bulk-14" in page
+    assert len(many) == len(few), many
+
+
+def test_reviews_page_empty_state(client, login, wb):
+    login(wb.viewer)
+    page = text(client.get(f"/projects/{wb.project.id}/reviews/"))
+    assert "No reviews yet." in page and "Start reviewing" in page
+
+
+def test_export_from_the_reviews_page_honours_the_filters(client, login, wb):
+    other = seed_reviews(wb)
+    login(wb.viewer)
+    response = client.get(f"/projects/{wb.project.id}/reviews/export?format=csv&queue={other.id}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment;" in response.headers["Content-Disposition"]
+    body = text(response)
+    assert "elsewhere" in body and "trace-001" not in body
+    jsonl = client.get(f"/projects/{wb.project.id}/reviews/export?format=jsonl")
+    assert jsonl.status_code == 200 and len(text(jsonl).strip().splitlines()) == 2
+    bad = client.get(f"/projects/{wb.project.id}/reviews/export?format=xml")
+    assert bad.status_code == 400 and "“xml” is not a valid choice. Choose csv or jsonl." in text(bad)
