@@ -172,20 +172,42 @@ def json_body() -> dict[str, Any]:
     if not raw.strip():
         return {}
     if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {k: v for k, v in request.form.items()}
-    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        data = {k: v for k, v in request.form.items()}
+    elif mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise APIError(400, "validation_error", "unsupported_media_type",
                        f'Unsupported media type "{mimetype}" in request.')
-    try:
-        data = json.loads(raw)
-        # JSON may spell a lone surrogate ("\ud800"), which no database column can hold: refuse it here.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+            raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
     if not isinstance(data, dict):
         raise APIError(400, "validation_error", "invalid_input",
                        f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
+    for key, value in data.items():
+        _refuse_unstorable_text(value, key)
+        _refuse_unstorable_text(key, None)
     return data
+
+
+def _refuse_unstorable_text(value: Any, attr: str | None) -> None:
+    """JSON can spell strings no database column holds: NUL ("\\u0000", refused by PostgreSQL) and lone
+    surrogates ("\\ud800"). Refuse them as a 400 on the top-level field they came in."""
+    stack = [value]
+    while stack:  # iterative: nesting may be as deep as the JSON parser allows
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError("Null characters are not allowed.", attr)
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValidationError("Text must be valid Unicode (no lone surrogates).", attr) from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def parse_uuid(value: Any, attr: str) -> uuid.UUID:
@@ -207,6 +229,8 @@ def path_uuid(value: str) -> uuid.UUID:
 
 def query_param(name: str) -> str | None:
     value = request.args.get(name)
+    if value and "\x00" in value:  # PostgreSQL cannot compare text with NUL in it
+        raise ValidationError("Null characters are not allowed.", name)
     return value if value not in (None, "") else None
 
 
