@@ -98,7 +98,10 @@ class ReviewSkip(Base):
     """A reviewer passed on an item; it stays pending for others and comes back to them last."""
 
     __tablename__ = "review_skips"
-    __table_args__ = (Index("ix_review_skips_item_user", "item_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_review_skips_item_user", "item_id", "user_id"),
+        Index("ix_review_skips_project_created", "project_id", "created_at"),  # Insights: skips in a window
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
