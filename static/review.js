@@ -80,6 +80,7 @@
       hint.classList.remove("hint-refused");
       void hint.offsetWidth;  // restart the animation
       hint.classList.add("hint-refused");
+      window.setTimeout(function () { hint.classList.remove("hint-refused"); }, 1500);
     }
   }
 
@@ -174,8 +175,11 @@
       event.preventDefault();
       pickBoolean(current, key === "y" ? "true" : "false");
     } else if (current && /^[0-9.\-]$/.test(key) && current.getAttribute("data-kind") === "numeric") {
-      // Start typing the number: focus moves to the box during keydown, so the key lands in it.
-      current.querySelector('input[type="number"]').focus();
+      // Start typing the number, replacing the old one: focus moves to the box during keydown, so the key
+      // lands in it.
+      var box = current.querySelector('input[type="number"]');
+      box.value = "";
+      box.focus();
     } else if (current && /^[1-9]$/.test(key)) {
       if (pick(current, parseInt(key, 10))) {
         event.preventDefault();
