@@ -1,0 +1,166 @@
+"""Claims under real concurrency: twenty reviewers work one queue through the review pages at once, each in its
+own thread, session and database connection (PostgreSQL, FOR UPDATE SKIP LOCKED). Then the claim rules one
+reviewer at a time, on every database (on SQLite the claim is a guarded single-row update)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from reviewapp.extensions import db
+from reviewapp.models import ReviewQueueItem, TraceReview, User, utcnow
+from reviewapp.services import accounts, queues
+from reviewapp.services.errors import Conflict
+from tests.web.workbench import form_fields, signed_in
+
+REVIEWERS = 20
+ITEMS = 200
+
+
+def reviewer(project, n: int):
+    user = accounts.create_user(f"reviewer{n}@example.com", "correct horse battery", f"Reviewer {n}")
+    accounts.set_membership(user, project, "reviewer")
+    return user
+
+
+@pytest.mark.postgres_only
+def test_twenty_reviewers_share_a_queue_without_overlap(app, factory):
+    project = factory.project("Busy")
+    admin = factory.user(project=project, role="admin")
+    queue = queues.create_queue(project.id, admin, "Big queue")
+    result = queues.bulk_add(project.id, admin, queue.id, [f"t-{n:03d}" for n in range(ITEMS)])
+    assert len(result.added) == ITEMS
+    # Plain values only cross into the threads: each works in its own session.
+    users = [SimpleNamespace(email=reviewer(project, n).email) for n in range(REVIEWERS)]
+    barrier = threading.Barrier(REVIEWERS)
+    start = f"/projects/{project.id}/queues/{queue.id}/review/next"
+    done = f"/projects/{project.id}/queues/{queue.id}/review/done"
+
+    def work(n: int) -> tuple[list[str], list[int]]:
+        reviewed, statuses = [], []
+        with app.app_context():
+            client, token = signed_in(app, users[n])
+            barrier.wait()
+            response = client.post(start, data={"csrf_token": token})
+            statuses.append(response.status_code)
+            location = response.location
+            while location != done:
+                page = client.get(location)
+                statuses.append(page.status_code)
+                html = page.get_data(as_text=True)
+                trace_id = html.split("Reviewing <code>", 1)[1].split("</code>", 1)[0]
+                response = client.post(location, data={**form_fields(html), "comment": f"by {n}"})
+                statuses.append(response.status_code)
+                assert response.status_code == 302, response.get_data(as_text=True)
+                reviewed.append(trace_id)
+                location = response.location
+            db.session.remove()
+        return reviewed, statuses
+
+    with ThreadPoolExecutor(REVIEWERS) as pool:
+        results = list(pool.map(work, range(REVIEWERS)))
+
+    statuses = [s for _, codes in results for s in codes]
+    assert all(s < 500 for s in statuses), Counter(statuses)
+    everything = [trace for traces, _ in results for trace in traces]
+    assert sorted(everything) == [f"t-{n:03d}" for n in range(ITEMS)]  # each reviewed once, none lost
+    assert sum(1 for traces, _ in results if traces) > REVIEWERS // 2  # the work was shared
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(TraceReview.id))) == ITEMS
+    reasons = Counter(db.session.scalars(select(ReviewQueueItem.deleted_reason)))
+    assert reasons == {"reviewed": ITEMS}
+    comments = dict(db.session.execute(select(TraceReview.trace_id, TraceReview.comment)).all())
+    for n, (traces, _) in enumerate(results):
+        assert all(comments[trace] == f"by {n}" for trace in traces)
+
+
+@pytest.mark.postgres_only
+def test_concurrent_claims_never_hand_out_one_item_twice(app, factory):
+    project = factory.project("Claims")
+    admin = factory.user(project=project, role="admin")
+    queue = queues.create_queue(project.id, admin, "Q")
+    queues.bulk_add(project.id, admin, queue.id, [f"c-{n}" for n in range(REVIEWERS // 2)])
+    user_ids = [reviewer(project, n).id for n in range(REVIEWERS)]
+    project_id, queue_id = project.id, queue.id
+    barrier = threading.Barrier(REVIEWERS)
+
+    def claim(n: int):
+        with app.app_context():  # its own session: the test's objects stay in the test's thread
+            user = db.session.get(User, user_ids[n])
+            barrier.wait()
+            item = queues.claim_next(project_id, user, queue_id)
+            found = item.id if item else None
+            db.session.remove()
+            return found
+
+    with ThreadPoolExecutor(REVIEWERS) as pool:
+        claimed = list(pool.map(claim, range(REVIEWERS)))
+    got = [c for c in claimed if c is not None]
+    assert len(got) == REVIEWERS // 2 and len(set(got)) == len(got)  # ten items, ten reviewers, one each
+
+
+# --- one reviewer at a time, on every database ------------------------------------------------------------
+
+@pytest.fixture
+def queue_of_three(factory):
+    project = factory.project("Solo")
+    admin = factory.user(project=project, role="admin")
+    queue = queues.create_queue(project.id, admin, "Q")
+    for trace in ("a", "b", "c"):
+        queues.add_item(project.id, admin, queue.id, trace)
+    return project, queue, reviewer(project, 1), reviewer(project, 2)
+
+
+def test_a_reviewer_gets_their_own_claim_back(queue_of_three):
+    project, queue, ann, bob = queue_of_three
+    first = queues.claim_next(project.id, ann, queue.id)
+    assert first.trace_id == "a"
+    assert queues.claim_next(project.id, ann, queue.id).id == first.id
+    assert queues.claim_next(project.id, bob, queue.id).trace_id == "b"
+
+
+def test_an_expired_lease_goes_to_the_next_reviewer(queue_of_three):
+    project, queue, ann, bob = queue_of_three
+    first = queues.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=-1))
+    taken = queues.claim_next(project.id, bob, queue.id)
+    assert taken.id == first.id and taken.claimed_by_id == bob.id
+    with pytest.raises(Conflict, match="Another reviewer is now reviewing trace a"):
+        queues.hold_claim(project.id, ann, first.id)
+
+
+def test_holding_a_claim_renews_its_lease(queue_of_three):
+    project, queue, ann, _ = queue_of_three
+    item = queues.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=30))
+    held = queues.hold_claim(project.id, ann, item.id, lease=timedelta(minutes=10))
+    assert held.claim_expires_at > utcnow() + timedelta(minutes=9)
+
+
+def test_a_skipped_item_comes_back_last_and_stays_for_others(queue_of_three):
+    project, queue, ann, bob = queue_of_three
+    first = queues.claim_next(project.id, ann, queue.id)
+    queues.skip_item(project.id, ann, first.id, "later")
+    order = []
+    for _ in range(3):
+        item = queues.claim_next(project.id, ann, queue.id)
+        order.append(item.trace_id)
+        queues.complete_items(project.id, item.trace_id) if item.trace_id != "a" else None
+        db.session.commit()
+    assert order == ["b", "c", "a"]
+    # for Bob, who did not skip it, it is simply the oldest
+    queues.release_claim(project.id, ann, first.id)
+    assert queues.claim_next(project.id, bob, queue.id).trace_id == "a"
+
+
+def test_nothing_left_is_none(queue_of_three):
+    project, queue, ann, bob = queue_of_three
+    for _ in range(3):
+        queues.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=10))
+        item = queues.claim_next(project.id, bob, queue.id)
+        queues.complete_items(project.id, item.trace_id)
+        db.session.commit()
+    assert queues.claim_next(project.id, ann, queue.id) is None
