@@ -184,3 +184,28 @@ def test_viewers_get_no_actions(signed_in, project):
     chat_trace(project.id, "t")
     html = page(signed_in, f"/projects/{project.id}/traces/t")
     assert "Review this trace" not in html and 'id="actions-heading"' not in html
+
+
+def test_the_list_page_runs_the_same_queries_for_1_or_50_rows(client, factory, count_queries):
+    small, big = factory.project(), factory.project()
+    user = factory.user(project=small, role="admin")
+    from reviewapp.services import accounts
+
+    accounts.set_membership(user, big, "admin")
+    for project, n in ((small, 1), (big, 50)):
+        queue = queues.create_queue(project.id, user, "Q")
+        for i in range(n):
+            chat_trace(project.id, f"p{project.id}-{i}", minutes=i, model=f"m{i % 4}")
+            if i % 2:
+                queues.add_item(project.id, user, queue.id, f"p{project.id}-{i}")
+    sign_in(client, user, f"/projects/{small.id}/traces/")
+
+    def queries(project):
+        with count_queries() as statements:
+            html = page(client, f"/projects/{project.id}/traces/")
+        return len(statements), len(rows(html))
+
+    small_queries, small_rows = queries(small)
+    big_queries, big_rows = queries(big)
+    assert (small_rows, big_rows) == (1, 50)
+    assert small_queries == big_queries
