@@ -74,6 +74,8 @@ class ReviewQueueItem(Base):
         Index("ix_review_queue_items_project_deleted", "project_id", "deleted_at"),
         # Progress on the queues page: items that left each queue because they were reviewed.
         Index("ix_review_queue_items_queue_reason", "queue_id", "deleted_reason"),
+        # claim_next first looks for the claim the reviewer already holds: without this it walks the queue.
+        Index("ix_review_queue_items_claimed", "claimed_by_id", "queue_id", sqlite_where=LIVE, postgresql_where=LIVE),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

@@ -121,12 +121,13 @@ def detail(member: Membership, queue_id: str):
     per_page = current_app.config["PAGE_SIZE"]
     page, search, order = _page(), _search(), _sort(ITEM_SORTS, "created_at")
     rows, count = queues.list_items_with_traces(member.project_id, queue.id, search=search or None, order=order,
-                                                limit=per_page, offset=(page - 1) * per_page)
+                                                limit=per_page, offset=(page - 1) * per_page,
+                                                total=None if search else pending)
     move = None
     if member.has_role("reviewer"):
-        others, _ = queues.list_queues(member.project_id, limit=1000)
         move = MoveItemForm()
-        move.queue_id.choices = [(str(q.id), q.name) for q, _ in others if q.id != queue.id]
+        move.queue_id.choices = [(str(queue_id), name) for queue_id, name in queues.queue_names(member.project_id)
+                                 if queue_id != queue.id]
     reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
     reviewers = queues.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
     return render_template(

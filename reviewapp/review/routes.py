@@ -25,6 +25,7 @@ from reviewapp.services.reviews import ReviewFilters, sorted_scores
 from reviewapp.web import project_view
 
 CHOICES_MAX = 1000
+PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
 
 
 def _lease() -> timedelta:
@@ -55,7 +56,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
             item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
             started: str | None = None, error: str | None = None, comment_error: str | None = None,
             n: int | None = None, status: int = 200):
-    pending = queues.load_queue_with_count(member.project_id, queue.id)[1] if queue is not None else None
+    pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
     if item is not None:
         action = url_for("review.save", project_id=member.project_id, item_id=item.id)
     else:
@@ -63,7 +64,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
                          queue=queue.id if queue else None, n=n)
     return render_template(
         "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
-        fields=fields, queue=queue, item=item, review=review, pending=pending,
+        fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
         comment=review.comment if comment is None and review is not None else (comment or ""),
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
         skipped=queues.last_skip(current_user, item.id) if item is not None else None,

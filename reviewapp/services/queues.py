@@ -529,9 +529,11 @@ def _claimable(actor: User, now: datetime):
 
 def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uuid.UUID | None:
     live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
+    # Ordered by expiry, not age, so that the planner looks the claim up by claimant instead of walking the
+    # queue in age order (a reviewer holds one claim, rarely a few).
     mine = select(ReviewQueueItem.id).where(
         live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
-    ).order_by(ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
     skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
     fresh = select(ReviewQueueItem.id).where(live, _claimable(actor, now), ~skipped_by_me).order_by(
         ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
@@ -633,10 +635,11 @@ def list_items_with_traces(
     order: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    total: int | None = None,
 ) -> tuple[list[tuple[ReviewQueueItem, Trace | None]], int]:
     """A page of a queue's live items, oldest first by default, each with its stored trace summary (None when
-    the trace has not arrived yet): one joined query, and one for the total. `search` matches the trace id or
-    the trace's name."""
+    the trace has not arrived yet): one joined query, and one for the total unless the caller knows it (the
+    queue's pending count, when not searching). `search` matches the trace id or the trace's name."""
     joined = and_(Trace.project_id == ReviewQueueItem.project_id, Trace.trace_id == ReviewQueueItem.trace_id)
     conditions = [ReviewQueueItem.queue_id == queue_id]
     if search:
@@ -644,7 +647,8 @@ def list_items_with_traces(
         conditions.append(or_(ReviewQueueItem.trace_id.ilike(pattern, escape="\\"),
                               Trace.name.ilike(pattern, escape="\\")))
     base = _live_items(project_id).outerjoin(Trace, joined).where(*conditions)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
                          ReviewQueueItem.id)
     rows = db.session.execute(base.add_columns(Trace).order_by(*ordering).limit(limit).offset(offset)).all()
@@ -678,3 +682,24 @@ def last_skip(actor: User, item_id: uuid.UUID) -> ReviewSkip | None:
         select(ReviewSkip).where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
         .order_by(ReviewSkip.created_at.desc()).limit(1)
     ).first()
+
+
+def queue_names(project_id: int) -> list[tuple[uuid.UUID, str]]:
+    """Every live queue's id and name, by name: for pickers (no counts, so it stays cheap on long queues)."""
+    return [(queue_id, name) for queue_id, name in db.session.execute(
+        select(ReviewQueue.id, ReviewQueue.name).where(ReviewQueue.project_id == project_id,
+                                                        ReviewQueue.deleted_at.is_(None))
+        .order_by(ReviewQueue.name, ReviewQueue.id)
+    )]
+
+
+def pending_up_to(queue_id: uuid.UUID, cap: int = 1000) -> int:
+    """The queue's live item count, counted no further than `cap + 1` (a page then shows "1,000+"): the review
+    page asks on every trace, and this stays constant-time however long the queue is."""
+    capped = (
+        select(ReviewQueueItem.id)
+        .where(ReviewQueueItem.queue_id == queue_id, ReviewQueueItem.deleted_at.is_(None))
+        .limit(cap + 1)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(capped)) or 0
