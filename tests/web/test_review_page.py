@@ -220,7 +220,7 @@ def test_a_refused_score_shows_beside_its_scorer_and_keeps_the_input(client, log
     assert response.status_code == 400
     html = text(response)
     block = scorer_block(html, scorer)
-    assert f'<p class="field-error" id="' in block and message in block
+    assert '<p class="field-error" id="' in block and message in block
     assert html.count('class="field-error"') == 1
     # everything entered is still there
     assert ">Fine answer.</textarea>" in html
@@ -399,7 +399,7 @@ def test_previous_with_nothing_reviewed_yet_says_so(client, login, wb):
 def test_editing_from_the_trace_page_updates_the_review(client, login, wb):
     reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003", comment="first take",
                         scores=[{"definition_id": str(wb.quality.id), "categorical_values": ["ok"]}])
-    token = login(wb.reviewer)
+    login(wb.reviewer)
     trace_page = text(client.get(f"/projects/{wb.project.id}/traces/trace-003"))
     assert f'href="/projects/{wb.project.id}/traces/trace-003/review"' in trace_page
     url = f"/projects/{wb.project.id}/traces/trace-003/review"
@@ -413,7 +413,7 @@ def test_editing_from_the_trace_page_updates_the_review(client, login, wb):
 
 
 def test_reviewing_a_pending_trace_from_its_page_completes_its_item(client, login, wb):
-    token = login(wb.reviewer)
+    login(wb.reviewer)
     url = f"/projects/{wb.project.id}/traces/trace-002/review"
     page = text(client.get(url))
     assert "Review this trace" in page
@@ -425,7 +425,7 @@ def test_editing_keeps_scores_of_scorers_the_panel_would_not_show(client, login,
     reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003",
                         scores=[{"definition_id": str(wb.tags.id), "categorical_values": ["length"]}])
     scorers.set_archived(wb.project.id, wb.admin, wb.tags.id, True)
-    token = login(wb.reviewer)
+    login(wb.reviewer)
     url = f"/projects/{wb.project.id}/traces/trace-003/review"
     page = text(client.get(url))
     assert "archived" in scorer_block(page, "Issues")
