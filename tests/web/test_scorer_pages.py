@@ -419,24 +419,32 @@ def test_csrf_is_required(client, project, admin, token):
 
 # --- who may -----------------------------------------------------------------------------------------
 
-ACTIONS = [
-    pytest.param("GET", "", None, id="list"),
-    pytest.param("GET", "new", None, id="choose-kind"),
-    pytest.param("GET", "new?kind=numeric", None, id="new-form"),
-    pytest.param("POST", "new?kind=numeric", {"name": "Sneaky"}, id="create"),
-    pytest.param("GET", "{id}/", None, id="edit-page"),
-    pytest.param("POST", "{id}/details", {"name": "Renamed"}, id="edit-details"),
-    pytest.param("POST", "{id}/config", {"base_version": "1", "option_label": ["X"], "option_key": ["x"]},
-                 id="new-version"),
-    pytest.param("POST", "{id}/duplicate", {}, id="duplicate"),
-    pytest.param("POST", "{id}/archive", {}, id="archive"),
-    pytest.param("POST", "{id}/unarchive", {}, id="unarchive"),
-    pytest.param("GET", "{id}/versions", None, id="versions"),
-]
+# Every scorer page and action, by endpoint: the inventory test below fails when a route is added without one.
+ACTIONS = {
+    "scorers.index": [("GET", "", None)],
+    "scorers.create": [("GET", "new", None), ("GET", "new?kind=numeric", None),
+                       ("POST", "new?kind=numeric", {"name": "Sneaky"})],
+    "scorers.edit": [("GET", "{id}/", None)],
+    "scorers.update_details": [("POST", "{id}/details", {"name": "Renamed"})],
+    "scorers.update_config": [("POST", "{id}/config", {"base_version": "1", "option_label": ["X"],
+                                                       "option_key": ["x"]})],
+    "scorers.duplicate": [("POST", "{id}/duplicate", {})],
+    "scorers.archive": [("POST", "{id}/archive", {})],
+    "scorers.unarchive": [("POST", "{id}/unarchive", {})],
+    "scorers.versions": [("GET", "{id}/versions", None)],
+}
+
+
+def test_the_permission_inventory_covers_every_scorer_route(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("scorers.")}
+    assert endpoints == set(ACTIONS)
 
 
 @pytest.mark.parametrize("role", ["viewer", "reviewer"])
-@pytest.mark.parametrize("method, path, data", ACTIONS)
+@pytest.mark.parametrize("method, path, data", [
+    pytest.param(*action, id=f"{endpoint}-{action[0]}-{action[1]}")
+    for endpoint, actions in ACTIONS.items() for action in actions
+])
 def test_viewers_and_reviewers_may_not_use_scorer_pages(client, factory, project, admin, login, role, method,
                                                         path, data):
     definition = scorer(project, admin)

@@ -301,17 +301,24 @@ def test_non_admins_see_a_read_only_page_and_manage_their_own_keys(app, client, 
     assert count(PersonalApiKey) == 0
 
 
-ADMIN_ACTIONS = [
-    pytest.param("project", {"name": "Taken over"}, id="rename"),
-    pytest.param("members", {"email": "friend@example.com", "role": "admin", "password": "long-enough-1"},
-                 id="invite"),
-    pytest.param("members/{admin}/role", {"role": "viewer"}, id="change-role"),
-    pytest.param("members/{admin}/remove", {}, id="remove-member"),
-]
+# The admin-only actions by endpoint; every member may read the page and manage their own keys.
+ADMIN_ACTIONS = {
+    "settings.rename": ("project", {"name": "Taken over"}),
+    "settings.invite": ("members", {"email": "friend@example.com", "role": "admin", "password": "long-enough-1"}),
+    "settings.change_role": ("members/{admin}/role", {"role": "viewer"}),
+    "settings.remove": ("members/{admin}/remove", {}),
+}
+MEMBER_ACTIONS = {"settings.index", "settings.create_api_key", "settings.revoke_api_key"}
+
+
+def test_the_permission_inventory_covers_every_settings_route(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("settings.")}
+    assert endpoints == set(ADMIN_ACTIONS) | MEMBER_ACTIONS
 
 
 @pytest.mark.parametrize("role", ["viewer", "reviewer"])
-@pytest.mark.parametrize("path, data", ADMIN_ACTIONS)
+@pytest.mark.parametrize("path, data", [pytest.param(*action, id=endpoint)
+                                        for endpoint, action in ADMIN_ACTIONS.items()])
 def test_viewers_and_reviewers_may_not_change_project_settings(client, factory, project, admin, login, role, path,
                                                                 data):
     own = accounts.membership_for(admin.id, project.id)
