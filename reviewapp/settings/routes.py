@@ -92,9 +92,12 @@ def create_api_key(member: Membership):
     """Every member manages their own keys. The secret is shown on this answer only, never again."""
     form = ApiKeyForm()
     form.projects.choices = _project_choices()
+    # Ids as typed: one that is not a number is passed on as it is, so the service refuses it by name
+    # (rather than the key silently reaching every project).
+    project_ids = [int(v) if v.strip().isdigit() else v for v in request.form.getlist("projects")]
     try:
         key, secret = accounts.create_api_key(current_user, form.scopes.data or [], form.label.data or "",
-                                              form.projects.data or None)
+                                              project_ids or None)
     except ValidationError as exc:
         db.session.rollback()
         form.show_error(exc.attr, exc.detail)

@@ -255,6 +255,7 @@ def test_create_api_key_shows_the_secret_once_and_it_works(app, client, factory,
     ({"scopes": []}, "Choose at least one scope."),
     ({"scopes": ["llm_analytics:admin"]}, '"llm_analytics:admin" is not a valid scope.'),
     ({"scopes": ["*"], "projects": ["999999"]}, "You are not a member of project 999999."),
+    ({"scopes": ["*"], "projects": ["all"]}, "You are not a member of project all."),
 ])
 def test_api_key_errors_keep_input_and_save_nothing(client, project, token, fields, message):
     response = client.post(url(project, "api-keys"), data={"csrf_token": token, "label": "Kept label", **fields})
