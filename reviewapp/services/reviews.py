@@ -27,7 +27,8 @@ from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
 COMMENT_MAX = 20_000
 SCORES_MAX = 200
-TIME_SPENT_MAX = 7 * 24 * 3600
+TIME_SPENT_MAX = 7 * 24 * 3600  # per save
+TIME_SPENT_TOTAL_MAX = 10 ** 8  # what the column holds, with room to spare
 SIX_PLACES = Decimal("0.000001")
 VALUE_FIELDS = {"categorical": "categorical_values", "numeric": "numeric_value", "boolean": "boolean_value"}
 ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.created_at}
@@ -360,7 +361,7 @@ def save_review(
         if new_scores is not None:
             _replace_scores(review, new_scores, now)
         if seconds is not None:
-            review.time_spent_seconds = (review.time_spent_seconds or 0) + seconds
+            review.time_spent_seconds = min((review.time_spent_seconds or 0) + seconds, TIME_SPENT_TOTAL_MAX)
         if queue is not None:
             review.queue_id = queue.id
         else:

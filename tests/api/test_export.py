@@ -2,10 +2,15 @@
 import csv
 import io
 import json
+import tracemalloc
 
 import pytest
+from sqlalchemy import insert
 
+from reviewapp.extensions import db
+from reviewapp.models import TraceReview, TraceReviewScore, utcnow, uuid7
 from reviewapp.services import export
+from reviewapp.services.common import as_uuid
 from tests.support.api import assert_error
 from tests.support.scoring import client_with_role, create_review, create_scorer, other_project_client
 
@@ -153,3 +158,42 @@ def test_viewer_may_export_other_projects_may_not(app, api, factory, scored):
     outsider = other_project_client(app, factory)
     assert_error(outsider.in_project(api.project_id).get(EXPORT), 404, "not_found")
     assert rows(outsider.get(EXPORT))[1:] == []
+
+
+def _insert_reviews(api, scorer, count, start):
+    """Many reviews at once, straight into the tables (the API would take minutes for this many)."""
+    now = utcnow()
+    reviews = [{"id": uuid7(), "project_id": api.project_id, "trace_id": f"bulk-{start + i:07}",
+                "comment": "A comment of ordinary length, about forty-five characters.",
+                "reviewed_by_id": api.user.id, "created_by_id": api.user.id, "created_at": now, "updated_at": now}
+               for i in range(count)]
+    db.session.execute(insert(TraceReview), reviews)
+    db.session.execute(insert(TraceReviewScore), [
+        {"id": uuid7(), "review_id": r["id"], "project_id": api.project_id, "definition_id": as_uuid(scorer["id"]),
+         "definition_version_id": as_uuid(scorer["current_version_id"]), "definition_version": 1,
+         "definition_config": {}, "boolean_value": True, "created_at": now, "updated_at": now} for r in reviews])
+    db.session.commit()
+
+
+def _stream_peak(api) -> tuple[int, int]:
+    """Consume the export chunk by chunk, keeping nothing; return (lines, peak traced bytes)."""
+    tracemalloc.start()
+    try:
+        response = api.get(EXPORT)
+        newlines = sum(chunk.count(b"\n") for chunk in response.response)
+        return newlines, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_as_the_export_grows(api, monkeypatch):
+    monkeypatch.setattr(export, "PAGE_SIZE", 500)
+    scorer = create_scorer(api, name="Correct", kind="boolean")
+    _insert_reviews(api, scorer, 2_000, 0)
+    small_lines, small_peak = _stream_peak(api)
+    _insert_reviews(api, scorer, 18_000, 2_000)
+    large_lines, large_peak = _stream_peak(api)
+    assert (small_lines, large_lines) == (2_001, 20_001)
+    # Ten times the reviews, about the same memory: pages are written out and dropped, never accumulated.
+    assert large_peak < small_peak * 1.5, (small_peak, large_peak)
