@@ -28,6 +28,8 @@ class TraceReview(Base):
             postgresql_where=LIVE,
         ),
         Index("ix_trace_reviews_project_updated", "project_id", "updated_at"),
+        # The export pages through a project's reviews by id: this keeps each page a range read, not a sort.
+        Index("ix_trace_reviews_project_id", "project_id", "id"),
         Index("ix_trace_reviews_project_created", "project_id", "created_at"),
         Index("ix_trace_reviews_project_reviewer", "project_id", "reviewed_by_id"),
         Index("ix_trace_reviews_project_queue", "project_id", "queue_id"),
