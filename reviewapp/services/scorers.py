@@ -81,7 +81,7 @@ def validate_config(kind: str, config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ConfigError("Expected an object with the scorer's settings.")
     allowed = CONFIG_KEYS[kind]
-    unknown = sorted(shown(key) for key in config if key not in allowed)
+    unknown = sorted(shown(key) for key in config if key not in allowed)[:10]
     if unknown:
         raise ConfigError(f"Unsupported config keys for a {kind} scorer: {', '.join(unknown)}. "
                           f"Allowed keys: {', '.join(allowed)}.")
