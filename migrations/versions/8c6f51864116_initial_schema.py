@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 10c3b9318ec9
+Revision ID: 8c6f51864116
 Revises: 
-Create Date: 2026-11-26 08:13:21.689110
+Create Date: 2026-11-26 09:09:35.781358
 
 """
 from alembic import op
@@ -11,10 +11,21 @@ import reviewapp.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '10c3b9318ec9'
+revision = '8c6f51864116'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+CURRENT_VERSION_FK = 'fk_score_definitions_current_version'
+
+
+def _current_version_fk_inline():
+    """SQLite cannot add a constraint later, but accepts a reference to a table that does not exist yet."""
+    if op.get_bind().dialect.name == "sqlite":
+        return [sa.ForeignKeyConstraint(['current_version_id'], ['score_definition_versions.id'],
+                                        name=CURRENT_VERSION_FK, ondelete='SET NULL')]
+    return []
 
 
 def upgrade():
@@ -108,12 +119,15 @@ def upgrade():
     sa.Column('created_at', reviewapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', reviewapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_score_definitions_created_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['current_version_id'], ['score_definition_versions.id'], name=op.f('fk_score_definitions_current_version_id_score_definition_versions'), ondelete='SET NULL', use_alter=True),
+    *_current_version_fk_inline(),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_score_definitions_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_definitions'))
     )
     with op.batch_alter_table('score_definitions', schema=None) as batch_op:
+        batch_op.create_index('ix_score_definitions_project_archived_created', ['project_id', 'archived', 'created_at'], unique=False)
+        batch_op.create_index('ix_score_definitions_project_archived_kind', ['project_id', 'archived', 'kind'], unique=False)
         batch_op.create_index('ix_score_definitions_project_archived_name', ['project_id', 'archived', 'name'], unique=False)
+        batch_op.create_index('ix_score_definitions_project_archived_updated', ['project_id', 'archived', 'updated_at'], unique=False)
 
     op.create_table('trace_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -134,6 +148,13 @@ def upgrade():
     with op.batch_alter_table('trace_events', schema=None) as batch_op:
         batch_op.create_index('ix_trace_events_project_trace_ts', ['project_id', 'trace_id', 'timestamp'], unique=False)
 
+    op.create_table('trace_models',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('model', sa.String(length=255), nullable=False),
+    sa.Column('trace_id', sa.String(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_trace_models_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', 'model', 'trace_id', name=op.f('pk_trace_models'))
+    )
     op.create_table('traces',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -154,14 +175,20 @@ def upgrade():
     sa.Column('has_root', sa.Boolean(), nullable=False),
     sa.Column('input_preview', sa.Text(), nullable=True),
     sa.Column('output_preview', sa.Text(), nullable=True),
+    sa.Column('ends_at', reviewapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('provenance', reviewapp.models.base.JSONType(), nullable=False),
     sa.Column('updated_at', reviewapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_traces_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_traces')),
     sa.UniqueConstraint('project_id', 'trace_id', name=op.f('uq_traces_project_id_trace_id'))
     )
     with op.batch_alter_table('traces', schema=None) as batch_op:
+        batch_op.create_index('ix_traces_project_cost', ['project_id', 'total_cost_usd'], unique=False)
         batch_op.create_index('ix_traces_project_error_ts', ['project_id', 'has_error', 'first_timestamp'], unique=False)
         batch_op.create_index('ix_traces_project_first_ts', ['project_id', 'first_timestamp'], unique=False)
+        batch_op.create_index('ix_traces_project_input_tokens', ['project_id', 'input_tokens'], unique=False)
+        batch_op.create_index('ix_traces_project_last_ts', ['project_id', 'last_timestamp'], unique=False)
+        batch_op.create_index('ix_traces_project_latency', ['project_id', 'latency_seconds'], unique=False)
         batch_op.create_index('ix_traces_project_session', ['project_id', 'session_id'], unique=False)
 
     op.create_table('review_queue_items',
@@ -183,9 +210,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_queue_items'))
     )
     with op.batch_alter_table('review_queue_items', schema=None) as batch_op:
+        batch_op.create_index('ix_review_queue_items_claimed', ['claimed_by_id', 'queue_id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index('ix_review_queue_items_project_created', ['project_id', 'created_at'], unique=False)
         batch_op.create_index('ix_review_queue_items_project_deleted', ['project_id', 'deleted_at'], unique=False)
         batch_op.create_index('ix_review_queue_items_queue_live', ['queue_id', 'created_at', 'id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_review_queue_items_queue_reason', ['queue_id', 'deleted_reason'], unique=False)
         batch_op.create_index('uq_review_queue_items_live_trace', ['project_id', 'trace_id'], unique=True, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('review_queue_scorers',
@@ -211,6 +240,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_definition_versions')),
     sa.UniqueConstraint('definition_id', 'version', name=op.f('uq_score_definition_versions_definition_id_version'))
     )
+    if op.get_bind().dialect.name != "sqlite":
+        # score_definitions and their versions refer to each other: the second link is added once both exist.
+        op.create_foreign_key(CURRENT_VERSION_FK, 'score_definitions', 'score_definition_versions',
+                              ['current_version_id'], ['id'], ondelete='SET NULL')
     with op.batch_alter_table('score_definition_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_score_definition_versions_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_score_definition_versions_project_id'), ['project_id'], unique=False)
@@ -234,6 +267,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trace_reviews'))
     )
     with op.batch_alter_table('trace_reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_trace_reviews_project_created', ['project_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_trace_reviews_project_id', ['project_id', 'id'], unique=False)
         batch_op.create_index('ix_trace_reviews_project_queue', ['project_id', 'queue_id'], unique=False)
         batch_op.create_index('ix_trace_reviews_project_reviewer', ['project_id', 'reviewed_by_id'], unique=False)
         batch_op.create_index('ix_trace_reviews_project_updated', ['project_id', 'updated_at'], unique=False)
@@ -256,6 +291,7 @@ def upgrade():
     )
     with op.batch_alter_table('review_skips', schema=None) as batch_op:
         batch_op.create_index('ix_review_skips_item_user', ['item_id', 'user_id'], unique=False)
+        batch_op.create_index('ix_review_skips_project_created', ['project_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_skips_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_skips_queue_id'), ['queue_id'], unique=False)
 
@@ -287,6 +323,8 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(CURRENT_VERSION_FK, 'score_definitions', type_='foreignkey')
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('trace_review_scores', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trace_review_scores_project_id'))
@@ -296,6 +334,7 @@ def downgrade():
     with op.batch_alter_table('review_skips', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_skips_queue_id'))
         batch_op.drop_index(batch_op.f('ix_review_skips_project_id'))
+        batch_op.drop_index('ix_review_skips_project_created')
         batch_op.drop_index('ix_review_skips_item_user')
 
     op.drop_table('review_skips')
@@ -304,6 +343,8 @@ def downgrade():
         batch_op.drop_index('ix_trace_reviews_project_updated')
         batch_op.drop_index('ix_trace_reviews_project_reviewer')
         batch_op.drop_index('ix_trace_reviews_project_queue')
+        batch_op.drop_index('ix_trace_reviews_project_id')
+        batch_op.drop_index('ix_trace_reviews_project_created')
 
     op.drop_table('trace_reviews')
     with op.batch_alter_table('score_definition_versions', schema=None) as batch_op:
@@ -314,23 +355,33 @@ def downgrade():
     op.drop_table('review_queue_scorers')
     with op.batch_alter_table('review_queue_items', schema=None) as batch_op:
         batch_op.drop_index('uq_review_queue_items_live_trace', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_review_queue_items_queue_reason')
         batch_op.drop_index('ix_review_queue_items_queue_live', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index('ix_review_queue_items_project_deleted')
         batch_op.drop_index('ix_review_queue_items_project_created')
+        batch_op.drop_index('ix_review_queue_items_claimed', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
 
     op.drop_table('review_queue_items')
     with op.batch_alter_table('traces', schema=None) as batch_op:
         batch_op.drop_index('ix_traces_project_session')
+        batch_op.drop_index('ix_traces_project_latency')
+        batch_op.drop_index('ix_traces_project_last_ts')
+        batch_op.drop_index('ix_traces_project_input_tokens')
         batch_op.drop_index('ix_traces_project_first_ts')
         batch_op.drop_index('ix_traces_project_error_ts')
+        batch_op.drop_index('ix_traces_project_cost')
 
     op.drop_table('traces')
+    op.drop_table('trace_models')
     with op.batch_alter_table('trace_events', schema=None) as batch_op:
         batch_op.drop_index('ix_trace_events_project_trace_ts')
 
     op.drop_table('trace_events')
     with op.batch_alter_table('score_definitions', schema=None) as batch_op:
+        batch_op.drop_index('ix_score_definitions_project_archived_updated')
         batch_op.drop_index('ix_score_definitions_project_archived_name')
+        batch_op.drop_index('ix_score_definitions_project_archived_kind')
+        batch_op.drop_index('ix_score_definitions_project_archived_created')
 
     op.drop_table('score_definitions')
     with op.batch_alter_table('review_queues', schema=None) as batch_op:
