@@ -42,6 +42,8 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "RATELIMIT_ENABLED": False,
+        # Still argon2id, with the cheapest parameters: the cost protects real passwords, not test ones.
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "SERVER_NAME": "localhost",
         "INSTANCE_PATH_FOR_TESTS": str(instance),
     })
