@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,7 +15,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from wtforms.validators import ValidationError as WTFValidationError
 
 from reviewapp.api import bp
@@ -180,7 +181,9 @@ def json_body() -> dict[str, Any]:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-            raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
+            data = _form_sent_as_json(raw)
+            if data is None:
+                raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
     if not isinstance(data, dict):
         raise APIError(400, "validation_error", "invalid_input",
                        f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
@@ -188,6 +191,22 @@ def json_body() -> dict[str, Any]:
         _refuse_unstorable_text(value, key)
         _refuse_unstorable_text(key, None)
     return data
+
+
+# `key=value&key2=value2`: no JSON document looks like this, so reading it as a form loses nothing.
+FORM_BODY = re.compile(r"[A-Za-z_][\w.$\[\]-]*=[^&=]*(?:&[A-Za-z_][\w.$\[\]-]*=[^&=]*)*")
+
+
+def _form_sent_as_json(raw: bytes) -> dict[str, str] | None:
+    """The reference page's curl examples send `-d name="string"` under a JSON content type; PostHog's
+    documented requests must work unchanged, so a body that is unmistakably form-encoded is read as a form."""
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    if not FORM_BODY.fullmatch(text):
+        return None
+    return dict(parse_qsl(text, keep_blank_values=True))
 
 
 def _refuse_unstorable_text(value: Any, attr: str | None) -> None:

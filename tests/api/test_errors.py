@@ -48,3 +48,14 @@ def test_non_uuid_path_ids_are_404(api):
 def test_unknown_api_path_is_json_even_unauthenticated(client):
     response = client.get("/api/environments/1/llm_analytics/nothing/")
     assert response.status_code == 404 and response.mimetype == "application/json"
+
+
+def test_reference_curl_form_body_under_json_content_type_is_read_as_a_form(api):
+    """The documented example sends `-d name="string"` with `Content-Type: application/json`."""
+    response = api.post("review_queues/", raw='name=string', content_type="application/json")
+    assert response.status_code == 201 and response.get_json()["name"] == "string"
+
+
+@pytest.mark.parametrize("raw", ["name", "=x", "name=a=b", "{name=x}", "true", "name=x&", "[1,"])
+def test_other_non_json_bodies_stay_parse_errors(api, raw):
+    assert_error(api.post("review_queues/", raw=raw, content_type="application/json"), 400)
