@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from reviewapp.extensions import db
 from reviewapp.models import Project
-from reviewapp.services import ingest
+from reviewapp.services import accounts, ingest
 
 MAX_ERRORS_SHOWN = 50
 
@@ -95,11 +95,21 @@ def seed_demo(if_empty: bool) -> None:
 
     if if_empty and demo.any_project_exists():
         click.echo("A project already exists; the demo was not seeded.")
+        demo_users = [(email, role) for email, _, _, role in demo.DEMO_USERS
+                      if accounts.find_user_by_email(email) is not None]
+        if demo_users:
+            _print_sign_in(demo_users)
         return
     seeded = demo.seed()
     click.echo(f"Seeded {seeded.project.name} (id {seeded.project.id}): {seeded.traces} traces, "
                f"{seeded.scorers} scorers, {seeded.queues} queues.")
     click.echo(f"Project token for capture: {seeded.project.api_token}")
+    _print_sign_in(seeded.users)
+
+
+def _print_sign_in(users: list[tuple[str, str]]) -> None:
+    from reviewapp.services import demo
+
     click.echo("Sign in at http://127.0.0.1:5000/login with:")
-    for email, role in seeded.users:
+    for email, role in users:
         click.echo(f"  {email} / {demo.DEMO_PASSWORD}   ({role})")

@@ -188,3 +188,15 @@ def test_seed_demo_if_empty_seeds_a_fresh_install(runner):
     assert result.exit_code == 0, result.output
     assert "Sign in at" in result.output
     assert count(Trace) > 0
+
+
+def test_second_make_run_reminds_the_demo_sign_in(runner):
+    runner.invoke(args=["seed-demo", "--if-empty"])
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "the demo was not seeded" in again.output
+    assert "admin@example.com / reviewapp-demo" in again.output
+
+
+def test_no_sign_in_reminder_without_demo_users(runner, factory):
+    factory.project("Our real project")
+    assert "Sign in at" not in runner.invoke(args=["seed-demo", "--if-empty"]).output
