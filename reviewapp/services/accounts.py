@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
+from reviewapp.services.common import clean_text
 from reviewapp.services.errors import NotFound, ValidationError
 
 
@@ -31,6 +32,7 @@ _DEFAULT_HASHER = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KEY_PREFIX = "phx_"
 MIN_PASSWORD_LENGTH = 8
+PROJECT_NAME_MAX = 200
 # last_used_at is written at most this often per key, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -118,12 +120,7 @@ def new_project_token() -> str:
 
 
 def clean_project_name(raw: str | None) -> str:
-    name = (raw or "").strip()
-    if not name:
-        raise ValidationError("This field is required.", "name", "required")
-    if len(name) > 200:
-        raise ValidationError("Ensure this field has no more than 200 characters.", "name")
-    return name
+    return clean_text(raw, "name", max_length=PROJECT_NAME_MAX)
 
 
 def create_project(name: str, *, commit: bool = True) -> Project:

@@ -1,4 +1,5 @@
-"""Small helpers every service shares: id parsing, LIKE escaping, chunking, committing with a clear refusal."""
+"""Small helpers every service shares: id parsing, text cleaning, LIKE escaping, chunking, committing with a clear
+refusal."""
 from __future__ import annotations
 
 import uuid
@@ -7,7 +8,8 @@ from typing import Any, Iterable
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
-from reviewapp.services.errors import ServiceError
+from reviewapp.services.errors import ServiceError, ValidationError
+from reviewapp.services.errors import required as missing
 
 
 def as_uuid(value: Any) -> uuid.UUID | None:
@@ -18,6 +20,23 @@ def as_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def clean_text(raw: Any, attr: str, *, max_length: int, required: bool = True) -> str:
+    """`raw` as trimmed text of at most `max_length` characters (counted after trimming, as the API reference
+    does). A required field refuses None and blank text; an optional one reads None as ""."""
+    if raw is None:
+        if required:
+            raise missing(attr)
+        return ""
+    if not isinstance(raw, str):
+        raise ValidationError("Not a valid string.", attr)
+    text = raw.strip()
+    if required and not text:
+        raise missing(attr)
+    if len(text) > max_length:
+        raise ValidationError(f"Ensure this field has no more than {max_length} characters.", attr)
+    return text
 
 
 def contains(text: str) -> str:

@@ -26,11 +26,13 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services.common import as_uuid, chunks, commit_or, contains
+from reviewapp.services.common import as_uuid, chunks, clean_text, commit_or, contains
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
 TRACE_ID_MAX = 255
+DESCRIPTION_MAX = 10_000
+SKIP_REASON_MAX = 2000
 BULK_MAX = 5000
 DEFAULT_LEASE = timedelta(minutes=10)
 
@@ -129,29 +131,6 @@ def list_queues(
     return [(queue, count) for queue, count in rows], total
 
 
-def clean_queue_name(raw: Any) -> str:
-    if raw is None:
-        raise required("name")
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", "name")
-    name = raw.strip()
-    if not name:
-        raise ValidationError("This field is required.", "name", "required")
-    if len(name) > NAME_MAX:
-        raise ValidationError(f"Ensure this field has no more than {NAME_MAX} characters.", "name")
-    return name
-
-
-def _clean_description(raw: Any) -> str:
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", "description")
-    if len(raw) > 10_000:
-        raise ValidationError("Ensure this field has no more than 10000 characters.", "description")
-    return raw.strip()
-
-
 def _name_taken(project_id: int, name: str, excluding: uuid.UUID | None = None) -> bool:
     query = select(ReviewQueue.id).where(
         ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None), ReviewQueue.name == name
@@ -183,8 +162,8 @@ def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
 
 def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
                  scorer_ids: Any = None) -> ReviewQueue:
-    name = clean_queue_name(name)
-    description = _clean_description(description)
+    name = clean_text(name, "name", max_length=NAME_MAX)
+    description = clean_text(description, "description", max_length=DESCRIPTION_MAX, required=False)
     scorers = _clean_scorer_ids(project_id, scorer_ids) if scorer_ids is not None else []
     if _name_taken(project_id, name):
         raise ValidationError(DUPLICATE_NAME, "name")
@@ -200,12 +179,13 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
     """Rename, re-describe or re-choose scorers; keys absent from `data` are left alone."""
     queue = load_queue(project_id, queue_id)
     if "name" in data:
-        name = clean_queue_name(data["name"])
+        name = clean_text(data["name"], "name", max_length=NAME_MAX)
         if _name_taken(project_id, name, excluding=queue.id):
             raise ValidationError(DUPLICATE_NAME, "name")
         queue.name = name
     if "description" in data:
-        queue.description = _clean_description(data["description"])
+        queue.description = clean_text(data["description"], "description", max_length=DESCRIPTION_MAX,
+                                       required=False)
     if "scorer_ids" in data:
         scorers = _clean_scorer_ids(project_id, data["scorer_ids"] or [])
         queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
@@ -288,16 +268,7 @@ def list_items(
 
 
 def clean_trace_id(raw: Any, attr: str = "trace_id") -> str:
-    if raw is None:
-        raise required(attr)
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", attr)
-    trace_id = raw.strip()
-    if not trace_id:
-        raise ValidationError("This field is required.", attr, "required")
-    if len(trace_id) > TRACE_ID_MAX:
-        raise ValidationError(f"Ensure this field has no more than {TRACE_ID_MAX} characters.", attr)
-    return trace_id
+    return clean_text(raw, attr, max_length=TRACE_ID_MAX)
 
 
 def _has_active_review(project_id: int, trace_id: str) -> bool:
@@ -571,11 +542,7 @@ def release_claim(project_id: int, actor: User, item_id: uuid.UUID | str) -> Non
 def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: Any = "") -> ReviewSkip:
     """The actor passes on the item: it stays pending for others and comes back to them last."""
     item = load_item(project_id, item_id)
-    if reason is not None and not isinstance(reason, str):
-        raise ValidationError("Not a valid string.", "reason")
-    reason = (reason or "").strip()
-    if len(reason) > 2000:
-        raise ValidationError("Ensure this field has no more than 2000 characters.", "reason")
+    reason = clean_text(reason, "reason", max_length=SKIP_REASON_MAX, required=False)
     skip = ReviewSkip(project_id=project_id, item_id=item.id, queue_id=item.queue_id, trace_id=item.trace_id,
                       user_id=actor.id, reason=reason)
     db.session.add(skip)

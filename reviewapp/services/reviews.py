@@ -21,7 +21,7 @@ from reviewapp.models import (
     utcnow,
 )
 from reviewapp.services import queues
-from reviewapp.services.common import as_uuid, contains
+from reviewapp.services.common import as_uuid, clean_text, contains
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
@@ -295,14 +295,7 @@ def sorted_scores(review: TraceReview) -> list[TraceReviewScore]:
 # --- saving ------------------------------------------------------------------------------------------
 
 def _clean_comment(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", "comment")
-    comment = raw.strip()
-    if len(comment) > COMMENT_MAX:
-        raise ValidationError(f"Ensure this field has no more than {COMMENT_MAX} characters.", "comment")
-    return comment or None
+    return clean_text(raw, "comment", max_length=COMMENT_MAX, required=False) or None
 
 
 def _clean_time_spent(raw: Any) -> float | None:

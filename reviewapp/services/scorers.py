@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import as_uuid, contains
+from reviewapp.services.common import as_uuid, clean_text, contains
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -298,29 +298,6 @@ def list_definitions(
     return list(definitions), total
 
 
-def _clean_name(raw: Any) -> str:
-    if raw is None:
-        raise required("name")
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", "name")
-    name = raw.strip()
-    if not name:
-        raise ValidationError("This field is required.", "name", "required")
-    if len(name) > NAME_MAX:
-        raise ValidationError(f"Ensure this field has no more than {NAME_MAX} characters.", "name")
-    return name
-
-
-def _clean_description(raw: Any) -> str:
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise ValidationError("Not a valid string.", "description")
-    if len(raw) > DESCRIPTION_MAX:
-        raise ValidationError(f"Ensure this field has no more than {DESCRIPTION_MAX} characters.", "description")
-    return raw.strip()
-
-
 def _boolean(raw: Any, attr: str) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -340,8 +317,8 @@ def create_definition(
     archived: Any = None,
 ) -> ScoreDefinition:
     """A new active definition and its version 1, in one transaction."""
-    name = _clean_name(name)
-    description = _clean_description(description)
+    name = clean_text(name, "name", max_length=NAME_MAX)
+    description = clean_text(description, "description", max_length=DESCRIPTION_MAX, required=False)
     kind = validate_kind(kind)
     if archived is not None and _boolean(archived, "archived"):
         raise ValidationError("New scorers must be created as active.", "archived")
@@ -367,9 +344,10 @@ def update_definition(project_id: int, actor: User | None, definition_id: uuid.U
     """Metadata only (name, description, archived); keys absent from `data` are left alone. Never a version."""
     definition = load_definition(project_id, definition_id)
     if "name" in data:
-        definition.name = _clean_name(data["name"])
+        definition.name = clean_text(data["name"], "name", max_length=NAME_MAX)
     if "description" in data:
-        definition.description = _clean_description(data["description"])
+        definition.description = clean_text(data["description"], "description", max_length=DESCRIPTION_MAX,
+                                            required=False)
     if "archived" in data and data["archived"] is not None:
         definition.archived = _boolean(data["archived"], "archived")
     definition.updated_at = utcnow()
