@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from reviewapp.api import bp
 from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
+from reviewapp.services.common import clean_order
 from reviewapp.services.errors import ServiceError, ValidationError
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
@@ -278,14 +279,7 @@ def query_list(name: str) -> list[str] | None:
 
 
 def order_param(allowed: set[str]) -> str | None:
-    value = query_param("order_by")
-    if value is None:
-        return None
-    if value.lstrip("-") not in allowed:
-        choices = ", ".join(sorted(allowed))
-        raise ValidationError(f"Select a valid choice. {value} is not one of the available choices: {choices}.",
-                              "order_by", "invalid_choice")
-    return value
+    return clean_order(query_param("order_by"), allowed)
 
 
 def page_params() -> tuple[int, int]:

@@ -1,5 +1,5 @@
-"""Small helpers every service shares: id parsing, text cleaning, LIKE escaping, chunking, committing with a clear
-refusal."""
+"""Small helpers every service shares: id parsing, text cleaning, list ordering, LIKE escaping, chunking, committing
+with a clear refusal."""
 from __future__ import annotations
 
 import uuid
@@ -37,6 +37,26 @@ def clean_text(raw: Any, attr: str, *, max_length: int, required: bool = True) -
     if len(text) > max_length:
         raise ValidationError(f"Ensure this field has no more than {max_length} characters.", attr)
     return text
+
+
+def clean_order(raw: str | None, columns: Iterable[str]) -> str | None:
+    """`raw` when it names one of `columns` (with a leading "-" for descending); None when it is empty."""
+    if raw is None or raw == "":
+        return None
+    if raw.lstrip("-") not in columns:
+        choices = ", ".join(sorted(columns))
+        raise ValidationError(f"Select a valid choice. {raw} is not one of the available choices: {choices}.",
+                              "order_by", "invalid_choice")
+    return raw
+
+
+def ordering(order: str | None, columns: dict[str, Any], default: list[Any], tiebreak: Any) -> list[Any]:
+    """The ORDER BY for `order` (a key of `columns`, "-" first for descending), with `tiebreak` in the same
+    direction so pages never overlap; `default` when there is no order."""
+    if not order:
+        return default
+    column = columns[order.lstrip("-")]
+    return [column.desc(), tiebreak.desc()] if order.startswith("-") else [column.asc(), tiebreak.asc()]
 
 
 def contains(text: str) -> str:

@@ -26,7 +26,7 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services.common import as_uuid, chunks, clean_text, commit_or, contains
+from reviewapp.services.common import as_uuid, chunks, clean_text, commit_or, contains, ordering
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -44,13 +44,6 @@ DUPLICATE_NAME = "A queue with this name already exists."
 
 QUEUE_ORDERS = {"name": ReviewQueue.name, "updated_at": ReviewQueue.updated_at, "created_at": ReviewQueue.created_at}
 ITEM_ORDERS = {"created_at": ReviewQueueItem.created_at, "updated_at": ReviewQueueItem.updated_at}
-
-
-def _ordering(order: str | None, columns: dict[str, Any], default: list[Any], tiebreak: Any) -> list[Any]:
-    if not order:
-        return default
-    column = columns[order.lstrip("-")]
-    return [column.desc(), tiebreak.desc()] if order.startswith("-") else [column.asc(), tiebreak.asc()]
 
 
 # --- queues ------------------------------------------------------------------------------------------
@@ -119,12 +112,12 @@ def list_queues(
     if name is not None:
         conditions.append(ReviewQueue.name == name)
     total = db.session.scalar(select(func.count(ReviewQueue.id)).where(*conditions)) or 0
-    ordering = _ordering(order, QUEUE_ORDERS, [ReviewQueue.name.asc(), ReviewQueue.id.asc()], ReviewQueue.id)
+    order_by = ordering(order, QUEUE_ORDERS, [ReviewQueue.name.asc(), ReviewQueue.id.asc()], ReviewQueue.id)
     rows = db.session.execute(
         select(ReviewQueue, pending_count_column())
         .where(*conditions)
         .options(selectinload(ReviewQueue.scorers))
-        .order_by(*ordering)
+        .order_by(*order_by)
         .limit(limit)
         .offset(offset)
     ).all()
@@ -261,9 +254,9 @@ def list_items(
         conditions.append(ReviewQueueItem.trace_id.ilike(contains(search), escape="\\"))
     base = _live_items(project_id).where(*conditions)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
-                         ReviewQueueItem.id)
-    items = list(db.session.scalars(base.order_by(*ordering).limit(limit).offset(offset)))
+    order_by = ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
+                        ReviewQueueItem.id)
+    items = list(db.session.scalars(base.order_by(*order_by).limit(limit).offset(offset)))
     return items, total
 
 
@@ -616,9 +609,9 @@ def list_items_with_traces(
     base = _live_items(project_id).outerjoin(Trace, joined).where(*conditions)
     if total is None:
         total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ordering = _ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
-                         ReviewQueueItem.id)
-    rows = db.session.execute(base.add_columns(Trace).order_by(*ordering).limit(limit).offset(offset)).all()
+    order_by = ordering(order, ITEM_ORDERS, [ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()],
+                        ReviewQueueItem.id)
+    rows = db.session.execute(base.add_columns(Trace).order_by(*order_by).limit(limit).offset(offset)).all()
     return [(item, trace) for item, trace in rows], total
 
 

@@ -21,7 +21,7 @@ from reviewapp.models import (
     utcnow,
 )
 from reviewapp.services import queues
-from reviewapp.services.common import as_uuid, clean_text, contains
+from reviewapp.services.common import as_uuid, clean_text, contains, ordering
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
@@ -275,14 +275,9 @@ def list_reviews(project_id: int, filters: ReviewFilters | None = None, *, order
     their scores with scorers — three queries whatever the page size."""
     conditions = review_conditions(project_id, filters or ReviewFilters())
     total = db.session.scalar(select(func.count(TraceReview.id)).where(*conditions)) or 0
-    if order:
-        column = ORDERS[order.lstrip("-")]
-        ordering = [column.desc(), TraceReview.id.desc()] if order.startswith("-") else [column.asc(),
-                                                                                        TraceReview.id.asc()]
-    else:
-        ordering = [TraceReview.updated_at.desc(), TraceReview.id.desc()]
+    order_by = ordering(order, ORDERS, [TraceReview.updated_at.desc(), TraceReview.id.desc()], TraceReview.id)
     reviews = db.session.scalars(
-        select(TraceReview).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+        select(TraceReview).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
     ).all()
     return list(reviews), total
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import as_uuid, clean_text, contains
+from reviewapp.services.common import as_uuid, clean_text, contains, ordering
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -285,15 +285,9 @@ def list_definitions(
         conditions.append(or_(ScoreDefinition.name.ilike(pattern, escape="\\"),
                               ScoreDefinition.description.ilike(pattern, escape="\\")))
     total = db.session.scalar(select(func.count(ScoreDefinition.id)).where(*conditions)) or 0
-    if order:
-        column = ORDERS[order.lstrip("-")]
-        descending = order.startswith("-")
-        ordering = [column.desc(), ScoreDefinition.id.desc()] if descending else [column.asc(),
-                                                                                  ScoreDefinition.id.asc()]
-    else:
-        ordering = [ScoreDefinition.name.asc(), ScoreDefinition.id.asc()]
+    order_by = ordering(order, ORDERS, [ScoreDefinition.name.asc(), ScoreDefinition.id.asc()], ScoreDefinition.id)
     definitions = db.session.scalars(
-        select(ScoreDefinition).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+        select(ScoreDefinition).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
     ).all()
     return list(definitions), total
 

@@ -13,7 +13,8 @@ from sqlalchemy import Select, func, or_, select
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
 from reviewapp.services import queues, reviews
-from reviewapp.services.common import contains
+from reviewapp.services import common
+from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
 
@@ -72,13 +73,7 @@ def clean_review_state(raw: str | None) -> str | None:
 
 
 def clean_order(raw: str | None) -> str:
-    if raw is None or raw == "":
-        return DEFAULT_ORDER
-    if raw.lstrip("-") not in ORDERS:
-        choices = ", ".join(sorted(ORDERS))
-        raise ValidationError(f"Select a valid choice. {raw} is not one of the available choices: {choices}.",
-                              "order_by", "invalid_choice")
-    return raw
+    return common.clean_order(raw, ORDERS) or DEFAULT_ORDER
 
 
 # --- the list ----------------------------------------------------------------------------------------
@@ -196,11 +191,10 @@ def list_traces(
     count_from = select(func.count()).select_from(Trace)
     total = db.session.scalar(joined(count_from) if state else count_from.where(*conditions)) or 0
 
-    column = ORDERS[order.lstrip("-")]
-    ordering = [column.desc(), Trace.id.desc()] if order.startswith("-") else [column.asc(), Trace.id.asc()]
+    order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
         joined(select(Trace, item.c.item_id, item.c.queue_id, item.c.queue_name, review.c.review_id))
-        .order_by(*ordering)
+        .order_by(*order_by)
         .limit(limit)
         .offset(offset)
     )
