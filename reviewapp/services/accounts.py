@@ -10,11 +10,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
-from reviewapp.services.common import clean_text
+from reviewapp.services.common import clean_text, commit_or
 from reviewapp.services.errors import NotFound, ValidationError
 
 
@@ -100,9 +99,7 @@ def create_user(
         distinct_id=secrets.token_urlsafe(24),
     )
     db.session.add(user)
-    _flush_or_fail(ValidationError("A user with this email already exists.", "email"))
-    if commit:
-        db.session.commit()
+    commit_or(ValidationError("A user with this email already exists.", "email"), commit=commit)
     return user
 
 
@@ -255,12 +252,4 @@ def revoke_api_key(user: User, key_id) -> None:
         raise NotFound()
     db.session.delete(key)
     db.session.commit()
-
-
-def _flush_or_fail(error: ValidationError) -> None:
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise error from None
 

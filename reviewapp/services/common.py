@@ -69,10 +69,14 @@ def chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
         yield values[start:start + size]
 
 
-def commit_or(error: ServiceError) -> None:
-    """Commit; if a constraint refuses (a race another request won), roll back and raise `error` instead."""
+def commit_or(error: ServiceError, *, commit: bool = True) -> None:
+    """Commit (with commit=False only flush, for a caller whose transaction goes on); if a constraint refuses (a
+    race another request won), roll back and raise `error` instead."""
     try:
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise error from None
