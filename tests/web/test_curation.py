@@ -19,16 +19,6 @@ def project(factory):
     return factory.project("Curation")
 
 
-@pytest.fixture
-def admin(factory, project):
-    return factory.user(email="admin@example.com", project=project, role="admin")
-
-
-@pytest.fixture
-def token(login, admin):
-    return login(admin)
-
-
 def add_url(project) -> str:
     return f"/projects/{project.id}/traces/add-to-queue"
 

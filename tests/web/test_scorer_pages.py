@@ -23,16 +23,6 @@ def project(factory):
 
 
 @pytest.fixture
-def admin(factory, project):
-    return factory.user(email="admin@example.com", project=project, role="admin")
-
-
-@pytest.fixture
-def token(login, admin):
-    return login(admin)
-
-
-@pytest.fixture
 def api_client(app, factory, project, admin):
     """The same admin through the JSON API, to compare the pages' messages with the API's."""
     return ApiClient(app.test_client(), project.id, factory.api_key(admin), user=admin, project=project)

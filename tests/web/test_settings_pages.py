@@ -22,16 +22,6 @@ def project(factory):
     return factory.project("Acme support bot")
 
 
-@pytest.fixture
-def admin(factory, project):
-    return factory.user(email="admin@example.com", project=project, role="admin")
-
-
-@pytest.fixture
-def token(login, admin):
-    return login(admin)
-
-
 def url(project, path: str = "") -> str:
     return f"/projects/{project.id}/settings/{path}"
 
