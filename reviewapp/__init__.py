@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(test_config["SQLALCHEMY_DATABASE_URI"])
 
     register_extensions(app)
+    register_request_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -57,6 +58,12 @@ def register_extensions(app: Flask) -> None:
 
         with app.app_context():
             configure_sqlite(db.engine)
+
+
+def register_request_guards(app: Flask) -> None:
+    from reviewapp.guards import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:
