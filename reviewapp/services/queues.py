@@ -73,10 +73,10 @@ def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
 
 
 def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:
+    """A live queue of this project with its pending count (one query), or NotFound."""
     queue_id = as_uuid(queue_id)
     row = queue_id and db.session.execute(
-        select(ReviewQueue, pending_count_column())
-        .where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None), ReviewQueue.id == queue_id)
+        _live_queues(project_id).add_columns(pending_count_column()).where(ReviewQueue.id == queue_id)
     ).first()
     if not row:
         raise NotFound()
