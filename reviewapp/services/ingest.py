@@ -2,7 +2,9 @@
 current. Capture, import and the demo seed all come through here."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
+from contextlib import contextmanager
 import json
 import math
 import uuid as uuidlib
@@ -10,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, select, update
+import orjson
+from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reviewapp.extensions import db
@@ -219,12 +222,7 @@ def ingest_batch(project_id: int, raw_events: list[Any], attr: str = "batch") ->
     parsed = [parse_event(raw, f"{attr}[{index}]", now) for index, raw in enumerate(raw_events)]
     events = [event for event in parsed if event is not None]
     result = IngestResult(received=len(raw_events), ignored=len(parsed) - len(events))
-    try:
-        store_events(project_id, events, result, received_at=now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    _store_and_commit(project_id, events, result, now)
     return result
 
 
@@ -254,56 +252,117 @@ def ingest_each(project_id: int, raw_events: list[Any], attr: str = "batch") -> 
         else:
             events.append(event)
             outcomes.append(EventOutcome(raw_uuid, "ok"))
+    _store_and_commit(project_id, events, result, now)
+    return outcomes, result
+
+
+def _store_and_commit(project_id: int, events: list[AIEvent], result: IngestResult, now: datetime) -> None:
+    batch = _prepare(project_id, events, now)  # before the writer's turn: no database needed
     try:
-        store_events(project_id, events, result, received_at=now)
-        db.session.commit()
+        with _writer_turn():
+            _write(project_id, batch, result)
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return outcomes, result
+
+
+@contextmanager
+def _writer_turn():
+    """On a SQLite file, capture's writers queue on a lock file instead of polling SQLite's write lock, whose
+    busy handler sleeps 1-100 ms between tries and so leaves the database idle while batches wait."""
+    url = db.session.get_bind().url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{url.database}-ingest.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the process dies
+        yield
 
 
 def store_events(project_id: int, events: list[AIEvent], result: IngestResult | None = None,
                  received_at: datetime | None = None) -> IngestResult:
-    """Write validated events and merge them into their traces' summaries, without committing.
-
-    A fixed number of statements whatever the batch size: insert the events (a retried uuid is skipped by the
-    database, so concurrent retries cannot double count), insert the summaries of new traces, lock and merge
-    the summaries of known ones, and record the models used. Keys are written in sorted order so two batches
-    touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
+    """Write validated events and merge them into their traces' summaries, without committing."""
     result = result or IngestResult(received=len(events))
-    if not events:
-        return result
-    received_at = received_at or utcnow()
+    _write(project_id, _prepare(project_id, events, received_at or utcnow()), result)
+    return result
+
+
+@dataclass
+class PreparedBatch:
+    """What a batch writes, worked out before any statement runs so locks are held for the statements only."""
+
+    received: int  # events given, repeats included
+    unique: dict[str, AIEvent]  # by uuid
+    rows: list[dict[str, Any]]  # trace_events rows, in uuid order
+    summaries: dict[str, Summary]  # by trace id, assuming every event is new (all but a retry's are)
+    received_at: datetime
+
+
+def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> PreparedBatch:
     unique: dict[str, AIEvent] = {}
     for event in events:
         unique.setdefault(event.uuid, event)
-
     rows = [
         {
             "project_id": project_id, "uuid": event.uuid, "trace_id": event.trace_id, "event": event.event,
             "distinct_id": event.distinct_id, "timestamp": event.timestamp, "span_id": event.span_id,
-            "parent_id": event.parent_id, "properties": event.properties, "received_at": received_at,
+            "parent_id": event.parent_id, "properties_json": json_text(event.properties),
+            "received_at": received_at,
         }
         for event in sorted(unique.values(), key=lambda e: e.uuid)
     ]
-    events_table = TraceEvent.__table__
-    stored = set(db.session.scalars(
-        _insert_ignoring_conflicts(events_table, ["project_id", "uuid"]).returning(events_table.c.uuid), rows
-    ))
-    result.stored += len(stored)
-    result.duplicates += len(events) - len(stored)
-    if not stored:
-        return result
+    return PreparedBatch(len(events), unique, rows, _summaries(unique.values()), received_at)
 
-    summaries: dict[str, Summary] = {}
-    for event in unique.values():
-        if event.uuid in stored:
-            summaries.setdefault(event.trace_id, Summary()).add(event)
-    _merge_summaries(project_id, summaries, received_at)
+
+def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
+    """A fixed number of statements whatever the batch size: insert the events (a retried uuid is skipped by
+    the database, so concurrent retries cannot double count), insert the summaries of new traces, lock and
+    merge the summaries of known ones, and record the models used. Keys are written in sorted order so two
+    batches touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
+    if not batch.rows:
+        return
+    stored = set(db.session.scalars(_events_insert(), batch.rows))
+    result.stored += len(stored)
+    result.duplicates += batch.received - len(stored)
+    if not stored:
+        return
+    summaries = batch.summaries
+    if len(stored) < len(batch.unique):
+        summaries = _summaries(event for event in batch.unique.values() if event.uuid in stored)
+    _merge_summaries(project_id, summaries, batch.received_at)
     _record_models(project_id, summaries)
     result.traces += len(summaries)
-    return result
+
+
+def _summaries(events: Iterable[AIEvent]) -> dict[str, Summary]:
+    summaries: dict[str, Summary] = {}
+    for event in events:
+        summary = summaries.get(event.trace_id)
+        if summary is None:
+            summary = summaries[event.trace_id] = Summary()
+        summary.add(event)
+    return summaries
+
+
+def json_text(value: Any) -> str:
+    """JSON text for a JSON column, serialised once: orjson, or the standard library for what orjson refuses
+    (integers beyond 64 bits, lone surrogates), so such values are stored as before rather than altered."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _events_insert():
+    """Insert events whose properties are already JSON text (a bind named apart from its column, which
+    SQLAlchemy reserves), skipping any uuid the project already has, and return the stored uuids."""
+    table = TraceEvent.__table__
+    properties: Any = bindparam("properties_json", type_=Text)
+    if db.session.get_bind().dialect.name == "postgresql":
+        properties = cast(properties, postgresql.JSONB)
+    return (_insert_ignoring_conflicts(table, ["project_id", "uuid"])
+            .values(properties=properties).returning(table.c.uuid))
 
 
 def _insert_ignoring_conflicts(table, index_elements: list[str]):
