@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
@@ -100,29 +100,22 @@ def review_state(reviewed: bool, pending: bool) -> str:
     return "pending" if pending else "not_queued"
 
 
-def _live_items(project_id: int):
+def _with_review_state(stmt: Select) -> Select:
+    """Outer-join each trace's pending item, its queue and its active review straight from the trace row, so
+    each is one probe of the live unique indexes (as subqueries, SQLite materialised and scanned them per row).
+    A trace is pending when both its live item and that item's queue are found."""
     return (
-        select(
-            ReviewQueueItem.id.label("item_id"),
-            ReviewQueueItem.trace_id,
-            ReviewQueueItem.queue_id,
-            ReviewQueue.name.label("queue_name"),
-        )
-        .join(ReviewQueue, ReviewQueue.id == ReviewQueueItem.queue_id)
-        .where(
-            ReviewQueueItem.project_id == project_id,
+        stmt.outerjoin(ReviewQueueItem, and_(
+            ReviewQueueItem.project_id == Trace.project_id,
+            ReviewQueueItem.trace_id == Trace.trace_id,
             ReviewQueueItem.deleted_at.is_(None),
-            ReviewQueue.deleted_at.is_(None),
-        )
-        .subquery("live_item")
-    )
-
-
-def _live_reviews(project_id: int):
-    return (
-        select(TraceReview.id.label("review_id"), TraceReview.trace_id)
-        .where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None))
-        .subquery("live_review")
+        ))
+        .outerjoin(ReviewQueue, and_(ReviewQueue.id == ReviewQueueItem.queue_id, ReviewQueue.deleted_at.is_(None)))
+        .outerjoin(TraceReview, and_(
+            TraceReview.project_id == Trace.project_id,
+            TraceReview.trace_id == Trace.trace_id,
+            TraceReview.deleted_at.is_(None),
+        ))
     )
 
 
@@ -173,32 +166,28 @@ def list_traces(
     if errors_only:
         conditions.append(Trace.has_error.is_(True))
 
-    item, review = _live_items(project_id), _live_reviews(project_id)
     if state == "reviewed":
-        conditions.append(review.c.review_id.is_not(None))
+        conditions.append(TraceReview.id.is_not(None))
     elif state == "pending":
-        conditions.extend([item.c.item_id.is_not(None), review.c.review_id.is_(None)])
+        conditions.extend([ReviewQueue.id.is_not(None), TraceReview.id.is_(None)])
     elif state == "not_queued":
-        conditions.extend([item.c.item_id.is_(None), review.c.review_id.is_(None)])
-
-    def joined(stmt: Select) -> Select:
-        return (
-            stmt.outerjoin(item, item.c.trace_id == Trace.trace_id)
-            .outerjoin(review, review.c.trace_id == Trace.trace_id)
-            .where(*conditions)
-        )
+        conditions.extend([ReviewQueue.id.is_(None), TraceReview.id.is_(None)])
 
     count_from = select(func.count()).select_from(Trace)
-    total = db.session.scalar(joined(count_from) if state else count_from.where(*conditions)) or 0
+    total = db.session.scalar(
+        (_with_review_state(count_from) if state else count_from).where(*conditions)
+    ) or 0
 
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
-        joined(select(Trace, item.c.item_id, item.c.queue_id, item.c.queue_name, review.c.review_id))
+        _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id))
+        .where(*conditions)
         .order_by(*order_by)
         .limit(limit)
         .offset(offset)
     )
-    return [TraceRow(*row) for row in page], total
+    return [TraceRow(trace, item_id if queue_id else None, queue_id, queue_name, review_id)
+            for trace, item_id, queue_id, queue_name, review_id in page], total
 
 
 def model_names(project_id: int) -> list[str]:
