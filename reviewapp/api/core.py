@@ -306,10 +306,15 @@ def _page_url(limit: int, offset: int) -> str:
     return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
 
 
-def paginated(results: list[Any], count: int, limit: int, offset: int):
+def paginated(results: list[Any], count: int, limit: int, offset: int, *, count_is_capped: bool | None = None):
+    """A page in PostHog's envelope. A list that caps its count (the traces list) passes `count_is_capped`: the
+    body then says whether `count` is only a floor, and while it is, a next page follows every full page."""
+    more = offset + limit < count or (bool(count_is_capped) and len(results) == limit)
+    capped = {} if count_is_capped is None else {"count_is_capped": count_is_capped}
     return jsonify({
         "count": count,
-        "next": _page_url(limit, offset + limit) if offset + limit < count else None,
+        **capped,
+        "next": _page_url(limit, offset + limit) if more else None,
         "previous": _page_url(limit, max(offset - limit, 0)) if offset > 0 else None,
         "results": results,
     })

@@ -6,6 +6,7 @@ from typing import Any
 from flask import jsonify
 
 from reviewapp.api import bp
+from reviewapp.services.traces import COUNT_CAP
 
 PREFIX = "/api/environments/{project_id}/llm_analytics"
 
@@ -74,11 +75,17 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _page_of(name: str) -> dict[str, Any]:
-    return {"type": "object", "properties": {
+def _page_of(name: str, *, capped: bool = False) -> dict[str, Any]:
+    properties: dict[str, Any] = {
         "count": INT, "next": _nullable({"type": "string", "format": "uri"}),
         "previous": _nullable({"type": "string", "format": "uri"}),
-        "results": {"type": "array", "items": _ref(name)}}}
+        "results": {"type": "array", "items": _ref(name)}}
+    if capped:  # this app's extension: the traces list counts no further than a cap
+        properties["count"] = {**INT, "description": f"Matches, counted no further than {COUNT_CAP:,}."}
+        properties["count_is_capped"] = {**BOOL, "description": (
+            f"True when more than `count` ({COUNT_CAP:,}) match: the list counts no further. `next` is then "
+            "given while the page is full.")}
+    return {"type": "object", "properties": properties}
 
 
 def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -150,7 +157,7 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/trace_reviews/{id}/", "delete"): ("Delete a review", "write", [], None, 204, None),
     ("/traces/", "get"): ("List stored traces", "read",
                           LIST_PARAMS + ["model", "date_from", "date_to", "errors_only", "review_state"], None, 200,
-                          _page_of("Trace")),
+                          _page_of("Trace", capped=True)),
     ("/traces/{trace_id}/", "get"): ("Retrieve a trace with events, tree, review and queue", "read", [], None, 200,
                                      _ref("Trace")),
 }

@@ -29,7 +29,9 @@ def list_traces(ctx: ApiContext):
         limit=limit,
         offset=offset,
     )
-    return paginated([row_json(row, ctx.project_id) for row in rows], count, limit, offset)
+    count, count_is_capped = traces.shown_count(count)
+    return paginated([row_json(row, ctx.project_id) for row in rows], count, limit, offset,
+                     count_is_capped=count_is_capped)
 
 
 @api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")

@@ -79,8 +79,10 @@ def matching_trace_ids(project_id: int, filters: TraceFilters) -> list[str]:
         date_to=filters.date_to, errors_only=filters.errors_only, review_state=filters.review_state,
         order="first_timestamp", limit=queues.BULK_MAX, offset=0)
     if total > queues.BULK_MAX:
-        raise ValidationError(f"{total} traces match this filter; add at most {queues.BULK_MAX} at a time. "
-                              "Narrow the filter (a date range, say) and add them in parts.", "trace_ids")
+        shown, more = traces.shown_count(total)
+        raise ValidationError(f"{shown}{'+' if more else ''} traces match this filter; add at most "
+                              f"{queues.BULK_MAX} at a time. Narrow the filter (a date range, say) and add them "
+                              "in parts.", "trace_ids")
     return [row.trace.trace_id for row in rows]
 
 

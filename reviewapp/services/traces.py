@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
@@ -27,6 +27,9 @@ ORDERS = {
     "input_tokens": Trace.input_tokens,
 }
 DEFAULT_ORDER = "-first_timestamp"
+# The list counts its matches no further than this: an exact count reads every matching trace, so its cost grew
+# with the store. A count past the cap means "more than COUNT_CAP" (the page shows "10,000+").
+COUNT_CAP = 10_000
 NODE_KINDS = {"$ai_trace": "trace", "$ai_span": "span", "$ai_generation": "generation", "$ai_embedding": "embedding"}
 SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
@@ -141,7 +144,8 @@ def list_traces(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[TraceRow], int]:
-    """One page of the project's traces, newest first by default, and the number matching: two queries."""
+    """One page of the project's traces, newest first by default, and the number matching counted up to
+    COUNT_CAP + 1 (see `shown_count`): two queries."""
     start = parse_time(date_from, "date_from")
     end = parse_time(date_to, "date_to", end_of_day=True)
     state = clean_review_state(review_state)
@@ -173,10 +177,8 @@ def list_traces(
     elif state == "not_queued":
         conditions.extend([ReviewQueue.id.is_(None), TraceReview.id.is_(None)])
 
-    count_from = select(func.count()).select_from(Trace)
-    total = db.session.scalar(
-        (_with_review_state(count_from) if state else count_from).where(*conditions)
-    ) or 0
+    matching = select(literal_column("1")).select_from(Trace)
+    total = _capped_count((_with_review_state(matching) if state else matching).where(*conditions))
 
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
@@ -188,6 +190,16 @@ def list_traces(
     )
     return [TraceRow(trace, item_id if queue_id else None, queue_id, queue_name, review_id)
             for trace, item_id, queue_id, queue_name, review_id in page], total
+
+
+def _capped_count(matching: Select) -> int:
+    """How many rows `matching` yields, counted no further than COUNT_CAP + 1."""
+    return db.session.scalar(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())) or 0
+
+
+def shown_count(count: int) -> tuple[int, bool]:
+    """A count from `list_traces` as the list shows it: the number, and whether there are more than that."""
+    return min(count, COUNT_CAP), count > COUNT_CAP
 
 
 def model_names(project_id: int) -> list[str]:

@@ -41,10 +41,12 @@ def index(member: Membership):
         except ValidationError as exc:
             form.show_error(exc.attr, exc.detail)
             status = 400
+    count, count_is_capped = traces.shown_count(count)
     filtered = any(request.args.get(name) for name in ("search", "model", "date_from", "date_to",
                                                        "errors_only", "review_state"))
     return render_template(
-        "traces/index.html", form=form, rows=rows, count=count, page=page, per_page=per_page,
+        "traces/index.html", form=form, rows=rows, count=count, count_is_capped=count_is_capped, page=page,
+        per_page=per_page,
         order=form.order.data or traces.DEFAULT_ORDER, sortable=SORTABLE, filtered=filtered,
     ), status
 

@@ -12,7 +12,7 @@ def test_list_fields_and_pagination(api):
     response = api.get("traces/?limit=2&search=t")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["count"] == 3
+    assert (body["count"], body["count_is_capped"]) == (3, False)
     assert body["previous"] is None
     assert body["next"] == f"http://localhost/api/environments/{api.project_id}/llm_analytics/traces/?limit=2&search=t&offset=2"
     first = body["results"][0]
@@ -57,6 +57,14 @@ def test_list_filters_and_orders(api):
     row = api.get("traces/?review_state=pending").get_json()["results"][0]
     assert (row["review_state"], row["queue"]) == ("pending", {"id": str(queue.id), "name": "Inbox",
                                                                 "item_id": str(item.id)})
+
+
+def test_the_schema_documents_the_capped_count(client):
+    schema = client.get("/api/schema/").get_json()
+    listed = schema["paths"]["/api/environments/{project_id}/llm_analytics/traces/"]["get"]
+    page = listed["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    assert page["count_is_capped"]["type"] == "boolean"
+    assert "10,000" in page["count"]["description"]
 
 
 @pytest.mark.parametrize("query, attr, code, detail", [
