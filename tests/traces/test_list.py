@@ -70,6 +70,14 @@ def test_model_filter_is_exact_and_sees_every_generation(project):
     assert traces.model_names(project.id) == ["claude-3-5-sonnet", "gpt-4o", "gpt-4o-mini"]
 
 
+def test_model_names_are_each_model_once_in_order_and_only_this_projects(factory, project):
+    assert traces.model_names(project.id) == []
+    for n, model in enumerate(["gpt-4o", "claude-3-haiku", "gpt-4o", "o1", "claude-3-haiku", "gpt-4o"]):
+        chat_trace(project.id, f"t{n}", minutes=n, model=model)
+    chat_trace(factory.project().id, "elsewhere", model="mistral-large")
+    assert traces.model_names(project.id) == ["claude-3-haiku", "gpt-4o", "o1"]
+
+
 def test_date_range_includes_the_whole_last_day(project):
     day = 24 * 60
     chat_trace(project.id, "day1", minutes=0)  # 2025-03-10 09:00

@@ -80,6 +80,16 @@ def test_filters_narrow_the_list_and_keep_their_values(signed_in, project):
     assert "No trace matches these filters." in html
 
 
+def test_the_model_filter_offers_each_model_of_the_project_once(signed_in, project, factory):
+    for n, model in enumerate(["gpt-4o", "claude-3-haiku", "gpt-4o", "o1"]):
+        chat_trace(project.id, f"t{n}", minutes=n, model=model)
+    chat_trace(factory.project().id, "elsewhere", model="mistral-large")
+    html = page(signed_in, f"/projects/{project.id}/traces/?model=o1")
+    select = re.search(r'<select[^>]*name="model".*?</select>', html, re.S).group(0)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", select) == ["Any model", "claude-3-haiku", "gpt-4o", "o1"]
+    assert '<option selected value="o1">' in select
+
+
 def test_bad_filters_are_shown_beside_their_field(signed_in, project):
     chat_trace(project.id, "t")
     html = page(signed_in, f"/projects/{project.id}/traces/?date_from=tomorrow", status=400)
