@@ -57,16 +57,20 @@ def test_search_treats_like_wildcards_literally(project):
     assert ids(traces.list_traces(project.id, search="100%")[0]) == ["100%"]
 
 
-def test_model_filter_is_exact_and_sees_every_generation(project):
+def test_model_filter_is_exact_and_sees_every_generation(factory, project):
     store(project.id, [
         generation("mixed", at(0), model="gpt-4o"),
         generation("mixed", at(1), model="claude-3-5-sonnet"),
+        generation("mixed", at(2), model="gpt-4o"),
     ])
     chat_trace(project.id, "mini", model="gpt-4o-mini", minutes=2)
-    assert ids(traces.list_traces(project.id, model="claude-3-5-sonnet")[0]) == ["mixed"]
-    assert ids(traces.list_traces(project.id, model="gpt-4o")[0]) == ["mixed"]
-    assert ids(traces.list_traces(project.id, model="gpt-4o-mini")[0]) == ["mini"]
-    assert traces.list_traces(project.id, model="gpt")[1] == 0
+    chat_trace(factory.project().id, "elsewhere", model="gpt-4o")
+    assert [(ids(rows), count) for rows, count in (
+        traces.list_traces(project.id, model="claude-3-5-sonnet"),
+        traces.list_traces(project.id, model="gpt-4o"),  # two gpt-4o generations, one trace
+        traces.list_traces(project.id, model="gpt-4o-mini"),
+        traces.list_traces(project.id, model="gpt"),
+    )] == [(["mixed"], 1), (["mixed"], 1), (["mini"], 1), ([], 0)]
     assert traces.model_names(project.id) == ["claude-3-5-sonnet", "gpt-4o", "gpt-4o-mini"]
 
 
