@@ -29,6 +29,12 @@ def empty_database_url(tmp_path, database_url):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Indexes the models declare for PostgreSQL only (Index(...).ddl_if(dialect="postgresql"), here the traces search's
+# trigram index): create_all and the migrations build them on PostgreSQL alone, so elsewhere they are rightly
+# absent and not a difference.
+POSTGRESQL_ONLY_INDEXES = {"ix_traces_search_trgm"}
+
+
 def test_migrations_match_models(empty_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
     with app.app_context():
@@ -36,7 +42,11 @@ def test_migrations_match_models(empty_database_url):
         from reviewapp.extensions import db
 
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            def include_object(obj, name, type_, reflected, compare_to):
+                return conn.dialect.name == "postgresql" or not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
+            diff = compare_metadata(context, Base.metadata)
         db.engine.dispose()
     assert diff == [], "models changed without a migration: run `flask --app reviewapp db migrate`\n" + "\n".join(
         map(str, diff))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DDL, BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow
 
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+SEARCHED = ("trace_id", "name", "input_preview", "output_preview", "distinct_id")  # what the list's search reads
 
 
 class TraceEvent(Base):
@@ -44,6 +47,10 @@ class Trace(Base):
         Index("ix_traces_project_cost", "project_id", "total_cost_usd"),
         Index("ix_traces_project_latency", "project_id", "latency_seconds"),
         Index("ix_traces_project_input_tokens", "project_id", "input_tokens"),
+        # The list's search (ILIKE '%term%' on each searched column) through trigrams on PostgreSQL; SQLite has no
+        # such index, so there the search reads the project's traces.
+        Index("ix_traces_search_trgm", *SEARCHED, postgresql_using="gin",
+              postgresql_ops={column: "gin_trgm_ops" for column in SEARCHED}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -71,6 +78,11 @@ class Trace(Base):
     # [priority, "timestamp|uuid"], so a late event can be merged into the row as if it had come in order.
     provenance: Mapped[dict] = mapped_column(json_type(), default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The trigram operator class comes from the pg_trgm extension (a trusted one: the database owner may create it).
+event.listen(Trace.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class TraceModel(Base):
