@@ -89,6 +89,13 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    if conf_args.get("include_object") is None:
+        from reviewapp.models.base import exists_on
+
+        dialect_name = get_engine().dialect.name
+        conf_args["include_object"] = lambda obj, name, type_, reflected, compare_to: exists_on(
+            dialect_name, compare_to if reflected else obj, name, type_)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

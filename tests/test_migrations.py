@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from reviewapp import create_app
 from reviewapp.models import Base
+from reviewapp.models.base import exists_on
 
 
 @pytest.fixture
@@ -29,12 +30,6 @@ def empty_database_url(tmp_path, database_url):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# Indexes the models declare for PostgreSQL only (Index(...).ddl_if(dialect="postgresql"), here the traces search's
-# trigram index): create_all and the migrations build them on PostgreSQL alone, so elsewhere they are rightly
-# absent and not a difference.
-POSTGRESQL_ONLY_INDEXES = {"ix_traces_search_trgm"}
-
-
 def test_migrations_match_models(empty_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
     with app.app_context():
@@ -43,7 +38,7 @@ def test_migrations_match_models(empty_database_url):
 
         with db.engine.connect() as conn:
             def include_object(obj, name, type_, reflected, compare_to):
-                return conn.dialect.name == "postgresql" or not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+                return exists_on(conn.dialect.name, compare_to if reflected else obj, name, type_)
 
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             diff = compare_metadata(context, Base.metadata)

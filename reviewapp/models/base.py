@@ -77,3 +77,13 @@ class JSONType(types.TypeDecorator):
 
 def json_type() -> JSONType:
     return JSONType()
+
+
+def exists_on(dialect_name: str, obj, name: str | None, type_: str) -> bool:
+    """Whether a schema object is built on this database kind: indexes declared with
+    `Index(...).ddl_if(dialect="postgresql")` exist on PostgreSQL only. Alembic's comparison (migrations/env.py
+    and tests/test_migrations.py) asks this, since it does not read `ddl_if` itself."""
+    if type_ != "index":
+        return True
+    ddl_if = getattr(obj, "_ddl_if", None)
+    return ddl_if is None or ddl_if.dialect is None or dialect_name == ddl_if.dialect
