@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import insert, text
+from benchmarks.common import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 5000
@@ -86,13 +87,6 @@ def app_for(database_url: str):
 
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "benchmark",
                        "RATELIMIT_ENABLED": False})
-
-
-def redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
 
 
 def seed(count: int, seed_value: int) -> tuple[int, str]:

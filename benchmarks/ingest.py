@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from benchmarks.common import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_TRACE = 5  # a root, a retrieval span, three generations
@@ -75,14 +76,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args()
-
-
-def redact(url: str) -> str:
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    return f"{scheme}://{credentials.split(':')[0]}@{host}"
 
 
 def app_for(database_url: str):

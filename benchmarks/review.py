@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
+from benchmarks.common import median, p95, redact
 
 SIZES = (1_000, 100_000)
 CHUNK = 5000
@@ -162,18 +162,6 @@ def timed(client, url: str, runs: int = 10) -> list[float]:
 
 def csrf(html: str) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(int(len(values) * 0.95) - 1, 0)]
-
-
-def redact(url: str) -> str:
-    return re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", url)
 
 
 if __name__ == "__main__":

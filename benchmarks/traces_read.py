@@ -21,7 +21,6 @@ import gc
 import os
 import random
 import re
-import statistics
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -31,6 +30,7 @@ from urllib.parse import urlencode
 from sqlalchemy import event, insert, text
 
 from benchmarks.ingest import trace_events
+from benchmarks.common import median, p95, redact
 
 SIZES = (1_000, 100_000)
 TRACES_PER_BATCH = 1000  # 5,000 events per ingest call
@@ -209,18 +209,6 @@ def print_table(sizes: list[int], results: list[dict], runs: int, warmup: int) -
         print(f"{label:<26}{cells}{ratio:>8.2f}{results[-1][label][1]:>5}")
     print(f"ratio: median at {sizes[-1]:,} over median at {sizes[0]:,} (flat is under 1.3); "
           f"SQL: statements per request at {sizes[-1]:,}")
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(int(len(values) * 0.95) - 1, 0)]
-
-
-def redact(url: str) -> str:
-    return re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", url)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 """The Alembic migrations build exactly the schema the models describe, on this run's database kind."""
-import os
 import uuid
 
 import psycopg
@@ -7,7 +6,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from reviewapp import create_app

@@ -33,7 +33,8 @@ def test_a_page_not_built_yet_is_left_out_of_the_nav(app, client, factory, monke
 
 
 def test_switcher_lists_my_projects_with_roles_and_the_user(client, factory):
-    alpha, beta, hidden = factory.project("Alpha"), factory.project("Beta"), factory.project("Not mine")
+    alpha, beta = factory.project("Alpha"), factory.project("Beta")
+    factory.project("Not mine")  # exists, but the user is not in it
     user = factory.user(project=alpha, role="admin", first_name="Grace", last_name="Hopper")
     from reviewapp.services import accounts
 
