@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from reviewapp.extensions import db
-from reviewapp.models import Project, ReviewQueue, ScoreDefinition, User, utcnow
-from reviewapp.services import accounts, ingest, queues, scorers
+from reviewapp.models import Project, ReviewQueue, ScoreDefinition, TraceReview, User, utcnow
+from reviewapp.services import accounts, ingest, queues, reviews, scorers
 
 DEMO_PROJECT = "Demo project"
 DEMO_PASSWORD = "reviewapp-demo"
@@ -59,6 +59,7 @@ def seed(now: datetime | None = None) -> Seeded:
     ingest.ingest_batch(project.id, [event for trace in traces for event in trace.events])
     scorer_ids = _scorers(project.id, admin)
     queue_count = _queues(project.id, admin, traces, scorer_ids)
+    _reviews(project.id, accounts.find_user_by_email(DEMO_USERS[1][0]), rng)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -120,6 +121,39 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
         pending = [t.trace_id for t in traces if t.kind in kinds][:12]
         queues.bulk_add(project_id, admin, str(queue_id), pending)
     return len(plans)
+
+
+DEMO_COMMENTS = ("Polite and correct.", "Right answer, but it took two turns too many.",
+                 "Missed that the customer had already tried this.", "")
+
+
+def _reviews(project_id: int, reviewer: User, rng: random.Random, per_queue: int = 3) -> None:
+    """The demo reviewer has finished the oldest few traces of each queue, so the queues show progress and
+    Insights and Reviews have something to show on first run. Saved through the same service as the review page."""
+    for queue, _count in queues.list_queues(project_id)[0]:
+        if db.session.scalar(select(TraceReview.id).where(TraceReview.queue_id == queue.id).limit(1)):
+            continue  # reviewed in an earlier seed: running it again adds nothing
+        items, _total = queues.list_items(project_id, queue_id=queue.id, limit=per_queue)
+        definitions = {d.id: d for d in scorers.list_definitions(project_id, limit=1000)[0]}
+        chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
+        for item in items:
+            scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.current.config, rng)} for d in chosen]
+            reviews.save_review(project_id, reviewer, trace_id=item.trace_id, comment=rng.choice(DEMO_COMMENTS),
+                                scores=scores, queue_id=str(queue.id), time_spent_seconds=rng.randint(25, 140))
+
+
+def _demo_value(kind: str, config: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A plausible value that fits the scorer's config."""
+    if kind == "boolean":
+        return {"boolean_value": rng.random() < 0.7}
+    if kind == "numeric":
+        low, high, step = config.get("min") or 0, config.get("max") or 10, config.get("step") or 1
+        steps = int((high - low) / step)
+        return {"numeric_value": str(low + step * rng.randint(steps // 2, steps))}
+    keys = [option["key"] for option in config["options"]]
+    if config.get("selection_mode") == "multiple":
+        return {"categorical_values": rng.sample(keys, config.get("min_selections") or 1)}
+    return {"categorical_values": [rng.choice(keys[:2])]}
 
 
 # --- traces ------------------------------------------------------------------------------------------

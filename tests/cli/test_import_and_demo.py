@@ -200,3 +200,23 @@ def test_second_make_run_reminds_the_demo_sign_in(runner):
 def test_no_sign_in_reminder_without_demo_users(runner, factory):
     factory.project("Our real project")
     assert "Sign in at" not in runner.invoke(args=["seed-demo", "--if-empty"]).output
+
+
+def test_demo_has_a_few_reviews_so_insights_and_reviews_show_data(runner):
+    from sqlalchemy import func, select
+
+    from reviewapp.models import ReviewQueueItem, TraceReview
+
+    def counts():
+        reviewed = db.session.scalar(select(func.count()).select_from(TraceReview))
+        completed = db.session.scalar(select(func.count()).select_from(ReviewQueueItem)
+                                      .where(ReviewQueueItem.deleted_reason == "reviewed"))
+        return reviewed, completed
+
+    runner.invoke(args=["seed-demo"])
+    reviewed, completed = counts()
+    assert reviewed == completed == 6  # three per queue, each completing its queue item
+    review = db.session.scalars(select(TraceReview)).first()
+    assert review.scores and review.time_spent_seconds and review.queue_id is not None
+    runner.invoke(args=["seed-demo"])
+    assert counts() == (6, 6)
