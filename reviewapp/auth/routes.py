@@ -1,11 +1,9 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import exists, select
 
 from reviewapp.auth import bp
 from reviewapp.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
-from reviewapp.extensions import db, limiter
-from reviewapp.models import User
+from reviewapp.extensions import limiter
 from reviewapp.services import accounts
 from reviewapp.services.errors import ValidationError
 from reviewapp.web import is_safe_next
@@ -44,7 +42,7 @@ def login():
             login_user(user)
             return redirect(next_url if is_safe_next(next_url) else _home())
         form.password.errors.append("Email or password is not correct.")
-    no_users = not db.session.scalar(select(exists().where(User.id.isnot(None))))
+    no_users = not accounts.any_user_exists()
     status = 200 if request.method == "GET" or form.errors == {} else 400
     return render_template("auth/login.html", form=form, next=next_url if is_safe_next(next_url) else None,
                            no_users=no_users), status

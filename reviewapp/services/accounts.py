@@ -69,6 +69,11 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
 
 
+def any_user_exists() -> bool:
+    """Whether anyone can sign in yet (the sign-in page explains how to create the first user if not)."""
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
 def authenticate_user(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
