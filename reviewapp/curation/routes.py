@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from reviewapp.curation import bp
 from reviewapp.curation.forms import AddToQueueForm
-from reviewapp.extensions import db
 from reviewapp.models import Membership, ReviewQueue
 from reviewapp.services import curation, queues
 from reviewapp.services.errors import ValidationError
@@ -39,7 +38,6 @@ def add_to_queue(member: Membership):
         report = curation.add_to_queue(member.project_id, current_user, trace_ids=form.trace_ids.data,
                                        filters=filters, queue_id=form.queue_id.data, new_queue_name=new_queue_name)
     except ValidationError as exc:
-        db.session.rollback()
         form.show_error(exc.attr, exc.detail)
         return render_template("curation/add.html", form=form, filters=filters or curation.TraceFilters(),
                                back=_traces_url(member.project_id, form)), 400

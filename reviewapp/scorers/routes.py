@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from reviewapp.extensions import db
 from reviewapp.models import KINDS, Membership
 from reviewapp.scorers import bp
 from reviewapp.scorers.changes import config_changes
@@ -61,7 +60,6 @@ def create(member: Membership):
         definition = scorers.create_definition(member.project_id, current_user, name=form.name.data,
                                                description=form.description.data, kind=kind, config=config)
     except ValidationError as exc:
-        db.session.rollback()
         _show(exc, form, editor)
         if not exc.attr or not exc.attr.startswith("config"):
             # The service stops at the first refusal; check the config too, so one submit shows both.
@@ -96,7 +94,6 @@ def update_details(member: Membership, definition_id: str):
         scorers.update_definition(member.project_id, current_user, definition.id,
                                   {"name": details.name.data, "description": details.description.data})
     except ValidationError as exc:
-        db.session.rollback()
         _show(exc, details, None)
         config_form = ConfigForm(formdata=None)
         config_form.base_version.data = str(definition.current_version)
@@ -127,7 +124,6 @@ def update_config(member: Membership, definition_id: str):
             return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
         updated = scorers.new_version(member.project_id, current_user, definition.id, config, base_version=base)
     except Conflict as exc:
-        db.session.rollback()
         definition = scorers.load_definition(member.project_id, definition_id)
         # The user's input stays; the form now builds on the version that is current, so saving again is a
         # deliberate choice made after seeing what changed.
@@ -135,7 +131,6 @@ def update_config(member: Membership, definition_id: str):
         editor.ensure_blank_rows()
         return _edit_page(member, definition, details, editor, status=409, conflict=exc.detail, base=base)
     except ValidationError as exc:
-        db.session.rollback()
         if not editor.show_error(exc):
             editor.errors.append(exc.detail)
         editor.ensure_blank_rows()

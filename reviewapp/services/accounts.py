@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
-from reviewapp.services.common import clean_text, commit_or
+from reviewapp.services.common import clean_text, commit_or, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 
 
@@ -134,6 +134,7 @@ def create_project(name: str, *, commit: bool = True) -> Project:
     return project
 
 
+@refusal_rolls_back
 def rename_project(project: Project, name: str | None) -> Project:
     project.name = clean_project_name(name)
     db.session.commit()
@@ -199,6 +200,7 @@ def parse_scopes(raw: str | list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
+@refusal_rolls_back
 def create_api_key(
     user: User,
     scopes: str | list[str],

@@ -1,9 +1,10 @@
 """Small helpers every service shares: id parsing, text cleaning, list ordering, LIKE escaping, chunking, committing
-with a clear refusal."""
+with a clear refusal, and leaving the session clean after one."""
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -67,6 +68,24 @@ def contains(text: str) -> str:
 def chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def refusal_rolls_back(service: Callable[P, R]) -> Callable[P, R]:
+    """Mark a write service: if it refuses (any ServiceError), whatever it had already changed in the session is
+    rolled back before the caller hears of it. A page that re-renders the form after a refusal therefore shows
+    what is stored, never a half-applied edit, and needs no rollback of its own."""
+    @functools.wraps(service)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except ServiceError:
+            db.session.rollback()
+            raise
+    return guarded
 
 
 def commit_or(error: ServiceError, *, commit: bool = True) -> None:

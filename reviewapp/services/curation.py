@@ -8,6 +8,7 @@ from typing import Any
 
 from reviewapp.models import ReviewQueue, User
 from reviewapp.services import queues, traces
+from reviewapp.services.common import refusal_rolls_back
 from reviewapp.services.errors import ValidationError
 
 NOTHING_CHOSEN = "Select at least one trace, or choose every trace matching the filter."
@@ -86,6 +87,7 @@ def matching_trace_ids(project_id: int, filters: TraceFilters) -> list[str]:
     return [row.trace.trace_id for row in rows]
 
 
+@refusal_rolls_back
 def add_to_queue(project_id: int, actor: User, *, trace_ids: list[str] | None = None,
                  filters: TraceFilters | None = None, queue_id: Any = None,
                  new_queue_name: str | None = None) -> Report:

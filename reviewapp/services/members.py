@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased, joinedload
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, Membership, Project, User
 from reviewapp.services import accounts
+from reviewapp.services.common import refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 
 LAST_ADMIN = ("{who} is this project's last admin. Make another member an admin first, so that someone can "
@@ -47,6 +48,7 @@ def clean_role(raw: str | None) -> str:
     return raw
 
 
+@refusal_rolls_back
 def invite(project: Project, actor: User, *, email: str | None, role: str | None, password: str | None = None,
            first_name: str = "", last_name: str = "") -> tuple[Membership, bool]:
     """Add the user with this email to the project; create their account (with `password`, a temporary one
@@ -84,6 +86,7 @@ def _another_admin(project_id: int, membership_id: int):
     return exists().where(other.project_id == project_id, other.role == "admin", other.id != membership_id)
 
 
+@refusal_rolls_back
 def change_role(project_id: int, actor: User, membership_id: int | str, role: str | None) -> Membership:
     membership = load_membership(project_id, membership_id)
     role = clean_role(role)
@@ -99,7 +102,6 @@ def change_role(project_id: int, actor: User, membership_id: int | str, role: st
             .execution_options(synchronize_session=False)
         ).rowcount
         if not changed:
-            db.session.rollback()
             raise ValidationError(LAST_ADMIN.format(who=membership.user.email), "role")
         db.session.commit()
         db.session.refresh(membership)
@@ -109,6 +111,7 @@ def change_role(project_id: int, actor: User, membership_id: int | str, role: st
     return membership
 
 
+@refusal_rolls_back
 def remove_member(project_id: int, actor: User, membership_id: int | str) -> User:
     """Remove a member from the project (their account and API keys stay). Returns the removed user."""
     membership = load_membership(project_id, membership_id)
@@ -122,7 +125,6 @@ def remove_member(project_id: int, actor: User, membership_id: int | str) -> Use
         .execution_options(synchronize_session=False)
     ).rowcount
     if not removed:
-        db.session.rollback()
         raise ValidationError(LAST_ADMIN.format(who=user.email), None)
     db.session.expunge(membership)
     db.session.commit()

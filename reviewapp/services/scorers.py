@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import as_uuid, clean_text, contains, ordering
+from reviewapp.services.common import as_uuid, clean_text, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -300,6 +300,7 @@ def _boolean(raw: Any, attr: str) -> bool:
     raise ValidationError("Must be a valid boolean.", attr)
 
 
+@refusal_rolls_back
 def create_definition(
     project_id: int,
     actor: User | None,
@@ -333,6 +334,7 @@ def create_definition(
     return definition
 
 
+@refusal_rolls_back
 def update_definition(project_id: int, actor: User | None, definition_id: uuid.UUID | str,
                       data: dict[str, Any]) -> ScoreDefinition:
     """Metadata only (name, description, archived); keys absent from `data` are left alone. Never a version."""
@@ -368,6 +370,7 @@ def _base_version(raw: Any) -> int | None:
     return value
 
 
+@refusal_rolls_back
 def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | str, config: Any,
                 base_version: Any = None) -> ScoreDefinition:
     """Add version current+1 with `config`. With `base_version`, refuse (Conflict) if someone else made a
@@ -384,7 +387,6 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
     )
     if base is not None and base != locked.current_version:
         current = locked.current_version
-        db.session.rollback()
         raise Conflict(STALE_VERSION.format(current=current, base=base), current_version=current)
     now = utcnow()
     version = ScoreDefinitionVersion(definition_id=locked.id, project_id=project_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from reviewapp.extensions import db
 from reviewapp.models import Membership
 from reviewapp.services import accounts, members
 from reviewapp.services.common import as_uuid
@@ -28,7 +27,6 @@ def rename(member: Membership):
     try:
         accounts.rename_project(member.project, form.name.data)
     except ValidationError as exc:
-        db.session.rollback()
         form.show_error(exc.attr, exc.detail)
         return _page(member, project_form=form, status=400)
     flash("Project renamed.", "success")
@@ -44,7 +42,6 @@ def invite(member: Membership):
             member.project, current_user, email=form.email.data, role=form.role.data, password=form.password.data,
             first_name=form.first_name.data or "", last_name=form.last_name.data or "")
     except ValidationError as exc:
-        db.session.rollback()
         form.show_error(exc.attr, exc.detail)
         return _page(member, invite_form=form, status=400)
     email = membership.user.email
@@ -63,7 +60,6 @@ def change_role(member: Membership, membership_id: int):
     try:
         changed = members.change_role(member.project_id, current_user, membership_id, form.role.data)
     except ValidationError as exc:
-        db.session.rollback()
         return _page(member, member_error=(membership_id, exc.detail), status=400)
     flash(f"{changed.user.email} is now {changed.role}.", "success")
     return redirect(url_for("settings.index", project_id=member.project_id) + "#members")
@@ -77,7 +73,6 @@ def remove(member: Membership, membership_id: int):
     try:
         user = members.remove_member(project_id, current_user, membership_id)
     except ValidationError as exc:
-        db.session.rollback()
         return _page(member, member_error=(membership_id, exc.detail), status=400)
     if own:
         flash("You left the project.", "success")
@@ -99,7 +94,6 @@ def create_api_key(member: Membership):
         key, secret = accounts.create_api_key(current_user, form.scopes.data or [], form.label.data or "",
                                               project_ids or None)
     except ValidationError as exc:
-        db.session.rollback()
         form.show_error(exc.attr, exc.detail)
         return _page(member, key_form=form, status=400)
     response = make_response(render_template("settings/api_key_created.html", key=key, secret=secret,

@@ -265,6 +265,24 @@ def test_edit_name_error_keeps_input_and_saves_nothing(client, project, admin, t
     assert (definition.name, definition.description) == ("Quality", "Before")
 
 
+def test_a_refused_edit_shows_the_stored_name_not_the_half_applied_one(client, project, admin, token):
+    # The name is valid and the description is not: the service set the name before it refused the description.
+    definition = scorer(project, admin, description="Before")
+    response = client.post(url(project, f"{definition.id}/details"), data={
+        "csrf_token": token, "name": "Renamed", "description": "d" * 10_001})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "<h1>Quality</h1>" in page and input_value(page, "name") == "Renamed"
+
+
+def test_a_refusing_service_leaves_the_session_as_stored(project, admin):
+    definition = scorer(project, admin, description="Before")
+    with pytest.raises(scorers.ValidationError):
+        scorers.update_definition(project.id, admin, definition.id, {"name": "Renamed", "description": "d" * 10_001})
+    assert not db.session.dirty
+    assert (definition.name, definition.description) == ("Quality", "Before")
+
+
 def test_editing_the_config_makes_a_new_version(client, project, admin, token):
     definition = scorer(project, admin)
     page = page_text(client.get(url(project, f"{definition.id}/")))
