@@ -142,7 +142,12 @@ def url_with(**changes: Any) -> str:
 def register(app: Flask) -> None:
     @app.context_processor
     def layout_context() -> dict:
-        projects = accounts.projects_of(current_user) if current_user.is_authenticated else []
+        if not current_user.is_authenticated:
+            projects = []
+        elif "memberships" in g:  # a project page has loaded them already
+            projects = [(membership.project, membership.role) for membership in g.memberships]
+        else:
+            projects = accounts.projects_of(current_user)
         project = g.get("project")
         return {
             "nav_projects": projects,

@@ -21,7 +21,9 @@ def project_view(role: str = "viewer") -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(project_id: int, **kwargs: Any):
-            membership = accounts.membership_for(current_user.id, project_id)
+            # Every project of the user in one query: the layout's project switcher lists them too.
+            g.memberships = accounts.memberships_of(current_user.id)
+            membership = next((m for m in g.memberships if m.project_id == project_id), None)
             if membership is None:
                 abort(404)
             if not membership.has_role(role):

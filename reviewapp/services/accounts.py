@@ -10,6 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
@@ -169,19 +170,27 @@ def set_membership(user: User, project: Project, role: str, *, commit: bool = Tr
 
 
 def membership_for(user_id: int, project_id: int) -> Membership | None:
+    """The user's membership of the project, with the project loaded in the same query."""
     return db.session.scalar(
-        select(Membership).where(Membership.user_id == user_id, Membership.project_id == project_id)
+        select(Membership)
+        .options(joinedload(Membership.project))
+        .where(Membership.user_id == user_id, Membership.project_id == project_id)
     )
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """All of a user's memberships with their projects, by project name: one query."""
+    return list(db.session.scalars(
+        select(Membership)
+        .join(Membership.project)
+        .options(contains_eager(Membership.project))
+        .where(Membership.user_id == user_id)
+        .order_by(Project.name, Project.id)
+    ))
 
 
 def projects_of(user: User) -> list[tuple[Project, str]]:
-    rows = db.session.execute(
-        select(Project, Membership.role)
-        .join(Membership, Membership.project_id == Project.id)
-        .where(Membership.user_id == user.id)
-        .order_by(Project.name, Project.id)
-    )
-    return [(project, role) for project, role in rows]
+    return [(membership.project, membership.role) for membership in memberships_of(user.id)]
 
 
 def _digest(key: str) -> str:

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 ROLES = {
     "system": "system", "developer": "system",
     "user": "user", "human": "user",
@@ -60,7 +62,12 @@ class Message:
 
 
 def pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    """Indented JSON for people to read: orjson (the trace page shows every event this way), or the standard
+    library for what orjson refuses (integers beyond 64 bits, lone surrogates)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except TypeError:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 def _json_or_text(value: Any) -> tuple[str | None, str]:

@@ -2,7 +2,6 @@
 active review and queue membership. Each is a fixed number of queries, whatever the size of the page."""
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -426,15 +425,10 @@ def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
 
 def event_json(event: TraceEvent) -> str:
     """The raw event as the client sent it (plus where it was stored), pretty-printed."""
-    return json.dumps(
-        {
-            "uuid": event.uuid,
-            "event": event.event,
-            "distinct_id": event.distinct_id,
-            "timestamp": event.timestamp.isoformat() if event.timestamp else None,
-            "properties": event.properties,
-        },
-        indent=2,
-        ensure_ascii=False,
-        default=str,
-    )
+    return pretty_json({
+        "uuid": event.uuid,
+        "event": event.event,
+        "distinct_id": event.distinct_id,
+        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
+        "properties": event.properties,
+    })

@@ -219,3 +219,23 @@ def test_the_list_page_runs_the_same_queries_for_1_or_50_rows(client, factory, c
     big_queries, big_rows = queries(big)
     assert (small_rows, big_rows) == (1, 50)
     assert small_queries == big_queries
+
+
+def test_a_project_page_loads_the_member_and_the_project_switcher_in_one_query(client, factory, count_queries):
+    """Beyond the user, the request's access check costs one statement whatever the number of projects: every
+    membership with its project (the check and the project switcher's list both come from it)."""
+    projects = [factory.project(f"Project {n}") for n in range(3)]
+    user = factory.user(project=projects[0], role="viewer")
+    from reviewapp.services import accounts
+
+    for other in projects[1:]:
+        accounts.set_membership(user, other, "reviewer")
+    chat_trace(projects[0].id, "t")
+    sign_in(client, user, f"/projects/{projects[0].id}/traces/")
+    with count_queries() as statements:
+        html = page(client, f"/projects/{projects[0].id}/traces/t")
+    assert all(f"Project {n}" in html for n in range(3))  # the switcher lists them all
+    # (The user's own row may come from the test session's identity map, so it is left out of the count.)
+    project_queries = [s for s in statements if not s.lstrip().startswith("SELECT users.")]
+    # memberships with projects; then the trace, its events, review and queue item
+    assert len(project_queries) == 5, "\n".join(project_queries)
