@@ -4,6 +4,7 @@ client threads, report events per second, then check that every event and trace 
     .venv/bin/python -m benchmarks.ingest --traces 100000                       # SQLite (a fresh temporary file)
     .venv/bin/python -m benchmarks.ingest --traces 100000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/reviewapp_bench
+    .venv/bin/python -m benchmarks.ingest --traces 20000 --spread            # each trace over 5 batches
 
 The server is `reviewapp serve` (gunicorn, gthread). The database gets the schema if it lacks it and a new
 project for the run, so nothing already there is touched. Run on demand; not part of the test suite.
@@ -37,7 +38,7 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "benchmark")
     database_url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
     token, project_id = prepare_database(database_url)
-    bodies = build_bodies(token, args.traces, args.batch_size, args.seed)
+    bodies = build_bodies(token, args.traces, args.batch_size, args.seed, args.spread)
     events = args.traces * EVENTS_PER_TRACE
     print(f"database: {redact(database_url)}")
     print(f"sending {events:,} events of {args.traces:,} traces in {len(bodies):,} batches of "
@@ -75,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spread", action="store_true",
+                        help="send each trace's events in different batches (one per event), so every batch after "
+                             "a trace's first updates its summary row; by default a trace's events go together")
     return parser.parse_args()
 
 
@@ -99,13 +103,19 @@ def prepare_database(database_url: str) -> tuple[str, int]:
     return token, project_id
 
 
-def build_bodies(token: str, traces: int, batch_size: int, seed: int) -> list[bytes]:
-    """Every request body, built before the clock starts so the clients spend their time sending."""
+def build_bodies(token: str, traces: int, batch_size: int, seed: int, spread: bool = False) -> list[bytes]:
+    """Every request body, built before the clock starts so the clients spend their time sending. Spread: for each
+    run of `batch_size` traces, all their first events, then all their second events, and so on."""
     rng = random.Random(seed)
     start = datetime.now(timezone.utc) - timedelta(days=3)
+    per_trace = [trace_events(rng, n, start + timedelta(seconds=n * 2)) for n in range(traces)]
     events: list[dict] = []
-    for n in range(traces):
-        events.extend(trace_events(rng, n, start + timedelta(seconds=n * 2)))
+    if spread:
+        for first in range(0, traces, batch_size):
+            window = per_trace[first:first + batch_size]
+            events.extend(trace[k] for k in range(EVENTS_PER_TRACE) for trace in window)
+    else:
+        events = [event for trace in per_trace for event in trace]
     bodies = []
     for offset in range(0, len(events), batch_size):
         batch = events[offset:offset + batch_size]

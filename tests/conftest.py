@@ -71,10 +71,12 @@ def _empty_tables() -> None:
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            # Deferred to the commit, when every table is empty. (Not `foreign_keys=OFF` then `ON`: the ON came
+            # inside the transaction, where SQLite ignores it, and left the pooled connection without foreign keys,
+            # so no later test saw a cascade or a violation.)
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in tables:
                 conn.execute(table.delete())
-            conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
 @pytest.fixture(autouse=True)

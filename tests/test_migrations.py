@@ -1,16 +1,22 @@
-"""The Alembic migrations build exactly the schema the models describe, on this run's database kind."""
+"""The Alembic migrations build exactly the schema the models describe, on this run's database kind, and carry
+the data already stored."""
 import uuid
 
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from reviewapp import create_app
+from reviewapp.extensions import db
 from reviewapp.models import Base
 from reviewapp.models.base import exists_on
+from reviewapp.services import accounts, traces
+from tests.conftest import IS_POSTGRES
+from tests.traces.helpers import chat_trace
 
 
 @pytest.fixture
@@ -43,3 +49,71 @@ def test_migrations_match_models(empty_database_url):
         db.engine.dispose()
     assert diff == [], "models changed without a migration: run `flask --app reviewapp db migrate`\n" + "\n".join(
         map(str, diff))
+
+
+sqlite_only = pytest.mark.skipif(IS_POSTGRES, reason="SQLite's search index (PostgreSQL's is an ordinary index)")
+BEFORE_SEARCH_INDEX = "b1fec127131b"
+
+
+def search_index_schema(conn) -> list[tuple[str, str, str]]:
+    return list(conn.execute(text(
+        "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'traces_search%' ORDER BY name")))
+
+
+@sqlite_only
+def test_upgrading_indexes_the_traces_already_stored(empty_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision=BEFORE_SEARCH_INDEX)
+        project_id = accounts.create_project("Stored before the index").id
+        chat_trace(project_id, "stored-earlier", question="Where is my parcel?", answer="It left the depot.")
+        chat_trace(project_id, "also-earlier", name="Refund bot")
+        db.session.remove()
+
+        upgrade(directory=directory)
+        assert [row.trace.trace_id for row in traces.list_traces(project_id, search="LEFT THE")[0]] == [
+            "stored-earlier"]
+        assert [row.trace.trace_id for row in traces.list_traces(project_id, search="fund b")[0]] == [
+            "also-earlier"]
+        chat_trace(project_id, "stored-later", question="Where is my refund?")
+        assert [row.trace.trace_id for row in traces.list_traces(project_id, search="my refund")[0]] == [
+            "stored-later"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+@sqlite_only
+def test_the_migrations_build_the_search_index_the_models_build(app, empty_database_url):
+    """Migration 5d0c2a7e9f13 copies the models' SQLITE_SEARCH_DDL: the two must not drift apart."""
+    with db.engine.connect() as conn:
+        from_models = search_index_schema(conn)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    with migrated.app_context():
+        upgrade(directory=migrated.extensions["migrate"].directory)
+        with db.engine.connect() as conn:
+            from_migrations = search_index_schema(conn)
+        db.engine.dispose()
+    assert {name for _, name, _ in from_models} >= {
+        "traces_search", "traces_search_after_insert", "traces_search_after_update", "traces_search_after_delete"}
+    assert from_migrations == from_models
+
+
+@sqlite_only
+def test_downgrading_removes_the_search_index_and_keeps_the_traces(empty_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory)
+        project_id = accounts.create_project("Kept").id
+        chat_trace(project_id, "kept", question="Where is my parcel?")
+        db.session.remove()
+
+        downgrade(directory=directory, revision=BEFORE_SEARCH_INDEX)
+        with db.engine.connect() as conn:
+            assert search_index_schema(conn) == []
+            assert list(conn.execute(text("SELECT trace_id FROM traces")).scalars()) == ["kept"]
+        upgrade(directory=directory)
+        assert [row.trace.trace_id for row in traces.list_traces(project_id, search="my parcel")[0]] == ["kept"]
+        db.session.remove()
+        db.engine.dispose()

@@ -79,10 +79,20 @@ def json_type() -> JSONType:
     return JSONType()
 
 
+# SQLite's full-text index of the traces list's search (built by DDL in models/trace.py, not a model) and the
+# shadow tables FTS5 keeps beside it.
+TRACES_SEARCH = "traces_search"
+DDL_ONLY_TABLES = frozenset(
+    [TRACES_SEARCH, *(f"{TRACES_SEARCH}_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config"))])
+
+
 def exists_on(dialect_name: str, obj, name: str | None, type_: str) -> bool:
-    """Whether a schema object is built on this database kind: indexes declared with
-    `Index(...).ddl_if(dialect="postgresql")` exist on PostgreSQL only. Alembic's comparison (migrations/env.py
-    and tests/test_migrations.py) asks this, since it does not read `ddl_if` itself."""
+    """Whether a schema object is built on this database kind from the models: indexes declared with
+    `Index(...).ddl_if(dialect="postgresql")` exist on PostgreSQL only, and the tables built by DDL alone
+    (DDL_ONLY_TABLES) are no model's. Alembic's comparison (migrations/env.py and tests/test_migrations.py) asks
+    this, since it does not read `ddl_if` itself, and would otherwise want to drop those tables."""
+    if type_ == "table":
+        return name not in DDL_ONLY_TABLES
     if type_ != "index":
         return True
     ddl_if = getattr(obj, "_ddl_if", None)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DDL, BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event,
+    DDL, BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, column,
+    event, table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow
+from reviewapp.models.base import TRACES_SEARCH, Base, UTCDateTime, json_type, utcnow
 
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
 SEARCHED = ("trace_id", "name", "input_preview", "output_preview", "distinct_id")  # what the list's search reads
@@ -47,10 +48,10 @@ class Trace(Base):
         Index("ix_traces_project_cost", "project_id", "total_cost_usd"),
         Index("ix_traces_project_latency", "project_id", "latency_seconds"),
         Index("ix_traces_project_input_tokens", "project_id", "input_tokens"),
-        # The list's search (ILIKE '%term%' on each searched column) through trigrams on PostgreSQL; SQLite has no
-        # such index, so there the search reads the project's traces.
+        # The list's search (ILIKE '%term%' on each searched column) through trigrams on PostgreSQL; SQLite has
+        # its own trigram index, the FTS5 table below.
         Index("ix_traces_search_trgm", *SEARCHED, postgresql_using="gin",
-              postgresql_ops={column: "gin_trgm_ops" for column in SEARCHED}).ddl_if(dialect="postgresql"),
+              postgresql_ops={name: "gin_trgm_ops" for name in SEARCHED}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -83,6 +84,40 @@ class Trace(Base):
 # The trigram operator class comes from the pg_trgm extension (a trusted one: the database owner may create it).
 event.listen(Trace.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+# SQLite's index for the list's search: an FTS5 table of the searched columns' trigrams that reads its text from
+# `traces` (external content, so nothing is stored twice), kept in step by triggers. The update trigger fires only
+# when a searched column changed: ingestion rewrites a trace's summary row on every batch that touches it.
+# columnsize=0: no per-row token counts, which only ranking would read. Migration 5d0c2a7e9f13 builds the same.
+SQLITE_SEARCH_DDL = (
+    """CREATE VIRTUAL TABLE traces_search USING fts5(
+        trace_id, name, input_preview, output_preview, distinct_id,
+        content='traces', content_rowid='id', tokenize='trigram', columnsize=0)""",
+    """CREATE TRIGGER traces_search_after_insert AFTER INSERT ON traces BEGIN
+        INSERT INTO traces_search(rowid, trace_id, name, input_preview, output_preview, distinct_id)
+        VALUES (new.id, new.trace_id, new.name, new.input_preview, new.output_preview, new.distinct_id);
+    END""",
+    """CREATE TRIGGER traces_search_after_delete AFTER DELETE ON traces BEGIN
+        INSERT INTO traces_search(traces_search, rowid, trace_id, name, input_preview, output_preview, distinct_id)
+        VALUES ('delete', old.id, old.trace_id, old.name, old.input_preview, old.output_preview, old.distinct_id);
+    END""",
+    """CREATE TRIGGER traces_search_after_update
+    AFTER UPDATE OF trace_id, name, input_preview, output_preview, distinct_id ON traces
+    WHEN old.trace_id IS NOT new.trace_id OR old.name IS NOT new.name OR old.input_preview IS NOT new.input_preview
+        OR old.output_preview IS NOT new.output_preview OR old.distinct_id IS NOT new.distinct_id
+    BEGIN
+        INSERT INTO traces_search(traces_search, rowid, trace_id, name, input_preview, output_preview, distinct_id)
+        VALUES ('delete', old.id, old.trace_id, old.name, old.input_preview, old.output_preview, old.distinct_id);
+        INSERT INTO traces_search(rowid, trace_id, name, input_preview, output_preview, distinct_id)
+        VALUES (new.id, new.trace_id, new.name, new.input_preview, new.output_preview, new.distinct_id);
+    END""",
+)
+for statement in SQLITE_SEARCH_DDL:
+    event.listen(Trace.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+# The triggers go with `traces`; the FTS5 table and its shadow tables would stay behind.
+event.listen(Trace.__table__, "before_drop", DDL("DROP TABLE IF EXISTS traces_search").execute_if(dialect="sqlite"))
+# What the list's search queries: `traces_search MATCH :phrase` gives the rowids (trace ids) that match.
+traces_search = table(TRACES_SEARCH, column("rowid"), column(TRACES_SEARCH))
 
 
 class TraceModel(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
+from reviewapp.models.trace import SEARCHED, traces_search
 from reviewapp.services import queues, reviews
 from reviewapp.services import common
 from reviewapp.services.common import contains, ordering
@@ -121,6 +122,20 @@ def _with_review_state(stmt: Select) -> Select:
     )
 
 
+def _mentions(term: str):
+    """Traces with `term` in any searched column, in any case. PostgreSQL answers the ILIKE from its pg_trgm index.
+    SQLite looks a term of 3 or more characters up in its FTS5 trigram index (models/trace.py), quoted as one
+    phrase so that every character typed is literal; shorter terms have no trigram to look up and take the ILIKE,
+    a scan of the project's traces.
+    The two SQLite paths fold case differently beyond ASCII: its ILIKE folds ASCII letters only, the trigram index
+    every cased Unicode letter, so "école" finds "ÉCOLE" through the index while "é" does not find "É"."""
+    if len(term) >= 3 and db.session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'
+        return Trace.id.in_(select(traces_search.c.rowid).where(traces_search.c.traces_search.match(phrase)))
+    pattern = contains(term)
+    return or_(*(getattr(Trace, name).ilike(pattern, escape="\\") for name in SEARCHED))
+
+
 def _has_model(project_id: int, model: str):
     """Traces that used `model` (exact name), through the trace_models key."""
     return (
@@ -154,11 +169,7 @@ def list_traces(
 
     conditions: list[Any] = [Trace.project_id == project_id]
     if search and search.strip():
-        pattern = contains(search.strip())
-        conditions.append(or_(*(
-            column.ilike(pattern, escape="\\")
-            for column in (Trace.trace_id, Trace.name, Trace.input_preview, Trace.output_preview, Trace.distinct_id)
-        )))
+        conditions.append(_mentions(search.strip()))
     if model:
         conditions.append(_has_model(project_id, model))
     if start:
