@@ -6,7 +6,7 @@ client threads, report events per second, then check that every event and trace 
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/reviewapp_bench
     .venv/bin/python -m benchmarks.ingest --traces 20000 --spread            # each trace over 5 batches
 
-The server is `reviewapp serve` (gunicorn, gthread). The database gets the schema if it lacks it and a new
+The server is `reviewapp serve` (gunicorn, synchronous workers). The database gets the schema if it lacks it and a new
 project for the run, so nothing already there is touched. Run on demand; not part of the test suite.
 """
 from __future__ import annotations
