@@ -103,15 +103,13 @@ def done(member: Membership, queue_id: str):
 @project_view(role="reviewer")
 def item(member: Membership, item_id: str):
     try:
-        found = queues.load_item(member.project_id, item_id)
+        found = queues.hold_claim(member.project_id, current_user, item_id, _lease())
     except NotFound:
         flash("That trace is no longer pending: someone reviewed it or took it out of its queue.", "info")
         return redirect(url_for("queues.index", project_id=member.project_id))
-    try:
-        found = queues.hold_claim(member.project_id, current_user, found.id, _lease())
     except Conflict as exc:
         flash(exc.detail, "warning")
-        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=found.queue_id))
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
     fields = build_fields(panel_definitions(member.project_id, found.queue))
     return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found)
 

@@ -26,7 +26,8 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services.common import as_uuid, chunks, clean_text, commit_or, contains, ordering
+from reviewapp.services.common import (as_uuid, chunks, clean_text, commit_keeping_state, commit_or, contains,
+                                       ordering)
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -467,7 +468,7 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
         now = utcnow()
         candidate = _next_candidate(queue, actor, now, lock=postgres)
         if candidate is None:
-            db.session.commit()
+            commit_keeping_state()
             return None
         claimed = db.session.execute(
             update(ReviewQueueItem)
@@ -476,7 +477,7 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed:
-            db.session.commit()
+            commit_keeping_state()
             item = db.session.get(ReviewQueueItem, candidate, populate_existing=True)
             return item
         db.session.rollback()  # someone else took it between our read and our write: look again
@@ -630,9 +631,9 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
         .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    commit_keeping_state()
     if not held:
-        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id))
+        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
     return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
 
 

@@ -21,7 +21,7 @@ from reviewapp.models import (
     utcnow,
 )
 from reviewapp.services import queues
-from reviewapp.services.common import as_uuid, clean_text, contains, ordering
+from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
@@ -338,11 +338,15 @@ def save_review(
     now = utcnow()
     creating = review is None
     try:
+        # The relationships, not only their ids: the session is not expired on commit, so the review answered
+        # must already name its reviewer. (`actor` may be a proxy of the signed-in user; get() gives the row,
+        # from the identity map without a query.)
+        reviewer = db.session.get(User, actor.id)
         if review is None:
-            review = TraceReview(project_id=project_id, trace_id=trace_id, created_by_id=actor.id,
-                                 created_at=now, scores=[])
+            review = TraceReview(project_id=project_id, trace_id=trace_id, created_by=reviewer, created_at=now,
+                                 scores=[])
             db.session.add(review)
-        review.reviewed_by_id = actor.id
+        review.reviewed_by = reviewer
         review.updated_at = now
         if new_comment is not ABSENT:
             review.comment = new_comment
@@ -357,7 +361,7 @@ def save_review(
             if pending is not None:
                 review.queue_id = pending.queue_id
         queues.complete_items(project_id, trace_id, queue.id if queue else None)
-        db.session.commit()
+        commit_keeping_state()
     except IntegrityError:
         # Another request saved first: a second review of the trace, or the same scorer added twice.
         db.session.rollback()

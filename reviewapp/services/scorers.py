@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import as_uuid, clean_text, contains, ordering, refusal_rolls_back
+from reviewapp.services.common import (as_uuid, clean_text, commit_keeping_state, contains, ordering,
+                                       refusal_rolls_back)
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -398,24 +399,13 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
         locked.current = version
         locked.current_version = version.version
         locked.updated_at = now
-        _commit_keeping_state()
+        commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
         current = db.session.scalar(select(ScoreDefinition.current_version).where(
             ScoreDefinition.id == definition.id))
         raise Conflict(VERSION_RACE.format(current=current), current_version=current) from None
     return locked
-
-
-def _commit_keeping_state() -> None:
-    """Commit without expiring what this transaction wrote, so the caller answers with the version it made
-    rather than one a concurrent writer committed a moment later."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def duplicate_definition(project_id: int, actor: User | None, definition_id: uuid.UUID | str,

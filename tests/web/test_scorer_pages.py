@@ -385,6 +385,7 @@ def test_version_history_shows_changes_and_reviews_per_version(client, project, 
         {"definition_id": str(definition.id), "categorical_values": ["bad"]}])
     reviews.delete_review(project.id, admin, deleted.id)
 
+    db.session.expire_all()  # each request starts as it would in production: nothing loaded yet
     with count_queries() as statements:
         response = client.get(url(project, f"{definition.id}/versions"))
     page = page_text(response)
@@ -403,6 +404,7 @@ def test_version_history_shows_changes_and_reviews_per_version(client, project, 
         other = scorers.new_version(project.id, None, definition.id, {"options": [{"key": f"k{i}", "label": "K"}]})
         reviews.save_review(project.id, admin, trace_id=f"more{i}", scores=[
             {"definition_id": str(other.id), "categorical_values": [f"k{i}"]}])
+    db.session.expire_all()  # each request starts as it would in production: nothing loaded yet
     with count_queries() as more:
         assert client.get(url(project, f"{definition.id}/versions")).status_code == 200
     assert len(more) == len(statements)
