@@ -55,7 +55,8 @@ def capture_batch():
     payload = _payload()
     events = _events(payload)
     project = _project(_token(payload, events))
-    ingest.ingest_batch(project.id, events)
+    ingest.ingest_batch(project.id, events, sent_at=payload.get("sent_at") if isinstance(payload, dict) else None,
+                        query_ms=request.args.get("_"))
     return jsonify({"status": 1})
 
 
@@ -74,7 +75,7 @@ def capture_v1():
     for index, event in enumerate(payload["batch"]):
         if not isinstance(event, dict) or not event.get("uuid"):
             raise CaptureError(400, "required", "Every capture v1 event needs a uuid.", f"batch[{index}].uuid")
-    outcomes, _ = ingest.ingest_each(project.id, payload["batch"])
+    outcomes, _ = ingest.ingest_each(project.id, payload["batch"], sent_at=payload.get("sent_at"))
     results: dict[str, dict[str, str]] = {}
     for outcome in outcomes:
         verdict = {"result": outcome.result}

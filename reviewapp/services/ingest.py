@@ -65,8 +65,10 @@ class IngestResult:
 
 # --- validation --------------------------------------------------------------------------------------
 
-def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | None:
+def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelta | None = None) -> AIEvent | None:
     """Validate one event as the SDKs send it; None for an event that is not `$ai_*` (accepted and ignored).
+    `skew` (see `clock_skew`) moves a timestamp the client gave onto the server's clock, unless the event
+    sets `$ignore_sent_at`.
 
     Raises ValidationError naming the offending field, e.g. `batch[3].properties.$ai_trace_id`."""
     if not isinstance(raw, dict):
@@ -108,15 +110,26 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None) -> AIEvent | N
             raise ValidationError(f'"distinct_id" is at most {MAX_DISTINCT_ID_LENGTH} characters.',
                                   _at(attr, "distinct_id"))
 
-    timestamp = _timestamp(raw, attr, now or utcnow())
+    now = now or utcnow()
+    timestamp = _timestamp(raw, attr, now)
     event_uuid = raw.get("uuid")
     if event_uuid is None or event_uuid == "":
+        # From the client's own timestamp: a retry, sent later with another sent_at, keeps its identity.
         event_uuid = content_uuid(name, distinct_id, timestamp, properties)
     else:
         try:
             event_uuid = str(uuidlib.UUID(str(event_uuid)))
         except ValueError:
             raise ValidationError(f'"{event_uuid}" is not a valid UUID.', _at(attr, "uuid")) from None
+    if skew and raw.get("timestamp") not in (None, "") and properties.get("$ignore_sent_at") is not True:
+        try:
+            corrected = timestamp + skew
+        except OverflowError:  # moved past year 1 or 9999 by an absurd send time
+            corrected = None
+        # A correction that lands in the future (as PostHog, over 23 hours after receipt) came from a send time
+        # that cannot be right: then the client's own timestamp is the better guess.
+        if corrected is not None and corrected <= now + FUTURE_CUTOFF:
+            timestamp = corrected
     return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties)
 
 
@@ -215,12 +228,40 @@ def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
+FUTURE_CUTOFF = timedelta(hours=23)
+
+
+def clock_skew(sent_at: Any, query_ms: Any, now: datetime) -> timedelta | None:
+    """How far the client's clock is behind the server's, as PostHog corrects it: the request's receive time
+    minus the time the client says it sent the request, from `sent_at` in the body (ISO 8601: the Node and
+    mobile SDKs) or `_` in the query string (milliseconds since the epoch: the browser SDK). A client timestamp
+    then becomes timestamp + skew. None when neither is given or readable: an unreadable clock is ignored, not
+    refused, as PostHog does."""
+    sent: datetime | None = None
+    if isinstance(sent_at, str) and sent_at.strip():
+        try:
+            sent = datetime.fromisoformat(sent_at.strip())
+        except ValueError:
+            return None
+        if sent.tzinfo is None:
+            sent = sent.replace(tzinfo=timezone.utc)
+    elif isinstance(query_ms, str) and query_ms.strip().isdigit():
+        try:
+            sent = datetime.fromtimestamp(int(query_ms.strip()) / 1000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return now - sent if sent is not None else None
+
+
 # --- ingestion ---------------------------------------------------------------------------------------
 
-def ingest_batch(project_id: int, raw_events: list[Any], attr: str = "batch") -> IngestResult:
-    """Validate every event, then store the batch in one transaction: all or nothing."""
+def ingest_batch(project_id: int, raw_events: list[Any], attr: str = "batch", *, sent_at: Any = None,
+                 query_ms: Any = None) -> IngestResult:
+    """Validate every event, then store the batch in one transaction: all or nothing. `sent_at` and
+    `query_ms` are the request's send time by the client's clock (see `clock_skew`)."""
     now = utcnow()
-    parsed = [parse_event(raw, f"{attr}[{index}]", now) for index, raw in enumerate(raw_events)]
+    skew = clock_skew(sent_at, query_ms, now)
+    parsed = [parse_event(raw, f"{attr}[{index}]", now, skew) for index, raw in enumerate(raw_events)]
     events = [event for event in parsed if event is not None]
     result = IngestResult(received=len(raw_events), ignored=len(parsed) - len(events))
     _store_and_commit(project_id, events, result, now)
@@ -234,16 +275,18 @@ class EventOutcome:
     details: str | None = None
 
 
-def ingest_each(project_id: int, raw_events: list[Any], attr: str = "batch") -> tuple[list[EventOutcome], IngestResult]:
+def ingest_each(project_id: int, raw_events: list[Any], attr: str = "batch", *,
+                sent_at: Any = None) -> tuple[list[EventOutcome], IngestResult]:
     """Capture v1: judge each event alone; the valid ones are stored (in one transaction), the rest dropped."""
     now = utcnow()
+    skew = clock_skew(sent_at, None, now)
     outcomes: list[EventOutcome] = []
     events: list[AIEvent] = []
     result = IngestResult(received=len(raw_events))
     for index, raw in enumerate(raw_events):
         raw_uuid = raw.get("uuid") if isinstance(raw, dict) else None
         try:
-            event = parse_event(raw, f"{attr}[{index}]", now)
+            event = parse_event(raw, f"{attr}[{index}]", now, skew)
         except ValidationError as exc:
             outcomes.append(EventOutcome(raw_uuid, "drop", f"{exc.attr}: {exc.detail}"))
             continue

@@ -5,6 +5,7 @@ import base64
 import gzip
 import json
 import zlib
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent
-from tests.ingest.builders import event, generation, root, span
+from tests.ingest.builders import T0, at, event, generation, root, span
 from tests.support.api import assert_error
 
 BATCH_PATHS = ["/batch/", "/i/v0/ai/batch/", "/e/", "/i/v0/e/", "/capture/", "/track/"]
@@ -345,3 +346,59 @@ def test_v1_event_without_uuid_is_400(client, project):
 
 def test_v1_without_batch_is_400(client, project):
     assert_error(post_v1(client, project.api_token, {"created_at": "x"}), 400, "required", "batch")
+
+
+# --- clock skew --------------------------------------------------------------------------------------------
+
+def stored_timestamp(trace_id: str):
+    return db.session.scalar(select(TraceEvent.timestamp).where(TraceEvent.trace_id == trace_id))
+
+
+def close_to(stamp, expected, seconds: float = 5) -> bool:
+    return abs((stamp - expected).total_seconds()) < seconds
+
+
+def test_a_client_clock_behind_is_corrected_by_sent_at(client, project):
+    """The SDK's clock says T0 + 60 s when it sends an event it stamped T0: the event happened a minute before
+    the server received the request, whatever the client's clock said."""
+    from reviewapp.models import utcnow
+
+    body = {"api_key": project.api_token, "batch": [generation("skewed", 0)], "sent_at": at(60)}
+    assert post_json(client, "/batch/", body).status_code == 200
+    assert close_to(stored_timestamp("skewed"), utcnow() - timedelta(seconds=60))
+
+
+def test_the_browser_sdks_send_time_in_the_query_string_corrects_too(client, project):
+    from reviewapp.models import utcnow
+
+    sent_ms = int((T0 + timedelta(seconds=30)).timestamp() * 1000)
+    one = generation("skewed-js", 0)
+    one["token"] = project.api_token
+    assert post_json(client, f"/e/?_={sent_ms}", one).status_code == 200
+    assert close_to(stored_timestamp("skewed-js"), utcnow() - timedelta(seconds=30))
+
+
+def test_ignore_sent_at_and_unreadable_send_times_keep_the_clients_timestamp(client, project):
+    ignored = generation("ignored", 0, **{"$ignore_sent_at": True})
+    post_json(client, "/batch/", {"api_key": project.api_token, "batch": [ignored], "sent_at": at(60)})
+    for n, sent_at in enumerate(("yesterday", "", None, 12)):
+        post_json(client, "/batch/", {"api_key": project.api_token, "batch": [generation(f"plain-{n}", 0)],
+                                      "sent_at": sent_at})
+    assert post_json(client, "/e/?_=soon", {**generation("plain-q", 0), "token": project.api_token}).status_code == 200
+    for trace_id in ("ignored", "plain-0", "plain-1", "plain-2", "plain-3", "plain-q"):
+        assert stored_timestamp(trace_id) == T0, trace_id
+
+
+def test_a_retry_sent_later_is_still_the_same_event(client, project):
+    """An event without a uuid is known by its content and its own timestamp: the retry's later sent_at moves
+    its corrected time, not its identity."""
+    for sent in (at(1), at(90)):
+        body = {"api_key": project.api_token, "batch": [generation("retried", 0, event_uuid=None)], "sent_at": sent}
+        assert post_json(client, "/batch/", body).status_code == 200
+    assert stored_events(project.id) == 1
+
+
+def test_an_absurd_send_time_is_not_a_server_error(client, project):
+    body = {"api_key": project.api_token, "batch": [generation("far", 0)], "sent_at": "0001-01-01T00:00:00Z"}
+    assert post_json(client, "/batch/", body).status_code == 200
+    assert stored_timestamp("far") == T0
