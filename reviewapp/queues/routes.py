@@ -30,7 +30,7 @@ def _sort(allowed: dict[str, str], default: str) -> str:
 
 
 def _with_scorer_choices(form: QueueForm, project_id: int) -> QueueForm:
-    definitions, _ = scorers.list_definitions(project_id, archived=False, limit=SCORER_CHOICES_MAX)
+    definitions = scorers.definitions_by_name(project_id, archived=False, limit=SCORER_CHOICES_MAX)
     form.scorer_ids.choices = [(str(d.id), f"{d.name} ({d.kind})") for d in definitions]
     return form
 

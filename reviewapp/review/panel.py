@@ -103,7 +103,7 @@ def panel_definitions(project_id: int, queue: ReviewQueue | None,
                       review: TraceReview | None = None) -> list[ScoreDefinition]:
     """The queue's chosen scorers in their order, or every active scorer by name; plus any scorer the review
     already has a score for (saving replaces the whole set, so none may silently drop out)."""
-    everything, _ = scorers.list_definitions(project_id, archived=None, limit=SCORERS_MAX)
+    everything = scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)
     by_id = {d.id: d for d in everything}
     chosen = queues.queue_scorer_ids(queue) if queue is not None else []
     if chosen:

@@ -233,7 +233,7 @@ def reviews_page(member: Membership):
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     rows, count = ([], 0) if problems else reviews.list_reviews(
         member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
-    definitions, _ = scorers.list_definitions(member.project_id, archived=None, limit=CHOICES_MAX)
+    definitions = scorers.definitions_by_name(member.project_id, archived=None, limit=CHOICES_MAX)
     live_queues, _ = queues.list_queues(member.project_id, limit=CHOICES_MAX)
     filtered = any(request.args.get(name) for name in ("search", "scorer", "queue", "reviewer"))
     return render_template(

@@ -134,7 +134,7 @@ def _reviews(project_id: int, reviewer: User, rng: random.Random, per_queue: int
         if db.session.scalar(select(TraceReview.id).where(TraceReview.queue_id == queue.id).limit(1)):
             continue  # reviewed in an earlier seed: running it again adds nothing
         items, _total = queues.list_items(project_id, queue_id=queue.id, limit=per_queue)
-        definitions = {d.id: d for d in scorers.list_definitions(project_id, limit=1000)[0]}
+        definitions = {d.id: d for d in scorers.definitions_by_name(project_id, limit=1000)}
         chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
         for item in items:
             scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.current.config, rng)} for d in chosen]

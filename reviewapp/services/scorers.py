@@ -276,9 +276,7 @@ def list_definitions(
 ) -> tuple[list[ScoreDefinition], int]:
     """A page of definitions with their current version (one query) and the total (one query).
     `archived=None` lists both active and archived ones."""
-    conditions = [ScoreDefinition.project_id == project_id]
-    if archived is not None:
-        conditions.append(ScoreDefinition.archived.is_(archived))
+    conditions = _definition_conditions(project_id, archived)
     if kind is not None:
         conditions.append(ScoreDefinition.kind == validate_kind(kind))
     if search:
@@ -291,6 +289,21 @@ def list_definitions(
         select(ScoreDefinition).where(*conditions).order_by(*order_by).limit(limit).offset(offset)
     ).all()
     return list(definitions), total
+
+
+def definitions_by_name(project_id: int, *, archived: bool | None = False, limit: int = 100) -> list[ScoreDefinition]:
+    """The project's definitions by name, without a total (one query): for pickers and the review panel."""
+    return list(db.session.scalars(
+        select(ScoreDefinition).where(*_definition_conditions(project_id, archived))
+        .order_by(ScoreDefinition.name, ScoreDefinition.id).limit(limit)
+    ))
+
+
+def _definition_conditions(project_id: int, archived: bool | None) -> list[Any]:
+    conditions = [ScoreDefinition.project_id == project_id]
+    if archived is not None:
+        conditions.append(ScoreDefinition.archived.is_(archived))
+    return conditions
 
 
 def _boolean(raw: Any, attr: str) -> bool:
