@@ -85,6 +85,7 @@ def authenticate_user(email: str, password: str) -> User | None:
     return user
 
 
+@refusal_rolls_back
 def create_user(
     email: str,
     password: str,
@@ -109,6 +110,7 @@ def create_user(
     return user
 
 
+@refusal_rolls_back
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user, current):
         raise ValidationError("Your current password is not correct.", "current_password")
@@ -126,6 +128,7 @@ def clean_project_name(raw: str | None) -> str:
     return clean_text(raw, "name", max_length=PROJECT_NAME_MAX)
 
 
+@refusal_rolls_back
 def create_project(name: str, *, commit: bool = True) -> Project:
     project = Project(name=clean_project_name(name), api_token=new_project_token())
     db.session.add(project)
@@ -152,6 +155,7 @@ def find_project_by_token(token: str) -> Project | None:
     return db.session.scalar(select(Project).where(Project.api_token == token))
 
 
+@refusal_rolls_back
 def set_membership(user: User, project: Project, role: str, *, commit: bool = True) -> Membership:
     if role not in ROLES:
         raise ValidationError(f'"{role}" is not a valid choice.', "role", "invalid_choice")
@@ -260,6 +264,7 @@ def api_keys_of(user: User) -> list[PersonalApiKey]:
     )
 
 
+@refusal_rolls_back
 def revoke_api_key(user: User, key_id) -> None:
     key = db.session.scalar(
         select(PersonalApiKey).where(PersonalApiKey.id == key_id, PersonalApiKey.user_id == user.id)

@@ -75,9 +75,9 @@ R = TypeVar("R")
 
 
 def refusal_rolls_back(service: Callable[P, R]) -> Callable[P, R]:
-    """Mark a write service: if it refuses (any ServiceError), whatever it had already changed in the session is
-    rolled back before the caller hears of it. A page that re-renders the form after a refusal therefore shows
-    what is stored, never a half-applied edit, and needs no rollback of its own."""
+    """Every public write service carries this: if it refuses (any ServiceError), whatever it had already changed
+    in the session is rolled back before the caller hears of it. A page that re-renders the form after a refusal
+    therefore shows what is stored, never a half-applied edit, and needs no rollback of its own."""
     @functools.wraps(service)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         try:

@@ -27,7 +27,7 @@ from reviewapp.models import (
     uuid7,
 )
 from reviewapp.services.common import (as_uuid, chunks, clean_text, commit_keeping_state, commit_or, contains,
-                                       ordering)
+                                       ordering, refusal_rolls_back)
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -154,6 +154,7 @@ def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
     return ids
 
 
+@refusal_rolls_back
 def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
                  scorer_ids: Any = None) -> ReviewQueue:
     name = clean_text(name, "name", max_length=NAME_MAX)
@@ -169,6 +170,7 @@ def create_queue(project_id: int, actor: User | None, name: Any, description: An
     return queue
 
 
+@refusal_rolls_back
 def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str, data: dict[str, Any]) -> ReviewQueue:
     """Rename, re-describe or re-choose scorers; keys absent from `data` are left alone."""
     queue = load_queue(project_id, queue_id)
@@ -188,6 +190,7 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
     return queue
 
 
+@refusal_rolls_back
 def delete_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str) -> None:
     """Soft-delete the queue and all its live items in one transaction; its name becomes free."""
     queue = load_queue(project_id, queue_id)
@@ -287,6 +290,7 @@ def _pending_refusal(project_id: int, queue_id: uuid.UUID, trace_id: str) -> str
     return PENDING_HERE if live == queue_id else PENDING_ELSEWHERE
 
 
+@refusal_rolls_back
 def add_item(project_id: int, actor: User | None, queue_id: Any, trace_id: Any) -> ReviewQueueItem:
     trace_id = clean_trace_id(trace_id)
     queue = queue_for_body(project_id, queue_id)
@@ -306,6 +310,7 @@ def add_item(project_id: int, actor: User | None, queue_id: Any, trace_id: Any) 
     return item
 
 
+@refusal_rolls_back
 def move_item(project_id: int, actor: User | None, item_id: uuid.UUID | str, queue_id: Any) -> ReviewQueueItem:
     item = load_item(project_id, item_id)
     queue = queue_for_body(project_id, queue_id)
@@ -321,6 +326,7 @@ def move_item(project_id: int, actor: User | None, item_id: uuid.UUID | str, que
     return item
 
 
+@refusal_rolls_back
 def remove_item(project_id: int, actor: User | None, item_id: uuid.UUID | str) -> None:
     item = load_item(project_id, item_id)
     _retire(item, "removed")
@@ -366,6 +372,7 @@ SKIP_REASONS = {
 }
 
 
+@refusal_rolls_back
 def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any) -> BulkResult:
     """Add many traces in one transaction, reporting per trace what was added or skipped and why.
 
@@ -454,6 +461,7 @@ def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
 
 # --- claiming ----------------------------------------------------------------------------------------
 
+@refusal_rolls_back
 def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
                lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem | None:
     """Claim the next item of the queue for `actor` under a lease, or None when nothing is left for them.
@@ -525,6 +533,7 @@ def renew_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_L
         item.claim_expires_at = utcnow() + lease
 
 
+@refusal_rolls_back
 def release_claim(project_id: int, actor: User, item_id: uuid.UUID | str) -> None:
     item = load_item(project_id, item_id)
     if item.claimed_by_id == actor.id:
@@ -533,6 +542,7 @@ def release_claim(project_id: int, actor: User, item_id: uuid.UUID | str) -> Non
         db.session.commit()
 
 
+@refusal_rolls_back
 def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: Any = "") -> ReviewSkip:
     """The actor passes on the item: it stays pending for others and comes back to them last."""
     item = load_item(project_id, item_id)
@@ -619,6 +629,7 @@ def list_items_with_traces(
 CLAIM_LOST = "Another reviewer is now reviewing trace {trace_id}: your claim on it expired and they took it."
 
 
+@refusal_rolls_back
 def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
                lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem:
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the

@@ -21,7 +21,7 @@ from reviewapp.models import (
     utcnow,
 )
 from reviewapp.services import queues
-from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering
+from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
@@ -305,6 +305,7 @@ def _clean_time_spent(raw: Any) -> float | None:
     return float(value.quantize(Decimal("0.001")))
 
 
+@refusal_rolls_back
 def save_review(
     project_id: int,
     actor: User,
@@ -396,6 +397,7 @@ def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -
         review.scores.remove(score)
 
 
+@refusal_rolls_back
 def delete_review(project_id: int, actor: User, review_id: uuid.UUID | str) -> None:
     """Soft-delete: the review disappears and the trace may be reviewed (or queued) again."""
     review = load_review(project_id, review_id, lock=True)

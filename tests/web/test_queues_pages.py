@@ -158,6 +158,17 @@ def test_admin_renames_a_queue_and_changes_its_instructions(client, login, wb):
     assert sorted(live_queue_names(wb)) == sorted(["Support, week 12", other.name])
 
 
+def test_a_refused_edit_shows_the_stored_name_not_the_half_applied_one(client, login, wb):
+    # The name is valid and the instructions are too long: the service had set the name before refusing.
+    token = login(wb.admin)
+    response = client.post(f"/projects/{wb.project.id}/queues/{wb.queue.id}/edit", data={
+        "csrf_token": token, "name": "Renamed", "description": "d" * 10_001})
+    assert response.status_code == 400
+    page = text(response)
+    assert "<title>Edit Support answers" in page and 'value="Renamed"' in page
+    assert live_queue_names(wb) == ["Support answers"]
+
+
 def test_delete_asks_for_confirmation_without_javascript(client, login, wb):
     token = login(wb.admin)
     url = f"/projects/{wb.project.id}/queues/{wb.queue.id}/delete"
