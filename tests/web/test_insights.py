@@ -192,13 +192,13 @@ def test_the_page_draws_svg_charts_with_the_numbers_as_text(client, login, proje
     page = html.unescape(response.get_data(as_text=True))
     assert page.count("<svg") >= 8 and "<script" not in page.split("</main>")[0]
     quality = re.search(r'<h3>Quality</h3>.*?</article>', page, re.S).group(0)
-    assert ">Acceptable<title>Acceptable</title></text>" in quality and ">2 (67%)</text>" in quality
+    assert '<span class="bar-label chart-label">Acceptable</span>' in quality and ">2 (67%)</span>" in quality
     queue = re.search(r'<article class="card insight-queue">.*?</article>', page, re.S).group(0)
     assert "<dt>Pending now</dt><dd>2</dd>" in queue and "<dt>Reviewed</dt><dd>3</dd>" in queue
     assert re.search(r'<title>[\d-]+: 6 added</title>', queue)
     ann = re.search(r"<td>Ann</td>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r'<td class="num">([^<]+)</td>', ann) == ["3", "1.0", "20.00 s", "0"]
-    assert "Not English" in page and ">2 (50%)</text>" in page
+    assert "Not English" in page and ">2 (50%)</span>" in page
     assert 'aria-current="true">Last 7 days' in page
 
 
