@@ -1,5 +1,7 @@
 """HTML pages: the scorers list, creating a scorer with its config editor, editing its name and description,
-new config versions (with the stale-edit check), duplicating, archiving, and the version history."""
+new config versions (with the stale-edit check), duplicating, archiving, and the version history.
+
+Every member may read the list, a scorer and its versions (reviewers need the rubric); only admins change them."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -19,7 +21,7 @@ ARCHIVED = {"false": False, "true": True, "all": None}
 
 
 @bp.route("/scorers/")
-@project_view(role="admin")
+@project_view(role="viewer")
 def index(member: Membership):
     form = FilterForm(formdata=request.args)
     form.validate()
@@ -75,9 +77,14 @@ def create(member: Membership):
 
 
 @bp.route("/scorers/<definition_id>/")
-@project_view(role="admin")
+@project_view(role="viewer")
 def edit(member: Membership, definition_id: str):
+    """The editor for an admin; for everyone else the scorer as reviewers use it, read-only."""
     definition = scorers.load_definition(member.project_id, definition_id)
+    if not member.has_role("admin"):
+        return render_template(
+            "scorers/detail.html", definition=definition, kind_labels=KIND_LABELS,
+            review_count=insights.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
     details = DetailsForm(obj=definition, formdata=None)
     config_form = ConfigForm(formdata=None)
     config_form.base_version.data = str(definition.current_version)
@@ -165,7 +172,7 @@ def unarchive(member: Membership, definition_id: str):
 
 
 @bp.route("/scorers/<definition_id>/versions")
-@project_view(role="admin")
+@project_view(role="viewer")
 def versions(member: Membership, definition_id: str):
     """Every version, newest first, with what changed from the one before and how many reviews use it."""
     definition = scorers.load_definition(member.project_id, definition_id)

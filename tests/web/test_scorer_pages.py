@@ -450,13 +450,17 @@ def test_the_permission_inventory_covers_every_scorer_route(app):
     assert endpoints == set(ACTIONS)
 
 
+# What a member who is not an admin may read: the rubric reviewers score against.
+READ_ONLY = {"scorers.index", "scorers.edit", "scorers.versions"}
+
+
 @pytest.mark.parametrize("role", ["viewer", "reviewer"])
 @pytest.mark.parametrize("method, path, data", [
     pytest.param(*action, id=f"{endpoint}-{action[0]}-{action[1]}")
-    for endpoint, actions in ACTIONS.items() for action in actions
+    for endpoint, actions in ACTIONS.items() if endpoint not in READ_ONLY for action in actions
 ])
-def test_viewers_and_reviewers_may_not_use_scorer_pages(client, factory, project, admin, login, role, method,
-                                                        path, data):
+def test_viewers_and_reviewers_may_not_change_scorers(client, factory, project, admin, login, role, method,
+                                                      path, data):
     definition = scorer(project, admin)
     token = login(factory.member(project, role))
     target = url(project, path.format(id=definition.id))
@@ -468,3 +472,31 @@ def test_viewers_and_reviewers_may_not_use_scorer_pages(client, factory, project
     db.session.expire_all()
     assert definition_count() == 1
     assert (definition.name, definition.archived, definition.current_version) == ("Quality", False, 1)
+
+
+@pytest.mark.parametrize("role", ["viewer", "reviewer"])
+def test_viewers_and_reviewers_read_the_rubric_without_edit_controls(client, factory, project, admin, login, role):
+    definition = scorer(project, admin, description="Is the answer right?", config={
+        "options": [{"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}],
+        "selection_mode": "multiple", "max_selections": 2})
+    scorers.new_version(project.id, admin, definition.id, {"options": [
+        {"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}, {"key": "ok", "label": "OK"}]})
+    login(factory.member(project, role))
+
+    listing = page_text(client.get(url(project)))
+    assert "Quality" in listing and "Is the answer right?" in listing
+    assert "New scorer" not in listing and url(project, "new") not in listing
+
+    response = client.get(url(project, f"{definition.id}/"))
+    assert response.status_code == 200
+    detail = page_text(response)
+    assert "Is the answer right?" in detail and "Single choice · 3 options" in detail
+    assert re.findall(r"<li>(\w+) <code>", detail) == ["Good", "Bad", "OK"]
+    assert "Version history" in detail
+    assert "<form" not in detail.split("<main")[1]  # nothing to submit: no save, duplicate or archive
+    for action in ("details", "config", "duplicate", "archive"):
+        assert url(project, f"{definition.id}/{action}") not in detail
+
+    versions = client.get(url(project, f"{definition.id}/versions"))
+    assert versions.status_code == 200
+    assert "Added option “OK” (ok)." in page_text(versions)
