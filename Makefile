@@ -23,10 +23,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## make run: create the venv, migrate the SQLite database, seed demo data on first run, serve on :5000
+## make run: create the venv, migrate the SQLite database, seed demo data on first run, serve on
+## http://$(HOST):$(PORT) (127.0.0.1:5000 unless HOST or PORT is set, e.g. `PORT=8000 make run`)
 run: install
 	$(BIN)/reviewapp init-db
-	$(BIN)/reviewapp seed-demo --if-empty
+	$(BIN)/reviewapp seed-demo --if-empty --host $(HOST) --port $(PORT)
 	$(BIN)/flask --app reviewapp run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL

@@ -88,28 +88,48 @@ def _numbered_lines(file: IO[bytes], bar) -> Iterator[tuple[int, str]]:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when a project already exists (for first runs).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the app is served, for the sign-in URL.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="The port the app is served on, for the sign-in URL.")
 @with_appcontext
-def seed_demo(if_empty: bool) -> None:
+def seed_demo(if_empty: bool, host: str, port: int) -> None:
     """Create a demo project with users, realistic traces, scorers and queues; prints the sign-in."""
     from reviewapp.services import demo
 
+    url = sign_in_url(host, port)
     if if_empty and demo.any_project_exists():
-        click.echo("A project already exists; the demo was not seeded.")
-        demo_users = [(email, role) for email, _, _, role in demo.DEMO_USERS
-                      if accounts.find_user_by_email(email) is not None]
-        if demo_users:
-            _print_sign_in(demo_users)
+        if accounts.find_project_by_name(demo.DEMO_PROJECT) is None:
+            click.echo("A project already exists; the demo was not seeded.")
+            return
+        click.echo("The demo project is already set up.")
+        _print_sign_in(url, demo.users_with_demo_password())
         return
     seeded = demo.seed()
     click.echo(f"Seeded {seeded.project.name} (id {seeded.project.id}): {seeded.traces} traces, "
                f"{seeded.scorers} scorers, {seeded.queues} queues.")
     click.echo(f"Project token for capture: {seeded.project.api_token}")
-    _print_sign_in(seeded.users)
+    _print_sign_in(url, seeded.users)
 
 
-def _print_sign_in(users: list[tuple[str, str]]) -> None:
+def sign_in_url(host: str, port: int) -> str:
+    """The sign-in page's address in a browser on this machine: a server listening on every address
+    (0.0.0.0 or ::) is reached at the loopback address; an IPv6 address goes in brackets."""
+    host = host.strip()
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/login"
+
+
+def _print_sign_in(url: str, users: list[tuple[str, str]]) -> None:
+    """The sign-in, only for demo users whose password is still the demo one (else it would not work)."""
     from reviewapp.services import demo
 
-    click.echo("Sign in at http://127.0.0.1:5000/login with:")
+    if not users:
+        return
+    click.echo(f"Sign in at {url} with:")
     for email, role in users:
         click.echo(f"  {email} / {demo.DEMO_PASSWORD}   ({role})")

@@ -44,6 +44,18 @@ def any_project_exists() -> bool:
     return db.session.scalar(select(Project.id).limit(1)) is not None
 
 
+def users_with_demo_password() -> list[tuple[str, str]]:
+    """(email, role in the demo project) of the demo users who still sign in with the demo password."""
+    project = accounts.find_project_by_name(DEMO_PROJECT)
+    found = []
+    for email, _, _, _ in DEMO_USERS:
+        user = accounts.find_user_by_email(email)
+        membership = user and project and accounts.membership_for(user.id, project.id)
+        if membership and user.is_active and accounts.verify_password(user, DEMO_PASSWORD):
+            found.append((email, membership.role))
+    return found
+
+
 def seed(now: datetime | None = None) -> Seeded:
     now = now or utcnow()
     project = accounts.find_project_by_name(DEMO_PROJECT) or accounts.create_project(DEMO_PROJECT)

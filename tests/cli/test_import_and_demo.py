@@ -179,7 +179,7 @@ def test_seed_demo_if_empty_leaves_an_existing_install_alone(runner, factory):
     factory.project("Our real project")
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "A project already exists; the demo was not seeded." in result.output
+    assert result.output == "A project already exists; the demo was not seeded.\n"
     assert count(Trace) == 0
 
 
@@ -193,8 +193,54 @@ def test_seed_demo_if_empty_seeds_a_fresh_install(runner):
 def test_second_make_run_reminds_the_demo_sign_in(runner):
     runner.invoke(args=["seed-demo", "--if-empty"])
     again = runner.invoke(args=["seed-demo", "--if-empty"])
-    assert "the demo was not seeded" in again.output
-    assert "admin@example.com / reviewapp-demo" in again.output
+    assert again.output == ("The demo project is already set up.\n"
+                            "Sign in at http://127.0.0.1:5000/login with:\n"
+                            "  admin@example.com / reviewapp-demo   (admin)\n"
+                            "  reviewer@example.com / reviewapp-demo   (reviewer)\n")
+
+
+def test_the_reminder_leaves_out_a_demo_user_whose_password_changed(runner):
+    from reviewapp.services import accounts
+
+    runner.invoke(args=["seed-demo", "--if-empty"])
+    accounts.change_password(accounts.find_user_by_email("admin@example.com"), "reviewapp-demo",
+                             "a much better password")
+    again = runner.invoke(args=["seed-demo", "--if-empty"]).output
+    assert "admin@example.com" not in again
+    assert "reviewer@example.com / reviewapp-demo   (reviewer)" in again
+
+
+@pytest.mark.parametrize("args, url", [
+    ([], "http://127.0.0.1:5000/login"),
+    (["--port", "8123"], "http://127.0.0.1:8123/login"),
+    (["--host", "0.0.0.0", "--port", "8080"], "http://127.0.0.1:8080/login"),
+    (["--host", "192.168.1.20", "--port", "80"], "http://192.168.1.20:80/login"),
+    (["--host", "::", "--port", "8000"], "http://[::1]:8000/login"),
+])
+def test_the_sign_in_url_is_where_the_app_is_served(runner, args, url):
+    first = runner.invoke(args=["seed-demo", "--if-empty", *args])
+    assert f"Sign in at {url} with:" in first.output
+    again = runner.invoke(args=["seed-demo", "--if-empty", *args])
+    assert f"Sign in at {url} with:" in again.output
+
+
+def test_make_run_gives_seed_demo_the_host_and_port_it_serves_on():
+    """What `PORT=8123 HOST=0.0.0.0 make run` would run (make -n prints the commands without running them)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(["make", "-n", "run"], cwd=root, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PORT": "8123", "HOST": "0.0.0.0"}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    commands = done.stdout.splitlines()
+    seed = next(line for line in commands if "seed-demo" in line)
+    serve = next(line for line in commands if " run " in line and "flask" in line)
+    assert "--host 0.0.0.0 --port 8123" in seed
+    assert "--host 0.0.0.0 --port 8123" in serve
 
 
 def test_no_sign_in_reminder_without_demo_users(runner, factory):
