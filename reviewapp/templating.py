@@ -5,6 +5,7 @@ disabled and then sanitised against an allow-list, so nothing a trace contains c
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -81,29 +82,78 @@ def format_datetime(value: datetime | None, seconds: bool = False) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
+def _finite_decimal(value: Any) -> Decimal | None:
+    """A number as an exact Decimal (a float by its shortest text, so 0.1 stays 0.1); None if not finite."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _significant(number: Decimal, digits: int) -> str:
+    """A number below 1 rounded to `digits` significant digits, in plain notation: 0.00000022, never 2.2E-7."""
+    rounded = number.quantize(Decimal(1).scaleb(number.adjusted() - digits + 1), rounding=ROUND_HALF_UP)
+    text = format(rounded, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_seconds(value: float | None) -> str:
-    if value is None:
+    number = None if value is None else _finite_decimal(value)
+    if number is None:
         return "—"
-    if value < 1:
+    value = float(number)
+    if abs(value) < 1:
         return f"{value * 1000:.0f} ms"
-    if value < 60:
+    if abs(value) < 59.995:
         return f"{value:.2f} s"
-    minutes, seconds = divmod(value, 60)
-    return f"{int(minutes)} min {seconds:.0f} s"
+    total = round(value)  # whole seconds first, so 119.7 s is "2 min 0 s", not "1 min 60 s"
+    if total < 3600:
+        return f"{total // 60} min {total % 60} s"
+    if total < 86400:
+        return f"{total // 3600} h {total % 3600 // 60} min"
+    return f"{total // 86400:,} d {total % 86400 // 3600} h"
 
 
-def format_cost(value: float | None) -> str:
+# Costs outside these bounds are shown in scientific notation: no one pays them, but the page must not burst.
+COST_TINY = Decimal("1e-12")
+COST_HUGE = Decimal("1e15")
+
+
+def format_cost(value: float | Decimal | None) -> str:
+    """US dollars as people read them: cents from a dollar up ($1,234.50), up to four decimals below a dollar
+    ($0.0123, $0.50), and three significant digits below a cent, so a tiny cost never reads "$0." ($0.00000022)."""
     if value is None:
         return "—"
-    if value == 0:
+    number = _finite_decimal(value)
+    if number is None:
+        return "—"
+    if number == 0:
         return "$0"
-    if value < 0.01:
-        return f"${value:.6f}".rstrip("0")
-    return f"${value:,.4f}".rstrip("0").rstrip(".")
+    sign, number = ("-" if number < 0 else ""), abs(number)
+    if number < COST_TINY or number >= COST_HUGE:
+        return f"{sign}${number:.2E}"
+    if number >= 1:
+        return f"{sign}${number:,.2f}"
+    if number >= Decimal("0.01"):
+        text = f"{number:.4f}".rstrip("0")
+        return f"{sign}${text}" + "0" * max(0, 2 - len(text.split(".")[1]))
+    return f"{sign}${_significant(number, 3)}"
 
 
 def format_count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
+
+
+def format_decimal_number(value: float | Decimal | None, places: int = 2) -> str:
+    """A measured number (a mean, a rate): `places` decimals with thousands separators, and two significant
+    digits for a number too small for them, so 0.004 reads "0.004", not "0.00"."""
+    number = None if value is None else _finite_decimal(value)
+    if number is None:
+        return "—"
+    if number != 0 and abs(number) < Decimal(1).scaleb(-places):
+        return ("-" if number < 0 else "") + _significant(abs(number), 2)
+    return f"{number:,.{places}f}"
 
 
 def format_score(score: Any) -> str:
@@ -167,6 +217,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_seconds, "seconds")
     app.add_template_filter(format_cost, "cost")
     app.add_template_filter(format_count, "number")
+    app.add_template_filter(format_decimal_number, "decimal")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_filter(format_score, "score_value")
     app.add_template_filter(event_json, "event_json")

@@ -320,7 +320,7 @@ def _numeric_counts(project_id: int, ids: list[uuid.UUID]) -> dict[tuple[uuid.UU
         if not bars:  # every range is shown, the empty ones too
             for i in range(NUMERIC_BINS):
                 start = low_ + width * i
-                bars[start] = Bar(f"{_edge(start)} – {_edge(start + width)}", 0)
+                bars[start] = Bar(f"{_edge(start, width)} – {_edge(start + width, width)}", 0)
         bars[low_ + width * int(index)].count += count
     return {key: ([bars[p] for p in sorted(bars)], means[key]) for key, bars in positions.items()}
 
@@ -333,8 +333,10 @@ def _floor(expression):
     return cast(expression, Integer)
 
 
-def _edge(value: Decimal) -> str:
-    return scorers.format_decimal(value.quantize(Decimal("0.01")))
+def _edge(value: Decimal, width: Decimal) -> str:
+    """A range's edge to two decimals, or finer when the ranges are narrower (0.0001 – 0.0002, not 0 – 0)."""
+    places = max(2, 1 - width.adjusted()) if width else 2
+    return scorers.format_decimal(value.quantize(Decimal(1).scaleb(-places)))
 
 
 def _day(column):
