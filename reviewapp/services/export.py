@@ -16,6 +16,7 @@ from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ScoreDefinition, TraceReview, TraceReviewScore, User
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.reviews import ReviewFilters, review_conditions
+from reviewapp.services.scorers import format_decimal
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -129,7 +130,21 @@ def _iso(value) -> str:
 
 
 def numeric_text(value: Any) -> str:
+    """A numeric score as the API writes it: PostHog's decimal string with six places ("1.500000")."""
     return f"{Decimal(str(value)):.6f}"
+
+
+def plain_number(value: Any) -> str:
+    """A number as a spreadsheet reads it: plain decimal notation, no exponent, no trailing zeros (1.5, 10,
+    0.000001, 1000000)."""
+    return format_decimal(Decimal(str(value)))
+
+
+def json_number(value: Any) -> int | float:
+    """A stored number as a JSON number (the API keeps PostHog's decimal strings; a file for analysis wants
+    numbers): whole numbers exactly, others as the nearest float."""
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _cell_value(value: Any) -> str:
@@ -139,7 +154,7 @@ def _cell_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "|".join(value)
-    return numeric_text(value)
+    return plain_number(value)
 
 
 def _text(value: str | None) -> str:
@@ -167,7 +182,7 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
         for row in page:
             cells = [_text(row.trace_id), _text(row.comment), _text(row.reviewed_by), _iso(row.created_at),
                      _iso(row.updated_at), _text(row.queue),
-                     "" if row.time_spent_seconds is None else f"{row.time_spent_seconds:g}"]
+                     "" if row.time_spent_seconds is None else plain_number(row.time_spent_seconds)]
             for column in columns:
                 value, version = row.scores.get(column.definition_id, (None, None))
                 cells += [_cell_value(value), "" if version is None else str(version)]
@@ -178,7 +193,7 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
 def _json_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, list)):
         return value
-    return numeric_text(value)
+    return json_number(value)
 
 
 def _jsonl(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
@@ -198,7 +213,7 @@ def _jsonl(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
                 "created_at": _iso(row.created_at),
                 "updated_at": _iso(row.updated_at),
                 "queue": row.queue,
-                "time_spent_seconds": row.time_spent_seconds,
+                "time_spent_seconds": None if row.time_spent_seconds is None else json_number(row.time_spent_seconds),
                 "scores": scores,
             }, ensure_ascii=False) + "\n")
         yield "".join(lines)

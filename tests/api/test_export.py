@@ -59,7 +59,7 @@ def test_csv_has_fixed_columns_then_a_pair_per_scorer(api, scored):
                       "time_spent_seconds", "Correct", "Correct version", "Rating", "Rating version",
                       "Tags", "Tags version", "Verdict", "Verdict version"]
     assert first == ["t1", "Rude, and wrong", api.user.email, scored["first"]["created_at"],
-                     scored["first"]["updated_at"], "Inbox", "42.5", "false", "1", "1.500000", "1",
+                     scored["first"]["updated_at"], "Inbox", "42.5", "false", "1", "1.5", "1",
                      "rude|wrong", "1", "bad", "1"]
     assert second[:7] == ["t2", "", api.user.email, scored["second"]["created_at"], scored["second"]["updated_at"],
                           "", ""]
@@ -78,12 +78,37 @@ def test_jsonl_carries_the_same(api, scored):
     }
     assert first["scores"] == {
         "Correct": {"definition_id": scored["correct"]["id"], "kind": "boolean", "value": False, "version": 1},
-        "Rating": {"definition_id": scored["rating"]["id"], "kind": "numeric", "value": "1.500000", "version": 1},
+        "Rating": {"definition_id": scored["rating"]["id"], "kind": "numeric", "value": 1.5, "version": 1},
         "Tags": {"definition_id": scored["tags"]["id"], "kind": "categorical", "value": ["rude", "wrong"],
                  "version": 1},
         "Verdict": {"definition_id": scored["verdict"]["id"], "kind": "categorical", "value": ["bad"], "version": 1},
     }
     assert second["comment"] is None and list(second["scores"]) == ["Correct"]
+
+
+@pytest.mark.parametrize("stored, in_csv, in_jsonl", [
+    ("0.000001", "0.000001", 1e-06),
+    ("1000000", "1000000", 1000000),
+    ("-2.5", "-2.5", -2.5),
+    ("123456789012.125", "123456789012.125", 123456789012.125),
+    ("0", "0", 0),
+])
+def test_numbers_are_written_as_numbers(api, stored, in_csv, in_jsonl):
+    """CSV cells in plain decimals (no exponent a spreadsheet would misread), JSON Lines values as JSON numbers;
+    the API itself keeps PostHog's decimal strings."""
+    rating = create_scorer(api, name="Rating", kind="numeric", config={})
+    review = create_review(api, "t1", time_spent_seconds=123456.5,
+                           scores=[{"definition_id": rating["id"], "numeric_value": stored}])
+    header, row = rows(api.get(EXPORT))
+    assert row[header.index("Rating")] == in_csv and row[header.index("time_spent_seconds")] == "123456.5"
+    text = api.get(EXPORT + "?format=jsonl").get_data(as_text=True)
+    (line,) = [json.loads(line) for line in text.splitlines()]
+    value = line["scores"]["Rating"]["value"]
+    assert value == in_jsonl and type(value) is type(in_jsonl)
+    assert f'"value": {json.dumps(in_jsonl)}' in text and line["time_spent_seconds"] == 123456.5
+    assert isinstance(review["scores"][0]["numeric_value"], str)
+    assert api.get(f"trace_reviews/{review['id']}/").get_json()["scores"][0]["numeric_value"] == \
+        review["scores"][0]["numeric_value"]
 
 
 def test_version_column_follows_the_pinned_version(api, scored):
