@@ -1,10 +1,12 @@
 """Scorer forms: name and description, the kind-specific config editor and the list filters.
 
-The service checks every value (so the page shows the API's own messages); these forms only carry the input,
-and `ConfigEditor` turns the editor's fields into the config the API takes, and a refusal back into a message
-beside the field (or the option row) it is about."""
+The service checks every value (so the page refuses exactly what the API refuses); these forms only carry the
+input, and `ConfigEditor` turns the editor's fields into the config the API takes, and a refusal back into a
+message beside the field (or the option row) it is about, in the form's own words ("At least", not
+`min_selections`)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
@@ -103,6 +105,26 @@ FIELD_FOR_ATTR = {
 }
 
 
+# The API's words in a refusal, and what the form calls them. Field names become the labels the user sees.
+API_PHRASES = (
+    ("is only allowed when selection_mode is multiple", "applies to multiple choice only"),
+    ("selection_mode", "Selection"),
+    ("or null", "or blank"),
+    ("must be a non-blank text when given", "cannot be only spaces (leave it empty for the default)"),
+)
+
+
+def in_form_words(detail: str, form: ConfigForm) -> str:
+    """A service refusal as the editor would say it: each config field named by its label, quoted."""
+    for phrase, words in API_PHRASES:
+        detail = detail.replace(phrase, words)
+    labels = {attr.removeprefix("config__"): getattr(form, name).label.text for attr, name in FIELD_FOR_ATTR.items()}
+    # Longest names first, so min_selections is not read as min.
+    pattern = re.compile(r"(?<![\w“])(" + "|".join(sorted(labels, key=len, reverse=True)) + r")(?![\w”])")
+    text = pattern.sub(lambda m: f"“{labels[m.group(1)]}”", detail)
+    return text[:1].upper() + text[1:]
+
+
 @dataclass
 class ConfigEditor:
     """A scorer's config as the editor shows it: the scalar fields of `form` plus the option rows."""
@@ -194,16 +216,17 @@ class ConfigEditor:
     def show_error(self, exc: ValidationError) -> bool:
         """Put a config refusal beside its field or row; False when it is not about the config."""
         attr = exc.attr or ""
+        detail = in_form_words(exc.detail, self.form)
         if attr in FIELD_FOR_ATTR:
             target = getattr(self.form, FIELD_FOR_ATTR[attr])
-            target.errors = list(target.errors) + [exc.detail]
+            target.errors = list(target.errors) + [detail]
             return True
         index = getattr(exc, "index", None)
         if attr == "config__options" and index is not None and index < len(self._sent_rows):
-            self.rows[self._sent_rows[index]].error = exc.detail
+            self.rows[self._sent_rows[index]].error = detail
             return True
         if attr.startswith("config") or attr == "base_version":
-            self.errors.append(exc.detail)
+            self.errors.append(detail)
             return True
         return False
 

@@ -87,8 +87,8 @@ def test_an_admin_sets_up_scorers_queues_and_keys_and_reads_the_results(admin_pa
     page.get_by_label("At most").fill("2")
     screenshot(page, "admin_scorer_new")
     page.get_by_role("button", name="Create scorer").click()
-    # Refused with the API's own message beside the field; everything typed is still there.
-    page.get_by_text("min_selections (3) cannot be greater than max_selections (2).").wait_for()
+    # Refused beside the field, in the form's own words; everything typed is still there.
+    page.get_by_text("“At least” (3) cannot be greater than “At most” (2).").wait_for()
     assert page.get_by_label("Name").input_value() == "Issues"
     assert option_rows(page)[:3] == [("Wrong facts", "wrong_facts"), ("Off topic", "off_topic"),
                                      ("Rude tone", "rude_tone")]
@@ -175,7 +175,7 @@ def test_an_admin_sets_up_scorers_queues_and_keys_and_reads_the_results(admin_pa
     page.goto(live_server(f"/projects/{pid}/insights/"))
     scorer_card = page.locator("article.insight-scorer", has=page.get_by_role("heading", name="Issues"))
     assert "1 review" in scorer_card.inner_text()
-    chart = scorer_card.locator("svg.chart-hbars")
+    chart = scorer_card.locator(".chart-hbars")
     assert "Wrong or made-up facts 1" in chart.get_attribute("aria-label")
     assert "Unsafe 1" in chart.get_attribute("aria-label")
     queue_card = page.locator("article.insight-queue", has=page.get_by_role("link", name="Week 12"))

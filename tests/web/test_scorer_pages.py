@@ -179,12 +179,28 @@ BAD_CONFIGS = [
 ]
 
 
+# The API names config fields; the page says what the form calls them.
+FORM_WORDS = [("min_selections", "“At least”"), ("max_selections", "“At most”"), ("min", "“Minimum”"),
+              ("max", "“Maximum”"), ("step", "“Step”"), ("true_label", "“Label for yes”"),
+              ("is only allowed when selection_mode is multiple", "applies to multiple choice only"),
+              ("or null", "or blank"),
+              ("must be a non-blank text when given", "cannot be only spaces (leave it empty for the default)")]
+INTERNAL_NAMES = ("min_selections", "max_selections", "selection_mode", "true_label", "false_label", "null")
+
+
+def in_form_words(detail: str) -> str:
+    for api, form in FORM_WORDS:
+        detail = re.sub(rf"(?<![\w“]){re.escape(api)}(?![\w”])", form, detail)
+    return detail[:1].upper() + detail[1:]
+
+
 @pytest.mark.parametrize("kind, fields, api_config, where", BAD_CONFIGS)
-def test_config_errors_show_the_api_message_beside_the_field_and_keep_the_input(
+def test_config_errors_show_the_api_refusal_in_the_forms_words_beside_the_field_and_keep_the_input(
         client, project, token, api_client, kind, fields, api_config, where):
     api_answer = api_client.post("score_definitions/", {"name": "Same", "kind": kind, "config": api_config})
     assert api_answer.status_code == 400
-    detail = api_answer.get_json()["detail"]
+    detail = in_form_words(api_answer.get_json()["detail"])
+    assert not any(re.search(rf"\b{name}\b", detail) for name in INTERNAL_NAMES), detail
 
     response = client.post(url(project, f"new?kind={kind}"), data={"csrf_token": token, "name": "Kept name",
                                                                     **fields})
@@ -209,6 +225,16 @@ def test_config_errors_show_the_api_message_beside_the_field_and_keep_the_input(
     assert definition_count() == 0
 
 
+def test_the_at_least_and_at_most_refusal_uses_the_forms_words(client, project, token):
+    response = client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "Issues", "option_label": ["A", "B", "C"], "option_key": ["", "", ""],
+        "selection_mode": "multiple", "min_selections": "3", "max_selections": "2"})
+    page = page_text(response)
+    assert "“At least” (3) cannot be greater than “At most” (2)." in page
+    words = re.sub(r"<[^>]+>", " ", page.split("<main")[1])  # what the user reads, not the field names
+    assert "min_selections" not in words and "max_selections" not in words
+
+
 def test_name_and_config_errors_show_together(client, project, token, api_client):
     name_detail = api_client.post("score_definitions/", {"name": "   ", "kind": "numeric", "config": {}}
                                   ).get_json()["detail"]
@@ -217,7 +243,7 @@ def test_name_and_config_errors_show_together(client, project, token, api_client
     assert response.status_code == 400
     page = page_text(response)
     assert re.search(r'<label for="name">Name</label>.*?' + re.escape(name_detail), page, re.S)
-    assert "min (5) cannot be greater than max (1)." in page
+    assert "“Minimum” (5) cannot be greater than “Maximum” (1)." in page
     assert "Kept description" in page
     assert definition_count() == 0
 
