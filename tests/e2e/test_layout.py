@@ -103,6 +103,12 @@ def test_every_page_fits_a_phone(phone, live_server, seeded):
     check("scorer_versions", f"/projects/{pid}/scorers/{scorer.id}/versions")
     check("settings", f"/projects/{pid}/settings/")
     check("password", "/account/password")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login**")
+    sign_in_as(page, live_server, viewer.email, Factory.PASSWORD)
+    check("scorers_read_only", f"/projects/{pid}/scorers/")
+    check("scorer_read_only", f"/projects/{pid}/scorers/{scorer.id}/")
+    check("queue_read_only", f"/projects/{pid}/queues/{queue.id}/")
     assert problems == {}, "\n".join(f"{name}: {found}" for name, found in problems.items())
 
 
