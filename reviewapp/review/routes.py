@@ -35,12 +35,16 @@ def _lease() -> timedelta:
 
 @bp.app_context_processor
 def claim_helpers() -> dict:
-    """`held_by_other(item)` for the trace page: whether another reviewer holds the trace right now."""
+    """For the trace page: `claim_active(item)`, whether anyone holds the queued trace right now, and
+    `held_by_other(item)`, whether someone other than the signed-in user does."""
 
     def held_by_other(item: ReviewQueueItem | None) -> bool:
         return current_user.is_authenticated and queues.held_by_other(item, current_user)
 
-    return {"held_by_other": held_by_other}
+    def claim_active(item: ReviewQueueItem | None) -> bool:
+        return item is not None and queues.active_claim(item)
+
+    return {"held_by_other": held_by_other, "claim_active": claim_active}
 
 
 def _claim_next(member: Membership, queue_id: Any):
