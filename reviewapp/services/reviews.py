@@ -421,7 +421,7 @@ def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -
 
 NOTHING_TO_SAVE = "Nothing to save yet: answer a scorer or write a comment."
 MISSING_REQUIRED = "Answer {names} before saving, or write a comment saying why you cannot."
-REQUIRED_HERE = "Required: answer this scorer, or write a comment."
+REQUIRED_HERE = "Required: answer it, or write a comment."
 
 
 class MissingScores(ValidationError):
@@ -532,6 +532,8 @@ def submit_review(
     live = pending is not None and queues.is_live(pending)
     if live and queues.held_by_other(pending, actor) and not overwrite:
         raise _held(pending)
+    # The review row first, then the item: the order save_review locks them in, so the two never deadlock.
+    current = active_review_for_trace(project_id, trace_id, lock=True)
     if live and not queues.take_claim(pending, actor, lease, take_over=overwrite):
         # Claimed or completed by someone else between our read and our write: look again.
         db.session.rollback()
@@ -539,7 +541,7 @@ def submit_review(
         live = queues.is_live(pending)
         if live:  # a take-over fails only on an item that left its queue
             raise _held(pending)
-    current = active_review_for_trace(project_id, trace_id, lock=True)
+        current = active_review_for_trace(project_id, trace_id, lock=True)
     if not overwrite:
         conflict = _basis_conflict(basis, current, item_gone=item is not None and not live)
         if conflict is not None:

@@ -577,7 +577,7 @@ def test_an_empty_review_is_refused_naming_every_missing_scorer(client, login, w
     assert ("Answer “Answer quality”, “Issues”, “Rating” and “Resolved the issue” before saving, or write a "
             "comment saying why you cannot.") in html
     for name in ("Answer quality", "Issues", "Rating", "Resolved the issue"):
-        assert "Required: answer this scorer, or write a comment." in scorer_block(html, name), name
+        assert "Required: answer it, or write a comment." in scorer_block(html, name), name
     assert active_review(wb, "trace-001") is None and len(wb.items()) == 3
 
 
