@@ -291,7 +291,7 @@ def take_over(member: Membership, item_id: str):
     return render_template(
         "queues/confirm.html", form=form, title=f"Take over trace {found.trace_id}?", message=message,
         action=url_for("review.take_over", project_id=member.project_id, item_id=found.id),
-        button="Take over", cancel=trace_page, nav_section="traces",
+        button="Take over", cancel=trace_page,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
@@ -603,7 +603,7 @@ class Outlook:
 
 def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, Outlook]:
     """The queue and what is left in it for `actor`: how many items, how many held by others, by whom and until
-    when (two queries)."""
+    when (three queries)."""
     queue, pending = load_queue_with_count(project_id, queue_id)
     now = utcnow()
     held, first, last = db.session.execute(
@@ -614,15 +614,7 @@ def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[Re
                ReviewQueueItem.claim_expires_at >= now)
     ).one()
     holders = [u for u in reviewers_now(project_id, [queue.id]).get(queue.id, []) if u.id != actor.id] if held else []
-    # SQLite answers min()/max() of a timezone-aware column as text
-    first, last = (_as_utc(value) for value in (first, last))
     return queue, Outlook(pending, held or 0, holders, first, last)
-
-
-def _as_utc(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
 
 
 def renew_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE) -> None:
