@@ -1,5 +1,6 @@
 """HTML pages: the review workbench (claim the next trace, score it beside the trace view, save & next, skip,
-previous), reviewing or editing one trace's review from the trace page, and the reviews list with its export."""
+previous), reviewing or editing one trace's review from the trace page, taking over a trace someone else holds,
+and the reviews list with its export."""
 from __future__ import annotations
 
 from datetime import timedelta

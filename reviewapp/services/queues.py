@@ -1,5 +1,6 @@
-"""Review queues and queue items: names, membership rules (a trace is pending in one queue at most), moving,
-removing, completing, bulk adds and claiming the next item under a lease."""
+"""Review queues and queue items: names, required scorers, membership rules (a trace is pending in one queue at
+most), moving, removing, completing, bulk adds, claiming the next item under a lease, taking a claim over, and
+what is left for a reviewer."""
 from __future__ import annotations
 
 import uuid

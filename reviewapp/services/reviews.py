@@ -1,5 +1,6 @@
 """Trace reviews and their scores: score validation against the pinned scorer version, saving a review (which
-completes the trace's queue item in the same transaction), soft deletion, and the filtered list."""
+completes the trace's queue item in the same transaction), the review page's save (required scorers, no silent
+overwrite), soft deletion, and the filtered list."""
 from __future__ import annotations
 
 import copy
