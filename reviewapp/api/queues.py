@@ -30,6 +30,7 @@ def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
         "description": queue.description,
         "pending_item_count": pending_item_count,
         "scorer_ids": [str(i) for i in queues.queue_scorer_ids(queue)],
+        "required_scorer_ids": queue.required_scorer_ids,
         "created_at": iso(queue.created_at),
         "updated_at": iso(queue.updated_at),
         "created_by": user_json(queue.created_by),
@@ -78,7 +79,7 @@ def list_review_queues(ctx: ApiContext):
 def create_review_queue(ctx: ApiContext):
     body = json_body()
     queue = queues.create_queue(ctx.project_id, ctx.user, body.get("name"), body.get("description"),
-                                body.get("scorer_ids"))
+                                body.get("scorer_ids"), body.get("required_scorer_ids"))
     return jsonify(queue_json(queue, 0)), 201
 
 

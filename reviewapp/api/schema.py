@@ -26,6 +26,13 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 OBJ = {"type": "object", "additionalProperties": True}
 
+# An extension of PostHog's queue: which scorers the review page requires answered (or a comment) before it saves.
+# The API's own trace_reviews/ keeps PostHog's rules and ignores it.
+REQUIRED_SCORERS = {"type": "array", "items": UUID, "nullable": True, "description": (
+    "Extension. Scorers the review page requires answered (unless a comment is given) before it saves a review "
+    "in this queue; each one of scorer_ids when the queue chose scorers. null (the default): every scorer the "
+    "queue asks for; []: none, though the page never saves an empty review. trace_reviews/ ignores it.")}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["type", "code", "detail", "attr"], "properties": {
         "type": STR, "code": STR, "detail": STR, "attr": _nullable(STR)}},
@@ -35,8 +42,8 @@ SCHEMAS: dict[str, Any] = {
         "hedgehog_config": _nullable(OBJ), "role_at_organization": _nullable(STR)}},
     "ReviewQueue": {"type": "object", "properties": {
         "id": UUID, "name": STR, "description": STR, "pending_item_count": INT,
-        "scorer_ids": {"type": "array", "items": UUID}, "created_at": TIME, "updated_at": TIME,
-        "created_by": _ref("User"), "team": INT}},
+        "scorer_ids": {"type": "array", "items": UUID}, "required_scorer_ids": REQUIRED_SCORERS,
+        "created_at": TIME, "updated_at": TIME, "created_by": _ref("User"), "team": INT}},
     "ReviewQueueItem": {"type": "object", "properties": {
         "id": UUID, "queue_id": UUID, "queue_name": STR, "trace_id": STR, "created_at": TIME, "updated_at": TIME,
         "created_by": _ref("User"), "team": INT, "claimed_by": _ref("User"), "claim_expires_at": _nullable(TIME)}},
@@ -102,11 +109,13 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/review_queues/", "get"): ("List review queues", "read", LIST_PARAMS + ["name"], None, 200,
                                  _page_of("ReviewQueue")),
     ("/review_queues/", "post"): ("Create a review queue", "write", [], _body(
-        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID}}, ["name"]), 201,
+        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
+         "required_scorer_ids": REQUIRED_SCORERS}, ["name"]), 201,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "get"): ("Retrieve a review queue", "read", [], None, 200, _ref("ReviewQueue")),
     ("/review_queues/{id}/", "patch"): ("Rename a review queue", "write", [], _body(
-        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID}}), 200,
+        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
+         "required_scorer_ids": REQUIRED_SCORERS}), 200,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "delete"): ("Delete a review queue and its items", "write", [], None, 204, None),
     ("/review_queues/{id}/claim_next/", "post"): ("Claim the next item under a lease (204 when none)", "write",

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.models.base import Base, UTCDateTime, utcnow, uuid7
+from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow, uuid7
 from reviewapp.models.project import User
 
 LIVE = text("deleted_at IS NULL")
@@ -36,6 +36,9 @@ class ReviewQueue(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which scorers the review page insists on before it saves (a comment always does instead): None means
+    # every scorer the queue asks for; a list of scorer ids (as text) means those only, [] none of them.
+    required_scorer_ids: Mapped[list[str] | None] = mapped_column(json_type(), nullable=True)
 
     created_by: Mapped[User | None] = relationship(lazy="joined")
     scorers: Mapped[list[QueueScorer]] = relationship(

@@ -1,6 +1,6 @@
 """Forms of the queue pages. The services check every value; these only carry them (and the CSRF token)."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -11,10 +11,24 @@ class QueueForm(FlaskForm):
         "Scorers", choices=[], validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )
+    required = RadioField("Required before saving", default="all", validate_choice=False, choices={
+        "all": "Every scorer of the queue", "some": "Only the scorers ticked here"})
+    required_scorer_ids = SelectMultipleField(
+        "Required scorers", choices=[], validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+    )
+
+    def required_ids(self) -> list[str] | None:
+        """What the service stores: None for every scorer of the queue, else the ticked ones (maybe none)."""
+        return None if self.required.data != "some" else list(self.required_scorer_ids.data or [])
+
+    def show_required(self, required_ids: list[str] | None) -> None:
+        self.required.data = "all" if required_ids is None else "some"
+        self.required_scorer_ids.data = list(required_ids or [])
 
     def show_error(self, attr: str | None, detail: str) -> None:
-        field = {"name": self.name, "description": self.description, "scorer_ids": self.scorer_ids}.get(
-            attr or "", self.name)
+        field = {"name": self.name, "description": self.description, "scorer_ids": self.scorer_ids,
+                 "required_scorer_ids": self.required_scorer_ids}.get(attr or "", self.name)
         field.errors = list(field.errors) + [detail]
 
 

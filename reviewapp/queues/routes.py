@@ -32,12 +32,13 @@ def _sort(allowed: dict[str, str], default: str) -> str:
 def _with_scorer_choices(form: QueueForm, project_id: int) -> QueueForm:
     definitions = scorers.definitions_by_name(project_id, archived=False, limit=SCORER_CHOICES_MAX)
     form.scorer_ids.choices = [(str(d.id), f"{d.name} ({d.kind})") for d in definitions]
+    form.required_scorer_ids.choices = [(str(d.id), d.name) for d in definitions]
     return form
 
 
 def _queue_data(form: QueueForm) -> dict:
     return {"name": form.name.data or "", "description": form.description.data or "",
-            "scorer_ids": list(form.scorer_ids.data or [])}
+            "scorer_ids": list(form.scorer_ids.data or []), "required_scorer_ids": form.required_ids()}
 
 
 # --- the queues ---------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def create(member: Membership):
         data = _queue_data(form)
         try:
             queue = queues.create_queue(member.project_id, current_user, data["name"], data["description"],
-                                        data["scorer_ids"])
+                                        data["scorer_ids"], data["required_scorer_ids"])
         except ValidationError as exc:
             form.show_error(exc.attr, exc.detail)
         else:
@@ -83,6 +84,7 @@ def edit(member: Membership, queue_id: str):
     form = _with_scorer_choices(QueueForm(obj=None if request.method == "POST" else queue), member.project_id)
     if request.method == "GET":
         form.scorer_ids.data = [str(i) for i in queues.queue_scorer_ids(queue)]
+        form.show_required(queue.required_scorer_ids)
     if form.validate_on_submit():
         try:
             queues.update_queue(member.project_id, current_user, queue.id, _queue_data(form))

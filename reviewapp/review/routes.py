@@ -1,5 +1,6 @@
 """HTML pages: the review workbench (claim the next trace, score it beside the trace view, save & next, skip,
-previous), reviewing or editing one trace's review from the trace page, and the reviews list with its export."""
+previous), reviewing or editing one trace's review from the trace page, taking over a trace someone else holds,
+and the reviews list with its export."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,10 +19,11 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
+from reviewapp.queues.forms import ConfirmForm
 from reviewapp.services import export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
-from reviewapp.services.reviews import ReviewFilters, sorted_scores
+from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
 from reviewapp.web import project_view
 
 CHOICES_MAX = 1000
@@ -32,6 +34,20 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
 
 
+@bp.app_context_processor
+def claim_helpers() -> dict:
+    """For the trace page: `claim_active(item)`, whether anyone holds the queued trace right now, and
+    `held_by_other(item)`, whether someone other than the signed-in user does."""
+
+    def held_by_other(item: ReviewQueueItem | None) -> bool:
+        return current_user.is_authenticated and queues.held_by_other(item, current_user)
+
+    def claim_active(item: ReviewQueueItem | None) -> bool:
+        return item is not None and queues.active_claim(item)
+
+    return {"held_by_other": held_by_other, "claim_active": claim_active}
+
+
 def _claim_next(member: Membership, queue_id: Any):
     """Claim the next trace of the queue and go to it, or to the all-done page."""
     try:
@@ -39,6 +55,9 @@ def _claim_next(member: Membership, queue_id: Any):
     except NotFound:
         flash("This queue no longer exists.", "warning")
         return redirect(url_for("queues.index", project_id=member.project_id))
+    except Conflict as exc:
+        flash(exc.detail, "warning")
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
     if item is None:
         return redirect(url_for("review.done", project_id=member.project_id, queue_id=queue_id))
     return redirect(url_for("review.item", project_id=member.project_id, item_id=item.id))
@@ -54,31 +73,60 @@ def _trace_detail(project_id: int, trace_id: str):
 
 def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | None = None,
             item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
-            started: str | None = None, error: str | None = None, comment_error: str | None = None,
-            n: int | None = None, status: int = 200):
+            basis: str | None = None, started: str | None = None, error: str | None = None,
+            comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
+            skip_error: str | None = None, n: int | None = None, status: int = 200):
+    """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
+    refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
     pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
     if item is not None:
         action = url_for("review.save", project_id=member.project_id, item_id=item.id)
     else:
         action = url_for("review.edit_trace", project_id=member.project_id, trace_id=trace_id,
                          queue=queue.id if queue else None, n=n)
+    if comment is None:
+        comment = review.comment if review is not None else None
+    pending_item = item if item is not None else queues.pending_item_for_trace(member.project_id, trace_id)
     return render_template(
         "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
-        comment=review.comment if comment is None and review is not None else (comment or ""),
+        comment=comment or "", basis=reviews.basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
         skipped=queues.last_skip(current_user, item.id) if item is not None else None,
+        conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
+        holding=item is not None and queues.is_live(item) and item.claimed_by_id == current_user.id
+        and queues.active_claim(item),
+        held_by=pending_item if queues.held_by_other(pending_item, current_user) else None,
+        sorted_scores=sorted_scores,
     ), status
 
 
 def _refused(member: Membership, exc: ValidationError, fields, entries, **page):
-    """Show a refusal beside the scorer or field it names, keeping everything the reviewer entered."""
+    """Show a refusal beside the scorer or field it names, keeping everything the reviewer entered. A conflict
+    (someone else's work is in the way) comes back as a 409 with the choice to save over it or discard."""
+    if isinstance(exc, SaveConflict):
+        return _render(member, fields=fields, conflict=exc, status=409, **page)
     error = comment_error = None
     if exc.attr == "comment":
         comment_error = exc.detail
+    elif isinstance(exc, MissingScores):
+        error = exc.detail
+        missing = {d.id for d in exc.missing}
+        for f in fields:
+            if f.definition.id in missing:
+                f.error = reviews.REQUIRED_HERE
     elif not (exc.attr == "scores" and attach_error(fields, entries, exc)):
         error = exc.detail
     return _render(member, fields=fields, error=error, comment_error=comment_error, status=400, **page)
+
+
+def _submitted(member: Membership, queue: ReviewQueue | None, review: TraceReview | None):
+    """The panel filled from the submitted form, its score entries and the rest of what the reviewer sent."""
+    fields = build_fields(panel_definitions(member.project_id, queue, review))
+    entries = read_form(fields, request.form, member.project_id)
+    sent = {"comment": request.form.get("comment", ""), "basis": request.form.get("basis", ""),
+            "started": request.form.get("started")}
+    return fields, entries, sent
 
 
 # --- the workbench ----------------------------------------------------------------------------------------
@@ -93,10 +141,8 @@ def start(member: Membership, queue_id: str):
 @bp.route("/queues/<queue_id>/review/done")
 @project_view(role="reviewer")
 def done(member: Membership, queue_id: str):
-    queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
-    others = queues.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
-    return render_template("review/done.html", queue=queue, pending=pending,
-                           others=[u for u in others if u.id != current_user.id])
+    queue, left = queues.outlook(member.project_id, current_user, queue_id)
+    return render_template("review/done.html", queue=queue, left=left)
 
 
 @bp.route("/review/<item_id>")
@@ -110,50 +156,53 @@ def item(member: Membership, item_id: str):
     except Conflict as exc:
         flash(exc.detail, "warning")
         return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
-    fields = build_fields(panel_definitions(member.project_id, found.queue))
-    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found)
+    # A trace reviewed already (from another queue or its own page) opens that review for editing.
+    review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+    fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
+    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review)
 
 
 @bp.route("/review/<item_id>", methods=["POST"])
 @project_view(role="reviewer")
 def save(member: Membership, item_id: str):
-    """Save & next: save the review (which completes the item), then claim the next trace."""
-    queue_id = request.form.get("queue_id")
+    """Save & next: save the review (which completes the item), then claim the next trace. When someone else's
+    work is in the way, the form comes back with the reviewer's input and the choice to save over it."""
     try:
-        held = queues.hold_claim(member.project_id, current_user, item_id, _lease())
+        found = queues.load_item(member.project_id, item_id, include_done=True)
     except NotFound:
-        flash("That trace was reviewed or taken out of the queue meanwhile; your scores for it were not saved.",
-              "warning")
-        return _claim_next(member, queue_id)
-    except Conflict as exc:
-        flash(f"{exc.detail} Your scores for it were not saved.", "warning")
-        return _claim_next(member, queue_id)
-    fields = build_fields(panel_definitions(member.project_id, held.queue))
-    entries = read_form(fields, request.form, member.project_id)
-    comment = request.form.get("comment", "")
+        flash("That trace is not in any queue of this project.", "warning")
+        return _claim_next(member, request.form.get("queue_id"))
+    review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+    fields, entries, sent = _submitted(member, found.queue, review)
     try:
-        reviews.save_review(member.project_id, current_user, trace_id=held.trace_id, comment=comment,
-                            scores=entries, queue_id=held.queue_id,
-                            time_spent_seconds=seconds_since(request.form.get("started")))
-    except ValidationError as exc:
-        return _refused(member, exc, fields, entries, trace_id=held.trace_id, queue=held.queue, item=held,
-                        comment=comment, started=request.form.get("started"))
-    flash(f"Saved your review of {held.trace_id}.", "success")
-    return _claim_next(member, held.queue_id)
+        reviews.submit_review(member.project_id, current_user, item=found, queue=found.queue, basis=sent["basis"],
+                              comment=sent["comment"], scores=entries,
+                              time_spent_seconds=seconds_since(sent["started"]),
+                              overwrite=request.form.get("resolve") == "overwrite", lease=_lease())
+    except (ValidationError, SaveConflict) as exc:
+        return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
+                        review=getattr(exc, "review", None) or review, **sent)
+    flash(f"Saved your review of {found.trace_id}.", "success")
+    return _claim_next(member, found.queue_id)
 
 
 @bp.route("/review/<item_id>/skip", methods=["POST"])
 @project_view(role="reviewer")
 def skip(member: Membership, item_id: str):
     queue_id = request.form.get("queue_id")
+    reason = request.form.get("reason", "")
     try:
-        skipped = queues.skip_item(member.project_id, current_user, item_id, request.form.get("reason", ""))
+        skipped = queues.skip_item(member.project_id, current_user, item_id, reason)
     except NotFound:
         flash("That trace was reviewed or taken out of the queue meanwhile.", "info")
         return _claim_next(member, queue_id)
     except ValidationError as exc:
-        flash(f"Not skipped: {exc.detail}", "error")
-        return redirect(url_for("review.item", project_id=member.project_id, item_id=item_id))
+        # The page comes back with the reason as typed, the refusal beside it.
+        found = queues.load_item(member.project_id, item_id)
+        review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+        fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
+        return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
+                       skip_reason=reason, skip_error=f"Not skipped: {exc.detail}", status=400)
     flash(f"Skipped {skipped.trace_id}: it stays in the queue for others and comes back to you last.", "info")
     return _claim_next(member, skipped.queue_id)
 
@@ -181,26 +230,70 @@ def previous(member: Membership, queue_id: str):
 @project_view(role="reviewer")
 def edit_trace(member: Membership, trace_id: str):
     """Review one trace, or edit its review, outside the queue flow (from the trace page, or Previous)."""
-    queue = queues.load_queue(member.project_id, request.args["queue"]) if request.args.get("queue") else None
+    queue = _page_queue(member, request.args.get("queue"), keep_going=request.method == "POST")
     n = request.args.get("n", type=int)
     review = reviews.active_review_for_trace(member.project_id, trace_id)
-    fields = build_fields(panel_definitions(member.project_id, queue, review), review)
-    page = {"trace_id": trace_id, "queue": queue, "review": review, "n": n}
+    page = {"trace_id": trace_id, "queue": queue, "n": n}
     if request.method == "GET":
-        return _render(member, fields=fields, **page)
+        fields = build_fields(panel_definitions(member.project_id, queue, review), review)
+        return _render(member, fields=fields, review=review, **page)
 
-    entries = read_form(fields, request.form, member.project_id)
-    comment = request.form.get("comment", "")
+    fields, entries, sent = _submitted(member, queue, review)
     try:
-        reviews.save_review(member.project_id, current_user, trace_id=trace_id,
-                            review_id=review.id if review else None, comment=comment, scores=entries,
-                            time_spent_seconds=seconds_since(request.form.get("started")))
-    except ValidationError as exc:
-        return _refused(member, exc, fields, entries, comment=comment, started=request.form.get("started"), **page)
+        reviews.submit_review(member.project_id, current_user, trace_id=trace_id, queue=queue, basis=sent["basis"],
+                              comment=sent["comment"], scores=entries,
+                              time_spent_seconds=seconds_since(sent["started"]),
+                              overwrite=request.form.get("resolve") == "overwrite", lease=_lease())
+    except (ValidationError, SaveConflict) as exc:
+        return _refused(member, exc, fields, entries, review=getattr(exc, "review", None) or review, **sent, **page)
     flash(f"Saved the review of {trace_id}.", "success")
     if queue is not None:
         return _claim_next(member, queue.id)
     return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
+
+
+def _page_queue(member: Membership, raw: str | None, keep_going: bool) -> ReviewQueue | None:
+    """The queue the page was opened from. One deleted meanwhile is a 404 on opening the page, but a save goes
+    on without it: what the reviewer typed is not thrown away for it."""
+    if not raw:
+        return None
+    try:
+        return queues.load_queue(member.project_id, raw)
+    except NotFound:
+        if keep_going:
+            return None
+        raise
+
+
+@bp.route("/review/<item_id>/take-over", methods=["GET", "POST"])
+@project_view(role="reviewer")
+def take_over(member: Membership, item_id: str):
+    """Take a trace another reviewer holds: asks first, then ends their lease and opens the trace for review."""
+    found = queues.load_item(member.project_id, item_id)
+    trace_page = url_for("traces.detail", project_id=member.project_id, trace_id=found.trace_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and form.is_confirmed:
+        holder = found.claimed_by.display_name if queues.held_by_other(found, current_user) else None
+        try:
+            queues.take_over(member.project_id, current_user, found.id, _lease())
+        except NotFound as exc:
+            flash(exc.detail, "info")
+            return redirect(trace_page)
+        flash(f"You took over trace {found.trace_id}" + (f" from {holder}: their claim has ended." if holder else "."),
+              "success")
+        return redirect(url_for("review.edit_trace", project_id=member.project_id, trace_id=found.trace_id))
+    if queues.held_by_other(found, current_user):
+        holder = found.claimed_by.display_name if found.claimed_by else "Another reviewer"
+        message = (f"{holder} holds it in “{found.queue.name}” until {found.claim_expires_at:%H:%M} UTC. Taking it "
+                   f"over ends {holder}'s claim; if {holder} then saves, they are asked whether to save over your "
+                   "review or discard theirs.")
+    else:
+        message = "Nobody else holds it right now; taking it holds it for you."
+    return render_template(
+        "queues/confirm.html", form=form, title=f"Take over trace {found.trace_id}?", message=message,
+        action=url_for("review.take_over", project_id=member.project_id, item_id=found.id),
+        button="Take over", cancel=trace_page,
+    )
 
 
 # --- the reviews list ----------------------------------------------------------------------------------

@@ -92,8 +92,8 @@ def add_to_queue(project_id: int, actor: User, *, trace_ids: list[str] | None = 
                  filters: TraceFilters | None = None, queue_id: Any = None,
                  new_queue_name: str | None = None) -> Report:
     """Add the traces (the given ids, or with `filters` every matching trace) to the queue `queue_id`, or to a
-    new queue called `new_queue_name`. Everything is checked before the new queue is made, so a refusal
-    leaves nothing behind."""
+    new queue called `new_queue_name`. One transaction: a refusal or a failure leaves nothing behind, not even
+    the new queue."""
     chosen = matching_trace_ids(project_id, filters) if filters is not None else list(trace_ids or [])
     if not chosen:
         raise ValidationError(NOTHING_CHOSEN, "trace_ids", "required")
@@ -101,7 +101,8 @@ def add_to_queue(project_id: int, actor: User, *, trace_ids: list[str] | None = 
         raise ValidationError(f"Add at most {queues.BULK_MAX} traces at a time.", "trace_ids")
     new_queue_name = (new_queue_name or "").strip()
     if new_queue_name:
-        queue = queues.create_queue(project_id, actor, new_queue_name)
+        # Not committed yet: bulk_add commits the queue with its items, so a failure leaves no empty queue.
+        queue = queues.create_queue(project_id, actor, new_queue_name, commit=False)
     else:
         if queue_id is None or queue_id == "":
             raise ValidationError(NO_QUEUE, "queue_id", "required")

@@ -1,5 +1,6 @@
-"""Review queues and queue items: names, membership rules (a trace is pending in one queue at most), moving,
-removing, completing, bulk adds and claiming the next item under a lease."""
+"""Review queues and queue items: names, required scorers, membership rules (a trace is pending in one queue at
+most), moving, removing, completing, bulk adds, claiming the next item under a lease, taking a claim over, and
+what is left for a reviewer."""
 from __future__ import annotations
 
 import uuid
@@ -134,14 +135,14 @@ def _name_taken(project_id: int, name: str, excluding: uuid.UUID | None = None) 
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
+def _clean_scorer_ids(project_id: int, raw: Any, attr: str = "scorer_ids") -> list[uuid.UUID]:
     if not isinstance(raw, (list, tuple)):
-        raise ValidationError("Expected a list of scorer ids.", "scorer_ids")
+        raise ValidationError("Expected a list of scorer ids.", attr)
     ids: list[uuid.UUID] = []
     for value in raw:
         scorer_id = as_uuid(value)
         if scorer_id is None:
-            raise ValidationError(f"“{value}” is not a valid UUID.", "scorer_ids")
+            raise ValidationError(f"“{value}” is not a valid UUID.", attr)
         if scorer_id not in ids:
             ids.append(scorer_id)
     if ids:
@@ -150,29 +151,47 @@ def _clean_scorer_ids(project_id: int, raw: Any) -> list[uuid.UUID]:
         ))
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise ValidationError(f"Scorer not found: {missing[0]}.", "scorer_ids")
+            raise ValidationError(f"Scorer not found: {missing[0]}.", attr)
     return ids
+
+
+def _clean_required(project_id: int, raw: Any, chosen: list[uuid.UUID]) -> list[str] | None:
+    """The queue's required scorers as stored: None (every scorer the queue asks for) or a list of scorer ids,
+    each one of the queue's chosen scorers when it chose some."""
+    if raw is None:
+        return None
+    ids = _clean_scorer_ids(project_id, raw, "required_scorer_ids")
+    if chosen:
+        outside = [i for i in ids if i not in chosen]
+        if outside:
+            raise ValidationError(f"Scorer {outside[0]} is required but is not one of this queue's scorers.",
+                                  "required_scorer_ids")
+    return [str(i) for i in ids]
 
 
 @refusal_rolls_back
 def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
-                 scorer_ids: Any = None) -> ReviewQueue:
+                 scorer_ids: Any = None, required_scorer_ids: Any = None, *, commit: bool = True) -> ReviewQueue:
+    """A new queue. With commit=False it is only flushed: the caller's transaction (adding its first traces)
+    commits it, or rolls it back with them."""
     name = clean_text(name, "name", max_length=NAME_MAX)
     description = clean_text(description, "description", max_length=DESCRIPTION_MAX, required=False)
     scorers = _clean_scorer_ids(project_id, scorer_ids) if scorer_ids is not None else []
+    required = _clean_required(project_id, required_scorer_ids, scorers)
     if _name_taken(project_id, name):
         raise ValidationError(DUPLICATE_NAME, "name")
     queue = ReviewQueue(project_id=project_id, name=name, description=description,
-                        created_by_id=actor.id if actor else None)
+                        created_by_id=actor.id if actor else None, required_scorer_ids=required)
     queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
     db.session.add(queue)
-    commit_or(ValidationError(DUPLICATE_NAME, "name"))
+    commit_or(ValidationError(DUPLICATE_NAME, "name"), commit=commit)
     return queue
 
 
 @refusal_rolls_back
 def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str, data: dict[str, Any]) -> ReviewQueue:
-    """Rename, re-describe or re-choose scorers; keys absent from `data` are left alone."""
+    """Rename, re-describe, re-choose scorers or required scorers; keys absent from `data` are left alone. A
+    required scorer the queue no longer asks for stops being required."""
     queue = load_queue(project_id, queue_id)
     if "name" in data:
         name = clean_text(data["name"], "name", max_length=NAME_MAX)
@@ -182,9 +201,14 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
     if "description" in data:
         queue.description = clean_text(data["description"], "description", max_length=DESCRIPTION_MAX,
                                        required=False)
+    chosen = queue_scorer_ids(queue)
     if "scorer_ids" in data:
-        scorers = _clean_scorer_ids(project_id, data["scorer_ids"] or [])
-        queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
+        chosen = _clean_scorer_ids(project_id, data["scorer_ids"] or [])
+        queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(chosen)]
+    if "required_scorer_ids" in data:
+        queue.required_scorer_ids = _clean_required(project_id, data["required_scorer_ids"], chosen)
+    elif queue.required_scorer_ids and chosen:
+        queue.required_scorer_ids = [i for i in queue.required_scorer_ids if uuid.UUID(i) in chosen]
     queue.updated_at = utcnow()
     commit_or(ValidationError(DUPLICATE_NAME, "name"))
     return queue
@@ -210,6 +234,25 @@ def queue_scorer_ids(queue: ReviewQueue) -> list[uuid.UUID]:
     return [qs.definition_id for qs in queue.scorers]
 
 
+def required_scorers(project_id: int, queue: ReviewQueue | None) -> list[ScoreDefinition]:
+    """The scorers the review page requires answered (unless a comment is given) before it saves a review in
+    this queue: the queue's required ones, or by default every scorer it asks for (its chosen scorers, or every
+    active one when it chose none). Without a queue, every active scorer. Archived scorers are never required."""
+    chosen = queue_scorer_ids(queue) if queue is not None else []
+    query = select(ScoreDefinition).where(ScoreDefinition.project_id == project_id,
+                                          ScoreDefinition.archived.is_(False))
+    if chosen:
+        query = query.where(ScoreDefinition.id.in_(chosen))
+    required = queue.required_scorer_ids if queue is not None else None
+    if required is not None:
+        if not required:
+            return []
+        query = query.where(ScoreDefinition.id.in_([uuid.UUID(i) for i in required]))
+    found = {d.id: d for d in db.session.scalars(query)}
+    order = chosen or sorted(found, key=lambda i: (found[i].name, str(i)))
+    return [found[i] for i in order if i in found]
+
+
 # --- items -------------------------------------------------------------------------------------------
 
 def _live_items(project_id: int) -> Select:
@@ -224,12 +267,21 @@ def _live_items(project_id: int) -> Select:
     )
 
 
-def load_item(project_id: int, item_id: uuid.UUID | str) -> ReviewQueueItem:
+def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False) -> ReviewQueueItem:
+    """A live item of this project, or NotFound. `include_done` finds it also after it left its queue (reviewed,
+    removed, queue deleted): the review page still needs its trace to keep a reviewer's input."""
     item_id = as_uuid(item_id)
-    item = item_id and db.session.scalar(_live_items(project_id).where(ReviewQueueItem.id == item_id))
+    query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
+             else _live_items(project_id))
+    item = item_id and db.session.scalar(query.where(ReviewQueueItem.id == item_id))
     if not item:
         raise NotFound()
     return item
+
+
+def is_live(item: ReviewQueueItem) -> bool:
+    """Still pending: neither the item nor its queue was deleted."""
+    return item.deleted_at is None and item.queue.deleted_at is None
 
 
 def pending_item_for_trace(project_id: int, trace_id: str) -> ReviewQueueItem | None:
@@ -461,6 +513,10 @@ def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
 
 # --- claiming ----------------------------------------------------------------------------------------
 
+CLAIM_ATTEMPTS_MAX = 1000
+QUEUE_BUSY = "So many reviewers are claiming traces in this queue at once that none could be held for you. Try again."
+
+
 @refusal_rolls_back
 def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
                lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem | None:
@@ -469,10 +525,14 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
     then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
     FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
-    serialises writers, takes it with a guarded single-row update."""
+    serialises writers, takes it with a guarded single-row update.
+
+    None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
+    write) is followed by another look, however often, since each loss is an item someone else now holds. Only
+    a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left"."""
     queue = load_queue(project_id, queue_id)
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    for _attempt in range(20):
+    for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
         candidate = _next_candidate(queue, actor, now, lock=postgres)
         if candidate is None:
@@ -489,7 +549,7 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             item = db.session.get(ReviewQueueItem, candidate, populate_existing=True)
             return item
         db.session.rollback()  # someone else took it between our read and our write: look again
-    return None
+    raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
 
 
 def _claimable(actor: User, now: datetime):
@@ -526,11 +586,80 @@ def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) 
     return None
 
 
+@dataclass
+class Outlook:
+    """What is left in a queue for one reviewer once claim_next found nothing (or to explain why)."""
+
+    pending: int  # live items in the queue
+    held_by_others: int  # of those, under another reviewer's live claim
+    holders: list[User]  # who holds them
+    first_free_at: datetime | None  # when the first of those claims runs out
+    last_free_at: datetime | None  # when the last one does
+
+    @property
+    def claimable(self) -> int:
+        """Items the reviewer could claim right now (a claim ran out or was released since claim_next looked)."""
+        return self.pending - self.held_by_others
+
+
+def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, Outlook]:
+    """The queue and what is left in it for `actor`: how many items, how many held by others, by whom and until
+    when (three queries)."""
+    queue, pending = load_queue_with_count(project_id, queue_id)
+    now = utcnow()
+    held, first, last = db.session.execute(
+        select(func.count(ReviewQueueItem.id), func.min(ReviewQueueItem.claim_expires_at),
+               func.max(ReviewQueueItem.claim_expires_at))
+        .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+               ReviewQueueItem.claimed_by_id.is_not(None), ReviewQueueItem.claimed_by_id != actor.id,
+               ReviewQueueItem.claim_expires_at >= now)
+    ).one()
+    holders = [u for u in reviewers_now(project_id, [queue.id]).get(queue.id, []) if u.id != actor.id] if held else []
+    return queue, Outlook(pending, held or 0, holders, first, last)
+
+
 def renew_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE) -> None:
     """Extend the actor's lease on an item they act on (does not commit)."""
     if item.deleted_at is None and (item.claimed_by_id in (None, actor.id) or _expired(item)):
         item.claimed_by_id = actor.id
         item.claim_expires_at = utcnow() + lease
+
+
+def held_by_other(item: ReviewQueueItem | None, actor: User) -> bool:
+    """Whether someone other than `actor` holds a live claim on this live item."""
+    return item is not None and item.deleted_at is None and active_claim(item) and item.claimed_by_id != actor.id
+
+
+def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE, *,
+               take_over: bool = False) -> bool:
+    """Hold the live item for `actor` with the same guarded update as claim_next (does not commit). Unless
+    `take_over`, an item another reviewer holds is left to them and the answer is False; taking over ends their
+    lease. False as well when the item left its queue."""
+    now = utcnow()
+    statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item.id, ReviewQueueItem.deleted_at.is_(None))
+    if not take_over:
+        statement = statement.where(_claimable(actor, now))
+    held = db.session.execute(
+        statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(held)
+
+
+TAKEN_OVER_MEANWHILE = "Trace {trace_id} is no longer pending: it was reviewed or taken out of its queue."
+
+
+@refusal_rolls_back
+def take_over(project_id: int, actor: User, item_id: uuid.UUID | str,
+              lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem:
+    """The explicit take-over of a trace another reviewer holds: the actor holds it from now on and the other
+    reviewer's lease ends (when they save, they are asked whether to save over it). NotFound when it left the
+    queue."""
+    item = load_item(project_id, item_id)
+    if not take_claim(item, actor, lease, take_over=True):
+        raise NotFound(TAKEN_OVER_MEANWHILE.format(trace_id=item.trace_id))
+    commit_keeping_state()
+    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
 
 
 @refusal_rolls_back

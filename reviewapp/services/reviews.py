@@ -1,5 +1,6 @@
 """Trace reviews and their scores: score validation against the pinned scorer version, saving a review (which
-completes the trace's queue item in the same transaction), soft deletion, and the filtered list."""
+completes the trace's queue item in the same transaction), the review page's save (required scorers, no silent
+overwrite), soft deletion, and the filtered list."""
 from __future__ import annotations
 
 import copy
@@ -13,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import (
+    ReviewQueue,
+    ReviewQueueItem,
     ScoreDefinition,
     ScoreDefinitionVersion,
     TraceReview,
@@ -22,7 +25,7 @@ from reviewapp.models import (
 )
 from reviewapp.services import queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
-from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
 
 COMMENT_MAX = 20_000
@@ -36,6 +39,14 @@ ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.create
 ALREADY_REVIEWED = "This trace already has a review. Update that review instead."
 TRACE_CHANGE = "The trace of a review cannot be changed. Delete this review and review the other trace instead."
 CHANGED_WHILE_SAVING = "This review was changed by someone else while saving. Reload it and try again."
+
+
+class AlreadyReviewed(ValidationError):
+    """The trace already has an active review (PostHog's 400 on trace_id); the review page turns it into a
+    conflict the reviewer resolves."""
+
+    def __init__(self):
+        super().__init__(ALREADY_REVIEWED, "trace_id")
 
 
 class _Absent:
@@ -242,9 +253,13 @@ def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = Fal
     return review
 
 
-def active_review_for_trace(project_id: int, trace_id: str) -> TraceReview | None:
-    return db.session.scalar(select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None)))
+def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = False) -> TraceReview | None:
+    """The trace's live review, if any. `lock` holds its row until commit (PostgreSQL), as load_review does."""
+    query = select(TraceReview).where(
+        TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None))
+    if lock:
+        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
@@ -334,8 +349,14 @@ def save_review(
     queue = None if queue_id is None or queue_id == "" else queues.queue_for_body(project_id, queue_id)
     seconds = _clean_time_spent(time_spent_seconds)
     if review is None and active_review_for_trace(project_id, trace_id) is not None:
-        raise ValidationError(ALREADY_REVIEWED, "trace_id")
+        raise AlreadyReviewed()
+    return _write(project_id, actor, review, trace_id, new_comment, new_scores, queue, seconds)
 
+
+def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: str, new_comment: Any,
+           new_scores: list[ValidatedScore] | None, queue: ReviewQueue | None, seconds: float | None) -> TraceReview:
+    """Store checked values (ABSENT / None leave the comment / scores as they are) and complete the trace's
+    pending item (only in `queue`, when given), in one transaction."""
     now = utcnow()
     creating = review is None
     try:
@@ -367,7 +388,7 @@ def save_review(
         # Another request saved first: a second review of the trace, or the same scorer added twice.
         db.session.rollback()
         if creating:
-            raise ValidationError(ALREADY_REVIEWED, "trace_id") from None
+            raise AlreadyReviewed() from None
         raise ValidationError(CHANGED_WHILE_SAVING, "scores") from None
     return review
 
@@ -395,6 +416,144 @@ def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -
             score.updated_at = now
     for score in existing.values():
         review.scores.remove(score)
+
+
+# --- the review page -----------------------------------------------------------------------------------
+
+NOTHING_TO_SAVE = "Nothing to save yet: answer a scorer or write a comment."
+MISSING_REQUIRED = "Answer {names} before saving, or write a comment saying why you cannot."
+REQUIRED_HERE = "Required: answer it, or write a comment."
+
+
+class MissingScores(ValidationError):
+    """The review page refuses a review that leaves required scorers unanswered and has no comment (or is empty
+    altogether). `missing` names those scorers, so the page shows the refusal beside each."""
+
+    def __init__(self, missing: list[ScoreDefinition]):
+        detail = MISSING_REQUIRED.format(names=_names([d.name for d in missing])) if missing else NOTHING_TO_SAVE
+        super().__init__(detail, "scores", "required")
+        self.missing = missing
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"“{name}”" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def check_required(project_id: int, queue: ReviewQueue | None, validated: list[ValidatedScore],
+                   comment: str | None) -> None:
+    """The review page's rule (the API keeps PostHog's, where any review is valid): a comment, or every scorer
+    the queue requires answered — and never an empty review."""
+    if comment:
+        return
+    answered = {score.definition.id for score in validated}
+    missing = [d for d in queues.required_scorers(project_id, queue) if d.id not in answered]
+    if missing or not validated:
+        raise MissingScores(missing)
+
+
+class SaveConflict(Conflict):
+    """The review page's save would overwrite someone else's work, so it was not made. `kind` says whose:
+    "held" (another reviewer holds the trace: `holder`, `until`), "reviewed" (the trace got a review meanwhile:
+    `review`), "changed" (the review the page showed was saved again by someone: `review`), "deleted" (that
+    review was deleted), "left" (the item left its queue without a review). Saving again with overwrite=True
+    records the reviewer's input anyway."""
+
+    def __init__(self, kind: str, detail: str, *, review: TraceReview | None = None, holder: User | None = None,
+                 until=None):
+        super().__init__(detail, kind=kind)
+        self.kind = kind
+        self.review = review
+        self.holder = holder
+        self.until = until
+
+
+def basis_of(review: TraceReview | None) -> str:
+    """What the review page carries to say which review it showed: "" for none, else its id and last save."""
+    return "" if review is None else f"{review.id}@{review.updated_at.isoformat()}"
+
+
+def _name(user: User | None) -> str:
+    return user.display_name if user is not None else "A former user"
+
+
+def _held(item: ReviewQueueItem) -> SaveConflict:
+    until = item.claim_expires_at
+    return SaveConflict("held", f"{_name(item.claimed_by)} is reviewing this trace (it is held for them until "
+                                f"{until:%H:%M} UTC). Nothing was saved.",
+                        holder=item.claimed_by, until=until)
+
+
+def _basis_conflict(basis: str | None, current: TraceReview | None, item_gone: bool) -> SaveConflict | None:
+    """How what is stored now differs from what the page showed (`basis`), or None when it does not."""
+    if not basis:
+        if current is not None:
+            return SaveConflict("reviewed", f"{_name(current.reviewed_by)} reviewed this trace meanwhile. "
+                                            "Nothing was saved.", review=current)
+        if item_gone:
+            return SaveConflict("left", "This trace was taken out of its queue meanwhile. Nothing was saved.")
+        return None
+    if current is None:
+        return SaveConflict("deleted", "The review you were editing was deleted meanwhile. Nothing was saved.")
+    if basis != basis_of(current):
+        return SaveConflict("changed", f"{_name(current.reviewed_by)} saved this review again meanwhile. "
+                                       "Nothing was saved.", review=current)
+    return None
+
+
+@refusal_rolls_back
+def submit_review(
+    project_id: int,
+    actor: User,
+    *,
+    trace_id: Any = None,
+    item: ReviewQueueItem | None = None,
+    queue: ReviewQueue | None = None,
+    basis: str | None = "",
+    comment: Any = None,
+    scores: Any = (),
+    time_spent_seconds: Any = None,
+    overwrite: bool = False,
+    lease=queues.DEFAULT_LEASE,
+) -> TraceReview:
+    """The review page's save of a trace (from a queue `item`, or the trace page), as one transaction.
+
+    On top of save_review's rules: the review page's rule on required scorers (`queue`'s; MissingScores), and
+    nobody's work is overwritten unasked — when another reviewer holds the trace, or its review is not the one
+    the page showed (`basis`: basis_of that review, "" for none), SaveConflict, and nothing changes. The same
+    call with overwrite=True saves anyway: it takes the trace over (ending the holder's lease) and saves as an
+    edit of the review there is now. Saving completes the trace's pending item."""
+    trace_id = item.trace_id if item is not None else queues.clean_trace_id(trace_id)
+    new_comment = _clean_comment(comment)
+    validated = validate_scores(project_id, list(scores))
+    check_required(project_id, queue, validated, new_comment)
+    seconds = _clean_time_spent(time_spent_seconds)
+
+    pending = item if item is not None else queues.pending_item_for_trace(project_id, trace_id)
+    live = pending is not None and queues.is_live(pending)
+    if live and queues.held_by_other(pending, actor) and not overwrite:
+        raise _held(pending)
+    # The review row first, then the item: the order save_review locks them in, so the two never deadlock.
+    current = active_review_for_trace(project_id, trace_id, lock=True)
+    if live and not queues.take_claim(pending, actor, lease, take_over=overwrite):
+        # Claimed or completed by someone else between our read and our write: look again.
+        db.session.rollback()
+        pending = db.session.get(ReviewQueueItem, pending.id, populate_existing=True)
+        live = queues.is_live(pending)
+        if live:  # a take-over fails only on an item that left its queue
+            raise _held(pending)
+        current = active_review_for_trace(project_id, trace_id, lock=True)
+    if not overwrite:
+        conflict = _basis_conflict(basis, current, item_gone=item is not None and not live)
+        if conflict is not None:
+            raise conflict
+    try:
+        return _write(project_id, actor, current, trace_id, new_comment, validated,
+                      pending.queue if live else None, seconds)
+    except AlreadyReviewed:
+        # Created by someone else after we looked (the unique index decided).
+        raise SaveConflict("reviewed", "Someone reviewed this trace meanwhile. Nothing was saved.",
+                           review=active_review_for_trace(project_id, trace_id)) from None
 
 
 @refusal_rolls_back

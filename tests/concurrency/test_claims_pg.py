@@ -164,3 +164,41 @@ def test_nothing_left_is_none(queue_of_three):
         queues.complete_items(project.id, item.trace_id)
         db.session.commit()
     assert queues.claim_next(project.id, ann, queue.id) is None
+
+
+def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypatch):
+    """Twenty-five times in a row another reviewer takes the candidate between our read and our write (and
+    commits); claim_next still finds the twenty-sixth item instead of giving up with "nothing left"."""
+    project = factory.project("Contended")
+    admin = factory.user(project=project, role="admin")
+    queue = queues.create_queue(project.id, admin, "Q")
+    queues.bulk_add(project.id, admin, queue.id, [f"r-{n:02d}" for n in range(30)])
+    ann, bob = reviewer(project, 1), reviewer(project, 2)
+    real = queues._next_candidate
+    races = {"lost": 0}
+    taken = set()
+
+    def racing(queue, actor, now, lock):
+        candidate = real(queue, actor, now, lock)
+        if candidate is not None and actor.id == ann.id and races["lost"] < 25:
+            races["lost"] += 1
+            taken.add(candidate)
+            db.session.get(ReviewQueueItem, candidate).claimed_by_id = bob.id
+            db.session.get(ReviewQueueItem, candidate).claim_expires_at = utcnow() + timedelta(minutes=10)
+            db.session.commit()  # Bob's claim, committed before Ann's guarded update runs
+        return candidate
+
+    monkeypatch.setattr(queues, "_next_candidate", racing)
+    item = queues.claim_next(project.id, ann, queue.id)
+    assert races["lost"] == 25
+    assert len(taken) == 25
+    assert item is not None and item.id not in taken and item.claimed_by_id == ann.id
+
+
+def test_the_outlook_tells_what_others_hold_and_until_when(queue_of_three):
+    project, queue, ann, bob = queue_of_three
+    queues.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=7))
+    queues.claim_next(project.id, ann, queue.id)
+    _, left = queues.outlook(project.id, ann, queue.id)
+    assert (left.pending, left.held_by_others, left.claimable, [u.id for u in left.holders]) == (3, 1, 2, [bob.id])
+    assert utcnow() + timedelta(minutes=6) < left.first_free_at == left.last_free_at < utcnow() + timedelta(minutes=8)

@@ -162,3 +162,51 @@ def test_the_review_page_works_without_javascript(browser, live_server, factory)
         context.close()
     review = queues.list_items(wb.project.id, queue_id=wb.queue.id)[1]
     assert review == 0
+
+
+def test_an_empty_ctrl_enter_is_refused_and_a_conflict_keeps_what_was_typed(page, live_server, sign_in, factory,
+                                                                           screenshot):
+    from reviewapp.services import reviews
+
+    wb = build(factory, traces=2)
+    pid = wb.project.id
+    sign_in(page, wb.reviewer, f"/projects/{pid}/queues/")
+    page.get_by_role("button", name="Start reviewing").click()
+    page.wait_for_url("**/review/*")
+
+    # Right after "Start reviewing", Ctrl+Enter saves nothing: every missing scorer is named, beside it.
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("before saving, or write a comment saying why you cannot.").wait_for()
+    message = page.locator(".flash-error").inner_text()
+    assert "“Answer quality”, “Issues”, “Rating” and “Resolved the issue”" in message
+    assert page.locator("fieldset.scorer.has-error").count() == 4
+    assert focused_scorer(page) == "Answer quality"  # the first scorer at fault has focus
+    screenshot(page, "review_required_scorers")
+    assert [i.trace_id for i in queues.list_items(pid, queue_id=wb.queue.id)[0]] == ["trace-001", "trace-002"]
+
+    # Type a review; meanwhile an admin reviews the same trace from its page.
+    page.keyboard.press("1")
+    page.keyboard.press("j")
+    page.keyboard.press("1")
+    page.keyboard.press("j")
+    page.keyboard.type("4")
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.keyboard.press("n")
+    page.keyboard.press("c")
+    page.keyboard.type("Mine, typed with care.")
+    reviews.save_review(pid, wb.admin, trace_id="trace-001", comment="The admin was faster.", scores=[])
+    page.keyboard.press("Control+Enter")
+    conflict = page.locator("#conflict")
+    conflict.wait_for()
+    assert "Ada Admin reviewed this trace meanwhile" in conflict.inner_text()
+    assert "The admin was faster." in conflict.inner_text()
+    assert page.locator("#review-comment").input_value() == "Mine, typed with care."
+    assert checked(page, "Answer quality") == ["good"] and checked(page, "Issues") == ["tone"]
+    assert page.locator("input[type=number]").input_value() == "4"
+    assert checked(page, "Resolved the issue") == ["false"]
+    screenshot(page, "review_conflict")
+    page.get_by_role("button", name="Save over the other review").click()
+    page.wait_for_selector("text=Saved your review of trace-001.")
+    saved = reviews.active_review_for_trace(pid, "trace-001")
+    assert saved.comment == "Mine, typed with care." and len(saved.scores) == 4

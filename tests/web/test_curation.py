@@ -217,3 +217,18 @@ def test_csrf_is_required(client, project, admin, token):
     response = client.post(add_url(project), data={"trace_ids": ["a"], "queue_id": str(queue.id)})
     assert response.status_code == 400
     assert live_items() == {}
+
+
+def test_a_failure_while_adding_to_a_new_queue_leaves_no_empty_queue(project, admin, monkeypatch):
+    chat_trace(project.id, "t1")
+    before = queue_count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away while inserting the items")
+
+    monkeypatch.setattr(queues, "_insert_items", broken)
+    with pytest.raises(RuntimeError):
+        curation.add_to_queue(project.id, admin, trace_ids=["t1"], new_queue_name="Half made")
+    db.session.rollback()  # what the request's teardown does after an error
+    assert queue_count() == before
+    assert db.session.scalar(select(ReviewQueue).where(ReviewQueue.name == "Half made")) is None

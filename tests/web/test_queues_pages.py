@@ -116,6 +116,35 @@ def test_admin_creates_a_queue_with_instructions_and_scorers(client, login, wb):
     assert "Queue “Refunds” created." in text(client.get(response.location))
 
 
+def test_every_scorer_is_required_by_default_and_the_form_can_choose_some(client, login, wb):
+    token = login(wb.admin)
+    form = text(client.get(f"/projects/{wb.project.id}/queues/new"))
+    assert "Required before saving" in form
+    assert re.search(r'<input checked id="required-0" name="required" type="radio" value="all">', form)
+    response = client.post(f"/projects/{wb.project.id}/queues/new", data={
+        "csrf_token": token, "name": "Refunds", "scorer_ids": [str(wb.rating.id), str(wb.quality.id)],
+        "required": "some", "required_scorer_ids": [str(wb.rating.id)]})
+    assert response.status_code == 302
+    queue = db.session.scalar(select(ReviewQueue).where(ReviewQueue.name == "Refunds"))
+    assert queue.required_scorer_ids == [str(wb.rating.id)]
+    assert [d.name for d in queues.required_scorers(wb.project.id, queue)] == ["Rating"]
+    assert [d.name for d in queues.required_scorers(wb.project.id, wb.queue)] == [
+        "Answer quality", "Issues", "Rating", "Resolved the issue"]  # the default: every scorer it asks for
+    edit = text(client.get(f"/projects/{wb.project.id}/queues/{queue.id}/edit"))
+    assert re.search(r'<input checked id="required-1" name="required" type="radio" value="some">', edit)
+    assert re.search(rf'<input checked id="required_scorer_ids-\d+" name="required_scorer_ids" type="checkbox" '
+                     rf'value="{wb.rating.id}">', edit)
+    # a required scorer must be one the queue asks for; the refusal shows beside the choice, input kept
+    refused = client.post(f"/projects/{wb.project.id}/queues/{queue.id}/edit", data={
+        "csrf_token": token, "name": "Refunds", "scorer_ids": [str(wb.rating.id)],
+        "required": "some", "required_scorer_ids": [str(wb.helpful.id)]})
+    assert refused.status_code == 400
+    assert f"Scorer {wb.helpful.id} is required but is not one of this queue&#39;s scorers." in text(refused)
+    client.post(f"/projects/{wb.project.id}/queues/{queue.id}/edit", data={
+        "csrf_token": token, "name": "Refunds", "scorer_ids": [str(wb.rating.id)], "required": "all"})
+    assert queues.load_queue(wb.project.id, queue.id).required_scorer_ids is None
+
+
 @pytest.mark.parametrize("name,message", [
     ("", "This field is required."),
     ("   ", "This field is required."),

@@ -268,13 +268,36 @@ def test_the_last_save_leads_to_the_all_done_page(client, login, factory):
     assert "All done in “Support answers”" in page and "Every trace in this queue is reviewed." in page
 
 
+def hold(item, user, minutes: float) -> None:
+    queues.take_claim(item, user, timedelta(minutes=minutes), take_over=True)
+    db.session.commit()
+
+
 def test_all_done_while_others_hold_the_rest(app, factory):
-    wb = build(factory, traces=1)
-    other = build_second_reviewer(wb)
-    queues.claim_next(wb.project.id, other, wb.queue.id)
+    wb = build(factory, traces=3)
+    bob = build_second_reviewer(wb)
+    for minutes, item in zip((5, 6, 9), wb.items()):
+        hold(item, bob, minutes)
     client, token = signed_in(app, wb.reviewer)
-    page = text(client.get(start(client, wb, token)))
-    assert "Nothing is left for you." in page and "being reviewed by Bob" in page
+    response = client.get(start(client, wb, token))
+    page = " ".join(text(response).split())
+    assert "All done" not in page and "Every trace in this queue is reviewed" not in page
+    assert "Nothing left for you in “Support answers” right now" in page
+    expiries = sorted(i.claim_expires_at for i in wb.items())
+    first, last = expiries[0], expiries[-1]
+    assert f"3 traces left, all held by Bob until" in page
+    assert f">{first:%H:%M}</time>–<time" in page and f">{last:%H:%M}</time> UTC." in page
+
+
+def test_the_done_page_offers_a_trace_that_became_free(client, login, factory):
+    wb = build(factory, traces=2)
+    bob = build_second_reviewer(wb)
+    first, second = wb.items()
+    hold(first, bob, 10)
+    hold(second, bob, -1)  # Bob's lease on it ran out after the reviewer's claim_next looked
+    login(wb.reviewer)
+    page = text(client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/done"))
+    assert "All done" not in page and "1 trace is free again." in page and "Continue reviewing" in page
 
 
 # --- skip ------------------------------------------------------------------------------------------------
@@ -310,19 +333,41 @@ def test_a_skipped_trace_is_offered_to_others_first(app, wb):
     assert start(bob, wb, bob_token) == first
 
 
-def test_skip_reason_too_long_is_refused(client, login, wb):
+def test_skip_reason_too_long_is_refused_and_kept(client, login, wb):
     token = login(wb.reviewer)
     first = start(client, wb, token)
     response = client.post(first + "/skip", data={"csrf_token": token, "queue_id": str(wb.queue.id),
                                                   "reason": "x" * 2001})
-    assert response.location == first
-    assert "Not skipped: Ensure this field has no more than 2000 characters." in text(client.get(first))
+    assert response.status_code == 400
+    page = text(response)
+    assert "Not skipped: Ensure this field has no more than 2000 characters." in page
+    assert 'value="' + "x" * 2001 + '"' in page  # the reason as typed
     assert db.session.scalar(select(ReviewSkip)) is None
 
 
 # --- lost claims -------------------------------------------------------------------------------------------
 
-def test_a_lost_claim_says_so_and_moves_on_without_saving(app, client, login, wb):
+def conflict_box(html: str) -> str:
+    return html[html.index('id="conflict"'):html.index('id="review-form"')]
+
+
+def overwrite(client, location: str, html: str):
+    """Click the conflict's "save over" button: the same form, with the button's name and value."""
+    return client.post(location, data={**form_fields(html), **kept_answers(html), "resolve": "overwrite"})
+
+
+def kept_answers(html: str) -> dict:
+    """The scores and comment a re-rendered form still holds, as the browser would send them again."""
+    data: dict = {}
+    for name, value in re.findall(r'name="(score-[^"]+)" value="([^"]*)"\s+checked', html):
+        data.setdefault(name, []).append(value)
+    for name, value in re.findall(r'type="number" name="(score-[^"]+)" value="([^"]*)"', html):
+        data[name] = value
+    data["comment"] = re.search(r'<textarea id="review-comment"[^>]*>([^<]*)</textarea>', html).group(1)
+    return data
+
+
+def test_a_lost_claim_keeps_the_input_and_offers_to_take_it_back(app, client, login, wb):
     token = login(wb.reviewer)
     location = start(client, wb, token)
     page = text(client.get(location))
@@ -331,16 +376,23 @@ def test_a_lost_claim_says_so_and_moves_on_without_saving(app, client, login, wb
     db.session.commit()
     bob = build_second_reviewer(wb)
     assert queues.claim_next(wb.project.id, bob, wb.queue.id).id == item.id
-    response = submit(client, location, page, answers(wb))
-    assert response.status_code == 302 and response.location != location
+    response = submit(client, location, page, answers(wb, rating="6"))
+    assert response.status_code == 409
+    html = text(response)
+    box = conflict_box(html)
+    assert "Bob is reviewing this trace" in box and "Take it over and save mine" in box
+    assert "Discard mine and go on" in box
+    assert ">Fine answer.</textarea>" in html and 'value="6"' in scorer_block(html, "Rating")
+    assert re.search(r'value="good"\s+checked', scorer_block(html, "Answer quality"))
     assert active_review(wb, "trace-001") is None
-    message = text(client.get(response.location))
-    assert "Another reviewer is now reviewing trace trace-001" in message
-    assert "Your scores for it were not saved." in message
-    assert "trace-002" in message
-    # opening the lost item again explains it too, and sends you to the queue
-    again = client.get(location)
-    assert again.location == f"/projects/{wb.project.id}/queues/{wb.queue.id}/"
+    # Ctrl+Enter again (no choice made) asks again; choosing to take it over saves and completes the item
+    assert submit(client, location, html, kept_answers(html)).status_code == 409
+    saved = overwrite(client, location, html)
+    assert saved.status_code == 302 and "trace-002" in text(client.get(saved.location))
+    review = active_review(wb, "trace-001")
+    assert review.reviewed_by_id == wb.reviewer.id and review.comment == "Fine answer."
+    assert {s.definition.name: s for s in review.scores}["Rating"].numeric_value == 6
+    assert "trace-001" not in [i.trace_id for i in wb.items()]
 
 
 def test_an_expired_claim_nobody_took_is_still_saved(client, login, wb):
@@ -354,14 +406,220 @@ def test_an_expired_claim_nobody_took_is_still_saved(client, login, wb):
     assert active_review(wb, "trace-001") is not None
 
 
-def test_a_trace_reviewed_meanwhile_says_so_and_moves_on(client, login, wb):
+def test_a_trace_reviewed_meanwhile_keeps_the_input_and_offers_to_save_over_it(client, login, wb):
     token = login(wb.reviewer)
     location = start(client, wb, token)
     page = text(client.get(location))
     reviews.save_review(wb.project.id, wb.admin, trace_id="trace-001", comment="admin was faster", scores=[])
-    response = submit(client, location, page, answers(wb))
+    response = submit(client, location, page, answers(wb, comment="mine"))
+    assert response.status_code == 409
+    html = text(response)
+    box = conflict_box(html)
+    assert "Ada Admin reviewed this trace meanwhile" in box and "admin was faster" in box
+    assert "Save over the other review" in box and "Discard mine and go on" in box
+    assert ">mine</textarea>" in html and re.search(r'value="tone"\s+checked', scorer_block(html, "Issues"))
+    assert active_review(wb, "trace-001").comment == "admin was faster"
+    saved = overwrite(client, location, html)
+    assert saved.status_code == 302 and "trace-002" in text(client.get(saved.location))
+    review = active_review(wb, "trace-001")
+    assert review.comment == "mine" and len(review.scores) == 4 and review.reviewed_by_id == wb.reviewer.id
+    assert len(db.session.scalars(select(TraceReview)).all()) == 1  # an edit of the one review
+
+
+def test_discarding_mine_moves_on_and_keeps_theirs(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-001", comment="admin was faster", scores=[])
+    html = text(submit(client, location, page, answers(wb, comment="mine")))
+    discard = re.search(r'<form id="discard-form" method="post" action="([^"]+)"', html).group(1)
+    response = client.post(discard, data={"csrf_token": token})
     assert "trace-002" in text(client.get(response.location))
     assert active_review(wb, "trace-001").comment == "admin was faster"
+
+
+def test_a_review_changed_meanwhile_is_not_overwritten_unasked(client, login, wb):
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003", comment="first take", scores=[])
+    token = login(wb.reviewer)
+    url = f"/projects/{wb.project.id}/traces/trace-003/review"
+    page = text(client.get(url))
+    review = active_review(wb, "trace-003")
+    reviews.save_review(wb.project.id, wb.admin, review_id=review.id, comment="second take by Ada")
+    response = submit(client, url, page, answers(wb, comment="my take"))
+    assert response.status_code == 409
+    html = text(response)
+    assert "Ada Admin saved this review again meanwhile" in conflict_box(html)
+    assert "second take by Ada" in conflict_box(html) and ">my take</textarea>" in html
+    assert f'href="/projects/{wb.project.id}/traces/trace-003">Discard mine</a>' in conflict_box(html)
+    assert active_review(wb, "trace-003").comment == "second take by Ada"
+    assert overwrite(client, url, html).location == f"/projects/{wb.project.id}/traces/trace-003"
+    assert active_review(wb, "trace-003").comment == "my take"
+
+
+def test_a_trace_taken_out_of_its_queue_keeps_the_input(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    queues.remove_item(wb.project.id, wb.admin, item_id_of(location))
+    response = submit(client, location, page, answers(wb))
+    assert response.status_code == 409
+    html = text(response)
+    assert "taken out of its queue meanwhile" in conflict_box(html) and "Save mine anyway" in conflict_box(html)
+    assert ">Fine answer.</textarea>" in html
+    assert overwrite(client, location, html).status_code == 302
+    assert active_review(wb, "trace-001").comment == "Fine answer."
+
+
+# --- taking over a trace another reviewer holds ---------------------------------------------------------------
+
+def test_the_trace_page_says_who_holds_a_trace_and_taking_it_over_is_confirmed(app, wb):
+    rita, rita_token = signed_in(app, wb.reviewer)
+    location = start(rita, wb, rita_token)
+    rita_page = text(rita.get(location))
+    held = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
+    ada, ada_token = signed_in(app, wb.admin)
+    trace_page = text(ada.get(f"/projects/{wb.project.id}/traces/trace-001"))
+    assert f"Claimed by Rita Reviewer until" in trace_page
+    assert "Review this trace" not in trace_page and "Take over…" in trace_page
+    take_over = f"/projects/{wb.project.id}/review/{held.id}/take-over"
+    assert f'href="{take_over}"' in trace_page
+    # the edit page, opened anyway, says so too; saving there does not take the trace silently
+    edit = f"/projects/{wb.project.id}/traces/trace-001/review"
+    edit_page = text(ada.get(edit))
+    assert "Rita Reviewer is reviewing this trace" in edit_page and f'href="{take_over}"' in edit_page
+    refused = submit(ada, edit, edit_page, answers(wb, comment="Ada's"))
+    assert refused.status_code == 409 and "Take it over and save mine" in conflict_box(text(refused))
+    assert wb.items()[0].claimed_by_id == wb.reviewer.id and active_review(wb, "trace-001") is None
+    # a GET asks first; a POST without the confirmation asks again; nothing changes until confirmed
+    confirm = text(ada.get(take_over))
+    assert "Take over trace trace-001?" in confirm and "Rita Reviewer holds it" in confirm
+    assert ada.post(take_over, data={"csrf_token": ada_token}).status_code == 200
+    assert ada.post(take_over, data={"confirmed": "yes"}).status_code == 400  # no CSRF token
+    assert wb.items()[0].claimed_by_id == wb.reviewer.id
+    response = ada.post(take_over, data={"csrf_token": ada_token, "confirmed": "yes"})
+    assert response.location == edit
+    db.session.expire_all()
+    assert wb.items()[0].claimed_by_id == wb.admin.id  # Rita's lease ended
+    assert "You took over trace trace-001 from Rita Reviewer" in text(ada.get(edit))
+    assert submit(ada, edit, text(ada.get(edit)), answers(wb, comment="Ada's")).status_code == 302
+    # Rita saves later: her input comes back with the choice, nothing of hers is lost
+    late = rita.post(location, data={**form_fields(rita_page), **answers(wb, comment="Rita's")})
+    assert late.status_code == 409
+    html = text(late)
+    assert "Ada Admin reviewed this trace meanwhile" in conflict_box(html) and ">Rita&#39;s</textarea>" in html
+    assert active_review(wb, "trace-001").comment == "Ada's"
+
+
+def test_taking_over_a_trace_that_left_the_queue_says_so(app, wb):
+    ada, token = signed_in(app, wb.admin)
+    item = wb.items()[0]
+    page = text(ada.get(f"/projects/{wb.project.id}/review/{item.id}/take-over"))
+    assert "Nobody else holds it right now" in page
+    reviews.save_review(wb.project.id, wb.reviewer, trace_id=item.trace_id, comment="done", scores=[])
+    response = ada.post(f"/projects/{wb.project.id}/review/{item.id}/take-over",
+                        data={"csrf_token": token, "confirmed": "yes"})
+    assert response.status_code == 404  # it is no longer pending
+
+
+# --- a trace that already has a review --------------------------------------------------------------------
+
+def test_a_queued_trace_reviewed_elsewhere_opens_that_review_and_saving_completes_it(client, login, wb):
+    other = queues.create_queue(wb.project.id, wb.admin, "Other queue")
+    reviews.save_review(wb.project.id, wb.admin, trace_id="trace-001", comment="from the other queue",
+                        queue_id=other.id,
+                        scores=[{"definition_id": str(wb.quality.id), "categorical_values": ["ok"]}])
+    assert [i.trace_id for i in wb.items()][0] == "trace-001"  # still pending here, as PostHog does
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    assert item_id_of(location) == str(wb.items()[0].id)
+    page = text(client.get(location))
+    assert "This trace already has a review by Ada Admin" in page and "You are editing it" in page
+    assert ">from the other queue</textarea>" in page
+    assert re.search(r'value="ok"\s+checked', scorer_block(page, "Answer quality"))
+    response = submit(client, location, page, answers(wb, comment="checked again"))
+    assert response.status_code == 302 and "trace-002" in text(client.get(response.location))
+    assert "trace-001" not in [i.trace_id for i in wb.items()]
+    review = active_review(wb, "trace-001")
+    assert review.comment == "checked again" and review.reviewed_by_id == wb.reviewer.id
+    assert len(db.session.scalars(select(TraceReview)).all()) == 1
+
+
+# --- a missing comment --------------------------------------------------------------------------------------
+
+def test_a_review_without_a_comment_shows_an_empty_box_and_stays_null(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    submit(client, location, text(client.get(location)), answers(wb, comment=""))
+    assert active_review(wb, "trace-001").comment is None
+    for url in (f"/projects/{wb.project.id}/traces/trace-001/review",
+                client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?n=1").location):
+        page = text(client.get(url))
+        assert re.search(r'<textarea id="review-comment"[^>]*></textarea>', page), url
+        assert "None" not in page[page.index('id="review-form"'):]
+    edit = f"/projects/{wb.project.id}/traces/trace-001/review"
+    submit(client, edit, text(client.get(edit)), answers(wb, comment="", rating="2"))
+    assert active_review(wb, "trace-001").comment is None
+    csv_body = text(client.get(f"/projects/{wb.project.id}/reviews/export?format=csv"))
+    assert "None" not in csv_body
+    jsonl = text(client.get(f"/projects/{wb.project.id}/reviews/export?format=jsonl"))
+    assert '"comment": null' in jsonl
+
+
+# --- required scorers ---------------------------------------------------------------------------------------
+
+def test_an_empty_review_is_refused_naming_every_missing_scorer(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, {"comment": ""})
+    assert response.status_code == 400
+    html = text(response)
+    assert ("Answer “Answer quality”, “Issues”, “Rating” and “Resolved the issue” before saving, or write a "
+            "comment saying why you cannot.") in html
+    for name in ("Answer quality", "Issues", "Rating", "Resolved the issue"):
+        assert "Required: answer it, or write a comment." in scorer_block(html, name), name
+    assert active_review(wb, "trace-001") is None and len(wb.items()) == 3
+
+
+def test_a_partial_review_names_only_what_is_missing_and_keeps_the_rest(client, login, wb):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = submit(client, location, page, answers(wb, tags=None, helpful=None, comment=""))
+    assert response.status_code == 400
+    html = text(response)
+    assert "Answer “Issues” and “Resolved the issue” before saving" in html
+    assert "Required:" in scorer_block(html, "Issues") and "Required:" not in scorer_block(html, "Rating")
+    assert re.search(r'value="good"\s+checked', scorer_block(html, "Answer quality"))
+    assert 'value="7.5"' in scorer_block(html, "Rating")
+    assert active_review(wb, "trace-001") is None
+
+
+def test_a_queue_requiring_some_scorers_saves_once_those_are_answered(client, login, wb):
+    queues.update_queue(wb.project.id, wb.admin, wb.queue.id, {"required_scorer_ids": [str(wb.rating.id)]})
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    refused = submit(client, location, page, answers(wb, rating="", comment=""))
+    assert refused.status_code == 400 and "Answer “Rating” before saving" in text(refused)
+    assert submit(client, location, page, answers(wb, quality=None, tags=None, helpful=None,
+                                                  comment="")).status_code == 302
+    assert [s.definition.name for s in active_review(wb, "trace-001").scores] == ["Rating"]
+
+
+def test_a_queue_requiring_none_still_refuses_an_empty_review(client, login, wb):
+    queues.update_queue(wb.project.id, wb.admin, wb.queue.id, {"required_scorer_ids": []})
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    refused = submit(client, location, page, {"comment": "  "})
+    assert refused.status_code == 400 and "Nothing to save yet: answer a scorer or write a comment." in text(refused)
+    assert submit(client, location, page, {f"score-{wb.helpful.id}": "false"}).status_code == 302
+
+
+def test_the_api_keeps_posthogs_rule_a_review_without_scores_is_valid(wb):
+    review = reviews.save_review(wb.project.id, wb.reviewer, trace_id="trace-001", scores=[])
+    assert review.scores == [] and review.comment is None
 
 
 # --- previous and editing ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "review.save": {"POST": REVIEWER},
     "review.skip": {"POST": REVIEWER},
     "review.edit_trace": {"GET": REVIEWER, "POST": REVIEWER},
+    "review.take_over": {"GET": REVIEWER, "POST": REVIEWER},
     "review.reviews": {"GET": VIEWER},
     "review.export_reviews": {"GET": VIEWER},
     "traces.index": {"GET": VIEWER},
