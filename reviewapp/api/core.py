@@ -28,6 +28,9 @@ PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:proj
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# The largest integer SQLite and PostgreSQL (bigint) hold. Python reads any number of digits, so a larger id or
+# offset must be refused here: the database would fail on it with an overflow, a 500.
+INT64_MAX = 2**63 - 1
 
 
 class APIError(Exception):
@@ -62,7 +65,10 @@ def http_error_json(exc: HTTPException):
         405: f'Method "{request.method}" not allowed.',
         413: "Request body is too large.",
     }.get(status, exc.description or "Error.")
-    return error_response(status, type_, code, detail)
+    response, status = error_response(status, type_, code, detail)
+    if status == 405:  # RFC 9110: a 405 must say which methods the resource has
+        response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+    return response, status
 
 
 def service_error_json(exc: ServiceError):
@@ -141,6 +147,8 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(project_id: int, **kwargs: Any):
+            if project_id > INT64_MAX:
+                raise ValidationError(f"Ensure this value is less than or equal to {INT64_MAX}.", "project_id")
             ctx = _authorize(project_id, role)
             g.api_context = ctx
             return view(ctx, **kwargs)
@@ -281,19 +289,25 @@ def order_param(allowed: set[str]) -> str | None:
 
 
 def page_params() -> tuple[int, int]:
+    """`limit` (1 or more; more than MAX_LIMIT counts as MAX_LIMIT) and `offset` (0 to INT64_MAX)."""
+
     def integer(name: str, default: int, minimum: int) -> int:
         raw = query_param(name)
         if raw is None:
             return default
         try:
             value = int(raw)
-        except ValueError:
+        except ValueError:  # also more digits than int() reads (sys.get_int_max_str_digits)
             raise ValidationError("A valid integer is required.", name) from None
         if value < minimum:
             raise ValidationError(f"Ensure this value is greater than or equal to {minimum}.", name)
         return value
 
-    return min(integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT), integer("offset", 0, 0)
+    limit = min(integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = integer("offset", 0, 0)
+    if offset > INT64_MAX:
+        raise ValidationError(f"Ensure this value is less than or equal to {INT64_MAX}.", "offset")
+    return limit, offset
 
 
 def _page_url(limit: int, offset: int) -> str:
