@@ -23,14 +23,12 @@ from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
 from reviewapp.services.common import clean_order
 from reviewapp.services.errors import ServiceError, ValidationError
+from reviewapp.web import INT64_MAX  # past it, an id or offset would overflow in the database
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-# The largest integer SQLite and PostgreSQL (bigint) hold. Python reads any number of digits, so a larger id or
-# offset must be refused here: the database would fail on it with an overflow, a 500.
-INT64_MAX = 2**63 - 1
 
 
 class APIError(Exception):

@@ -6,6 +6,7 @@ from typing import Any
 from flask import jsonify
 
 from reviewapp.api import bp
+from reviewapp.web import INT64_MAX
 from reviewapp.models.scoring import KINDS
 from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
 
@@ -33,8 +34,6 @@ TRACE_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"
 UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
 INT = {"type": "integer"}
-# The largest integer SQLite and PostgreSQL (bigint) store: an id or offset beyond it is a 400, not a lookup.
-INT64_MAX = 2**63 - 1
 KIND = {"type": "string", "enum": list(KINDS)}
 NUMBER_OR_TEXT = {"oneOf": [{"type": "number"}, {"type": "string"}],
                   "description": "A number, or a decimal number as a string (e.g. \"4.5\")."}
