@@ -11,9 +11,10 @@ from flask_login import current_user, login_required
 from reviewapp.models import Membership
 from reviewapp.services import accounts
 
-# The largest integer SQLite and PostgreSQL (bigint) hold. Python reads numbers of any length, so an id or an
-# offset past this must be refused before it reaches the database, which would fail with an overflow (a 500).
+# Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
+# offset past the largest bigint, or an id past the largest integer id column (PostgreSQL's int4), is refused first.
 INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1
 
 
 def project_view(role: str = "viewer") -> Callable:
@@ -25,7 +26,7 @@ def project_view(role: str = "viewer") -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(project_id: int, **kwargs: Any):
-            if project_id > INT64_MAX:
+            if project_id > ID_MAX:
                 abort(400, "The project id is too large: no project has it.")
             # Every project of the user in one query: the layout's project switcher lists them too.
             g.memberships = accounts.memberships_of(current_user.id)

@@ -23,7 +23,7 @@ from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
 from reviewapp.services.common import clean_order
 from reviewapp.services.errors import ServiceError, ValidationError
-from reviewapp.web import INT64_MAX  # past it, an id or offset would overflow in the database
+from reviewapp.web import ID_MAX, INT64_MAX  # past them, an id or offset would overflow in the database
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -145,8 +145,8 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(project_id: int, **kwargs: Any):
-            if project_id > INT64_MAX:
-                raise ValidationError(f"Ensure this value is less than or equal to {INT64_MAX}.", "project_id")
+            if project_id > ID_MAX:
+                raise ValidationError(f"Ensure this value is less than or equal to {ID_MAX}.", "project_id")
             ctx = _authorize(project_id, role)
             g.api_context = ctx
             return view(ctx, **kwargs)

@@ -6,9 +6,9 @@ from typing import Any
 from flask import jsonify
 
 from reviewapp.api import bp
-from reviewapp.web import INT64_MAX
 from reviewapp.models.scoring import KINDS
 from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
+from reviewapp.web import ID_MAX, INT64_MAX
 
 PREFIX = "/api/environments/{project_id}/llm_analytics"
 
@@ -125,12 +125,14 @@ def _exact(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "required": list(schema["properties"]), "additionalProperties": False}
 
 
+# Applied here rather than in each entry above, so an entry stays a plain list of its fields.
 for _name in ("User", "ReviewQueue", "ReviewQueueItem", "ScoreDefinition", "ScoreDefinitionVersion", "Score",
               "TraceReview", "Trace", "TraceDetail", "BulkAddResult"):
     SCHEMAS[_name] = _exact(SCHEMAS[_name])
 for _name in ("Trace", "TraceDetail"):
     SCHEMAS[_name]["properties"]["queue"] = _exact(SCHEMAS[_name]["properties"]["queue"])
-SCHEMAS["TraceDetail"]["properties"]["events"]["items"] = _exact(SCHEMAS["TraceDetail"]["properties"]["events"]["items"])
+_events = SCHEMAS["TraceDetail"]["properties"]["events"]
+_events["items"] = _exact(_events["items"])
 
 
 def _page_of(name: str, *, capped: bool = False) -> dict[str, Any]:
@@ -250,7 +252,7 @@ QUERY_SCHEMAS: dict[str, Any] = {
 def _operation(path: str, method: str, spec: tuple) -> dict[str, Any]:
     summary, scope, params, body, status, response = spec
     parameters = [{"name": "project_id", "in": "path", "required": True,
-                   "schema": {**INT, "format": "int64", "maximum": INT64_MAX}}]
+                   "schema": {**INT, "format": "int32", "maximum": ID_MAX}}]
     for name in ("id", "version_id", "trace_id"):
         if "{" + name + "}" in path:
             parameters.append({"name": name, "in": "path", "required": True, "schema": STR})
@@ -261,6 +263,8 @@ def _operation(path: str, method: str, spec: tuple) -> dict[str, Any]:
         responses[str(status)]["content"] = {"application/json": {"schema": response}}
     for code, text in ERRORS.items():
         responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+    responses["503"]["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                   "schema": INT}}
     if method in ("post", "patch"):  # every write reads its body, within API_MAX_BODY_BYTES
         responses["413"] = TOO_LARGE
     responses.update(EXTRA_RESPONSES.get((path, method), {}))

@@ -22,7 +22,7 @@ from reviewapp.services import export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import ReviewFilters, sorted_scores
-from reviewapp.web import INT64_MAX, page_number, project_view
+from reviewapp.web import ID_MAX, page_number, project_view
 
 CHOICES_MAX = 1000
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
@@ -218,7 +218,7 @@ def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
             setattr(filters, attr, value)
     raw = args.get("reviewer")
     if raw:
-        if raw.isdigit() and int(raw) <= INT64_MAX:  # a longer number would overflow in the database
+        if raw.isdigit() and int(raw) <= ID_MAX:  # a longer number would overflow in the database
             filters.reviewer_id = int(raw)
         else:
             problems["reviewer"] = f"“{raw[:60]}” is not a valid reviewer."

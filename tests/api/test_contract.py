@@ -10,8 +10,8 @@ HUGE = [2**63, 10**20, int("9" * 30)]
 
 def list_paths(api) -> list[str]:
     scorer = create_scorer(api)
-    return ["review_queues/", "review_queue_items/", "score_definitions/", f"score_definitions/{scorer['id']}/versions/",
-            "trace_reviews/", "traces/"]
+    return ["review_queues/", "review_queue_items/", "score_definitions/",
+            f"score_definitions/{scorer['id']}/versions/", "trace_reviews/", "traces/"]
 
 
 @pytest.mark.parametrize("offset", HUGE)
@@ -50,8 +50,13 @@ def test_a_30_digit_project_id_is_400(api, prefix, method, path):
     assert_error(response, 400, "invalid_input", "project_id")
 
 
-def test_the_largest_stored_project_id_is_simply_not_found(api):
-    assert_error(api.get(f"/api/environments/{2**63 - 1}/llm_analytics/review_queues/"), 404, "not_found")
+def test_the_largest_project_id_a_database_holds_is_simply_not_found(api):
+    assert_error(api.get(f"/api/environments/{2**31 - 1}/llm_analytics/review_queues/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("project_id", [2**31, 2**63])
+def test_a_project_id_past_the_id_column_is_400(api, project_id):
+    assert_error(api.get(f"/api/environments/{project_id}/llm_analytics/traces/"), 400, "invalid_input", "project_id")
 
 
 @pytest.mark.parametrize("method, path, allowed", [

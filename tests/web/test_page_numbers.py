@@ -56,21 +56,24 @@ def test_a_far_page_that_fits_is_simply_empty(client, token, project, made):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("project_id", [str(2**31), THIRTY_DIGITS])
 @pytest.mark.parametrize("path", ["queues/", "traces/", "reviews/", "insights/", "settings/"])
-def test_a_30_digit_project_id_in_a_page_url_is_a_400_page(client, token, path):
-    response = client.get(f"/projects/{THIRTY_DIGITS}/{path}")
+def test_a_project_id_past_the_id_column_is_a_400_page(client, token, path, project_id):
+    response = client.get(f"/projects/{project_id}/{path}")
     assert response.status_code == 400
     assert "project id is too large" in response.get_data(as_text=True)
 
 
-def test_a_30_digit_reviewer_filter_is_refused_on_the_reviews_page(client, token, project, made):
-    response = client.get(f"/projects/{project.id}/reviews/?reviewer={THIRTY_DIGITS}")
+@pytest.mark.parametrize("reviewer", [str(2**31), THIRTY_DIGITS])
+def test_a_huge_reviewer_filter_is_refused_on_the_reviews_page(client, token, project, made, reviewer):
+    response = client.get(f"/projects/{project.id}/reviews/?reviewer={reviewer}")
     assert response.status_code == 400
 
 
-def test_other_huge_ids_in_page_urls_are_not_found_not_a_crash(client, token, project):
-    assert client.get(f"/switch-project?project_id={THIRTY_DIGITS}").status_code == 404
+@pytest.mark.parametrize("huge", [str(2**31), THIRTY_DIGITS])  # past PostgreSQL's int4 id columns; past bigint
+def test_other_huge_ids_in_page_urls_are_not_found_not_a_crash(client, token, project, huge):
+    assert client.get(f"/switch-project?project_id={huge}").status_code == 404
     for action in ("role", "remove"):
-        response = client.post(f"/projects/{project.id}/settings/members/{THIRTY_DIGITS}/{action}",
+        response = client.post(f"/projects/{project.id}/settings/members/{huge}/{action}",
                                data={"csrf_token": token, "role": "viewer"})
         assert response.status_code == 404, action
