@@ -1,8 +1,13 @@
-"""The OpenAPI document matches the routes the app really serves."""
+"""The OpenAPI document matches the routes the app really serves and the answers it really gives."""
 import re
+
+import pytest
+from openapi_spec_validator import validate
 
 from reviewapp.api.core import PREFIXES
 from reviewapp.api.schema import PREFIX
+from tests.support.api import assert_documented
+from tests.support.scoring import CONFIGS, create_scorer
 
 
 def served_operations(app) -> set[tuple[str, str]]:
@@ -36,8 +41,6 @@ def test_every_route_is_documented_and_every_documented_route_exists(app, client
 
 
 def test_the_document_is_valid_openapi_3_0_3(client):
-    from openapi_spec_validator import validate
-
     document = client.get("/api/schema/").get_json()
     assert document["openapi"] == "3.0.3"
     validate(document)  # raises on e.g. `"type": [...]`, which is 3.1 only
@@ -73,8 +76,6 @@ def test_an_empty_queue_answers_claim_next_with_the_documented_204(api):
 
 
 def test_a_stale_new_version_answers_the_documented_409(api):
-    from tests.support.scoring import CONFIGS, create_scorer
-
     scorer = create_scorer(api)
     response = api.post(f"score_definitions/{scorer['id']}/new_version/",
                         {"config": CONFIGS["categorical"], "base_version": 7})
@@ -92,9 +93,6 @@ def test_documented_bounds_are_the_enforced_ones(api, client):
 
 
 def test_an_answer_the_document_does_not_describe_fails_the_check(app):
-    import pytest
-    from tests.support.api import assert_documented
-
     url = "/api/environments/1/llm_analytics/trace_reviews/"
     wrong = app.response_class('{"id": "not-a-uuid"}', status=201, mimetype="application/json")
     with pytest.raises(AssertionError, match="not as documented"):
