@@ -1,15 +1,20 @@
-"""What every HTML blueprint shares: the project-scoped view decorator and safe redirects."""
+"""What every HTML blueprint shares: the project-scoped view decorator, page numbers and safe redirects."""
 from __future__ import annotations
 
 import functools
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import current_user, login_required
 
 from reviewapp.models import Membership
 from reviewapp.services import accounts
+
+# Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
+# offset past the largest bigint, or an id past the largest integer id column (PostgreSQL's int4), is refused first.
+INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1
 
 
 def project_view(role: str = "viewer") -> Callable:
@@ -21,6 +26,8 @@ def project_view(role: str = "viewer") -> Callable:
         @functools.wraps(view)
         @login_required
         def wrapped(project_id: int, **kwargs: Any):
+            if project_id > ID_MAX:
+                abort(400, "The project id is too large: no project has it.")
             # Every project of the user in one query: the layout's project switcher lists them too.
             g.memberships = accounts.memberships_of(current_user.id)
             membership = next((m for m in g.memberships if m.project_id == project_id), None)
@@ -35,6 +42,20 @@ def project_view(role: str = "viewer") -> Callable:
         return wrapped
 
     return decorator
+
+
+def page_number(per_page: int, name: str = "page") -> int:
+    """The 1-based page number in the query parameter `name`, for a list shown `per_page` rows at a time.
+
+    Absent, unreadable or below 1 is the first page; a page whose first row lies past any offset a database can
+    hold is a 400 page that says so."""
+    try:
+        page = int(request.args.get(name, ""))
+    except ValueError:  # not a number, or more digits than int() reads
+        return 1
+    if (page - 1) * per_page > INT64_MAX:
+        abort(400, "That page number is too large: no list here has that many pages.")
+    return max(page, 1)
 
 
 def current_membership() -> Membership | None:

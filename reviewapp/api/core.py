@@ -23,6 +23,7 @@ from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
 from reviewapp.services.common import clean_order
 from reviewapp.services.errors import ServiceError, ValidationError
+from reviewapp.web import ID_MAX, INT64_MAX  # past them, an id or offset would overflow in the database
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -62,7 +63,10 @@ def http_error_json(exc: HTTPException):
         405: f'Method "{request.method}" not allowed.',
         413: "Request body is too large.",
     }.get(status, exc.description or "Error.")
-    return error_response(status, type_, code, detail)
+    response, status = error_response(status, type_, code, detail)
+    if status == 405:  # RFC 9110: a 405 must say which methods the resource has
+        response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+    return response, status
 
 
 def service_error_json(exc: ServiceError):
@@ -141,6 +145,8 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(project_id: int, **kwargs: Any):
+            if project_id > ID_MAX:
+                raise ValidationError(f"Ensure this value is less than or equal to {ID_MAX}.", "project_id")
             ctx = _authorize(project_id, role)
             g.api_context = ctx
             return view(ctx, **kwargs)
@@ -281,19 +287,25 @@ def order_param(allowed: set[str]) -> str | None:
 
 
 def page_params() -> tuple[int, int]:
+    """`limit` (1 or more; more than MAX_LIMIT counts as MAX_LIMIT) and `offset` (0 to INT64_MAX)."""
+
     def integer(name: str, default: int, minimum: int) -> int:
         raw = query_param(name)
         if raw is None:
             return default
         try:
             value = int(raw)
-        except ValueError:
+        except ValueError:  # also more digits than int() reads (sys.get_int_max_str_digits)
             raise ValidationError("A valid integer is required.", name) from None
         if value < minimum:
             raise ValidationError(f"Ensure this value is greater than or equal to {minimum}.", name)
         return value
 
-    return min(integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT), integer("offset", 0, 0)
+    limit = min(integer("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = integer("offset", 0, 0)
+    if offset > INT64_MAX:
+        raise ValidationError(f"Ensure this value is less than or equal to {INT64_MAX}.", "offset")
+    return limit, offset
 
 
 def _page_url(limit: int, offset: int) -> str:

@@ -6,7 +6,9 @@ from typing import Any
 from flask import jsonify
 
 from reviewapp.api import bp
-from reviewapp.services.traces import COUNT_CAP
+from reviewapp.models.scoring import KINDS
+from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
+from reviewapp.web import ID_MAX, INT64_MAX
 
 PREFIX = "/api/environments/{project_id}/llm_analytics"
 
@@ -19,23 +21,50 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "nullable": True}
 
 
+def _nullable_ref(name: str) -> dict[str, Any]:
+    """OpenAPI 3.0 ignores keywords beside a $ref, and `nullable` only widens a `type` beside it: the object,
+    or a null (the 3.0.3 spelling of "null": `nullable` with `null` in the `enum`)."""
+    return {"anyOf": [_ref(name), {"type": "object", "nullable": True, "enum": [None]}]}
+
+
 STR = {"type": "string"}
+NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S",
+        "description": "Trimmed; not blank; at most 255 characters."}
+TRACE_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}
 UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
 INT = {"type": "integer"}
+KIND = {"type": "string", "enum": list(KINDS)}
+NUMBER_OR_TEXT = {"oneOf": [{"type": "number"}, {"type": "string"}],
+                  "description": "A number, or a decimal number as a string (e.g. \"4.5\")."}
+TIME_SPENT = {"oneOf": [{"type": "number", "minimum": 0, "nullable": True}, {"type": "string"}],
+              "description": "Extension: seconds the reviewer spent on the trace, added to the review's total."}
 BOOL = {"type": "boolean"}
 OBJ = {"type": "object", "additionalProperties": True}
 
 # An extension of PostHog's queue: which scorers the review page requires answered (or a comment) before it saves.
 # The API's own trace_reviews/ keeps PostHog's rules and ignores it.
-REQUIRED_SCORERS = {"type": "array", "items": UUID, "nullable": True, "description": (
+REQUIRED_SCORERS = _nullable({"type": "array", "items": UUID, "description": (
     "Extension. Scorers the review page requires answered (unless a comment is given) before it saves a review "
     "in this queue; each one of scorer_ids when the queue chose scorers. null (the default): every scorer the "
-    "queue asks for; []: none, though the page never saves an empty review. trace_reviews/ ignores it.")}
+    "queue asks for; []: none, though the page never saves an empty review. trace_reviews/ ignores it.")})
+TRACE_SUMMARY: dict[str, Any] = {
+    "id": STR, "trace_id": STR, "name": _nullable(STR), "first_timestamp": TIME, "last_timestamp": TIME,
+    "session_id": _nullable(STR), "distinct_id": _nullable(STR), "models": {"type": "array", "items": STR},
+    "event_count": INT, "generation_count": INT, "input_tokens": INT, "output_tokens": INT,
+    "total_cost_usd": {"type": "number"}, "latency_seconds": _nullable({"type": "number"}), "has_error": BOOL,
+    "input_preview": _nullable(STR), "output_preview": _nullable(STR), "team": INT}
+TRACE_STATE: dict[str, Any] = {
+    "review_state": {"type": "string", "enum": list(REVIEW_STATES)}, "review_id": _nullable(UUID),
+    "queue": {"type": "object", "nullable": True, "description": "The queue the trace is pending in.",
+              "properties": {"id": UUID, "name": STR, "item_id": UUID}}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["type", "code", "detail", "attr"], "properties": {
         "type": STR, "code": STR, "detail": STR, "attr": _nullable(STR)}},
+    "VersionConflict": {"type": "object", "required": ["detail", "current_version"], "description": (
+        "PostHog's answer to a stale base_version: a bare detail and the definition's current version."),
+        "properties": {"detail": STR, "current_version": INT}},
     "User": {"type": "object", "nullable": True, "properties": {
         "id": INT, "uuid": UUID, "distinct_id": STR, "first_name": STR, "last_name": STR,
         "email": {"type": "string", "format": "email"}, "is_email_verified": BOOL,
@@ -69,17 +98,47 @@ SCHEMAS: dict[str, Any] = {
     "TraceReview": {"type": "object", "properties": {
         "id": UUID, "trace_id": STR, "comment": _nullable(STR), "created_at": TIME, "updated_at": TIME,
         "created_by": _ref("User"), "reviewed_by": _ref("User"), "team": INT,
-        "scores": {"type": "array", "items": _ref("Score")}}},
+        "scores": {"type": "array", "items": _ref("Score")},
+        "queue_id": _nullable({**UUID, "description": "Extension: the queue whose item this review completed."}),
+        "time_spent_seconds": _nullable({"type": "number", "description": (
+            "Extension: the reviewer's time on the trace, added up over saves.")})}},
     "ScoreInput": {"type": "object", "required": ["definition_id"], "properties": {
         "definition_id": UUID, "definition_version_id": UUID,
-        "categorical_values": {"type": "array", "items": STR}, "numeric_value": {"type": ["number", "string"]},
+        "categorical_values": {"type": "array", "items": STR}, "numeric_value": NUMBER_OR_TEXT,
         "boolean_value": BOOL}},
-    "Trace": {"type": "object", "additionalProperties": True, "properties": {"trace_id": STR}},
+    "Trace": {"type": "object", "description": "A stored trace in the list: its summary and review state.",
+              "properties": {**TRACE_SUMMARY, **TRACE_STATE}},
+    "TraceDetail": {"type": "object", "description": "One trace with its events, span tree and conversation.",
+                    "properties": {
+                        **TRACE_SUMMARY, **TRACE_STATE,
+                        "queue_item": _nullable_ref("ReviewQueueItem"), "review": _nullable_ref("TraceReview"),
+                        "events": {"type": "array", "items": {"type": "object", "properties": {
+                            "uuid": STR, "event": STR, "distinct_id": _nullable(STR), "timestamp": _nullable(TIME),
+                            "span_id": _nullable(STR), "parent_id": _nullable(STR), "properties": OBJ}}},
+                        "tree": {**OBJ, "description": "The span tree's root: id, kind, name, timing, tokens, "
+                                                       "cost, error and `children` (the same shape, nested)."},
+                        "conversation": {"type": "array", "items": OBJ,
+                                         "description": "The messages of the thread, in order."}}},
     "BulkAddResult": {"type": "object", "properties": {
         "added": {"type": "array", "items": _ref("ReviewQueueItem")},
         "skipped": {"type": "array", "items": {"type": "object", "properties": {
             "trace_id": STR, "reason": STR, "detail": STR}}}}},
 }
+
+
+def _exact(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every property is sent, and nothing else: a field the API adds must be documented here first."""
+    return {**schema, "required": list(schema["properties"]), "additionalProperties": False}
+
+
+# Applied here rather than in each entry above, so an entry stays a plain list of its fields.
+for _name in ("User", "ReviewQueue", "ReviewQueueItem", "ScoreDefinition", "ScoreDefinitionVersion", "Score",
+              "TraceReview", "Trace", "TraceDetail", "BulkAddResult"):
+    SCHEMAS[_name] = _exact(SCHEMAS[_name])
+for _name in ("Trace", "TraceDetail"):
+    SCHEMAS[_name]["properties"]["queue"] = _exact(SCHEMAS[_name]["properties"]["queue"])
+_events = SCHEMAS["TraceDetail"]["properties"]["events"]
+_events["items"] = _exact(_events["items"])
 
 
 def _page_of(name: str, *, capped: bool = False) -> dict[str, Any]:
@@ -92,7 +151,7 @@ def _page_of(name: str, *, capped: bool = False) -> dict[str, Any]:
         properties["count_is_capped"] = {**BOOL, "description": (
             f"True when more than `count` ({COUNT_CAP:,}) match: the list counts no further. `next` is then "
             "given while the page is full.")}
-    return {"type": "object", "properties": properties}
+    return _exact({"type": "object", "properties": properties})
 
 
 def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -109,12 +168,12 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/review_queues/", "get"): ("List review queues", "read", LIST_PARAMS + ["name"], None, 200,
                                  _page_of("ReviewQueue")),
     ("/review_queues/", "post"): ("Create a review queue", "write", [], _body(
-        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
+        {"name": NAME, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
          "required_scorer_ids": REQUIRED_SCORERS}, ["name"]), 201,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "get"): ("Retrieve a review queue", "read", [], None, 200, _ref("ReviewQueue")),
     ("/review_queues/{id}/", "patch"): ("Rename a review queue", "write", [], _body(
-        {"name": STR, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
+        {"name": NAME, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
          "required_scorer_ids": REQUIRED_SCORERS}), 200,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "delete"): ("Delete a review queue and its items", "write", [], None, 204, None),
@@ -123,7 +182,7 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/review_queue_items/", "get"): ("List pending items", "read",
                                       LIST_PARAMS + ["queue_id", "trace_id", "trace_id__in"], None, 200,
                                       _page_of("ReviewQueueItem")),
-    ("/review_queue_items/", "post"): ("Queue a trace", "write", [], _body({"queue_id": UUID, "trace_id": STR},
+    ("/review_queue_items/", "post"): ("Queue a trace", "write", [], _body({"queue_id": UUID, "trace_id": TRACE_ID},
                                                                          ["queue_id", "trace_id"]), 201,
                                        _ref("ReviewQueueItem")),
     ("/review_queue_items/bulk/", "post"): ("Queue many traces, with a per-trace report", "write", [], _body(
@@ -136,12 +195,13 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/score_definitions/", "get"): ("List score definitions", "read", LIST_PARAMS + ["archived", "kind"], None,
                                      200, _page_of("ScoreDefinition")),
     ("/score_definitions/", "post"): ("Create a score definition (version 1)", "write", [], _body(
-        {"name": STR, "description": STR, "kind": STR, "archived": BOOL, "config": _ref("ScoreDefinitionConfig")},
+        {"name": NAME, "description": STR, "kind": KIND, "archived": BOOL,
+         "config": _ref("ScoreDefinitionConfig")},
         ["name", "kind", "config"]), 201, _ref("ScoreDefinition")),
     ("/score_definitions/{id}/", "get"): ("Retrieve a score definition", "read", [], None, 200,
                                           _ref("ScoreDefinition")),
     ("/score_definitions/{id}/", "patch"): ("Update name, description or archived", "write", [], _body(
-        {"name": STR, "description": STR, "archived": BOOL}), 200, _ref("ScoreDefinition")),
+        {"name": NAME, "description": STR, "archived": BOOL}), 200, _ref("ScoreDefinition")),
     ("/score_definitions/{id}/new_version/", "post"): ("Create the next config version (409 if stale)", "write",
                                                        [], _body({"config": _ref("ScoreDefinitionConfig"),
                                                                   "base_version": INT}, ["config"]), 200,
@@ -154,41 +214,68 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
                                  LIST_PARAMS + ["trace_id", "trace_id__in", "definition_id", "definition_id__in"],
                                  None, 200, _page_of("TraceReview")),
     ("/trace_reviews/", "post"): ("Review a trace (completes its queue item)", "write", [], _body(
-        {"trace_id": STR, "comment": _nullable(STR), "queue_id": UUID,
+        {"trace_id": TRACE_ID, "comment": _nullable(STR), "queue_id": _nullable(UUID), "time_spent_seconds": TIME_SPENT,
          "scores": {"type": "array", "items": _ref("ScoreInput")}}, ["trace_id"]), 201, _ref("TraceReview")),
     ("/trace_reviews/export/", "get"): ("Export reviews as CSV or JSON Lines (streamed)", "read",
                                         ["format", "search", "trace_id", "trace_id__in", "definition_id",
                                          "definition_id__in"], None, 200, None),
     ("/trace_reviews/{id}/", "get"): ("Retrieve a review", "read", [], None, 200, _ref("TraceReview")),
     ("/trace_reviews/{id}/", "patch"): ("Update comment or replace scores", "write", [], _body(
-        {"comment": _nullable(STR), "queue_id": UUID, "scores": {"type": "array", "items": _ref("ScoreInput")}}),
+        {"trace_id": {**STR, "description": "Optional; must be the review's own trace (it cannot change)."},
+         "comment": _nullable(STR), "queue_id": _nullable(UUID), "time_spent_seconds": TIME_SPENT,
+         "scores": {"type": "array", "items": _ref("ScoreInput")}}),
         200, _ref("TraceReview")),
     ("/trace_reviews/{id}/", "delete"): ("Delete a review", "write", [], None, 204, None),
     ("/traces/", "get"): ("List stored traces", "read",
                           LIST_PARAMS + ["model", "date_from", "date_to", "errors_only", "review_state"], None, 200,
                           _page_of("Trace", capped=True)),
     ("/traces/{trace_id}/", "get"): ("Retrieve a trace with events, tree, review and queue", "read", [], None, 200,
-                                     _ref("Trace")),
+                                     _ref("TraceDetail")),
 }
 
 ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missing scope or role",
-          "404": "Not found (or another project's)"}
+          "404": "Not found (or another project's)",
+          "503": "The database is unreachable for a moment: retry after Retry-After seconds"}
+# Answers only some operations give, beside their success status and ERRORS.
+EXTRA_RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/review_queues/{id}/claim_next/", "post"): {"204": {"description": "Nothing left to claim"}},
+    ("/score_definitions/{id}/new_version/", "post"): {"409": {
+        "description": "base_version is not the current version: someone changed the scorer meanwhile",
+        "content": {"application/json": {"schema": _ref("VersionConflict")}}}},
+    ("/trace_reviews/export/", "get"): {"200": {"description": "The reviews, one row or line each", "content": {
+        "text/csv": {"schema": STR}, "application/x-ndjson": {"schema": STR}}}},
+}
+TOO_LARGE = {"description": "Request body too large", "content": {"application/json": {"schema": _ref("Error")}}}
+# Query parameters by name (every other one is a string).
+QUERY_SCHEMAS: dict[str, Any] = {
+    "limit": {**INT, "minimum": 1, "description": "Page size; default 100, more than 1,000 counts as 1,000."},
+    "offset": {**INT, "format": "int64", "minimum": 0, "maximum": INT64_MAX},
+    "archived": BOOL, "errors_only": BOOL,
+    "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+    "kind": {"type": "string", "enum": list(KINDS)},
+    "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
+}
 
 
 def _operation(path: str, method: str, spec: tuple) -> dict[str, Any]:
     summary, scope, params, body, status, response = spec
-    parameters = [{"name": "project_id", "in": "path", "required": True, "schema": INT}]
+    parameters = [{"name": "project_id", "in": "path", "required": True,
+                   "schema": {**INT, "format": "int32", "maximum": ID_MAX}}]
     for name in ("id", "version_id", "trace_id"):
         if "{" + name + "}" in path:
             parameters.append({"name": name, "in": "path", "required": True, "schema": STR})
     for name in params:
-        schema = INT if name in ("limit", "offset") else BOOL if name in ("archived", "errors_only") else STR
-        parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
+        parameters.append({"name": name, "in": "query", "required": False, "schema": QUERY_SCHEMAS.get(name, STR)})
     responses: dict[str, Any] = {str(status): {"description": "OK"}}
     if response is not None:
         responses[str(status)]["content"] = {"application/json": {"schema": response}}
     for code, text in ERRORS.items():
         responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+    responses["503"]["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                   "schema": INT}}
+    if method in ("post", "patch"):  # every write reads its body, within API_MAX_BODY_BYTES
+        responses["413"] = TOO_LARGE
+    responses.update(EXTRA_RESPONSES.get((path, method), {}))
     operation = {"summary": summary, "parameters": parameters, "responses": responses,
                  "security": [{"PersonalApiKey": [f"llm_analytics:{scope}"]}]}
     if body:

@@ -6,7 +6,7 @@ from reviewapp.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
 from reviewapp.extensions import limiter
 from reviewapp.services import accounts
 from reviewapp.services.errors import ValidationError
-from reviewapp.web import is_safe_next
+from reviewapp.web import ID_MAX, is_safe_next
 
 
 def _login_limit() -> str:
@@ -84,7 +84,7 @@ def no_project():
 def switch_project():
     """The project switcher: go to the chosen project's home (a 404 if you are not in it)."""
     project_id = request.args.get("project_id", type=int)
-    if project_id is None or accounts.membership_for(current_user.id, project_id) is None:
+    if project_id is None or project_id > ID_MAX or accounts.membership_for(current_user.id, project_id) is None:
         from flask import abort
 
         abort(404)

@@ -9,15 +9,11 @@ from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
 from reviewapp.services import queues, scorers
 from reviewapp.services.errors import NotFound, ValidationError
-from reviewapp.web import project_view
+from reviewapp.web import page_number, project_view
 
 QUEUE_SORTS = {"name": "Name", "-updated_at": "Recently updated", "-created_at": "Newest", "created_at": "Oldest"}
 ITEM_SORTS = {"created_at": "Oldest first", "-created_at": "Newest first", "-updated_at": "Recently changed"}
 SCORER_CHOICES_MAX = 500
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
 def _search() -> str:
@@ -47,7 +43,7 @@ def _queue_data(form: QueueForm) -> dict:
 @project_view(role="viewer")
 def index(member: Membership):
     per_page = current_app.config["PAGE_SIZE"]
-    page, search, order = _page(), _search(), _sort(QUEUE_SORTS, "name")
+    page, search, order = page_number(per_page), _search(), _sort(QUEUE_SORTS, "name")
     rows, count = queues.list_queues(member.project_id, search=search or None, order=order,
                                      limit=per_page, offset=(page - 1) * per_page)
     queue_ids = [queue.id for queue, _ in rows]
@@ -121,7 +117,7 @@ def delete(member: Membership, queue_id: str):
 def detail(member: Membership, queue_id: str):
     queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
     per_page = current_app.config["PAGE_SIZE"]
-    page, search, order = _page(), _search(), _sort(ITEM_SORTS, "created_at")
+    page, search, order = page_number(per_page), _search(), _sort(ITEM_SORTS, "created_at")
     rows, count = queues.list_items_with_traces(member.project_id, queue.id, search=search or None, order=order,
                                                 limit=per_page, offset=(page - 1) * per_page,
                                                 total=None if search else pending)

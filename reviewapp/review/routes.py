@@ -24,7 +24,7 @@ from reviewapp.services import export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
-from reviewapp.web import project_view
+from reviewapp.web import ID_MAX, page_number, project_view
 
 CHOICES_MAX = 1000
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
@@ -212,7 +212,7 @@ def skip(member: Membership, item_id: str):
 def previous(member: Membership, queue_id: str):
     """Your n-th latest review in this queue (n=1 the latest), opened for editing."""
     queue = queues.load_queue(member.project_id, queue_id)
-    n = max(request.args.get("n", 1, type=int) or 1, 1)
+    n = page_number(1, "n")  # a page of one review
     found, _ = reviews.list_reviews(member.project_id, ReviewFilters(queue_id=queue.id, reviewer_id=current_user.id),
                                     order="-created_at", limit=1, offset=n - 1)
     if not found:
@@ -311,7 +311,7 @@ def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
             setattr(filters, attr, value)
     raw = args.get("reviewer")
     if raw:
-        if raw.isdigit():
+        if raw.isdigit() and int(raw) <= ID_MAX:  # a longer number would overflow in the database
             filters.reviewer_id = int(raw)
         else:
             problems["reviewer"] = f"“{raw[:60]}” is not a valid reviewer."
@@ -323,7 +323,7 @@ def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
 def reviews_page(member: Membership):
     filters, problems = _filters(member)
     per_page = current_app.config["PAGE_SIZE"]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(per_page)
     rows, count = ([], 0) if problems else reviews.list_reviews(
         member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
     definitions = scorers.definitions_by_name(member.project_id, archived=None, limit=CHOICES_MAX)

@@ -14,7 +14,7 @@ from reviewapp.scorers.forms import KIND_HELP, KIND_LABELS, ConfigEditor, Config
     NewScorerForm
 from reviewapp.services import insights, scorers
 from reviewapp.services.errors import Conflict, ValidationError
-from reviewapp.web import project_view
+from reviewapp.web import page_number, project_view
 
 SORTABLE = ("name", "kind", "current_version", "updated_at", "created_at")
 ARCHIVED = {"false": False, "true": True, "all": None}
@@ -27,8 +27,8 @@ def index(member: Membership):
     form.validate()
     order = form.order.data if (form.order.data or "").lstrip("-") in SORTABLE else ""
     kind = form.kind.data if form.kind.data in KINDS else None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = current_app.config["PAGE_SIZE"]
+    page = page_number(per_page)
     definitions, count = scorers.list_definitions(
         member.project_id, archived=ARCHIVED.get(form.archived.data or "false", False), kind=kind,
         search=(form.search.data or "").strip() or None, order=order or None, limit=per_page,
@@ -176,8 +176,8 @@ def unarchive(member: Membership, definition_id: str):
 def versions(member: Membership, definition_id: str):
     """Every version, newest first, with what changed from the one before and how many reviews use it."""
     definition = scorers.load_definition(member.project_id, definition_id)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = current_app.config["PAGE_SIZE"]
+    page = page_number(per_page)
     # One more than the page, so the oldest version shown can be compared with the one before it.
     found, count = scorers.list_versions(member.project_id, definition.id, limit=per_page + 1,
                                          offset=(page - 1) * per_page)

@@ -11,7 +11,7 @@ from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import ValidationError
 from reviewapp.settings import bp
 from reviewapp.settings.forms import ApiKeyForm, InviteForm, ProjectForm, RoleForm
-from reviewapp.web import project_view
+from reviewapp.web import ID_MAX, project_view
 
 
 @bp.route("/settings/")
@@ -53,7 +53,8 @@ def invite(member: Membership):
     return redirect(url_for("settings.index", project_id=member.project_id) + "#members")
 
 
-@bp.route("/settings/members/<int:membership_id>/role", methods=["POST"])
+# A member id past what the database holds matches no route (a 404), not an overflow in the query (a 500).
+@bp.route(f"/settings/members/<int(max={ID_MAX}):membership_id>/role", methods=["POST"])
 @project_view(role="admin")
 def change_role(member: Membership, membership_id: int):
     form = RoleForm()
@@ -65,7 +66,7 @@ def change_role(member: Membership, membership_id: int):
     return redirect(url_for("settings.index", project_id=member.project_id) + "#members")
 
 
-@bp.route("/settings/members/<int:membership_id>/remove", methods=["POST"])
+@bp.route(f"/settings/members/<int(max={ID_MAX}):membership_id>/remove", methods=["POST"])
 @project_view(role="admin")
 def remove(member: Membership, membership_id: int):
     own = membership_id == member.id

@@ -8,7 +8,7 @@ from reviewapp.services import traces
 from reviewapp.services.errors import ValidationError
 from reviewapp.traces import bp
 from reviewapp.traces.forms import TraceFilterForm
-from reviewapp.web import project_view
+from reviewapp.web import page_number, project_view
 
 SORTABLE = {"first_timestamp": "Started", "total_cost_usd": "Cost", "latency_seconds": "Latency",
             "input_tokens": "Tokens"}
@@ -19,8 +19,8 @@ SORTABLE = {"first_timestamp": "Started", "total_cost_usd": "Cost", "latency_sec
 def index(member: Membership):
     form = TraceFilterForm(formdata=request.args)
     form.model.choices = {"": "Any model", **{name: name for name in traces.model_names(member.project_id)}}
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = current_app.config["PAGE_SIZE"]
+    page = page_number(per_page)
     rows, count, status = [], 0, 200
     if not form.validate():
         status = 400
