@@ -15,7 +15,7 @@ from reviewapp.models.trace import SEARCHED, traces_search
 from reviewapp.services import queues, reviews
 from reviewapp.services import common
 from reviewapp.services.common import contains, ordering
-from reviewapp.services.conversation import Message, conversation, pretty_json
+from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
 
 REVIEW_STATES = ("not_queued", "pending", "reviewed")
@@ -32,6 +32,15 @@ DEFAULT_ORDER = "-first_timestamp"
 COUNT_CAP = 10_000
 NODE_KINDS = {"$ai_trace": "trace", "$ai_span": "span", "$ai_generation": "generation", "$ai_embedding": "embedding"}
 SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
+# A page nests the span tree this many levels below its top, and lists this many spans at most: deeper levels
+# open from their ancestor, so a chain of 10,000 spans stays a page of a few hundred rows.
+TREE_DEPTH = 8
+TREE_NODES = 500
+# A page shows this much of each long message body and JSON block, and this many raw events; the rest is one
+# click away (the raw event as JSON, a message part as text), so a 15 MB input is not a 47 MB page.
+TEXT_SHOWN = 8_000
+JSON_SHOWN = 4_000
+RAW_EVENTS_SHOWN = 100
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -258,12 +267,86 @@ class SpanNode:
     http_status: int | None = None
     input_state: str | None = None  # pretty JSON of a span's $ai_input_state
     output_state: str | None = None
-    children: list[SpanNode] = field(default_factory=list)
+    # Left out of repr and ==: both would recurse down a chain of any depth.
+    children: list[SpanNode] = field(default_factory=list, repr=False, compare=False)
 
     def walk(self):
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This node and every node below it, depth-first (parents before children, siblings in order),
+        without recursion: a chain of spans may be nested thousands deep."""
+        for node, _depth in preorder(self):
+            yield node
+
+
+def preorder(top: SpanNode) -> list[tuple[SpanNode, int]]:
+    """The tree under `top` depth-first, each node with its depth below `top`; iterative, for any depth."""
+    ordered: list[tuple[SpanNode, int]] = []
+    stack = [(top, 0)]
+    while stack:
+        node, depth = stack.pop()
+        ordered.append((node, depth))
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return ordered
+
+
+@dataclass
+class TreeRow:
+    """One node of the span tree as a page lists it: nested `depth` levels below the shown top, and how to
+    close the nested lists after it (a page renders the tree in one loop, with no recursion)."""
+
+    node: SpanNode
+    depth: int
+    opens: bool = False  # its children follow, one level deeper
+    closes: int = 0  # nested levels that end after it
+    deeper: int = 0  # spans below it left out at the depth cap: "open the deeper levels from here"
+
+
+@dataclass
+class TreeView:
+    """The part of the span tree a page shows: at most TREE_DEPTH levels below `top` and TREE_NODES rows.
+    Deeper levels open from their ancestor (the page focused on it); `path` leads back up to the root."""
+
+    top: SpanNode
+    path: list[SpanNode]  # the ancestors of `top`, root first
+    rows: list[TreeRow]
+    total: int  # spans under `top`, itself included
+    cut: int  # spans left out of `rows` by the TREE_NODES cap (not counting those below the depth cap)
+
+
+def tree_view(root: SpanNode, focus: str | None = None) -> TreeView:
+    """The rows a page shows of the tree under the node `focus` (a span id; the root when absent or unknown)."""
+    parents: dict[int, SpanNode] = {}
+    top = root
+    for node, _depth in preorder(root):
+        for child in node.children:
+            parents[id(child)] = node
+        if focus is not None and top is root and node.id == focus:
+            top = node
+    path: list[SpanNode] = []
+    current = parents.get(id(top))
+    while current is not None:
+        path.append(current)
+        current = parents.get(id(current))
+    path.reverse()
+
+    nodes = preorder(top)
+    sizes = {id(node): 1 for node, _depth in nodes}
+    for node, _depth in reversed(nodes):
+        if node is not top:
+            sizes[id(parents[id(node)])] += sizes[id(node)]
+    rows: list[TreeRow] = []
+    shown = 0
+    for node, depth in nodes:
+        if depth > TREE_DEPTH:
+            continue
+        if len(rows) == TREE_NODES:
+            break
+        rows.append(TreeRow(node, depth, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0))
+        shown += sizes[id(node)] if depth == TREE_DEPTH else 1
+    for row, after in zip(rows, rows[1:] + [None]):
+        next_depth = after.depth if after else 0
+        row.opens = next_depth > row.depth
+        row.closes = 0 if row.opens else row.depth - next_depth
+    return TreeView(top=top, path=path, rows=rows, total=len(nodes), cut=len(nodes) - shown)
 
 
 @dataclass
@@ -276,10 +359,15 @@ class TraceDetail:
     review: TraceReview | None
     scores: list[TraceReviewScore]  # the review's scores, by scorer name
     queue_item: ReviewQueueItem | None
+    focus: str | None = None  # the span whose subtree the page shows (the root when None)
 
     @property
     def review_state(self) -> str:
         return review_state(self.review is not None, self.queue_item is not None)
+
+    @property
+    def tree_view(self) -> TreeView:
+        return tree_view(self.tree, self.focus)
 
 
 def load_trace(project_id: int, trace_id: str) -> Trace:
@@ -290,8 +378,9 @@ def load_trace(project_id: int, trace_id: str) -> Trace:
     return trace
 
 
-def get_trace(project_id: int, trace_id: str) -> TraceDetail:
-    """Everything the trace view shows, in a fixed number of queries."""
+def get_trace(project_id: int, trace_id: str, focus: str | None = None) -> TraceDetail:
+    """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
+    page shows (for deep trees)."""
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
@@ -300,7 +389,7 @@ def get_trace(project_id: int, trace_id: str) -> TraceDetail:
     ))
     review = reviews.active_review_for_trace(project_id, trace_id)
     generations = [
-        (_node_id(e), _props(e).get("$ai_input"), _props(e).get("$ai_output_choices"))
+        (_node_id(e), _props(e).get("$ai_input"), _props(e).get("$ai_output_choices"), e.uuid)
         for e in events if e.event == "$ai_generation"
     ]
     return TraceDetail(
@@ -312,6 +401,7 @@ def get_trace(project_id: int, trace_id: str) -> TraceDetail:
         review=review,
         scores=reviews.sorted_scores(review) if review else [],
         queue_item=queues.pending_item_for_trace(project_id, trace_id),
+        focus=focus or None,
     )
 
 
@@ -420,18 +510,56 @@ def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
     for node in nodes:
         parent = by_id.get(node.parent_id) if node.parent_id else None
         parent_of[id(node)] = root if parent is None or parent is node else parent
-    for node in nodes:  # cut parent cycles: the first node met twice on the way up hangs under the root
-        seen: set[int] = set()
+    # Cut parent cycles: follow each chain up once, colouring nodes, so a chain 10,000 deep costs 10,000 steps
+    # (not 10,000 per node). A node met again on the current walk closes a cycle and hangs under the root.
+    done: set[int] = set()
+    for node in nodes:
+        walk: set[int] = set()
         current = node
-        while current is not root:
-            if id(current) in seen:
+        while current is not root and id(current) not in done:
+            if id(current) in walk:
                 parent_of[id(current)] = root
                 break
-            seen.add(id(current))
+            walk.add(id(current))
             current = parent_of[id(current)]
+        done |= walk
     for node in nodes:
         parent_of[id(node)].children.append(node)
     return root
+
+
+@dataclass(frozen=True)
+class Clip:
+    """The start of a long text, as a page shows it, and how long the whole is."""
+
+    text: str
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        return len(self.text) < self.total
+
+
+def clip(text: str | None, limit: int) -> Clip:
+    text = text or ""
+    return Clip(text[:limit], len(text))
+
+
+def load_event(project_id: int, event_uuid: str) -> TraceEvent:
+    """A stored event of this project by its uuid, or NotFound."""
+    event = db.session.scalar(
+        select(TraceEvent).where(TraceEvent.project_id == project_id, TraceEvent.uuid == event_uuid))
+    if event is None:
+        raise NotFound()
+    return event
+
+
+def message_text(project_id: int, event_uuid: str, source: str, index: int, position: int) -> str:
+    """The whole of one message part of a generation (a page shows its start): its JSON or its text."""
+    part = message_part(_props(load_event(project_id, event_uuid)), source, index, position)
+    if part is None:
+        raise NotFound()
+    return part.body
 
 
 def event_json(event: TraceEvent) -> str:

@@ -1,11 +1,13 @@
 """One trace: the span tree, the conversation across generations, its review and its queue."""
+import time
+
 import pytest
 
 from reviewapp.extensions import db
 
 from reviewapp.services import queues, reviews, scorers, traces
 from reviewapp.services.errors import NotFound
-from tests.traces.helpers import agent_trace, at, chat_trace, event, generation, root, span, store
+from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, event, generation, root, span, store
 
 
 def shape(node):
@@ -168,3 +170,39 @@ def test_the_trace_costs_a_fixed_number_of_queries(project, factory, count_queri
 @pytest.fixture
 def project(factory):
     return factory.project()
+
+
+def test_a_chain_10000_spans_deep_builds_in_linear_time(project):
+    chain_trace(project.id, "deep", depth=10_000)
+    started = time.perf_counter()
+    detail = traces.get_trace(project.id, "deep")
+    assert time.perf_counter() - started < 3  # it took 7 s: every node walked the whole chain up for cycles
+    assert len(list(detail.tree.walk())) == 10_001
+    deepest = detail.tree
+    while deepest.children:
+        [deepest] = deepest.children
+    assert deepest.name == "step 9999"
+    repr(detail.tree)  # neither repr nor == follows the children down
+
+
+def test_the_page_view_of_a_deep_tree_stops_at_the_depth_cap(project):
+    chain_trace(project.id, "deep", depth=50)
+    view = traces.get_trace(project.id, "deep").tree_view
+    assert [row.depth for row in view.rows] == list(range(traces.TREE_DEPTH + 1))
+    last = view.rows[-1]
+    assert (last.node.name, last.deeper, view.cut, view.total, view.path) == (
+        f"step {traces.TREE_DEPTH - 1}", 50 - traces.TREE_DEPTH, 0, 51, [])
+    assert [row.closes for row in view.rows] == [0] * traces.TREE_DEPTH + [traces.TREE_DEPTH]
+
+    focused = traces.get_trace(project.id, "deep", focus="s20").tree_view
+    assert (focused.top.name, focused.rows[0].node.name, focused.total) == ("step 20", "step 20", 30)
+    assert [node.name for node in focused.path[:2]] == ["Deep chain", "step 0"] and len(focused.path) == 21
+    assert traces.get_trace(project.id, "deep", focus="no-such-span").tree_view.top.name == "Deep chain"
+
+
+def test_a_wide_tree_lists_at_most_tree_nodes_rows(project):
+    store(project.id, [root("wide", at(0), "Wide")] + [
+        span("wide", at(i / 1000), f"s{i}", parent_id="wide") for i in range(traces.TREE_NODES + 20)])
+    view = traces.get_trace(project.id, "wide").tree_view
+    assert (len(view.rows), view.cut) == (traces.TREE_NODES, 21)
+    assert view.rows[-1].closes == 1

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from reviewapp.services import queues, reviews, scorers
-from tests.traces.helpers import agent_trace, chat_trace, sign_in
+from reviewapp.services import queues, reviews, scorers, traces
+from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, sign_in, store
 
 
 @pytest.fixture
@@ -239,3 +239,70 @@ def test_a_project_page_loads_the_member_and_the_project_switcher_in_one_query(c
     project_queries = [s for s in statements if not s.lstrip().startswith("SELECT users.")]
     # memberships with projects; then the trace, its events, review and queue item
     assert len(project_queries) == 5, "\n".join(project_queries)
+
+
+def test_a_trace_nested_10000_deep_opens_collapsed_past_the_depth_cap(signed_in, project):
+    chain_trace(project.id, "deep", depth=10_000)
+    html = page(signed_in, f"/projects/{project.id}/traces/deep")  # it was a 500 (RecursionError) from ~250 deep
+    assert len(html) < 300_000
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
+    deeper = f"/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans"
+    assert f'9,992 deeper spans · <a href="{deeper}">Open the deeper levels</a>' in html
+    assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")  # the flat loop closes every list it opens
+    assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
+
+    # The deeper levels open from their ancestor, with the way back up.
+    html = page(signed_in, deeper)
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == [f"step {n}" for n in range(traces.TREE_DEPTH - 1, 2 * traces.TREE_DEPTH)]
+    assert "Showing the 9,993 spans under <strong>step 7</strong>, level 8 of the trace" in html
+    assert f'<a href="/projects/{project.id}/traces/deep?span=deep#spans">Whole trace</a>' in html
+    assert f'<a href="/projects/{project.id}/traces/deep?span=s6#spans">Up one level</a>' in html
+
+
+def test_a_reviewer_can_work_on_a_claimed_10000_deep_trace(client, project, factory):
+    reviewer = factory.user(project=project, role="reviewer")
+    chain_trace(project.id, "deep", depth=10_000)
+    queue = queues.create_queue(project.id, reviewer, "Deep ones")
+    queues.add_item(project.id, reviewer, queue.id, "deep")
+    item = queues.claim_next(project.id, reviewer, queue.id)
+    sign_in(client, reviewer, f"/projects/{project.id}/traces/")
+    html = page(client, f"/projects/{project.id}/review/{item.id}")
+    assert 'id="review-form"' in html and len(html) < 300_000
+    # The deeper levels open in a new tab: the review being typed here stays.
+    assert (f'<a href="/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans" target="_blank" '
+            f'rel="noopener">Open the deeper levels</a>') in html
+
+
+def test_a_15_mb_input_is_shown_clipped_with_the_rest_one_click_away(signed_in, project):
+    body = "# Report\n\n" + "lorem ipsum " * 1_250_000  # 15 MB in one message
+    store(project.id, [generation("big", at(0), input=[{"role": "user", "content": body}],
+                                  output=[{"role": "assistant", "content": "Summarised."}])])
+    html = page(signed_in, f"/projects/{project.id}/traces/big")
+    assert len(html) < 100_000  # it was 47 MB for a 15 MB input
+    assert "<h1>Report</h1>" in html and "Summarised." in html
+    assert f"Showing {traces.TEXT_SHOWN:,} of {len(body):,} characters" in html
+    event_uuid = traces.get_trace(project.id, "big").events[0].uuid
+    whole = f"/projects/{project.id}/events/{event_uuid}/input/0/0"
+    assert f'<a href="{whole}" target="_blank" rel="noopener">Show all</a>' in html
+
+    response = signed_in.get(whole)
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", body)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    raw = signed_in.get(f"/projects/{project.id}/events/{event_uuid}")
+    assert (raw.status_code, raw.mimetype) == (200, "application/json")
+    assert raw.get_json()["properties"]["$ai_input"][0]["content"] == body
+
+
+def test_show_all_serves_only_this_projects_events(signed_in, project, factory):
+    other = factory.project()
+    store(other.id, [generation("theirs", at(0))])
+    event_uuid = traces.get_trace(other.id, "theirs").events[0].uuid
+    assert signed_in.get(f"/projects/{project.id}/events/{event_uuid}").status_code == 404
+    assert signed_in.get(f"/projects/{project.id}/events/{event_uuid}/input/0/0").status_code == 404
+    assert signed_in.get(f"/projects/{other.id}/events/{event_uuid}").status_code == 404
+    store(project.id, [generation("mine", at(0))])
+    mine = traces.get_trace(project.id, "mine").events[0].uuid
+    assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/0/0").get_data(as_text=True) == "Hi there"
+    assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/5/0").status_code == 404
