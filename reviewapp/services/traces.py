@@ -265,10 +265,17 @@ class SpanNode:
     is_error: bool = False
     error: str | None = None
     http_status: int | None = None
-    input_state: str | None = None  # pretty JSON of a span's $ai_input_state
-    output_state: str | None = None
     # Left out of repr and ==: both would recurse down a chain of any depth.
     children: list[SpanNode] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def input_state(self) -> str | None:
+        """Pretty JSON of a span's $ai_input_state: made when a page shows the span, not for every span."""
+        return _state(_props(self.event), "$ai_input_state") if self.event else None
+
+    @property
+    def output_state(self) -> str | None:
+        return _state(_props(self.event), "$ai_output_state") if self.event else None
 
     def walk(self):
         """This node and every node below it, depth-first (parents before children, siblings in order),
@@ -471,8 +478,6 @@ def _node(event: TraceEvent) -> SpanNode:
         is_error=bool(props.get("$ai_is_error")) or error is not None,
         error=error,
         http_status=_integer(props.get("$ai_http_status")),
-        input_state=_state(props, "$ai_input_state"),
-        output_state=_state(props, "$ai_output_state"),
     )
 
 
@@ -560,6 +565,12 @@ def message_text(project_id: int, event_uuid: str, source: str, index: int, posi
     if part is None:
         raise NotFound()
     return part.body
+
+
+def generation_io(project_id: int, event_uuid: str, source: str) -> str:
+    """A generation's own `$ai_input` or `$ai_output_choices`, pretty JSON, whole."""
+    key = {"input": "$ai_input", "output": "$ai_output_choices"}[source]
+    return pretty_json(_props(load_event(project_id, event_uuid)).get(key))
 
 
 def event_json(event: TraceEvent) -> str:

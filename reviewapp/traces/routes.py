@@ -65,6 +65,13 @@ def event(member: Membership, event_uuid: str):
     return _inert(traces.event_json(traces.load_event(member.project_id, event_uuid)), "application/json")
 
 
+@bp.route("/events/<event_uuid>/<any(input, output):source>")
+@project_view(role="viewer")
+def generation_io(member: Membership, event_uuid: str, source: str):
+    """A generation's own input or output, whole, as JSON (the page shows the thread once, across generations)."""
+    return _inert(traces.generation_io(member.project_id, event_uuid, source), "application/json")
+
+
 @bp.route("/events/<event_uuid>/<any(input, output):source>/<int:index>/<int:part>")
 @project_view(role="viewer")
 def message_part(member: Membership, event_uuid: str, source: str, index: int, part: int):

@@ -306,3 +306,17 @@ def test_show_all_serves_only_this_projects_events(signed_in, project, factory):
     mine = traces.get_trace(project.id, "mine").events[0].uuid
     assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/0/0").get_data(as_text=True) == "Hi there"
     assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/5/0").status_code == 404
+
+
+def test_each_generation_keeps_its_own_input_and_output_one_click_away(signed_in, project):
+    agent_trace(project.id)
+    detail = traces.get_trace(project.id, "agent-1")
+    second = next(e for e in detail.events if (e.properties or {}).get("$ai_span_id") == "gen-2")
+    html = page(signed_in, f"/projects/{project.id}/traces/agent-1")
+    link = f"/projects/{project.id}/events/{second.uuid}/input"
+    assert f'<a href="{link}" target="_blank" rel="noopener">input</a>' in html
+    response = signed_in.get(link)
+    assert response.mimetype == "application/json"
+    assert [m["role"] for m in response.get_json()] == ["system", "user", "assistant", "tool"]
+    output = signed_in.get(f"/projects/{project.id}/events/{second.uuid}/output").get_json()
+    assert output[0]["content"].startswith("It is **18 °C**")
