@@ -166,6 +166,7 @@ def register(app: Flask) -> None:
     app.add_template_global(traces.TEXT_SHOWN, "text_shown")
     app.add_template_global(traces.JSON_SHOWN, "json_shown")
     app.add_template_global(traces.RAW_EVENTS_SHOWN, "raw_events_shown")
+    app.add_template_global(traces.MESSAGES_SHOWN, "messages_shown")
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_datetime, "datetime")

@@ -41,6 +41,8 @@ TREE_NODES = 500
 TEXT_SHOWN = 8_000
 JSON_SHOWN = 4_000
 RAW_EVENTS_SHOWN = 100
+MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
+LABEL_LENGTH = 255
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -422,6 +424,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _label(value: Any) -> str | None:
+    """A name as the tree shows it: ids and names are stored up to 255 characters, so a label is too (the whole
+    value stays in the raw event)."""
+    text = _text(value)
+    return text[:LABEL_LENGTH] if text else None
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -456,7 +465,7 @@ def _state(props: dict[str, Any], key: str) -> str | None:
 def _node(event: TraceEvent) -> SpanNode:
     props = _props(event)
     kind = NODE_KINDS.get(event.event, event.event.removeprefix("$ai_"))
-    model = _text(props.get("$ai_model"))
+    model = _label(props.get("$ai_model"))
     cost = _number(props.get("$ai_total_cost_usd"))
     if cost is None:
         parts = [_number(props.get("$ai_input_cost_usd")), _number(props.get("$ai_output_cost_usd"))]
@@ -465,11 +474,11 @@ def _node(event: TraceEvent) -> SpanNode:
     return SpanNode(
         id=_node_id(event),
         kind=kind,
-        name=_text(props.get("$ai_span_name")) or model or kind,
+        name=_label(props.get("$ai_span_name")) or model or kind,
         event=event,
         parent_id=event.parent_id or _text(props.get("$ai_parent_id")),
         model=model,
-        provider=_text(props.get("$ai_provider")),
+        provider=_label(props.get("$ai_provider")),
         timestamp=event.timestamp,
         latency_seconds=_number(props.get("$ai_latency")),
         input_tokens=_integer(props.get("$ai_input_tokens")),
@@ -488,7 +497,7 @@ def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
     root_event = next((e for e in events if e.event == "$ai_trace"), None)
     if root_event is not None:
         root = _node(root_event)
-        root.name = _text(_props(root_event).get("$ai_span_name")) or trace.name or trace.trace_id
+        root.name = _label(_props(root_event).get("$ai_span_name")) or trace.name or trace.trace_id
     else:
         root = SpanNode(id=trace.trace_id, kind="trace", name=trace.name or trace.trace_id,
                         timestamp=trace.first_timestamp, is_error=trace.has_error)

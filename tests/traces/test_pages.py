@@ -320,3 +320,15 @@ def test_each_generation_keeps_its_own_input_and_output_one_click_away(signed_in
     assert [m["role"] for m in response.get_json()] == ["system", "user", "assistant", "tool"]
     output = signed_in.get(f"/projects/{project.id}/events/{second.uuid}/output").get_json()
     assert output[0]["content"].startswith("It is **18 °C**")
+
+
+def test_a_long_thread_shows_its_start_and_end_and_long_names_are_cut(signed_in, project):
+    history = [{"role": "user" if n % 2 else "assistant", "content": f"message {n}"} for n in range(500)]
+    store(project.id, [generation("chatty", at(0), input=history, span_name="N" * 100_000,
+                                  output=[{"role": "assistant", "content": "the end"}])])
+    html = page(signed_in, f"/projects/{project.id}/traces/chatty")
+    shown = re.findall(r"<p>(message \d+|the end)</p>", html)
+    half = traces.MESSAGES_SHOWN // 2
+    assert shown == [f"message {n}" for n in range(half)] + [f"message {n}" for n in range(401, 500)] + ["the end"]
+    assert "301 messages in between are not shown" in html and "501 messages" in html
+    assert "N" * traces.LABEL_LENGTH + "<" in html and len(html) < 200_000
