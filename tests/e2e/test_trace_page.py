@@ -8,6 +8,12 @@ from reviewapp.services import queues, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, store
 
 pytestmark = pytest.mark.e2e
+# Every row of the span tree ends inside the tree's box (no row pushed out sideways by indentation).
+TREE_FITS = """(() => {
+  const box = document.querySelector('.tree-root').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.tree-root .node-row'))
+    .every(row => row.getBoundingClientRect().right <= box.right + 0.5);
+})()"""
 
 
 def test_trace_page_shows_conversation_tree_and_raw_json(page, live_server, sign_in, factory, screenshot):
@@ -115,8 +121,8 @@ def test_a_trace_nested_10000_deep_opens_and_its_deeper_levels_follow(page, live
 
     names = page.locator(".tree .node-name").all_inner_texts()
     assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
-    # The page does not scroll sideways: indentation stops at the depth cap.
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Nothing sticks out of the tree: indentation stops at the depth cap.
+    assert page.evaluate(TREE_FITS)
     deeper = page.locator(".tree-deeper")
     assert deeper.inner_text().startswith("9,992 deeper spans")
 
@@ -128,6 +134,12 @@ def test_a_trace_nested_10000_deep_opens_and_its_deeper_levels_follow(page, live
     page.locator(".tree-path").get_by_role("link", name="Up one level").click()
     page.wait_for_url(f"**span=s{traces.TREE_DEPTH - 2}**")
     assert page.locator(".tree .node-name").first.inner_text() == f"step {traces.TREE_DEPTH - 2}"
+
+    # On a phone the eight levels still fit in the tree's own width.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server(f"/projects/{project.id}/traces/deep"))
+    assert page.evaluate(TREE_FITS)
+    screenshot(page, "trace_page_10000_deep_phone")
 
 
 def test_a_long_message_is_clipped_with_a_show_all_link(page, live_server, sign_in, factory, screenshot):

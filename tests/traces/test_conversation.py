@@ -1,5 +1,5 @@
 """Chat messages from the shapes different SDKs send, normalised to roles and parts."""
-from reviewapp.services.conversation import conversation, input_messages, output_messages
+from reviewapp.services.conversation import conversation, input_messages, output_messages, pretty_json
 
 
 def parts(message):
@@ -152,3 +152,11 @@ def test_an_unrelated_input_still_starts_a_new_context():
     ])
     assert [(m.parts[0].text, m.new_context) for m in messages] == [
         ("Hi", False), ("Hello", False), ("Translate this", True), ("Done", False), ("Thanks", False)]
+
+
+def test_json_nested_too_deep_to_indent_is_a_note_not_a_crash():
+    deep: list = []
+    for _ in range(5_000):
+        deep = [deep]
+    assert pretty_json(deep) == "(nested too deeply to show here)"
+    assert pretty_json([[[1]]]).startswith("[\n  [")
