@@ -311,18 +311,35 @@ class TreeRow:
 
 @dataclass
 class TreeView:
-    """The part of the span tree a page shows: at most TREE_DEPTH levels below `top` and TREE_NODES rows.
-    Deeper levels open from their ancestor (the page focused on it); `path` leads back up to the root."""
+    """The part of the span tree a page shows: the spans at most TREE_DEPTH levels below `top`, TREE_NODES at a
+    time from `start` (in depth-first order). Deeper levels open from their ancestor (the page focused on it);
+    `path` leads back up to the root."""
 
     top: SpanNode
     path: list[SpanNode]  # the ancestors of `top`, root first
     rows: list[TreeRow]
     total: int  # spans under `top`, itself included
-    cut: int  # spans left out of `rows` by the TREE_NODES cap (not counting those below the depth cap)
+    listed: int  # of those, the ones within TREE_DEPTH levels: the rows of every page together
+    start: int  # where `rows` starts among them
+
+    @property
+    def lead(self) -> int:
+        """Levels to open before the first row: a later page can start inside a subtree."""
+        return self.rows[0].depth
+
+    @property
+    def next_start(self) -> int | None:
+        end = self.start + len(self.rows)
+        return end if end < self.listed else None
+
+    @property
+    def previous_start(self) -> int | None:
+        return max(self.start - TREE_NODES, 0) if self.start else None
 
 
-def tree_view(root: SpanNode, focus: str | None = None) -> TreeView:
-    """The rows a page shows of the tree under the node `focus` (a span id; the root when absent or unknown)."""
+def tree_view(root: SpanNode, focus: str | None = None, start: int = 0) -> TreeView:
+    """The rows a page shows of the tree under the node `focus` (a span id; the root when absent or unknown),
+    from the `start`th listed span on."""
     parents: dict[int, SpanNode] = {}
     top = root
     for node, _depth in preorder(root):
@@ -342,20 +359,17 @@ def tree_view(root: SpanNode, focus: str | None = None) -> TreeView:
     for node, _depth in reversed(nodes):
         if node is not top:
             sizes[id(parents[id(node)])] += sizes[id(node)]
-    rows: list[TreeRow] = []
-    shown = 0
-    for node, depth in nodes:
-        if depth > TREE_DEPTH:
-            continue
-        if len(rows) == TREE_NODES:
-            break
-        rows.append(TreeRow(node, depth, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0))
-        shown += sizes[id(node)] if depth == TREE_DEPTH else 1
+    listed = [(node, depth) for node, depth in nodes if depth <= TREE_DEPTH]
+    start = min(max(start, 0), len(listed) - 1)
+    page = listed[start:start + TREE_NODES]
+    base = min(depth for _node, depth in page)  # a later page may start deep and climb: indent from its top
+    rows = [TreeRow(node, depth - base, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0)
+            for node, depth in page]
     for row, after in zip(rows, rows[1:] + [None]):
         next_depth = after.depth if after else 0
         row.opens = next_depth > row.depth
         row.closes = 0 if row.opens else row.depth - next_depth
-    return TreeView(top=top, path=path, rows=rows, total=len(nodes), cut=len(nodes) - shown)
+    return TreeView(top=top, path=path, rows=rows, total=len(nodes), listed=len(listed), start=start)
 
 
 @dataclass
@@ -369,6 +383,7 @@ class TraceDetail:
     scores: list[TraceReviewScore]  # the review's scores, by scorer name
     queue_item: ReviewQueueItem | None
     focus: str | None = None  # the span whose subtree the page shows (the root when None)
+    start: int = 0  # the first span the page lists of that subtree
 
     @property
     def review_state(self) -> str:
@@ -376,7 +391,7 @@ class TraceDetail:
 
     @property
     def tree_view(self) -> TreeView:
-        return tree_view(self.tree, self.focus)
+        return tree_view(self.tree, self.focus, self.start)
 
 
 def load_trace(project_id: int, trace_id: str) -> Trace:
@@ -387,9 +402,9 @@ def load_trace(project_id: int, trace_id: str) -> Trace:
     return trace
 
 
-def get_trace(project_id: int, trace_id: str, focus: str | None = None) -> TraceDetail:
+def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0) -> TraceDetail:
     """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
-    page shows (for deep trees)."""
+    page shows and `start` the first of its spans listed (for deep and wide trees)."""
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
@@ -411,6 +426,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None) -> Trace
         scores=reviews.sorted_scores(review) if review else [],
         queue_item=queues.pending_item_for_trace(project_id, trace_id),
         focus=focus or None,
+        start=start,
     )
 
 

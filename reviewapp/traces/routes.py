@@ -54,7 +54,8 @@ def index(member: Membership):
 @bp.route("/traces/<path:trace_id>")
 @project_view(role="viewer")
 def detail(member: Membership, trace_id: str):
-    detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"))
+    detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
+                              start=request.args.get("from", 0, type=int))
     return render_template("traces/detail.html", detail=detail)
 
 

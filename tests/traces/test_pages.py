@@ -4,7 +4,7 @@ import re
 import pytest
 
 from reviewapp.services import queues, reviews, scorers, traces
-from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, sign_in, store
+from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, root, sign_in, span, store
 
 
 @pytest.fixture
@@ -332,3 +332,22 @@ def test_a_long_thread_shows_its_start_and_end_and_long_names_are_cut(signed_in,
     assert shown == [f"message {n}" for n in range(half)] + [f"message {n}" for n in range(401, 500)] + ["the end"]
     assert "301 messages in between are not shown" in html and "501 messages" in html
     assert "N" * traces.LABEL_LENGTH + "<" in html and len(html) < 200_000
+
+
+def test_a_wide_trace_lists_its_spans_a_page_at_a_time(signed_in, project):
+    store(project.id, [root("wide", at(0), "Wide")] + [
+        span("wide", at(i / 1000), f"s{i}", span_name=f"call {i}", parent_id="wide")
+        for i in range(traces.TREE_NODES + 20)])
+    html = page(signed_in, f"/projects/{project.id}/traces/wide")
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == ["Wide"] + [f"call {i}" for i in range(traces.TREE_NODES - 1)]
+    later = f"/projects/{project.id}/traces/wide?span=wide&amp;from={traces.TREE_NODES}#spans"
+    assert f'21 more spans at these levels · <a href="{later}">Next spans</a>' in html
+
+    html = page(signed_in, later.replace("&amp;", "&"))
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == [f"call {i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
+    assert f"Spans {traces.TREE_NODES + 1:,}–{traces.TREE_NODES + 21:,} of {traces.TREE_NODES + 21:,}" in html
+    assert f'<a href="/projects/{project.id}/traces/wide?span=wide#spans">Earlier spans</a>' in html
+    assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")
+    assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
