@@ -290,6 +290,7 @@ def test_a_15_mb_input_is_shown_clipped_with_the_rest_one_click_away(signed_in, 
     response = signed_in.get(whole)
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", body)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"  # inert, whatever it holds
     raw = signed_in.get(f"/projects/{project.id}/events/{event_uuid}")
     assert (raw.status_code, raw.mimetype) == (200, "application/json")
     assert raw.get_json()["properties"]["$ai_input"][0]["content"] == body
