@@ -210,16 +210,16 @@ def message(raw: Any, default_role: str, source: str, span_id: str | None = None
 
 
 def input_messages(value: Any, span_id: str | None = None, event_uuid: str | None = None) -> list[Message]:
+    return [_placed(message(item, "user", "input", span_id), event_uuid, n) for n, item in enumerate(_items(value))]
+
+
+def _items(value: Any) -> list[Any]:
+    """The raw messages of an `$ai_input`: a list, a {"messages": [...]} wrapper, or one message."""
     if value is None:
         return []
     if isinstance(value, dict):
-        if isinstance(value.get("messages"), list):
-            value = value["messages"]
-        else:
-            value = [value]
-    if not isinstance(value, list):
-        value = [value]
-    return [_placed(message(item, "user", "input", span_id), event_uuid, n) for n, item in enumerate(value)]
+        return value["messages"] if isinstance(value.get("messages"), list) else [value]
+    return value if isinstance(value, list) else [value]
 
 
 def output_messages(value: Any, span_id: str | None = None, event_uuid: str | None = None) -> list[Message]:
@@ -261,22 +261,46 @@ class _Thread:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.at: dict[tuple, list[int]] = {}  # message key -> its positions, ascending
-        self.tool_parts: set[tuple] = set()  # tool calls and results already shown, by call id
+        self.tool_at: dict[tuple, int] = {}  # tool calls and results already shown, by call id -> position
+        # Each raw message normalised once, by its JSON: an agent re-sends its whole history on every call, and
+        # normalising it every time grew with the square of the number of calls.
+        self.normalised: dict[bytes, tuple[Message, tuple]] = {}
 
-    def find(self, message: Message, start: int) -> int | None:
-        """The first position at or after `start` holding the same message."""
-        positions = self.at.get(message.key(), [])
+    def normalise(self, item: Any) -> tuple[Message, tuple]:
+        """An input message, normalised (role and parts only), and its key."""
+        try:
+            raw = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # what orjson refuses (a 65-bit integer) is normalised every time
+            found = message(item, "user", "input")
+            return found, found.key()
+        if raw not in self.normalised:
+            found = message(item, "user", "input")
+            self.normalised[raw] = (found, found.key())
+        return self.normalised[raw]
+
+    def find(self, message: Message, key: tuple, start: int) -> int | None:
+        """The first position at or after `start` holding a message with this key; or, for a message of tool
+        calls and results only, where they were shown (the shape an SDK re-sends differs from the one it logged)."""
+        positions = self.at.get(key, [])
         n = bisect_left(positions, start)
-        return positions[n] if n < len(positions) else None
+        if n < len(positions):
+            return positions[n]
+        tools = [self.tool_at.get(p.same_as()) for p in message.parts if p.call_id]
+        if tools and len(tools) == len(message.parts) and None not in tools:
+            return max(max(tools), start - 1)  # never move the cursor back
+        return None
 
     def add(self, message: Message) -> None:
         # A tool call or result shown already (re-sent in another shape) is not shown again.
-        parts = [p for p in message.parts if not (p.call_id and p.same_as() in self.tool_parts)]
+        parts = [p for p in message.parts if not (p.call_id and p.same_as() in self.tool_at)]
         if message.parts and not parts:
             return
         message.parts = parts
-        self.tool_parts.update(p.same_as() for p in parts if p.call_id and p.kind in ("tool_call", "tool_result"))
-        self.at.setdefault(message.key(), []).append(len(self.messages))
+        position = len(self.messages)
+        for part in parts:
+            if part.call_id and part.kind in ("tool_call", "tool_result"):
+                self.tool_at[part.same_as()] = position
+        self.at.setdefault(message.key(), []).append(position)
         self.messages.append(message)
 
 
@@ -292,10 +316,12 @@ def conversation(generations: list[tuple]) -> list[Message]:
     for span_id, raw_input, raw_output, *rest in generations:
         event_uuid = rest[0] if rest else None
         cursor, fresh, matched = 0, [], False
-        for message in input_messages(raw_input, span_id, event_uuid):
-            found = thread.find(message, cursor)
+        for n, item in enumerate(_items(raw_input)):
+            known, key = thread.normalise(item)
+            found = thread.find(known, key, cursor)
             if found is None:
-                fresh.append(message)
+                fresh.append(_placed(Message(known.role, known.raw_role, list(known.parts), "input", span_id),
+                                     event_uuid, n))
             else:
                 cursor, matched = found + 1, True
         if fresh and thread.messages and not matched:

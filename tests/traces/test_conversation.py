@@ -160,3 +160,16 @@ def test_json_nested_too_deep_to_indent_is_a_note_not_a_crash():
         deep = [deep]
     assert pretty_json(deep) == "(nested too deeply to show here)"
     assert pretty_json([[[1]]]).startswith("[\n  [")
+
+
+def test_history_sent_again_is_normalised_once(monkeypatch):
+    from reviewapp.services import conversation as module
+
+    calls = []
+    normalise = module.message
+    monkeypatch.setattr(module, "message", lambda *args, **kwargs: calls.append(1) or normalise(*args, **kwargs))
+    messages = conversation(agent_generations(50))
+    assert len(messages) == 2 + 49 * 2 + 1
+    # 100 distinct input messages and 50 outputs; normalising every input afresh took 2,550 calls (and a
+    # 1,000-generation agent 19 s).
+    assert len(calls) == 150
