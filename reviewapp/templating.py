@@ -165,6 +165,7 @@ def register(app: Flask) -> None:
     # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
     app.add_template_global(traces.TEXT_SHOWN, "text_shown")
     app.add_template_global(traces.JSON_SHOWN, "json_shown")
+    app.add_template_global(traces.EVENT_JSON_SHOWN, "event_json_shown")
     app.add_template_global(traces.RAW_EVENTS_SHOWN, "raw_events_shown")
     app.add_template_global(traces.MESSAGES_SHOWN, "messages_shown")
 

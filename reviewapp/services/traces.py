@@ -32,14 +32,15 @@ DEFAULT_ORDER = "-first_timestamp"
 COUNT_CAP = 10_000
 NODE_KINDS = {"$ai_trace": "trace", "$ai_span": "span", "$ai_generation": "generation", "$ai_embedding": "embedding"}
 SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
-# A page nests the span tree this many levels below its top, and lists this many spans at most: deeper levels
-# open from their ancestor, so a chain of 10,000 spans stays a page of a few hundred rows.
+# A page nests the span tree this many levels below its top, and lists this many spans at a time: deeper levels
+# open from their ancestor and later spans on the next page, so 10,000 spans stay a page of at most 200 rows.
 TREE_DEPTH = 8
-TREE_NODES = 500
+TREE_NODES = 200
 # A page shows this much of each long message body and JSON block, and this many raw events; the rest is one
 # click away (the raw event as JSON, a message part as text), so a 15 MB input is not a 47 MB page.
 TEXT_SHOWN = 8_000
 JSON_SHOWN = 4_000
+EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click away
 RAW_EVENTS_SHOWN = 100
 MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
 LABEL_LENGTH = 255
