@@ -17,7 +17,8 @@ from markupsafe import Markup, escape
 
 from reviewapp.services import accounts
 from reviewapp.services.conversation import pretty_json
-from reviewapp.services.traces import event_json
+from reviewapp.services import traces
+from reviewapp.services.traces import clip, event_json
 
 # The main navigation, in order; a link shows only once its page exists.
 NAV = (
@@ -211,6 +212,12 @@ def register(app: Flask) -> None:
     app.add_template_global(nav_links)
     app.add_template_global(url_with)
     app.add_template_global(has_page)
+    # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
+    app.add_template_global(traces.TEXT_SHOWN, "text_shown")
+    app.add_template_global(traces.JSON_SHOWN, "json_shown")
+    app.add_template_global(traces.EVENT_JSON_SHOWN, "event_json_shown")
+    app.add_template_global(traces.RAW_EVENTS_SHOWN, "raw_events_shown")
+    app.add_template_global(traces.MESSAGES_SHOWN, "messages_shown")
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_datetime, "datetime")
@@ -221,6 +228,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_filter(format_score, "score_value")
     app.add_template_filter(event_json, "event_json")
+    app.add_template_filter(clip, "clip")
 
     @app.template_filter("isotime")
     def format_iso(value: datetime | None) -> str:

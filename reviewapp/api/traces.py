@@ -11,7 +11,7 @@ from reviewapp.api.queues import item_json
 from reviewapp.api.reviews import review_json
 from reviewapp.models import Trace, TraceEvent
 from reviewapp.services import traces
-from reviewapp.services.traces import SpanNode, TraceDetail, TraceRow
+from reviewapp.services.traces import SpanNode, TraceDetail, TraceRow, preorder
 
 
 @api_route("/traces/", methods=["GET"], role="viewer")
@@ -86,7 +86,7 @@ def detail_json(detail: TraceDetail) -> dict[str, Any]:
         "queue_item": item_json(item) if item else None,
         "review": review_json(detail.review) if detail.review else None,
         "events": [event_json(event) for event in detail.events],
-        "tree": node_json(detail.tree),
+        "spans": spans_json(detail.tree),
         "conversation": [message.as_dict() for message in detail.conversation],
     }
 
@@ -103,13 +103,28 @@ def event_json(event: TraceEvent) -> dict[str, Any]:
     }
 
 
-def node_json(node: SpanNode) -> dict[str, Any]:
+def spans_json(tree: SpanNode) -> list[dict[str, Any]]:
+    """The span tree flattened depth-first (a parent before its children, siblings by time): each node with its
+    `depth` (the root is 0) and `parent_index`, its parent's position in the list. Flat, so that a tree nested
+    10,000 deep is a list any JSON client reads, not 10,000 levels of nesting."""
+    spans: list[dict[str, Any]] = []
+    parent_index: dict[int, int] = {}  # a child's parent's position, known before the child is reached
+    for node, depth in preorder(tree):
+        for child in node.children:
+            parent_index[id(child)] = len(spans)
+        spans.append(node_json(node, depth, parent_index.get(id(node))))
+    return spans
+
+
+def node_json(node: SpanNode, depth: int, parent_index: int | None) -> dict[str, Any]:
     return {
         "id": node.id,
         "kind": node.kind,
         "name": node.name,
         "event_uuid": node.event.uuid if node.event else None,
         "parent_id": node.parent_id,
+        "parent_index": parent_index,
+        "depth": depth,
         "timestamp": iso(node.timestamp),
         "model": node.model,
         "provider": node.provider,
@@ -119,5 +134,4 @@ def node_json(node: SpanNode) -> dict[str, Any]:
         "total_cost_usd": node.total_cost_usd,
         "is_error": node.is_error,
         "error": node.error,
-        "children": [node_json(child) for child in node.children],
     }

@@ -1,7 +1,7 @@
 """HTML pages: the traces list with its filters, and one trace."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import Response, current_app, render_template, request
 
 from reviewapp.models import Membership
 from reviewapp.services import traces
@@ -54,4 +54,35 @@ def index(member: Membership):
 @bp.route("/traces/<path:trace_id>")
 @project_view(role="viewer")
 def detail(member: Membership, trace_id: str):
-    return render_template("traces/detail.html", detail=traces.get_trace(member.project_id, trace_id))
+    detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
+                              start=request.args.get("from", 0, type=int))
+    return render_template("traces/detail.html", detail=detail)
+
+
+@bp.route("/events/<event_uuid>")
+@project_view(role="viewer")
+def event(member: Membership, event_uuid: str):
+    """One raw event, whole, as JSON: the page shows only the start of a long one."""
+    return _inert(traces.event_json(traces.load_event(member.project_id, event_uuid)), "application/json")
+
+
+@bp.route("/events/<event_uuid>/<any(input, output):source>")
+@project_view(role="viewer")
+def generation_io(member: Membership, event_uuid: str, source: str):
+    """A generation's own input or output, whole, as JSON (the page shows the thread once, across generations)."""
+    return _inert(traces.generation_io(member.project_id, event_uuid, source), "application/json")
+
+
+@bp.route("/events/<event_uuid>/<any(input, output):source>/<int:index>/<int:part>")
+@project_view(role="viewer")
+def message_part(member: Membership, event_uuid: str, source: str, index: int, part: int):
+    """One part of a generation's message, whole, as plain text: the page shows only the start of a long one."""
+    return _inert(traces.message_text(member.project_id, event_uuid, source, index, part), "text/plain")
+
+
+def _inert(body: str, mimetype: str) -> Response:
+    """Trace content served as data: never sniffed as HTML, never allowed to run or load anything."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -4,10 +4,16 @@ import json
 
 import pytest
 
-from reviewapp.services import queues
-from tests.traces.helpers import agent_trace, chat_trace
+from reviewapp.services import queues, traces
+from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, store
 
 pytestmark = pytest.mark.e2e
+# Every row of the span tree ends inside the tree's box (no row pushed out sideways by indentation).
+TREE_FITS = """(() => {
+  const box = document.querySelector('.tree-root').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.tree-root .node-row'))
+    .every(row => row.getBoundingClientRect().right <= box.right + 0.5);
+})()"""
 
 
 def test_trace_page_shows_conversation_tree_and_raw_json(page, live_server, sign_in, factory, screenshot):
@@ -104,3 +110,56 @@ def test_traces_list_filters_and_selects(page, live_server, sign_in, factory, sc
     page.get_by_role("link", name="Cost").click()
     page.wait_for_url("**order=-total_cost_usd**")
     assert page.locator("tbody .trace-link").all_inner_texts()[0] == "Support chat 2"
+
+
+def test_a_trace_nested_10000_deep_opens_and_its_deeper_levels_follow(page, live_server, sign_in, factory, screenshot):
+    project = factory.project("Deep")
+    user = factory.user(project=project, role="reviewer")
+    chain_trace(project.id, "deep", depth=10_000)
+    sign_in(page, user, f"/projects/{project.id}/traces/deep")
+    screenshot(page, "trace_page_10000_deep")
+
+    names = page.locator(".tree .node-name").all_inner_texts()
+    assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
+    # Nothing sticks out of the tree: indentation stops at the depth cap.
+    assert page.evaluate(TREE_FITS)
+    deeper = page.locator(".tree-deeper")
+    assert deeper.inner_text().startswith("9,992 deeper spans")
+
+    deeper.get_by_role("link", name="Open the deeper levels").click()
+    page.wait_for_url(f"**span=s{traces.TREE_DEPTH - 1}**")
+    assert page.locator(".tree .node-name").first.inner_text() == f"step {traces.TREE_DEPTH - 1}"
+    assert page.locator(".tree-path").is_visible()
+    screenshot(page, "trace_page_10000_deep_focused")
+    page.locator(".tree-path").get_by_role("link", name="Up one level").click()
+    page.wait_for_url(f"**span=s{traces.TREE_DEPTH - 2}**")
+    assert page.locator(".tree .node-name").first.inner_text() == f"step {traces.TREE_DEPTH - 2}"
+
+    # On a phone the eight levels still fit in the tree's own width.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server(f"/projects/{project.id}/traces/deep"))
+    assert page.evaluate(TREE_FITS)
+    screenshot(page, "trace_page_10000_deep_phone")
+
+
+def test_a_long_message_is_clipped_with_a_show_all_link(page, live_server, sign_in, factory, screenshot):
+    project = factory.project("Long")
+    user = factory.user(project=project, role="viewer")
+    body = "# A long report\n\n" + "All work and no play makes Jack a dull boy. " * 200_000  # 9 MB
+    store(project.id, [generation("long", at(0), input=[{"role": "user", "content": body}],
+                                  output=[{"role": "assistant", "content": "That is **a lot** of text."}])])
+    sign_in(page, user, f"/projects/{project.id}/traces/long")
+    screenshot(page, "trace_page_long_message")
+
+    size = page.evaluate("document.documentElement.outerHTML.length")
+    assert size < 100_000
+    user_bubble = page.locator(".bubble-user")
+    assert user_bubble.locator("h1").inner_text() == "A long report"
+    note = user_bubble.locator(".clip-note")
+    assert note.inner_text() == f"Showing {traces.TEXT_SHOWN:,} of {len(body):,} characters · Show all"
+    with page.context.expect_page() as opened:
+        note.get_by_role("link", name="Show all").click()
+    whole = opened.value
+    whole.wait_for_load_state()
+    assert len(whole.locator("body").inner_text()) > 8_000_000
+    whole.close()

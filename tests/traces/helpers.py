@@ -119,3 +119,16 @@ def agent_events(trace_id: str = "agent-1", minutes: float = 0) -> list[dict[str
 def agent_trace(project_id: int, trace_id: str = "agent-1", minutes: float = 0) -> str:
     store(project_id, agent_events(trace_id, minutes))
     return trace_id
+
+
+def chain_events(trace_id: str, depth: int) -> list[dict[str, Any]]:
+    """A root and `depth` spans, each the parent of the next: the deepest tree `depth` spans can make."""
+    return [root(trace_id, at(0), "Deep chain")] + [
+        span(trace_id, at(i / 1000), f"s{i}", span_name=f"step {i}", parent_id=f"s{i - 1}" if i else trace_id)
+        for i in range(depth)
+    ]
+
+
+def chain_trace(project_id: int, trace_id: str = "deep", depth: int = 400) -> str:
+    store(project_id, chain_events(trace_id, depth))
+    return trace_id

@@ -3,7 +3,7 @@ import pytest
 
 from reviewapp.services import queues, reviews, scorers
 from tests.support.api import ApiClient, assert_error
-from tests.traces.helpers import agent_trace, chat_trace
+from tests.traces.helpers import agent_trace, chain_trace, chat_trace
 
 
 def test_list_fields_and_pagination(api):
@@ -86,7 +86,7 @@ def test_bad_filters_are_400_on_their_attr(api, query, attr, code, detail):
     assert body["type"] == "validation_error"
 
 
-def test_detail_has_summary_events_tree_conversation(api):
+def test_detail_has_summary_events_spans_conversation(api):
     agent_trace(api.project_id)
     response = api.get("traces/agent-1/")
     assert response.status_code == 200
@@ -96,11 +96,14 @@ def test_detail_has_summary_events_tree_conversation(api):
     assert [e["event"] for e in body["events"]] == ["$ai_trace", "$ai_span", "$ai_generation", "$ai_span",
                                                    "$ai_generation", "$ai_generation", "$ai_metric"]
     assert body["events"][2]["properties"]["$ai_model"] == "gpt-4o"
-    tree = body["tree"]
-    assert (tree["kind"], tree["name"], tree["latency_seconds"]) == ("trace", "Weather agent", 3.25)
-    plan = tree["children"][0]
-    assert (plan["name"], plan["children"][0]["model"], plan["children"][0]["input_tokens"]) == ("plan", "gpt-4o", 120)
-    failed = tree["children"][3]
+    # The span tree, flattened depth-first: each span with its depth and its parent's place in the list.
+    spans = body["spans"]
+    assert [(s["name"], s["depth"], s["parent_index"]) for s in spans] == [
+        ("Weather agent", 0, None), ("plan", 1, 0), ("gpt-4o", 2, 1), ("get_weather", 1, 0), ("gpt-4o", 1, 0),
+        ("gpt-4o-mini", 1, 0)]
+    assert (spans[0]["kind"], spans[0]["latency_seconds"]) == ("trace", 3.25)
+    assert (spans[2]["model"], spans[2]["input_tokens"], spans[2]["event_uuid"]) == ("gpt-4o", 120, body["events"][2]["uuid"])
+    failed = spans[5]
     assert (failed["is_error"], failed["error"], failed["parent_id"]) == (True, "Rate limit exceeded", "never-sent")
     roles = [m["role"] for m in body["conversation"]]
     assert roles == ["system", "user", "assistant", "tool", "assistant", "user"]
@@ -156,3 +159,13 @@ def test_auth(app, api, factory):
     write_only = ApiClient(app.test_client(), api.project_id, factory.api_key(viewer, "llm_analytics:write"))
     body = assert_error(write_only.get("traces/"), 403, "permission_denied")
     assert "llm_analytics:read" in body["detail"]
+
+
+def test_a_trace_nested_10000_deep_is_served_as_a_flat_list(api):
+    chain_trace(api.project_id, "deep", depth=10_000)
+    response = api.get("traces/deep/")
+    assert response.status_code == 200  # it was a 500: the nested tree broke the JSON encoder's recursion
+    spans = response.get_json()["spans"]
+    assert len(spans) == 10_001
+    assert [(s["name"], s["depth"], s["parent_index"]) for s in (spans[0], spans[1], spans[-1])] == [
+        ("Deep chain", 0, None), ("step 0", 1, 0), ("step 9999", 10_000, 9_999)]

@@ -1,5 +1,5 @@
 """Chat messages from the shapes different SDKs send, normalised to roles and parts."""
-from reviewapp.services.conversation import conversation, input_messages, output_messages
+from reviewapp.services.conversation import conversation, input_messages, output_messages, pretty_json
 
 
 def parts(message):
@@ -94,3 +94,82 @@ def test_a_repeated_context_is_not_shown_twice():
     assert [(m.role, m.parts[0].text, m.new_context) for m in messages] == [
         ("user", "Hi", False), ("assistant", "Hello", False), ("assistant", "Hello again", False)]
     assert [m.span_id for m in messages] == ["g1", "g1", "g2"]
+
+
+def agent_generations(steps: int):
+    """An agent of `steps` generations as PostHog's OpenAI wrapper logs it: each output in PostHog's own shape
+    (a text part and a "function" part), and each next input re-sending the whole history in OpenAI's shape
+    (the assistant's text dropped, the call under `tool_calls`), with the tool's result."""
+    history = [{"role": "system", "content": "You are an agent."}, {"role": "user", "content": "Plan my trip."}]
+    generations = []
+    for n in range(steps):
+        call = {"name": "search", "arguments": f'{{"step": {n}}}'}
+        if n < steps - 1:
+            output = [{"role": "assistant", "content": [
+                {"type": "text", "text": f"Step {n}: searching."},
+                {"type": "function", "id": f"call_{n}", "function": call}]}]
+        else:
+            output = [{"role": "assistant", "content": "Here is your plan."}]
+        generations.append((f"g{n}", list(history), output, f"uuid-{n}"))
+        history += [{"role": "assistant", "content": None,
+                     "tool_calls": [{"id": f"call_{n}", "type": "function", "function": call}]},
+                    {"role": "tool", "tool_call_id": f"call_{n}", "content": f'{{"found": {n}}}'}]
+    return generations
+
+
+def test_an_agent_of_19_generations_shows_each_message_once():
+    messages = conversation(agent_generations(19))
+    # system, user, then per step the assistant's call and the tool's result, and the final answer; it showed
+    # 159 bubbles with 15 "new context" dividers, each call twice (once after its own result).
+    assert len(messages) == 2 + 18 * 2 + 1
+    assert not any(m.new_context for m in messages)
+    calls = [p.call_id for m in messages for p in m.parts if p.kind == "tool_call"]
+    results = [p.call_id for m in messages for p in m.parts if p.kind == "tool_result"]
+    assert calls == results == [f"call_{n}" for n in range(18)]
+    order = [(p.kind, p.call_id) for m in messages for p in m.parts if p.call_id]
+    assert order == [(kind, f"call_{n}") for n in range(18) for kind in ("tool_call", "tool_result")]
+    # The call is shown as the generation logged it, text included, and says where it came from.
+    assert [(p.kind, p.text) for p in messages[2].parts][0] == ("text", "Step 0: searching.")
+    assert (messages[2].source, messages[2].span_id, messages[2].event_uuid) == ("output", "g0", "uuid-0")
+    assert messages[-1].parts[0].text == "Here is your plan."
+
+
+def test_a_call_logged_after_its_result_moves_before_it():
+    result = {"role": "tool", "tool_call_id": "c1", "content": "42"}
+    call = {"role": "assistant", "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+    messages = conversation([("g1", [{"role": "user", "content": "Q"}, result], [call])])
+    assert [(m.role, m.parts[0].kind) for m in messages] == [
+        ("user", "text"), ("assistant", "tool_call"), ("tool", "tool_result")]
+
+
+def test_an_unrelated_input_still_starts_a_new_context():
+    messages = conversation([
+        ("g1", [{"role": "user", "content": "Hi"}], [{"role": "assistant", "content": "Hello"}]),
+        ("g2", [{"role": "user", "content": "Translate this"}], [{"role": "assistant", "content": "Done"}]),
+        ("g3", [{"role": "user", "content": "Translate this"}, {"role": "assistant", "content": "Done"},
+                {"role": "user", "content": "Thanks"}], []),
+    ])
+    assert [(m.parts[0].text, m.new_context) for m in messages] == [
+        ("Hi", False), ("Hello", False), ("Translate this", True), ("Done", False), ("Thanks", False)]
+
+
+def test_json_nested_too_deep_to_indent_is_a_note_not_a_crash():
+    deep: list = []
+    for _ in range(5_000):
+        deep = [deep]
+    assert pretty_json(deep) == "(nested too deeply to show here)"
+    assert pretty_json([[[1]]]).startswith("[\n  [")
+
+
+def test_history_sent_again_is_normalised_once(monkeypatch):
+    from reviewapp.services import conversation as module
+
+    calls = []
+    normalise = module.message
+    monkeypatch.setattr(module, "message", lambda *args, **kwargs: calls.append(1) or normalise(*args, **kwargs))
+    messages = conversation(agent_generations(50))
+    assert len(messages) == 2 + 49 * 2 + 1
+    # 100 distinct input messages and 50 outputs; normalising every input afresh took 2,550 calls (and a
+    # 1,000-generation agent 19 s).
+    assert len(calls) == 150

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from reviewapp.services import queues, reviews, scorers
-from tests.traces.helpers import agent_trace, chat_trace, sign_in
+from reviewapp.services import queues, reviews, scorers, traces
+from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, root, sign_in, span, store
 
 
 @pytest.fixture
@@ -239,3 +239,116 @@ def test_a_project_page_loads_the_member_and_the_project_switcher_in_one_query(c
     project_queries = [s for s in statements if not s.lstrip().startswith("SELECT users.")]
     # memberships with projects; then the trace, its events, review and queue item
     assert len(project_queries) == 5, "\n".join(project_queries)
+
+
+def test_a_trace_nested_10000_deep_opens_collapsed_past_the_depth_cap(signed_in, project):
+    chain_trace(project.id, "deep", depth=10_000)
+    html = page(signed_in, f"/projects/{project.id}/traces/deep")  # it was a 500 (RecursionError) from ~250 deep
+    assert len(html) < 300_000
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
+    deeper = f"/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans"
+    assert f'9,992 deeper spans · <a href="{deeper}">Open the deeper levels</a>' in html
+    assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")  # the flat loop closes every list it opens
+    assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
+
+    # The deeper levels open from their ancestor, with the way back up.
+    html = page(signed_in, deeper)
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == [f"step {n}" for n in range(traces.TREE_DEPTH - 1, 2 * traces.TREE_DEPTH)]
+    assert "Showing the 9,993 spans under <strong>step 7</strong>, level 8 of the trace" in html
+    assert f'<a href="/projects/{project.id}/traces/deep?span=deep#spans">Whole trace</a>' in html
+    assert f'<a href="/projects/{project.id}/traces/deep?span=s6#spans">Up one level</a>' in html
+
+
+def test_a_reviewer_can_work_on_a_claimed_10000_deep_trace(client, project, factory):
+    reviewer = factory.user(project=project, role="reviewer")
+    chain_trace(project.id, "deep", depth=10_000)
+    queue = queues.create_queue(project.id, reviewer, "Deep ones")
+    queues.add_item(project.id, reviewer, queue.id, "deep")
+    item = queues.claim_next(project.id, reviewer, queue.id)
+    sign_in(client, reviewer, f"/projects/{project.id}/traces/")
+    html = page(client, f"/projects/{project.id}/review/{item.id}")
+    assert 'id="review-form"' in html and len(html) < 300_000
+    # The deeper levels open in a new tab: the review being typed here stays.
+    assert (f'<a href="/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans" target="_blank" '
+            f'rel="noopener">Open the deeper levels</a>') in html
+
+
+def test_a_15_mb_input_is_shown_clipped_with_the_rest_one_click_away(signed_in, project):
+    body = "# Report\n\n" + "lorem ipsum " * 1_250_000  # 15 MB in one message
+    store(project.id, [generation("big", at(0), input=[{"role": "user", "content": body}],
+                                  output=[{"role": "assistant", "content": "Summarised."}])])
+    html = page(signed_in, f"/projects/{project.id}/traces/big")
+    assert len(html) < 100_000  # it was 47 MB for a 15 MB input
+    assert "<h1>Report</h1>" in html and "Summarised." in html
+    assert f"Showing {traces.TEXT_SHOWN:,} of {len(body):,} characters" in html
+    event_uuid = traces.get_trace(project.id, "big").events[0].uuid
+    whole = f"/projects/{project.id}/events/{event_uuid}/input/0/0"
+    assert f'<a href="{whole}" target="_blank" rel="noopener">Show all</a>' in html
+
+    response = signed_in.get(whole)
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", body)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"  # inert, whatever it holds
+    raw = signed_in.get(f"/projects/{project.id}/events/{event_uuid}")
+    assert (raw.status_code, raw.mimetype) == (200, "application/json")
+    assert raw.get_json()["properties"]["$ai_input"][0]["content"] == body
+
+
+def test_show_all_serves_only_this_projects_events(signed_in, project, factory):
+    other = factory.project()
+    store(other.id, [generation("theirs", at(0))])
+    event_uuid = traces.get_trace(other.id, "theirs").events[0].uuid
+    assert signed_in.get(f"/projects/{project.id}/events/{event_uuid}").status_code == 404
+    assert signed_in.get(f"/projects/{project.id}/events/{event_uuid}/input/0/0").status_code == 404
+    assert signed_in.get(f"/projects/{other.id}/events/{event_uuid}").status_code == 404
+    store(project.id, [generation("mine", at(0))])
+    mine = traces.get_trace(project.id, "mine").events[0].uuid
+    assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/0/0").get_data(as_text=True) == "Hi there"
+    assert signed_in.get(f"/projects/{project.id}/events/{mine}/output/5/0").status_code == 404
+
+
+def test_each_generation_keeps_its_own_input_and_output_one_click_away(signed_in, project):
+    agent_trace(project.id)
+    detail = traces.get_trace(project.id, "agent-1")
+    second = next(e for e in detail.events if (e.properties or {}).get("$ai_span_id") == "gen-2")
+    html = page(signed_in, f"/projects/{project.id}/traces/agent-1")
+    link = f"/projects/{project.id}/events/{second.uuid}/input"
+    assert f'<a href="{link}" target="_blank" rel="noopener">input</a>' in html
+    response = signed_in.get(link)
+    assert response.mimetype == "application/json"
+    assert [m["role"] for m in response.get_json()] == ["system", "user", "assistant", "tool"]
+    output = signed_in.get(f"/projects/{project.id}/events/{second.uuid}/output").get_json()
+    assert output[0]["content"].startswith("It is **18 °C**")
+
+
+def test_a_long_thread_shows_its_start_and_end_and_long_names_are_cut(signed_in, project):
+    history = [{"role": "user" if n % 2 else "assistant", "content": f"message {n}"} for n in range(500)]
+    store(project.id, [generation("chatty", at(0), input=history, span_name="N" * 100_000,
+                                  output=[{"role": "assistant", "content": "the end"}])])
+    html = page(signed_in, f"/projects/{project.id}/traces/chatty")
+    shown = re.findall(r"<p>(message \d+|the end)</p>", html)
+    half = traces.MESSAGES_SHOWN // 2
+    assert shown == [f"message {n}" for n in range(half)] + [f"message {n}" for n in range(401, 500)] + ["the end"]
+    assert "301 messages in between are not shown" in html and "501 messages" in html
+    assert "N" * traces.LABEL_LENGTH + "<" in html and len(html) < 200_000
+
+
+def test_a_wide_trace_lists_its_spans_a_page_at_a_time(signed_in, project):
+    store(project.id, [root("wide", at(0), "Wide")] + [
+        span("wide", at(i / 1000), f"s{i}", span_name=f"call {i}", parent_id="wide")
+        for i in range(traces.TREE_NODES + 20)])
+    html = page(signed_in, f"/projects/{project.id}/traces/wide")
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == ["Wide"] + [f"call {i}" for i in range(traces.TREE_NODES - 1)]
+    later = f"/projects/{project.id}/traces/wide?span=wide&amp;from={traces.TREE_NODES}#spans"
+    assert f'21 more spans at these levels · <a href="{later}">Next spans</a>' in html
+
+    html = page(signed_in, later.replace("&amp;", "&"))
+    names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
+    assert names == [f"call {i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
+    assert f"Spans {traces.TREE_NODES + 1:,}–{traces.TREE_NODES + 21:,} of {traces.TREE_NODES + 21:,}" in html
+    assert f'<a href="/projects/{project.id}/traces/wide?span=wide#spans">Earlier spans</a>' in html
+    assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")
+    assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from reviewapp.services import accounts, reviews
+from reviewapp.services import accounts, reviews, traces
 from tests.conftest import csrf_token_from
 from tests.web.workbench import build, signed_in
 
@@ -42,6 +42,9 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "review.export_reviews": {"GET": VIEWER},
     "traces.index": {"GET": VIEWER},
     "traces.detail": {"GET": VIEWER},
+    "traces.event": {"GET": VIEWER},
+    "traces.generation_io": {"GET": VIEWER},
+    "traces.message_part": {"GET": VIEWER},
     "curation.add_to_queue": {"POST": REVIEWER},
     "insights.index": {"GET": VIEWER},
     "scorers.index": {"GET": VIEWER},
@@ -106,6 +109,11 @@ def wb(factory):
         "review_id": review.id,
         "membership_id": membership.id,
         "key_id": key_id,
+        "event_uuid": next(e.uuid for e in traces.get_trace(wb.project.id, item.trace_id).events
+                           if e.event == "$ai_generation"),
+        "source": "input",
+        "index": 0,
+        "part": 0,
     }
     return wb
 
