@@ -115,8 +115,19 @@ SCHEMAS: dict[str, Any] = {
                         "events": {"type": "array", "items": {"type": "object", "properties": {
                             "uuid": STR, "event": STR, "distinct_id": _nullable(STR), "timestamp": _nullable(TIME),
                             "span_id": _nullable(STR), "parent_id": _nullable(STR), "properties": OBJ}}},
-                        "tree": {**OBJ, "description": "The span tree's root: id, kind, name, timing, tokens, "
-                                                       "cost, error and `children` (the same shape, nested)."},
+                        "spans": {"type": "array", "description": (
+                            "The span tree flattened depth-first (a parent before its children): the root has "
+                            "depth 0 and no parent_index; every other span names its parent's position in the list."),
+                            "items": {"type": "object", "required": ["id", "kind", "depth", "parent_index"],
+                                      "properties": {
+                                "id": STR, "kind": STR, "name": _nullable(STR), "event_uuid": _nullable(STR),
+                                "parent_id": _nullable(STR), "parent_index": _nullable({**INT, "minimum": 0}),
+                                "depth": {**INT, "minimum": 0}, "timestamp": _nullable(TIME),
+                                "model": _nullable(STR), "provider": _nullable(STR),
+                                "latency_seconds": _nullable({"type": "number"}),
+                                "input_tokens": _nullable(INT), "output_tokens": _nullable(INT),
+                                "total_cost_usd": _nullable({"type": "number"}), "is_error": BOOL,
+                                "error": {"nullable": True}}}},
                         "conversation": {"type": "array", "items": OBJ,
                                          "description": "The messages of the thread, in order."}}},
     "BulkAddResult": {"type": "object", "properties": {
