@@ -295,3 +295,14 @@ def test_deep_content_parts_give_a_preview_without_recursing_through_them(projec
         content = [{"type": "wrapper", "content": content}]
     ingest.ingest_batch(project.id, [generation("parts", 0, **{"$ai_input": [{"role": "user", "content": content}]})])
     assert trace("parts").input_preview is not None
+
+
+@pytest.mark.parametrize("odd_uuid", [12345, ["x"], {"a": 1}, "  ", "NESTED"])
+def test_a_capture_v1_uuid_that_is_not_a_string_is_400(client, project, odd_uuid):
+    """The uuid keys v1's answer: one that is not a string (here even too deep to print) is refused."""
+    one = generation("v1-uuid", 0)
+    one["uuid"] = "HERE" if odd_uuid == "NESTED" else odd_uuid
+    body = json.dumps({"batch": [generation("v1-uuid", 1), one]}).replace('"HERE"', nested(900))
+    response = client.post("/i/v1/analytics/events", data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {project.api_token}"})
+    assert_error(response, 400, "required", "batch[1].uuid", "Every capture v1 event needs a uuid.")
