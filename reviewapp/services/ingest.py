@@ -40,8 +40,9 @@ ROOT_RANK, GENERATION_RANK, OTHER_RANK = 2, 1, 0
 # timestamp + latency, is a time the store holds: see `_latency_and_end`.)
 MAX_TOKENS = 2**63 - 1
 MAX_COST_USD = 9_999_999_999.0
-# How deep an event's JSON may nest: PostHog's own capture stops at 128 levels; well under Python's recursion
-# limit, so every reader of a stored event (the database drivers, the trace page's pretty JSON) copes with it.
+# How deep an event's properties may nest (the properties object is the first level): PostHog's own capture
+# stops at 128; this is well under Python's recursion limit, so every reader of a stored event (the database
+# drivers, the trace page's pretty JSON) copes with it.
 MAX_NESTING = 500
 
 
@@ -57,6 +58,7 @@ class AIEvent:
     span_id: str | None
     parent_id: str | None
     properties: dict[str, Any]
+    properties_json: str | None = field(default=None, compare=False, repr=False)  # serialised once, on parsing
 
     @property
     def order_key(self) -> str:
@@ -94,8 +96,8 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
                               _at(attr, "properties"))
     if not name.startswith(AI_PREFIX):
         return None
-    raw = storable_json(raw, attr)
-    name, properties = raw["event"], raw.get("properties") or {}
+    name = _safe_text(name)
+    properties, properties_json = storable_json(properties, _at(attr, "properties"))
     if len(name) > MAX_EVENT_NAME_LENGTH:
         raise ValidationError(f"Event names are at most {MAX_EVENT_NAME_LENGTH} characters.", _at(attr, "event"))
 
@@ -117,7 +119,7 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
     if distinct_id is not None:
         if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int, float)):
             raise ValidationError('"distinct_id" must be a string.', _at(attr, "distinct_id"))
-        distinct_id = str(distinct_id).strip() or None
+        distinct_id = _safe_text(str(distinct_id)).strip() or None
         if distinct_id and len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
             raise ValidationError(f'"distinct_id" is at most {MAX_DISTINCT_ID_LENGTH} characters.',
                                   _at(attr, "distinct_id"))
@@ -144,7 +146,7 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
         # that cannot be right: then the client's own timestamp is the better guess.
         if corrected is not None and corrected <= now + FUTURE_CUTOFF:
             timestamp = corrected
-    return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties)
+    return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties, properties_json)
 
 
 def _at(attr: str, name: str) -> str:
@@ -155,19 +157,23 @@ def _at(attr: str, name: str) -> str:
 UNSAFE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # NUL and surrogates (in a str, always lone ones)
 
 
-def storable_json(value: Any, attr: str = "") -> Any:
-    """A parsed event as both databases store it: every NUL (PostgreSQL refuses it in text and jsonb) and lone
-    surrogate (neither database can encode one) in a key or string becomes U+FFFD, the same on both; NaN and
-    Infinity become null, as orjson writes them. Raises ValidationError for nesting deeper than MAX_NESTING.
+def storable_json(value: Any, attr: str = "") -> tuple[Any, str]:
+    """An event's parsed properties as both databases store them, and their JSON text: every NUL (PostgreSQL
+    refuses it in text and jsonb) and lone surrogate (neither database can encode one) in a key or string
+    becomes U+FFFD, the same on both; NaN and Infinity become null, as orjson writes them. Raises
+    ValidationError for nesting deeper than MAX_NESTING levels.
 
-    One orjson pass tells whether anything needs doing (it refuses surrogates and deep nesting, and writes NUL as
-    an escape), so a well-formed event is returned as it is and only an odd one is copied."""
+    The one orjson pass that serialises them also tells whether anything needs doing (it refuses surrogates and
+    deep nesting, and writes NUL as an escape), so well-formed properties are returned as they are and only odd
+    ones are copied."""
     try:
-        if b"\\u0000" not in orjson.dumps(value):
-            return value
+        text = orjson.dumps(value)
+        if b"\\u0000" not in text:
+            return value, text.decode()
     except TypeError:  # a lone surrogate, nesting past orjson's 255 levels, an integer past 64 bits
         pass
-    return _rebuilt(value, attr)
+    value = _rebuilt(value, attr)
+    return value, json_text(value)
 
 
 def _safe_text(text: str) -> str:
@@ -176,9 +182,9 @@ def _safe_text(text: str) -> str:
 
 def _rebuilt(value: Any, attr: str) -> Any:
     """A copy of `value` with safe strings and finite numbers, built without recursion (so any depth is
-    measured rather than overflowing the stack)."""
+    measured rather than overflowing the stack). `attr` names `value` in an error."""
     top: list[Any] = [None]
-    # (container, slot, value, depth, where): `where` names the event field or property for an error.
+    # (container, slot, value, depth, where): `where` names the top-level key an error is under.
     stack: list[tuple[Any, Any, Any, int, str]] = [(top, 0, value, 0, attr)]
     while stack:
         parent, slot, item, depth, where = stack.pop()
@@ -194,8 +200,7 @@ def _rebuilt(value: Any, attr: str) -> Any:
                 for key, child in item.items():
                     key = _safe_text(key) if isinstance(key, str) else key
                     copy[key] = None  # keeps the key order; filled in when the child is popped
-                    inner = _at(where, str(key)) if depth < 2 else where  # e.g. batch[0].properties.$ai_input
-                    stack.append((copy, key, child, depth + 1, inner))
+                    stack.append((copy, key, child, depth + 1, _at(where, str(key)) if depth == 0 else where))
             else:
                 copy = [None] * len(item)
                 stack.extend((copy, index, child, depth + 1, where) for index, child in enumerate(item))
@@ -463,7 +468,7 @@ def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> P
         {
             "project_id": project_id, "uuid": event.uuid, "trace_id": event.trace_id, "event": event.event,
             "distinct_id": event.distinct_id, "timestamp": event.timestamp, "span_id": event.span_id,
-            "parent_id": event.parent_id, "properties_json": json_text(event.properties),
+            "parent_id": event.parent_id, "properties_json": event.properties_json or json_text(event.properties),
             "received_at": received_at,
         }
         for event in sorted(unique.values(), key=lambda e: e.uuid)
