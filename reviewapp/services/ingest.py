@@ -40,9 +40,9 @@ ROOT_RANK, GENERATION_RANK, OTHER_RANK = 2, 1, 0
 # timestamp + latency, is a time the store holds: see `_latency_and_end`.)
 MAX_TOKENS = 2**63 - 1
 MAX_COST_USD = 9_999_999_999.0
-# How deep an event's properties may nest (the properties object is the first level): PostHog's own capture
-# stops at 128; this is well under Python's recursion limit, so every reader of a stored event (the database
-# drivers, the trace page's pretty JSON) copes with it.
+# How deep an event's properties may nest (the properties object is the first level). Real payloads nest a few
+# dozen levels; this is well under Python's recursion limit (1,000), which every reader of a stored event
+# recurses against (the database drivers' JSON parsing, the trace page's pretty JSON).
 MAX_NESTING = 500
 
 
