@@ -42,10 +42,12 @@ def trace(trace_id: str) -> Trace:
 
 
 def opens(client, factory, project, login, trace_id: str) -> None:
-    """The trace's page and its API detail answer 200."""
+    """The traces list, the trace's page and its API detail answer 200."""
     admin = factory.user(project=project, role="admin")
     key = factory.api_key(admin, scopes="*")
     login(admin)
+    listing = client.get(f"/projects/{project.id}/traces/")
+    assert listing.status_code == 200, listing.get_data(as_text=True)[-2000:]
     page = client.get(f"/projects/{project.id}/traces/{quote(trace_id, safe='')}")
     assert page.status_code == 200, page.get_data(as_text=True)[-2000:]
     api = client.get(f"/api/environments/{project.id}/llm_analytics/traces/{quote(trace_id, safe='')}/",
@@ -154,7 +156,7 @@ def test_a_timestamp_no_date_holds_gives_the_receive_time(client, project, stamp
     assert close_to(event.timestamp, utcnow())
 
 
-def test_times_at_the_ends_of_the_calendar_are_stored_as_sent(client, project):
+def test_times_at_the_ends_of_the_calendar_are_stored_as_sent(client, project, factory, login):
     last = generation("last", 0, latency=3600)
     last["timestamp"] = "9999-12-31T23:59:59.999999Z"
     first = generation("first", 0, latency=5)
@@ -167,6 +169,7 @@ def test_times_at_the_ends_of_the_calendar_are_stored_as_sent(client, project):
     assert row.latency_seconds == 0
     assert event.properties["$ai_latency"] == 3600
     assert trace("first").latency_seconds == 5
+    opens(client, factory, project, login, "last")
 
 
 @pytest.mark.parametrize("stamp", ["yesterday", "+2025-03-01T00:00:00Z", "-0001-13-45T00:00:00Z", "20250-xx"])
@@ -191,7 +194,7 @@ UNSAFE = "a\x00b\ud800c\udfffd"
 SAFE = "a\ufffdb\ufffdc\ufffdd"
 
 
-def test_nul_and_lone_surrogates_anywhere_become_replacement_characters(client, project):
+def test_nul_and_lone_surrogates_anywhere_become_replacement_characters(client, project, factory, login):
     one = generation(f"t-{UNSAFE}", 0, distinct_id=f"user-{UNSAFE}", model=f"gpt-{UNSAFE}", **{
                          "$ai_span_id": f"s-{UNSAFE}", "$ai_parent_id": f"p-{UNSAFE}",
                          "$ai_span_name": f"name {UNSAFE}", "$ai_session_id": f"session-{UNSAFE}",
@@ -213,6 +216,7 @@ def test_nul_and_lone_surrogates_anywhere_become_replacement_characters(client, 
     row = trace(f"t-{SAFE}")
     assert (row.name, row.session_id) == (f"name {SAFE}", f"session-{SAFE}")
     assert row.input_preview == f"question {SAFE}"
+    opens(client, factory, project, login, f"t-{SAFE}")
 
 
 @pytest.mark.parametrize("text", ["\x00", "\ud800", "\udc00x", "x\ud83d", "\x00\x00"])
