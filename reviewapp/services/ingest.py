@@ -336,7 +336,9 @@ def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> tuple[datetime,
 
 def _beyond_year_range(text: str) -> bool:
     match = YEAR_BEYOND_RANGE.fullmatch(text)
-    if match is None or 1 <= int(match.group(1)) <= 9999:
+    year = match.group(1) if match else ""
+    # A year of over 12 digits is beyond range unread (Python refuses an integer of over 4,300 digits).
+    if not match or (len(year) <= 12 and 1 <= int(year) <= 9999):
         return False
     try:
         datetime.fromisoformat("2000" + match.group(2))  # the rest must be a date-time too
