@@ -39,14 +39,15 @@ big_numbers = (st.integers(min_value=0, max_value=2**70) | st.floats(min_value=0
                | st.sampled_from([1e20, 1e15, 1e12, 1e10, 10**20, 2**63, 2**63 - 1, 2**53 + 1, 0, 5e-324, 1e308,
                                   10**300, math.nan, math.inf]))
 odd_numbers = big_numbers | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
-numeric_strings = st.sampled_from(["1e400", "nan", "-inf", "Infinity", "1e20", " 12 ", "1_000", "0x10", "", "-0"])
+numeric_strings = st.sampled_from(["1e400", "nan", "-inf", "Infinity", "1e20", " 12 ", "1_000", "0x10", "", "-0",
+                                   "9" * 5000])
 scalars = st.none() | st.booleans() | odd_numbers | texts
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(texts, inner, max_size=4), max_leaves=12)
 zones = st.sampled_from([None, *(timezone(timedelta(hours=hours)) for hours in (-12, -5, 0, 1, 14))])
 edge_times = st.sampled_from(["9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00",
                               "0001-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z",
-                              "0000-01-01T00:00:00Z", "2025-03-01T12:00:00Z"])
+                              "0000-01-01T00:00:00Z", "2025-03-01T12:00:00Z", "9" * 5000 + "-01-01T00:00:00Z"])
 times = st.datetimes(timezones=zones).map(lambda moment: moment.isoformat()) | edge_times
 DEPTHS = st.sampled_from([0, 0, 0, 10, 300, ingest.MAX_NESTING - 4, ingest.MAX_NESTING + 1, 2_000, 20_000])
 
