@@ -74,6 +74,8 @@ def _array_items(file: IO[bytes], bar) -> Iterator[tuple[int, Any]]:
         events = json.loads(data)
     except ValueError as exc:
         raise click.ClickException(f"The file starts with '[' but is not a valid JSON array: {exc}") from None
+    except RecursionError:
+        raise click.ClickException("The file's JSON array is nested too deeply to read.") from None
     yield from enumerate(events, start=1)
 
 

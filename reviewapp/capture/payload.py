@@ -111,3 +111,5 @@ def _json(raw: bytes) -> Any:
         raise CaptureError(400, "parse_error", "The body is not UTF-8 JSON.") from None
     except ValueError as exc:
         raise CaptureError(400, "parse_error", f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:  # Python's parser recurses once per level: ~1,000 levels exhaust it
+        raise CaptureError(400, "parse_error", "The body is nested too deeply to read.") from None

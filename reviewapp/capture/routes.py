@@ -73,7 +73,8 @@ def capture_v1():
     if not isinstance(payload, dict) or not isinstance(payload.get("batch"), list):
         raise CaptureError(400, "required", 'The body must be an object with a "batch" list of events.', "batch")
     for index, event in enumerate(payload["batch"]):
-        if not isinstance(event, dict) or not event.get("uuid"):
+        # The uuid keys the answer, so it must be a string (any other value could be unhashable or too deep to print).
+        if not isinstance(event, dict) or not isinstance(event.get("uuid"), str) or not event["uuid"].strip():
             raise CaptureError(400, "required", "Every capture v1 event needs a uuid.", f"batch[{index}].uuid")
     outcomes, _ = ingest.ingest_each(project.id, payload["batch"], sent_at=payload.get("sent_at"))
     results: dict[str, dict[str, str]] = {}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from contextlib import contextmanager
 import json
 import math
+import re
 import uuid as uuidlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -33,6 +34,16 @@ COUNT_PROPERTIES = ("$ai_input_tokens", "$ai_output_tokens", "$ai_cache_read_inp
 AMOUNT_PROPERTIES = ("$ai_latency", "$ai_input_cost_usd", "$ai_output_cost_usd", "$ai_total_cost_usd")
 # Where a picked field came from: the root outranks a generation, which outranks any other event.
 ROOT_RANK, GENERATION_RANK, OTHER_RANK = 2, 1, 0
+# The largest numbers the trace summary's columns hold (models/trace.py): token counts are BIGINT, the cost is
+# NUMERIC(18, 8), so below 10^10 (with room for a float's rounding). An event's number beyond them stays in its
+# raw properties and is left out of the summary; sums stop at them. (A latency counts when the event's end,
+# timestamp + latency, is a time the store holds: see `_latency_and_end`.)
+MAX_TOKENS = 2**63 - 1
+MAX_COST_USD = 9_999_999_999.0
+# How deep an event's properties may nest (the properties object is the first level). Real payloads nest a few
+# dozen levels; this is well under Python's recursion limit (1,000), which every reader of a stored event
+# recurses against (the database drivers' JSON parsing, the trace page's pretty JSON).
+MAX_NESTING = 500
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class AIEvent:
     span_id: str | None
     parent_id: str | None
     properties: dict[str, Any]
+    properties_json: str | None = field(default=None, compare=False, repr=False)  # serialised once, on parsing
 
     @property
     def order_key(self) -> str:
@@ -84,6 +96,8 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
                               _at(attr, "properties"))
     if not name.startswith(AI_PREFIX):
         return None
+    name = _safe_text(name)
+    properties, properties_json = storable_json(properties, _at(attr, "properties"))
     if len(name) > MAX_EVENT_NAME_LENGTH:
         raise ValidationError(f"Event names are at most {MAX_EVENT_NAME_LENGTH} characters.", _at(attr, "event"))
 
@@ -105,23 +119,25 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
     if distinct_id is not None:
         if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int, float)):
             raise ValidationError('"distinct_id" must be a string.', _at(attr, "distinct_id"))
-        distinct_id = str(distinct_id).strip() or None
+        distinct_id = _safe_text(str(distinct_id)).strip() or None
         if distinct_id and len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
             raise ValidationError(f'"distinct_id" is at most {MAX_DISTINCT_ID_LENGTH} characters.',
                                   _at(attr, "distinct_id"))
 
     now = now or utcnow()
-    timestamp = _timestamp(raw, attr, now)
+    timestamp, clients_time = _timestamp(raw, attr, now)
     event_uuid = raw.get("uuid")
     if event_uuid is None or event_uuid == "":
         # From the client's own timestamp: a retry, sent later with another sent_at, keeps its identity.
         event_uuid = content_uuid(name, distinct_id, timestamp, properties)
     else:
+        if isinstance(event_uuid, bool) or not isinstance(event_uuid, (str, int)):
+            raise ValidationError(f"A uuid is a string, not {_json_kind(event_uuid)}.", _at(attr, "uuid"))
         try:
             event_uuid = str(uuidlib.UUID(str(event_uuid)))
         except ValueError:
-            raise ValidationError(f'"{event_uuid}" is not a valid UUID.', _at(attr, "uuid")) from None
-    if skew and raw.get("timestamp") not in (None, "") and properties.get("$ignore_sent_at") is not True:
+            raise ValidationError(f'"{_clip(str(event_uuid), 80)}" is not a valid UUID.', _at(attr, "uuid")) from None
+    if skew and clients_time and properties.get("$ignore_sent_at") is not True:
         try:
             corrected = timestamp + skew
         except OverflowError:  # moved past year 1 or 9999 by an absurd send time
@@ -130,12 +146,67 @@ def parse_event(raw: Any, attr: str, now: datetime | None = None, skew: timedelt
         # that cannot be right: then the client's own timestamp is the better guess.
         if corrected is not None and corrected <= now + FUTURE_CUTOFF:
             timestamp = corrected
-    return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties)
+    return AIEvent(event_uuid, name, trace_id, distinct_id, timestamp, span_id, parent_id, properties, properties_json)
 
 
 def _at(attr: str, name: str) -> str:
     """The path of a field inside the event at `attr` ("batch[2]"); just the field for a lone event."""
     return f"{attr}.{name}" if attr else name
+
+
+UNSAFE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # NUL and surrogates (in a str, always lone ones)
+
+
+def storable_json(value: Any, attr: str = "") -> tuple[Any, str]:
+    """An event's parsed properties as both databases store them, and their JSON text: every NUL (PostgreSQL
+    refuses it in text and jsonb) and lone surrogate (neither database can encode one) in a key or string
+    becomes U+FFFD, the same on both; NaN and Infinity become null, as orjson writes them. Raises
+    ValidationError for nesting deeper than MAX_NESTING levels.
+
+    The one orjson pass that serialises them also tells whether anything needs doing (it refuses surrogates and
+    deep nesting, and writes NUL as an escape), so well-formed properties are returned as they are and only odd
+    ones are copied."""
+    try:
+        text = orjson.dumps(value)
+        if b"\\u0000" not in text:
+            return value, text.decode()
+    except TypeError:  # a lone surrogate, nesting past orjson's 255 levels, an integer past 64 bits
+        pass
+    value = _rebuilt(value, attr)
+    return value, json_text(value)
+
+
+def _safe_text(text: str) -> str:
+    return UNSAFE_CHARACTERS.sub("\ufffd", text) if UNSAFE_CHARACTERS.search(text) else text
+
+
+def _rebuilt(value: Any, attr: str) -> Any:
+    """A copy of `value` with safe strings and finite numbers, built without recursion (so any depth is
+    measured rather than overflowing the stack). `attr` names `value` in an error."""
+    top: list[Any] = [None]
+    # (container, slot, value, depth, where): `where` names the top-level key an error is under.
+    stack: list[tuple[Any, Any, Any, int, str]] = [(top, 0, value, 0, attr)]
+    while stack:
+        parent, slot, item, depth, where = stack.pop()
+        if isinstance(item, str):
+            item = _safe_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            item = None
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_NESTING:
+                raise ValidationError(f"Nested deeper than {MAX_NESTING} levels.", where or None)
+            if isinstance(item, dict):
+                copy: Any = {}
+                for key, child in item.items():
+                    key = _safe_text(key) if isinstance(key, str) else key
+                    copy[key] = None  # keeps the key order; filled in when the child is popped
+                    stack.append((copy, key, child, depth + 1, _at(where, str(key)) if depth == 0 else where))
+            else:
+                copy = [None] * len(item)
+                stack.extend((copy, index, child, depth + 1, where) for index, child in enumerate(item))
+            item = copy
+        parent[slot] = item
+    return top[0]
 
 
 def content_uuid(name: str, distinct_id: str | None, timestamp: datetime, properties: dict[str, Any]) -> str:
@@ -170,24 +241,42 @@ def _identifier(value: Any, attr: str) -> str | None:
     return text or None
 
 
-def _number(value: Any) -> float | None:
+def _numeric(value: Any) -> float | None:
+    """The number a JSON value holds (a number or a numeric string), which may be infinite or NaN: JSON's 1e400
+    and Python's json module's NaN and Infinity. None for anything that is not a number."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond a float's range
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         try:
-            number = float(value)
+            return float(value)
         except ValueError:
             return None
-        return number if math.isfinite(number) else None
     return None
+
+
+def _number(value: Any) -> float | None:
+    """A finite number, or None: what the summary may count."""
+    number = _numeric(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _within(value: Any, limit: float) -> float | None:
+    """The number if a summary column holds it (0 to `limit`); None when absent, not finite or beyond."""
+    number = _number(value)
+    return number if number is not None and 0 <= number <= limit else None
 
 
 def _amount(value: Any, attr: str) -> None:
     if value is None:
         return
-    number = _number(value)
+    number = _numeric(value)
     if number is None:
         raise ValidationError(f"Must be a number, not {_json_kind(value)}.", attr)
     if number < 0:
@@ -197,8 +286,8 @@ def _amount(value: Any, attr: str) -> None:
 def _count(value: Any, attr: str) -> None:
     if value is None:
         return
-    number = _number(value)
-    if number is None or number != int(number):
+    number = _numeric(value)
+    if number is None or (math.isfinite(number) and number != int(number)):
         raise ValidationError(f"Must be a whole number, not {_json_kind(value)}.", attr)
     if number < 0:
         raise ValidationError("Must not be negative.", attr)
@@ -207,25 +296,55 @@ def _count(value: Any, attr: str) -> None:
 def _status(value: Any, attr: str) -> None:
     if value is None:
         return
-    number = _number(value)
-    if number is None or number != int(number):
+    number = _numeric(value)
+    if number is None or (math.isfinite(number) and number != int(number)):
         raise ValidationError("Must be an HTTP status code.", attr)
 
 
-def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> datetime:
+# A well-formed ISO 8601 date-time whose year no column holds: before year 1 ("-0001-…", "0000-…") or after
+# 9999 (the expanded "+10000-…").
+YEAR_BEYOND_RANGE = re.compile(r"([+-]?\d{4,})(-\d\d-\d\d.*)", re.DOTALL)
+
+
+def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> tuple[datetime, bool]:
+    """The event's time, and whether it is the client's own (not the receive time). A time the store cannot
+    hold (outside years 1-9999 in UTC, or moved there by `offset`) becomes the receive time, as PostHog does with
+    a time it cannot use; a timestamp that is not a date-time at all is refused."""
     value = raw.get("timestamp")
     if value is None or value == "":
         offset = _number(raw.get("offset"))  # milliseconds before sending, as the browser SDK reports
-        return now - timedelta(milliseconds=offset) if offset else now
+        try:
+            return (now - timedelta(milliseconds=offset) if offset else now), False
+        except OverflowError:
+            return now, False
     if not isinstance(value, str):
         raise ValidationError("Must be an ISO 8601 date-time string.", _at(attr, "timestamp"))
+    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f'"{value}" is not an ISO 8601 date-time.', _at(attr, "timestamp")) from None
+        if _beyond_year_range(text):
+            return now, False
+        raise ValidationError(f'"{_clip(value, 80)}" is not an ISO 8601 date-time.', _at(attr, "timestamp")) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc), True
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        return now, False
+
+
+def _beyond_year_range(text: str) -> bool:
+    match = YEAR_BEYOND_RANGE.fullmatch(text)
+    year = match.group(1) if match else ""
+    # A year of over 12 digits is beyond range unread (Python refuses an integer of over 4,300 digits).
+    if not match or (len(year) <= 12 and 1 <= int(year) <= 9999):
+        return False
+    try:
+        datetime.fromisoformat("2000" + match.group(2))  # the rest must be a date-time too
+    except ValueError:
+        return False
+    return True
 
 
 FUTURE_CUTOFF = timedelta(hours=23)
@@ -351,7 +470,7 @@ def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> P
         {
             "project_id": project_id, "uuid": event.uuid, "trace_id": event.trace_id, "event": event.event,
             "distinct_id": event.distinct_id, "timestamp": event.timestamp, "span_id": event.span_id,
-            "parent_id": event.parent_id, "properties_json": json_text(event.properties),
+            "parent_id": event.parent_id, "properties_json": event.properties_json or json_text(event.properties),
             "received_at": received_at,
         }
         for event in sorted(unique.values(), key=lambda e: e.uuid)
@@ -391,11 +510,12 @@ def _summaries(events: Iterable[AIEvent]) -> dict[str, Summary]:
 
 def json_text(value: Any) -> str:
     """JSON text for a JSON column, serialised once: orjson, or the standard library for what orjson refuses
-    (integers beyond 64 bits, lone surrogates), so such values are stored as before rather than altered."""
+    (integers beyond 64 bits, nesting past 255 levels), so such values are stored as sent rather than altered.
+    Strings and numbers are made storable first, as parsing does (see `storable_json`), if not already."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:
-        return json.dumps(value)
+        return json.dumps(_rebuilt(value, ""), allow_nan=False)
 
 
 def _insert_events(rows: list[dict[str, Any]]) -> set[str]:
@@ -527,8 +647,7 @@ class Summary:
 
     def add(self, event: AIEvent) -> None:
         props = event.properties
-        latency = _number(props.get("$ai_latency"))
-        end = event.timestamp + timedelta(seconds=latency or 0)
+        latency, end = _latency_and_end(event)
         self.first_timestamp = min(filter(None, (self.first_timestamp, event.timestamp)))
         self.last_timestamp = max(filter(None, (self.last_timestamp, event.timestamp)))
         self.ends_at = max(filter(None, (self.ends_at, end)))
@@ -541,12 +660,13 @@ class Summary:
         if event.event in COSTED_EVENTS:
             if isinstance(props.get("$ai_model"), str) and props["$ai_model"].strip():
                 self.models.add(props["$ai_model"].strip()[:MAX_ID_LENGTH])
-            self.input_tokens += int(_number(props.get("$ai_input_tokens")) or 0)
-            self.output_tokens += int(_number(props.get("$ai_output_tokens")) or 0)
-            total = _number(props.get("$ai_total_cost_usd"))
+            self.input_tokens = _tokens(self.input_tokens, props.get("$ai_input_tokens"))
+            self.output_tokens = _tokens(self.output_tokens, props.get("$ai_output_tokens"))
+            total = _within(props.get("$ai_total_cost_usd"), MAX_COST_USD)
             if total is None:
-                total = (_number(props.get("$ai_input_cost_usd")) or 0) + (_number(props.get("$ai_output_cost_usd")) or 0)
-            self.total_cost_usd += total
+                total = ((_within(props.get("$ai_input_cost_usd"), MAX_COST_USD) or 0)
+                         + (_within(props.get("$ai_output_cost_usd"), MAX_COST_USD) or 0))
+            self.total_cost_usd = min(self.total_cost_usd + total, MAX_COST_USD)
 
         rank = ROOT_RANK if is_root else GENERATION_RANK if event.event == GENERATION_EVENT else OTHER_RANK
         key = event.order_key
@@ -582,9 +702,9 @@ class Summary:
             models=self.models | other.models,
             event_count=self.event_count + other.event_count,
             generation_count=self.generation_count + other.generation_count,
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            total_cost_usd=self.total_cost_usd + other.total_cost_usd,
+            input_tokens=min(self.input_tokens + other.input_tokens, MAX_TOKENS),
+            output_tokens=min(self.output_tokens + other.output_tokens, MAX_TOKENS),
+            total_cost_usd=min(self.total_cost_usd + other.total_cost_usd, MAX_COST_USD),
             has_error=self.has_error or other.has_error,
             has_root=self.has_root or other.has_root,
             picks=dict(self.picks),
@@ -653,6 +773,25 @@ class Summary:
         return summary
 
 
+def _tokens(total: int, value: Any) -> int:
+    """`total` plus a token count the summary can hold (a larger one is left out); the sum stops at the column's
+    largest value."""
+    count = _within(value, MAX_TOKENS)
+    return total if count is None else min(total + int(count), MAX_TOKENS)
+
+
+def _latency_and_end(event: AIEvent) -> tuple[float | None, datetime]:
+    """The event's latency and end (timestamp + latency); a latency whose end is past what a date holds (year
+    9999) is left out, as any number the summary cannot store."""
+    latency = _within(event.properties.get("$ai_latency"), math.inf)
+    if not latency:
+        return latency, event.timestamp
+    try:
+        return latency, event.timestamp + timedelta(seconds=latency)
+    except OverflowError:
+        return None, event.timestamp
+
+
 def _is_error(props: dict[str, Any]) -> bool:
     flag = props.get("$ai_is_error")
     if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
@@ -718,8 +857,16 @@ def _message_text(message: dict[str, Any]) -> str | None:
     return " ".join(t for t in texts if t) or None
 
 
-def _content_texts(content: Any) -> Iterable[str]:
+# How far a preview follows content nested in content: a preview shows a few hundred characters, and a deeper
+# chain (the parts of a part of a part...) is not a message anyone wrote.
+MAX_CONTENT_DEPTH = 20
+
+
+def _content_texts(content: Any, depth: int = 0) -> Iterable[str]:
     if content is None:
+        return
+    if depth > MAX_CONTENT_DEPTH:
+        yield _compact_json(content)
         return
     if isinstance(content, str):
         yield content
@@ -737,7 +884,7 @@ def _content_texts(content: Any) -> Iterable[str]:
             elif kind in ("image", "image_url", "input_image"):
                 yield "[image]"
             elif "content" in part:
-                yield from _content_texts(part["content"])
+                yield from _content_texts(part["content"], depth + 1)
             else:
                 yield _compact_json(part)
 
@@ -822,3 +969,5 @@ def _decoded(item: Any) -> Any:
         return json.loads(item)
     except ValueError as exc:
         raise ValidationError(f"Not valid JSON: {exc}.", None, "parse_error") from None
+    except RecursionError:
+        raise ValidationError("Nested too deeply to read.", None, "parse_error") from None

@@ -2,6 +2,7 @@
 active review and queue membership. Each is a fixed number of queries, whatever the size of the page."""
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -449,14 +450,14 @@ def _label(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None: capture keeps numbers no column holds (1e400, "nan") in the raw event."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
     try:
-        return float(str(value))
-    except ValueError:
+        number = float(value) if isinstance(value, (int, float)) else float(str(value))
+    except (ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _integer(value: Any) -> int | None:
