@@ -245,3 +245,24 @@ def test_a_session_idle_for_longer_than_its_lifetime_is_signed_out(app, client, 
     record.last_seen_at = utcnow() - timedelta(days=app.config["SESSION_IDLE_DAYS"], minutes=1)
     db.session.commit()
     assert not _is_signed_in(client, project)
+
+
+def test_a_remember_cookie_carries_the_revocable_session_not_the_user(app, client, member, login):
+    """No remember cookie is issued, but Flask-Login reads one if sent: it names the session record, so an
+    ended session cannot be restored from one either."""
+    from flask_login.utils import encode_cookie
+
+    user, project = member
+    token = login(user)
+    with client.session_transaction() as session:
+        session_token = session["_user_id"]
+    assert session_token != str(user.id)
+    with app.test_request_context():
+        remember = encode_cookie(session_token)
+    restored = app.test_client()
+    restored.set_cookie("remember_token", remember, domain="localhost")
+    assert _is_signed_in(restored, project)
+    client.post("/logout", data={"csrf_token": token})
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember, domain="localhost")
+    assert not _is_signed_in(replay, project)
