@@ -45,6 +45,13 @@ class User(UserMixin, Base):
             raise RuntimeError("Start a session with services.sessions.start before login_user.")
         return self.session_token
 
+    def __eq__(self, other: object) -> bool:  # UserMixin compares get_id(), a session's secret here: compare accounts
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
+
     @property
     def display_name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()
