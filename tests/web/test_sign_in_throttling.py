@@ -167,3 +167,17 @@ def test_the_count_is_shared_by_every_process(app, client, ann):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [400] * 6 + [429]
     assert sign_in(client, ann.email, Factory.PASSWORD).status_code == 429
+
+
+def test_two_processes_at_once_get_no_more_tries_than_one(app, ann):
+    """The attack the old per-worker count allowed: two workers, ten tries each. Together they get ten."""
+    runs = [subprocess.Popen([sys.executable, "-c", OTHER_PROCESS, app.config["SQLALCHEMY_DATABASE_URI"], ann.email,
+                              "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                             env={**os.environ, "PYTHONWARNINGS": "ignore"}) for _ in range(2)]
+    codes = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        codes += json.loads(out.strip().splitlines()[-1])
+    assert sorted(set(codes)) == [400, 429]
+    assert codes.count(400) <= 10 and codes.count(429) >= 10
