@@ -75,10 +75,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
         db.session.rollback()
-        response = service_error_json(exc) if wants_json() else error_page(
-            exc.status, None if exc.status == 404 else exc.detail)
-        retry_after = getattr(exc, "retry_after", None)
-        return response if retry_after is None else (*response, {"Retry-After": str(retry_after)})
+        if wants_json():
+            return service_error_json(exc)
+        return error_page(exc.status, None if exc.status == 404 else exc.detail)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

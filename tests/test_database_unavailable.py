@@ -122,3 +122,26 @@ def test_a_statement_error_is_still_a_500(client, factory, project):
 
 def test_pooled_connections_are_checked_before_use(app):
     assert db.engine.pool._pre_ping
+
+
+def test_while_the_database_is_down_a_signed_in_page_still_answers_503(app, project):
+    """Every statement fails, the error page's own included: the page is drawn without the database."""
+    browser, _ = signed_in(app, project.admin)
+    path = f"/projects/{project.id}/queues/"
+    api_path = f"/api/projects/{project.id}/llm_analytics/review_queues/"
+    error = psycopg.OperationalError if IS_POSTGRES else sqlite3.OperationalError
+
+    def down(conn, cursor, statement, parameters, context, executemany):
+        raise error("unable to open database file" if not IS_POSTGRES else "connection refused")
+
+    event.listen(db.engine, "before_cursor_execute", down)
+    try:
+        response = browser.get(path)
+        api = browser.get(api_path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", down)
+    assert_503(response)
+    assert "Try again in a moment" in response.get_data(as_text=True)
+    assert_503(api)
+    assert api.get_json()["code"] == "service_unavailable"
+    assert browser.get(path).status_code == 200
