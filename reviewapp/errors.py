@@ -67,10 +67,7 @@ def register(app: Flask) -> None:
             if request.blueprint == "capture":
                 return error_response(exc.code or 500, "invalid_request", "error", exc.description or "Error.")
             return http_error_json(exc)
-        own = _own_description(exc)
-        if exc.code == 429 and own:  # Flask-Limiter describes the limit itself: say it after the advice
-            own = f"{PAGES[429][1]} (Limit: {own}.)"
-        return error_page(exc.code or 500, own)
+        return error_page(exc.code or 500, _own_description(exc))
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
