@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from reviewapp.config import engine_options, load_config
-from reviewapp.extensions import csrf, db, limiter, login_manager, migrate
+from reviewapp.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "migrations"
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if "SQLALCHEMY_DATABASE_URI" in test_config and "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(test_config["SQLALCHEMY_DATABASE_URI"])
 
+    trust_proxies(app)
     register_extensions(app)
     register_request_guards(app)
     register_blueprints(app)
@@ -39,11 +40,6 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
-    # Always wired to the app, so that a test can switch limiting on for itself; the setting decides.
-    limiting = app.config["RATELIMIT_ENABLED"]
-    app.config["RATELIMIT_ENABLED"] = True
-    limiter.init_app(app)
-    limiter.enabled = app.config["RATELIMIT_ENABLED"] = limiting
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -60,7 +56,18 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(db.engine)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind REVIEWAPP_TRUSTED_PROXIES proxies, take the client's address and scheme from their X-Forwarded-*
+    headers (sign-in throttling counts per address); with none, a client could name any address it likes."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
 def register_request_guards(app: Flask) -> None:
+    """Checks before every view, and the security headers on every answer."""
     from reviewapp.guards import register
 
     register(app)

@@ -11,9 +11,16 @@ DEFAULTS: dict[str, object] = {
     "CAPTURE_MAX_DECOMPRESSED_BYTES": 50 * 1024 * 1024,
     "API_MAX_BODY_BYTES": 1024 * 1024,
     "CLAIM_LEASE_SECONDS": 600,
-    "LOGIN_ATTEMPTS_LIMIT": "10 per 5 minutes",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Sign-in throttling, counted in the database (shared by every worker and process): password checks per
+    # account and per client address within the window.
     "RATELIMIT_ENABLED": True,
+    "SIGN_IN_ATTEMPTS_PER_ACCOUNT": 10,
+    "SIGN_IN_ATTEMPTS_PER_ADDRESS": 100,
+    "SIGN_IN_WINDOW_SECONDS": 300,
+    # How many proxies in front of the app set X-Forwarded-For/-Proto; 0 trusts no such header.
+    "TRUSTED_PROXIES": 0,
+    # A browser session unused for this long is signed out.
+    "SESSION_IDLE_DAYS": 14,
     "SESSION_COOKIE_SECURE": False,
     "PAGE_SIZE": 50,
 }
@@ -69,7 +76,9 @@ def load_config(instance_path: str) -> dict[str, object]:
 
 
 def engine_options(uri: str) -> dict[str, object]:
+    # pool_pre_ping: a pooled connection the database dropped meanwhile is replaced before use, not handed to a
+    # request (a connection dropped mid-request is a 503, errors.py).
     if uri.startswith("sqlite"):
         # Concurrent readers with one writer; wait instead of failing on a busy database.
-        return {"connect_args": {"timeout": 30}}
+        return {"connect_args": {"timeout": 30}, "pool_pre_ping": True}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

@@ -1,10 +1,13 @@
 """Error answers by route: JSON in the API's shape under /api/ and the capture paths, a page in the layout elsewhere."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import sqlite3
+
+from flask import Flask, g, render_template, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from reviewapp.extensions import db
+from reviewapp.extensions import db, login_manager
 from reviewapp.services.errors import ServiceError
 
 # status: (title, what to tell the person when the error itself says nothing more useful)
@@ -16,7 +19,13 @@ PAGES = {
     413: ("Too large", "The request was larger than this server accepts."),
     429: ("Slow down", "Too many attempts. Wait a few minutes and try again."),
     500: ("Something went wrong", "The error is logged. Nothing was half-saved; try again."),
+    503: ("Try again in a moment", "The database could not be reached. Nothing was half-saved; try again in a "
+                                   "few seconds."),
 }
+# Seconds a client should wait before retrying when the database is unreachable (SDKs honour it on a 503).
+DATABASE_RETRY_AFTER = 5
+# SQLite's errors that pass with time (another writer, a file briefly unavailable); others are bugs, a 500.
+SQLITE_TRANSIENT = ("database is locked", "database table is locked", "unable to open database", "disk i/o error")
 
 
 def error_page(status: int, message: str | None = None):
@@ -28,6 +37,21 @@ def _own_description(exc: HTTPException) -> str | None:
     """The description a view gave with abort(), not werkzeug's generic text for the status."""
     generic = type(exc).description
     return exc.description if exc.description and exc.description != generic else None
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether this error means the database dropped or refused the connection (worth a retry), rather than a
+    bug in a statement."""
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True  # TimeoutError: no pooled connection came free in time
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):
+        return isinstance(exc, sa_exc.OperationalError) and str(exc.orig).lower().startswith(SQLITE_TRANSIENT)
+    # PostgreSQL: lost or refused connections, a shutting-down server, serialization failures and deadlocks.
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
 
 
 def wants_json() -> bool:
@@ -43,10 +67,7 @@ def register(app: Flask) -> None:
             if request.blueprint == "capture":
                 return error_response(exc.code or 500, "invalid_request", "error", exc.description or "Error.")
             return http_error_json(exc)
-        own = _own_description(exc)
-        if exc.code == 429 and own:  # Flask-Limiter describes the limit itself: say it after the advice
-            own = f"{PAGES[429][1]} (Limit: {own}.)"
-        return error_page(exc.code or 500, own)
+        return error_page(exc.code or 500, _own_description(exc))
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -57,8 +78,29 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback()
+        if database_unavailable(exc):
+            # The pool has dropped the broken connection (and pre-pings the rest): the next request reconnects.
+            app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
+            headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+            if wants_json():
+                return (*error_response(503, "server_error", "service_unavailable",
+                                        "The database is unavailable. Try again shortly."), headers)
+            # Drawn as for a signed-out visitor: the layout would read the user and their projects from the
+            # database that is not answering.
+            g._login_user = login_manager.anonymous_user()
+            for name in ("memberships", "membership", "project"):
+                g.pop(name, None)
+            return (*error_page(503), headers)
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return error_response(500, "server_error", "error", "A server error occurred.")
         return error_page(500)
+
+    def _rollback() -> None:
+        """Roll the request's transaction back; on a dropped connection that fails too, and the session is
+        discarded instead, so the error page (which reads the signed-in user) starts afresh."""
+        try:
+            db.session.rollback()
+        except sa_exc.SQLAlchemyError:
+            db.session.remove()

@@ -1,18 +1,12 @@
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from reviewapp.auth import bp
+from reviewapp.auth import bp, session
 from reviewapp.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
-from reviewapp.extensions import limiter
 from reviewapp.services import accounts
 from reviewapp.services.errors import ValidationError
+from reviewapp.services.sign_in import Throttled
 from reviewapp.web import ID_MAX, is_safe_next
-
-
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["LOGIN_ATTEMPTS_LIMIT"]
 
 
 def _home():
@@ -30,29 +24,35 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login():
     next_url = request.values.get("next")
     if current_user.is_authenticated:
         return redirect(next_url if is_safe_next(next_url) else _home())
     form = LoginForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
-        user = accounts.authenticate_user(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            return redirect(next_url if is_safe_next(next_url) else _home())
-        form.password.errors.append("Email or password is not correct.")
+        try:
+            user = session.authenticate(form.email.data, form.password.data)
+        except Throttled as exc:
+            form.password.errors.append(exc.detail)
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        else:
+            if user is not None:
+                session.begin(user)
+                return redirect(next_url if is_safe_next(next_url) else _home())
+            form.password.errors.append("Email or password is not correct.")
+    if status == 200 and request.method == "POST" and form.errors:
+        status = 400
     no_users = not accounts.any_user_exists()
-    status = 200 if request.method == "GET" or form.errors == {} else 400
     return render_template("auth/login.html", form=form, next=next_url if is_safe_next(next_url) else None,
-                           no_users=no_users), status
+                           no_users=no_users), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
+        session.end()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -63,11 +63,11 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     keep_session=session.current_token())
         except ValidationError as exc:
             getattr(form, exc.attr or "current_password").errors.append(exc.detail)
         else:
-            login_user(current_user._get_current_object())  # the session id changed with the password generation
             flash("Your password is changed. Other sessions are signed out.", "success")
             return redirect(_home())
     return render_template("auth/password.html", form=form), 200 if not form.errors else 400
@@ -85,7 +85,5 @@ def switch_project():
     """The project switcher: go to the chosen project's home (a 404 if you are not in it)."""
     project_id = request.args.get("project_id", type=int)
     if project_id is None or project_id > ID_MAX or accounts.membership_for(current_user.id, project_id) is None:
-        from flask import abort
-
         abort(404)
     return redirect(url_for("queues.index", project_id=project_id))

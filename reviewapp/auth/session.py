@@ -1,16 +1,52 @@
-"""Flask-Login's user loader: the session names the user and the password generation it was issued for."""
+"""Browser sessions for Flask-Login: the cookie carries the secret of a server-side session record
+(services/sessions.py), the throttled sign-in, and the client's address as this deployment can trust it."""
 from __future__ import annotations
 
-from reviewapp.extensions import db
+from datetime import timedelta
+
+from flask import current_app, request, session
+from flask_login import login_user, logout_user
+
 from reviewapp.models import User
+from reviewapp.services import sessions, sign_in
 
 
-def load_user(session_id: str) -> User | None:
-    user_id, _, version = session_id.partition(":")
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+def _idle_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["SESSION_IDLE_DAYS"])
+
+
+def load_user(token: str) -> User | None:
+    """Flask-Login's user loader (also for a remember cookie, which carries the same secret)."""
+    return sessions.user_of(token, _idle_lifetime())
+
+
+def current_token() -> str | None:
+    return session.get("_user_id")
+
+
+def throttle_limits() -> sign_in.Limits | None:
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
         return None
-    if user is None or str(user.session_version) != version:
-        return None  # the password changed since this session began
-    return user
+    return sign_in.Limits(per_account=config["SIGN_IN_ATTEMPTS_PER_ACCOUNT"],
+                          per_address=config["SIGN_IN_ATTEMPTS_PER_ADDRESS"],
+                          window=timedelta(seconds=config["SIGN_IN_WINDOW_SECONDS"]))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user these credentials sign in (throttled per account and per client address); raises Throttled.
+    The address is the proxy's X-Forwarded-For only with REVIEWAPP_TRUSTED_PROXIES set (ProxyFix rewrites
+    remote_addr then), so a client cannot pick its own address."""
+    return sign_in.sign_in(email, password, request.remote_addr, throttle_limits())
+
+
+def begin(user: User) -> None:
+    """Sign the browser in with a new server-side session (a new cookie value: no session fixation)."""
+    sessions.start(user, _idle_lifetime())
+    login_user(user)
+
+
+def end() -> None:
+    """Sign this browser out and end its session record, so a saved copy of the cookie stops working too."""
+    sessions.end(current_token())
+    logout_user()

@@ -5,11 +5,12 @@ from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
 from reviewapp.models.review import TraceReview, TraceReviewScore
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
+from reviewapp.models.session import SignInAttempt, UserSession
 from reviewapp.models.trace import Trace, TraceEvent, TraceModel
 
 __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
-    "User", "Project", "Membership", "PersonalApiKey",
+    "User", "Project", "Membership", "PersonalApiKey", "UserSession", "SignInAttempt",
     "ReviewQueue", "ReviewQueueItem", "QueueScorer", "ReviewSkip",
     "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore",
     "Trace", "TraceEvent", "TraceModel",

@@ -29,17 +29,28 @@ class User(UserMixin, Base):
     hedgehog_config: Mapped[dict | None] = mapped_column(json_type())
     is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped on password change so other sessions are signed out.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    # The secret of the session being signed in (services/sessions.py sets it; not a column). Flask-Login stores
+    # get_id() in the cookie, and a secret naming a server-side record can be revoked, a user id cannot.
+    session_token = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_user
 
-    def get_id(self) -> str:  # Flask-Login: the session names the user and its password generation
-        return f"{self.id}:{self.session_version}"
+    def get_id(self) -> str:  # Flask-Login
+        if not self.session_token:
+            raise RuntimeError("Start a session with services.sessions.start before login_user.")
+        return self.session_token
+
+    def __eq__(self, other: object) -> bool:  # UserMixin compares get_id(), a session's secret here: compare accounts
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
 
     @property
     def display_name(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
+from reviewapp.services import sessions
 from reviewapp.services.common import clean_text, commit_or, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 
@@ -111,12 +112,13 @@ def create_user(
 
 
 @refusal_rolls_back
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """Set a new password and sign the user out everywhere but the session `keep_session` (the one asking)."""
     if not verify_password(user, current):
         raise ValidationError("Your current password is not correct.", "current_password")
     validate_password(new, "new_password")
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    sessions.end_all(user.id, except_token=keep_session, commit=False)
     db.session.commit()
 
 

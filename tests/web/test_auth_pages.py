@@ -1,10 +1,11 @@
-"""Sign-in, sign-out, password change, throttling, session cookies and safe redirects in the browser pages."""
+"""Sign-in, sign-out, password change, server-side sessions, session cookies and safe redirects in the browser
+pages (throttling has its own file, test_sign_in_throttling.py)."""
 from __future__ import annotations
 
 import pytest
 
 from reviewapp.config import load_config
-from reviewapp.extensions import limiter
+from reviewapp.extensions import db
 from reviewapp.web import is_safe_next
 from tests.conftest import csrf_token_from
 from tests.support.factories import Factory
@@ -99,37 +100,6 @@ def test_sign_out_is_a_post_with_csrf(client, member, login):
     assert client.get("/").location == "/login"
 
 
-def test_eleventh_failed_sign_in_within_the_window_is_throttled(app, client, member):
-    limiter.reset()
-    limiter.enabled = True
-    try:
-        for attempt in range(10):
-            assert _post_login(client, "ann@example.com", f"wrong {attempt}").status_code == 400
-        response = _post_login(client, "ann@example.com", Factory.PASSWORD)
-        assert response.status_code == 429
-        page = response.get_data(as_text=True)
-        assert "Slow down" in page and "Too many attempts" in page
-        assert client.get("/login").status_code == 200  # the form itself stays reachable
-    finally:
-        limiter.enabled = False
-        limiter.reset()
-
-
-def test_successful_sign_ins_do_not_count_towards_the_limit(app, client, member):
-    user, _ = member
-    limiter.reset()
-    limiter.enabled = True
-    try:
-        for _ in range(12):
-            response = _post_login(client, user.email, Factory.PASSWORD)
-            assert response.status_code == 302
-            token = csrf_token_from(client.get(response.location).get_data(as_text=True))
-            assert client.post("/logout", data={"csrf_token": token}).location == "/login"
-    finally:
-        limiter.enabled = False
-        limiter.reset()
-
-
 def test_session_cookie_is_httponly_and_samesite_lax(client, member):
     response = _post_login(client, "ann@example.com", Factory.PASSWORD)
     cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
@@ -191,3 +161,108 @@ def test_password_change_signs_out_other_sessions_and_keeps_this_one(app, client
     assert other.get(f"/projects/{project.id}/queues/").location.startswith("/login")
     assert _post_login(app.test_client(), user.email, Factory.PASSWORD).status_code == 400
     assert _post_login(app.test_client(), user.email, "a new password").status_code == 302
+
+
+def _copy_of_cookie(app, client):
+    """A second browser holding a saved copy of this browser's session cookie, as a thief would."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session", domain="localhost").value, domain="localhost")
+    return copy
+
+
+def _is_signed_in(client, project) -> bool:
+    response = client.get(f"/projects/{project.id}/queues/")
+    assert response.status_code in (200, 302), response.status_code
+    return response.status_code == 200
+
+
+def test_a_saved_cookie_stops_working_after_sign_out(app, client, member, login):
+    user, project = member
+    token = login(user)
+    saved = _copy_of_cookie(app, client)
+    assert _is_signed_in(saved, project)
+    assert client.post("/logout", data={"csrf_token": token}).location == "/login"
+    assert not _is_signed_in(saved, project)
+    assert saved.get("/").location == "/login"
+    api = saved.get(f"/api/projects/{project.id}/llm_analytics/review_queues/")
+    assert api.status_code == 401 and api.get_json()["code"] == "not_authenticated"
+
+
+def test_sign_out_ends_only_that_browser_s_session(app, client, member, login):
+    user, project = member
+    token = login(user)
+    phone = app.test_client()
+    assert _post_login(phone, user.email, Factory.PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": token})
+    assert not _is_signed_in(client, project)
+    assert _is_signed_in(phone, project)
+
+
+def test_signing_in_issues_a_new_session_each_time(app, client, member, login):
+    user, project = member
+    login(user)
+    first = client.get_cookie("session", domain="localhost").value
+    token = csrf_token_from(client.get(f"/projects/{project.id}/queues/").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    login(user)
+    assert client.get_cookie("session", domain="localhost").value != first
+
+
+def test_password_change_ends_saved_copies_of_other_sessions_but_not_this_one(app, client, member, login):
+    user, project = member
+    other = app.test_client()
+    assert _post_login(other, user.email, Factory.PASSWORD).status_code == 302
+    saved_other = _copy_of_cookie(app, other)
+    token = login(user)
+    saved_this = _copy_of_cookie(app, client)
+    response = client.post("/account/password", data={
+        "csrf_token": token, "current_password": Factory.PASSWORD, "new_password": "a new password",
+        "confirm": "a new password"})
+    assert response.status_code == 302
+    assert _is_signed_in(client, project) and _is_signed_in(saved_this, project)
+    assert not _is_signed_in(other, project) and not _is_signed_in(saved_other, project)
+
+
+def test_a_deactivated_account_is_signed_out_everywhere(app, client, member, login):
+    user, project = member
+    login(user)
+    saved = _copy_of_cookie(app, client)
+    user.is_active_user = False
+    db.session.commit()
+    assert not _is_signed_in(client, project)
+    assert not _is_signed_in(saved, project)
+    assert _post_login(app.test_client(), user.email, Factory.PASSWORD).status_code == 400
+
+
+def test_a_session_idle_for_longer_than_its_lifetime_is_signed_out(app, client, member, login):
+    from datetime import timedelta
+
+    from reviewapp.models import UserSession, utcnow
+
+    user, project = member
+    login(user)
+    record = db.session.scalar(db.select(UserSession).where(UserSession.user_id == user.id))
+    record.last_seen_at = utcnow() - timedelta(days=app.config["SESSION_IDLE_DAYS"], minutes=1)
+    db.session.commit()
+    assert not _is_signed_in(client, project)
+
+
+def test_a_remember_cookie_carries_the_revocable_session_not_the_user(app, client, member, login):
+    """No remember cookie is issued, but Flask-Login reads one if sent: it names the session record, so an
+    ended session cannot be restored from one either."""
+    from flask_login.utils import encode_cookie
+
+    user, project = member
+    token = login(user)
+    with client.session_transaction() as session:
+        session_token = session["_user_id"]
+    assert session_token != str(user.id)
+    with app.test_request_context():
+        remember = encode_cookie(session_token)
+    restored = app.test_client()
+    restored.set_cookie("remember_token", remember, domain="localhost")
+    assert _is_signed_in(restored, project)
+    client.post("/logout", data={"csrf_token": token})
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember, domain="localhost")
+    assert not _is_signed_in(replay, project)

@@ -246,3 +246,48 @@ def test_the_required_role_is_enough_to_open_each_page(app, wb, role):
         if "GET" in methods and endpoint != "auth.switch_project":
             rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
             assert client.get(rule.rule).status_code == 200, endpoint
+
+
+# --- security headers on every answer ------------------------------------------------------------------
+
+def assert_security_headers(response, what) -> None:
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = dict((part.strip().split(" ", 1) + [""])[:2] for part in policy.split(";") if part.strip())
+    assert directives.get("script-src") == "'self'", (what, policy)
+    assert directives.get("style-src") == "'self'", (what, policy)
+    assert directives.get("frame-ancestors") == "'none'", (what, policy)
+    assert directives.get("object-src") == "'none'", (what, policy)
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, (what, policy)
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", what
+    assert response.headers.get("X-Frame-Options") == "DENY", what
+    assert response.headers.get("Referrer-Policy") == "same-origin", what
+
+
+def test_every_page_answer_carries_the_security_headers(app, wb):
+    admin, token = signed_in(app, wb.admin)
+    anonymous = app.test_client()
+    checked = 0
+    for endpoint, method, rule in page_rules(app):
+        url = url_of(rule, {**wb.values, "filename": "app.css"})
+        for client in (admin, anonymous):
+            response = call(client, method, url, token)
+            assert_security_headers(response, (method, url))
+            response.close()  # a static file's answer holds the file open
+            checked += 1
+    for url in ("/no-such-page", f"/projects/{wb.project.id}/queues/999999/", "/login?next=//evil.example"):
+        assert_security_headers(admin.get(url), url)
+    assert checked > 80
+
+
+def test_every_api_and_capture_answer_carries_the_security_headers(app, factory, wb):
+    key = factory.api_key(wb.admin, "*")
+    client = app.test_client()
+    for endpoint, method, rule in api_rules(app):
+        url = url_of(rule, wb.values)
+        for headers in ({"Authorization": f"Bearer {key}"}, {}):
+            response = client.open(url, method=method, json={} if method != "GET" else None, headers=headers)
+            assert_security_headers(response, (method, url, response.status_code))
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("capture."):
+            response = client.post(rule.rule, json={"api_key": wb.project.api_token, "batch": []})
+            assert_security_headers(response, rule.rule)

@@ -171,6 +171,33 @@ def test_remove_member_keeps_their_account(client, factory, project, token):
     assert accounts.find_user_by_email(reviewer.email) is not None
 
 
+def test_a_removed_member_s_open_session_loses_the_project_at_once(app, client, factory, project, token):
+    """Removal is per project: the member's browser stays signed in (for their other projects), and the
+    membership check every page and API call makes refuses this project from the next request on."""
+    from tests.web.workbench import signed_in
+
+    reviewer = factory.member(project, "reviewer")
+    elsewhere = factory.project("Elsewhere")
+    accounts.set_membership(reviewer, elsewhere, "reviewer")
+    browser, browser_token = signed_in(app, reviewer)
+    queues_page = f"/projects/{project.id}/queues/"
+    api_path = f"/api/projects/{project.id}/llm_analytics/review_queues/"
+    assert browser.get(queues_page).status_code == 200
+    assert browser.get(api_path).status_code == 200
+    membership = accounts.membership_for(reviewer.id, project.id)
+    assert client.post(url(project, f"members/{membership.id}/remove"), data={"csrf_token": token}).status_code == 302
+
+    assert browser.get(queues_page).status_code == 404
+    assert browser.get(url(project)).status_code == 404
+    assert browser.get(api_path).status_code == 404
+    assert browser.post(api_path, json={"name": "Sneaky"}, headers={"X-CSRFToken": browser_token}).status_code == 404
+    assert browser.get(f"/switch-project?project_id={project.id}").status_code == 404
+    assert f"/projects/{project.id}/" not in browser.get(f"/projects/{elsewhere.id}/queues/").get_data(as_text=True)
+    assert browser.get("/").location == f"/projects/{elsewhere.id}/queues/"
+    members.remove_member(elsewhere.id, reviewer, accounts.membership_for(reviewer.id, elsewhere.id).id)
+    assert browser.get("/").location == "/no-project"
+
+
 def test_leaving_the_project_when_another_admin_remains(client, factory, project, admin, token):
     factory.member(project, "admin")
     own = accounts.membership_for(admin.id, project.id)
