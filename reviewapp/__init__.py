@@ -1,18 +1,20 @@
 """reviewapp: a review workbench for LLM traces. `create_app` reads like a table of contents."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
-from reviewapp.config import engine_options, load_config
+from reviewapp.config import load_config
 from reviewapp.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "migrations"
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -20,11 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(load_config(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
-        if "SQLALCHEMY_DATABASE_URI" in test_config and "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
-            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(test_config["SQLALCHEMY_DATABASE_URI"])
+    app.config.from_mapping(load_config(app.instance_path, test_config))
 
     trust_proxies(app)
     register_extensions(app)
@@ -41,14 +39,6 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
-
-    from reviewapp.auth.session import load_user
-
-    login_manager.user_loader(load_user)
-
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from reviewapp.db_sqlite import configure_sqlite
 
@@ -63,7 +53,7 @@ def trust_proxies(app: Flask) -> None:
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def register_request_guards(app: Flask) -> None:

@@ -1,12 +1,20 @@
-"""Configuration: defaults, then environment overrides (DATABASE_URL, SECRET_KEY, REVIEWAPP_*)."""
+"""Configuration: defaults, then the environment (DATABASE_URL, SECRET_KEY, REVIEWAPP_*), then the caller's."""
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-# Settings a deployment may override with REVIEWAPP_<NAME>; the value's type follows the default.
-DEFAULTS: dict[str, object] = {
+from flask import Config
+
+PREFIX = "REVIEWAPP"
+
+# Settings a deployment may override with REVIEWAPP_<NAME>. Flask reads each value as JSON when it can (600 is a
+# number, true a boolean) and as plain text otherwise; a value of another type than its default's is refused.
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # "production" requires SECRET_KEY and makes cookies Secure
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # request bodies, compressed or not
     "CAPTURE_MAX_DECOMPRESSED_BYTES": 50 * 1024 * 1024,
     "API_MAX_BODY_BYTES": 1024 * 1024,
@@ -25,13 +33,54 @@ DEFAULTS: dict[str, object] = {
     "PAGE_SIZE": 50,
 }
 
+# Not for the environment to loosen: cookies that scripts cannot read and other sites' pages do not send; a CSRF
+# token lives as long as the session.
+FIXED: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
 
-def _coerce(raw: str, default: object) -> object:
-    if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        return int(raw)
-    return raw
+
+def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) -> Config:
+    """The app's settings: DEFAULTS, the environment, then `overrides` (the tests'); then what follows from them
+    (the production rules, the secret key, the database engine's options)."""
+    config = Config(instance_path, DEFAULTS)
+    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'reviewapp.sqlite'}")
+    config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
+    config.from_prefixed_env(PREFIX)
+    check_types(config)
+    config.update(FIXED)
+    config.update(overrides or {})
+
+    production = config["ENV"] == "production"
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    if not config["SECRET_KEY"]:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when REVIEWAPP_ENV=production.")
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"]))
+    return config
+
+
+def check_types(config: Mapping[str, Any]) -> None:
+    """Refuse, at startup, a REVIEWAPP_* value of another type than its setting's (`REVIEWAPP_PAGE_SIZE=fifty`,
+    `REVIEWAPP_RATELIMIT_ENABLED=yes`): read as text, it would fail in a request or pass as true."""
+    for name, default in DEFAULTS.items():
+        value = config[name]
+        if isinstance(default, bool):
+            fits, expected = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            fits, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        else:
+            fits, expected = isinstance(value, str), "text"
+        if not fits:
+            raise RuntimeError(f"{PREFIX}_{name} must be {expected}, not {os.environ.get(f'{PREFIX}_{name}')!r}.")
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -46,36 +95,7 @@ def _instance_secret(instance_path: str) -> str:
     return key
 
 
-def load_config(instance_path: str) -> dict[str, object]:
-    config: dict[str, object] = dict(DEFAULTS)
-    for name, default in DEFAULTS.items():
-        raw = os.environ.get(f"REVIEWAPP_{name}")
-        if raw is not None:
-            config[name] = _coerce(raw, default)
-
-    config["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'reviewapp.sqlite'}"
-    )
-    production = os.environ.get("REVIEWAPP_ENV", "development") == "production"
-    secret = os.environ.get("SECRET_KEY")
-    if not secret:
-        if production:
-            raise RuntimeError("SECRET_KEY must be set when REVIEWAPP_ENV=production.")
-        secret = _instance_secret(instance_path)
-    config["SECRET_KEY"] = secret
-    if production:
-        config["SESSION_COOKIE_SECURE"] = True
-        config["REMEMBER_COOKIE_SECURE"] = True
-    config["SESSION_COOKIE_HTTPONLY"] = True
-    config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    config["REMEMBER_COOKIE_HTTPONLY"] = True
-    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
-    config["WTF_CSRF_TIME_LIMIT"] = None
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(str(config["SQLALCHEMY_DATABASE_URI"]))
-    return config
-
-
-def engine_options(uri: str) -> dict[str, object]:
+def engine_options(uri: str) -> dict[str, Any]:
     # pool_pre_ping: a pooled connection the database dropped meanwhile is replaced before use, not handed to a
     # request (a connection dropped mid-request is a 503, errors.py).
     if uri.startswith("sqlite"):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app, request, session
 from flask_login import login_user, logout_user
 
+from reviewapp.extensions import login_manager
 from reviewapp.models import User
 from reviewapp.services import sessions, sign_in
 
@@ -15,6 +16,7 @@ def _idle_lifetime() -> timedelta:
     return timedelta(days=current_app.config["SESSION_IDLE_DAYS"])
 
 
+@login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Flask-Login's user loader (also for a remember cookie, which carries the same secret)."""
     return sessions.user_of(token, _idle_lifetime())
