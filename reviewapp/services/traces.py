@@ -38,7 +38,7 @@ SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
 TREE_DEPTH = 8
 TREE_NODES = 200
 # A page shows this much of each long message body and JSON block, and this many raw events; the rest is one
-# click away (the raw event as JSON, a message part as text), so a 15 MB input is not a 47 MB page.
+# click away (the raw event as JSON, a message part as text), so a page stays small however large the input.
 TEXT_SHOWN = 8_000
 JSON_SHOWN = 4_000
 EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click away
