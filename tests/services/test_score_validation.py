@@ -5,7 +5,7 @@ import pytest
 
 from reviewapp.services import scorers
 from reviewapp.services.errors import ValidationError
-from reviewapp.services.reviews import ScoreValidationError, validate_scores
+from reviewapp.services.reviews import SCORES_MAX, ScoreValidationError, validate_scores
 
 
 @pytest.fixture
@@ -45,11 +45,15 @@ def boolean(project, admin):
     return scorer(project, admin, "boolean", {}, "Correct")
 
 
-def refusal(project, entries) -> ScoreValidationError:
+def refusal(project, entries, detail: str, code: str = "invalid_input") -> ScoreValidationError:
+    """The refusal of `entries`: a 400 on `scores` with exactly this detail (entry, field, message) and code."""
     with pytest.raises(ScoreValidationError) as caught:
         validate_scores(project.id, entries)
-    assert caught.value.attr == "scores"
-    return caught.value
+    error = caught.value
+    assert (error.attr, error.detail, error.code) == ("scores", detail, code)
+    where = f"scores[{error.index}]" + (f".{error.field}" if error.field else "")
+    assert detail == f"{where}: {error.message}"  # the page shows the bare message beside the entry's scorer
+    return error
 
 
 def test_valid_scores_resolve_to_the_current_version(project, single, multiple, numeric, boolean):
@@ -71,23 +75,26 @@ def test_refusal_names_the_entry_and_the_scorer(project, single, numeric):
     error = refusal(project, [
         {"definition_id": str(single.id), "categorical_values": ["good"]},
         {"definition_id": str(numeric.id), "numeric_value": 4.3},
-    ])
-    assert error.detail == "scores[1].numeric_value: Value 4.3 is not on the step grid (step 0.5 from 1)."
+    ], "scores[1].numeric_value: Value 4.3 is not on the step grid (step 0.5 from 1).")
     assert (error.index, error.field, error.definition_id) == (1, "numeric_value", numeric.id)
     assert error.message == "Value 4.3 is not on the step grid (step 0.5 from 1)."
 
 
-@pytest.mark.parametrize("value, ok", [
-    (1, True), (1.5, True), ("2.5", True), (5, True), ("4.500000", True), (Decimal("3.0"), True),
-    (1.25, False), (4.3, False), (5.5, False), (0.5, False),
-])
-def test_grid_counts_from_min(project, numeric, value, ok):
+@pytest.mark.parametrize("value", [1, 1.5, "2.5", 5, "4.500000", Decimal("3.0")])
+def test_grid_counts_from_min(project, numeric, value):
     entries = [{"definition_id": str(numeric.id), "numeric_value": value}]
-    if ok:
-        assert validate_scores(project.id, entries)[0].numeric_value == Decimal(str(value)).quantize(
-            Decimal("0.000001"))
-    else:
-        refusal(project, entries)
+    assert validate_scores(project.id, entries)[0].numeric_value == Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+@pytest.mark.parametrize("value, message", [
+    (1.25, "Value 1.25 is not on the step grid (step 0.5 from 1)."),
+    (4.3, "Value 4.3 is not on the step grid (step 0.5 from 1)."),
+    (5.5, "Value 5.5 is above the maximum 5."),
+    (0.5, "Value 0.5 is below the minimum 1."),
+])
+def test_off_the_grid_or_out_of_range(project, numeric, value, message):
+    refusal(project, [{"definition_id": str(numeric.id), "numeric_value": value}],
+            f"scores[0].numeric_value: {message}")
 
 
 def test_grid_in_decimal_not_float(project, admin):
@@ -96,17 +103,17 @@ def test_grid_in_decimal_not_float(project, admin):
     assert validate_scores(project.id, [{"definition_id": str(tenth.id), "numeric_value": 0.3}])[0].numeric_value \
         == Decimal("0.3")
     assert validate_scores(project.id, [{"definition_id": str(tenth.id), "numeric_value": -7.7}])
-    error = refusal(project, [{"definition_id": str(tenth.id), "numeric_value": 0.1 + 0.2}])
-    assert error.message == "Ensure that there are no more than 6 decimal places."
-    error = refusal(project, [{"definition_id": str(tenth.id), "numeric_value": 0.35}])
-    assert error.message == "Value 0.35 is not on the step grid (step 0.1 from 0)."
+    refusal(project, [{"definition_id": str(tenth.id), "numeric_value": 0.1 + 0.2}],
+            "scores[0].numeric_value: Ensure that there are no more than 6 decimal places.")
+    refusal(project, [{"definition_id": str(tenth.id), "numeric_value": 0.35}],
+            "scores[0].numeric_value: Value 0.35 is not on the step grid (step 0.1 from 0).")
 
 
 def test_grid_from_a_negative_min(project, admin):
     offset = scorer(project, admin, "numeric", {"min": -0.25, "step": 0.5})
     assert validate_scores(project.id, [{"definition_id": str(offset.id), "numeric_value": 0.25}])
-    assert refusal(project, [{"definition_id": str(offset.id), "numeric_value": 0}]).message == \
-        "Value 0 is not on the step grid (step 0.5 from -0.25)."
+    refusal(project, [{"definition_id": str(offset.id), "numeric_value": 0}],
+            "scores[0].numeric_value: Value 0 is not on the step grid (step 0.5 from -0.25).")
 
 
 def test_numeric_without_bounds_takes_any_number(project, admin):
@@ -125,8 +132,9 @@ def test_numeric_without_bounds_takes_any_number(project, admin):
     (1e18, "Ensure the number is smaller than 10^18 in size."),
 ])
 def test_numeric_refusals(project, numeric, value, message):
-    error = refusal(project, [{"definition_id": str(numeric.id), "numeric_value": value}])
-    assert (error.field, error.message) == ("numeric_value", message)
+    error = refusal(project, [{"definition_id": str(numeric.id), "numeric_value": value}],
+                    f"scores[0].numeric_value: {message}")
+    assert (error.index, error.field, error.definition_id) == (0, "numeric_value", numeric.id)
 
 
 @pytest.mark.parametrize("values, message", [
@@ -138,8 +146,9 @@ def test_numeric_refusals(project, numeric, value, message):
     ([1], "Option keys are strings; got 1."),
 ])
 def test_single_choice_refusals(project, single, values, message):
-    error = refusal(project, [{"definition_id": str(single.id), "categorical_values": values}])
-    assert (error.field, error.message, error.code) == ("categorical_values", message, "invalid_input")
+    error = refusal(project, [{"definition_id": str(single.id), "categorical_values": values}],
+                    f"scores[0].categorical_values: {message}")
+    assert (error.field, error.definition_id) == ("categorical_values", single.id)
 
 
 @pytest.mark.parametrize("values, message", [
@@ -148,25 +157,28 @@ def test_single_choice_refusals(project, single, values, message):
     (["a", "a"], "Option “a” is chosen more than once."),
 ])
 def test_multiple_choice_refusals(project, multiple, values, message):
-    error = refusal(project, [{"definition_id": str(multiple.id), "categorical_values": values}])
-    assert error.message == message
+    error = refusal(project, [{"definition_id": str(multiple.id), "categorical_values": values}],
+                    f"scores[0].categorical_values: {message}")
+    assert (error.field, error.definition_id) == ("categorical_values", multiple.id)
 
 
 def test_boolean_must_be_a_real_boolean(project, boolean):
     for value in ("true", 1, 0, "yes"):
-        error = refusal(project, [{"definition_id": str(boolean.id), "boolean_value": value}])
-        assert error.detail == "scores[0].boolean_value: Must be true or false."
+        refusal(project, [{"definition_id": str(boolean.id), "boolean_value": value}],
+                "scores[0].boolean_value: Must be true or false.")
+    refusal(project, [{"definition_id": str(boolean.id), "boolean_value": None}],
+            "scores[0].boolean_value: This field is required for the boolean scorer “Correct”.", "required")
 
 
 def test_exactly_one_value_field_matching_the_kind(project, numeric, boolean):
-    error = refusal(project, [{"definition_id": str(numeric.id)}])
-    assert error.detail == "scores[0].numeric_value: This field is required for the numeric scorer “Rating”."
-    assert error.code == "required"
-    error = refusal(project, [{"definition_id": str(numeric.id), "numeric_value": 2, "boolean_value": True}])
-    assert error.detail == ("scores[0]: Give exactly one value; the numeric scorer “Rating” takes numeric_value "
-                            "(got numeric_value, boolean_value).")
-    error = refusal(project, [{"definition_id": str(boolean.id), "numeric_value": 1}])
-    assert error.detail == "scores[0].numeric_value: “Correct” is a boolean scorer: give boolean_value instead."
+    refusal(project, [{"definition_id": str(numeric.id)}],
+            "scores[0].numeric_value: This field is required for the numeric scorer “Rating”.", "required")
+    both = refusal(project, [{"definition_id": str(numeric.id), "numeric_value": 2, "boolean_value": True}],
+                   "scores[0]: Give exactly one value; the numeric scorer “Rating” takes numeric_value "
+                   "(got numeric_value, boolean_value).")
+    assert (both.field, both.definition_id) == (None, numeric.id)
+    refusal(project, [{"definition_id": str(boolean.id), "numeric_value": 1}],
+            "scores[0].numeric_value: “Correct” is a boolean scorer: give boolean_value instead.")
     # Nulls in the other value fields (as a GET returns them) are not values.
     assert validate_scores(project.id, [{"definition_id": str(boolean.id), "boolean_value": True,
                                          "numeric_value": None, "categorical_values": None}])
@@ -175,25 +187,26 @@ def test_exactly_one_value_field_matching_the_kind(project, numeric, boolean):
 def test_definition_refusals(project, factory, admin, single):
     other = factory.project()
     theirs = scorer(other, factory.user(project=other), "boolean", {})
-    cases = [
-        ({"categorical_values": ["good"]}, "scores[0].definition_id: This field is required."),
-        ({"definition_id": "nope"}, "scores[0].definition_id: “nope” is not a valid UUID."),
-        ({"definition_id": str(theirs.id), "boolean_value": True}, "scores[0].definition_id: Scorer not found."),
-    ]
-    for entry, detail in cases:
-        assert refusal(project, [entry]).detail == detail
+    refusal(project, [{"categorical_values": ["good"]}], "scores[0].definition_id: This field is required.",
+            "required")
+    refusal(project, [{"definition_id": "nope"}], "scores[0].definition_id: “nope” is not a valid UUID.")
+    refusal(project, [{"definition_id": str(theirs.id), "boolean_value": True}],
+            "scores[0].definition_id: Scorer not found.")
     twice = refusal(project, [{"definition_id": str(single.id), "categorical_values": ["good"]},
-                              {"definition_id": str(single.id), "categorical_values": ["bad"]}])
-    assert twice.detail == ("scores[1].definition_id: Scorer “Verdict” is scored more than once; "
-                            "a review has at most one score per scorer.")
-    assert refusal(project, ["x"]).detail == "scores[0]: Expected an object with definition_id and a value."
+                              {"definition_id": str(single.id), "categorical_values": ["bad"]}],
+                    "scores[1].definition_id: Scorer “Verdict” is scored more than once; "
+                    "a review has at most one score per scorer.")
+    assert twice.index == 1
+    refusal(project, ["x"], "scores[0]: Expected an object with definition_id and a value.")
 
 
 def test_list_shape_refusals(project):
-    for value, detail in ((None, "This field may not be null."), ({"a": 1}, "Expected a list of scores.")):
+    too_many = [{"definition_id": "x"}] * (SCORES_MAX + 1)
+    for value, detail in ((None, "This field may not be null."), ({"a": 1}, "Expected a list of scores."),
+                          (too_many, f"A review can have at most {SCORES_MAX} scores.")):
         with pytest.raises(ValidationError) as caught:
             validate_scores(project.id, value)
-        assert (caught.value.attr, caught.value.detail) == ("scores", detail)
+        assert (caught.value.attr, caught.value.detail, caught.value.code) == ("scores", detail, "invalid_input")
     assert validate_scores(project.id, []) == []
 
 
@@ -203,12 +216,15 @@ def test_pinned_version_is_validated_against_its_own_config(project, admin, sing
     pinned = validate_scores(project.id, [{"definition_id": str(single.id), "definition_version_id": str(v1),
                                            "categorical_values": ["good"]}])
     assert pinned[0].version.version == 1
-    error = refusal(project, [{"definition_id": str(single.id), "categorical_values": ["good"]}])
-    assert error.message == "“good” is not an option of this scorer. Options: pass."
-    wrong = refusal(project, [{"definition_id": str(single.id), "definition_version_id": str(numeric.current_version_id),
-                               "categorical_values": ["pass"]}])
-    assert wrong.detail == "scores[0].definition_version_id: This is not a version of scorer “Verdict”."
+    refusal(project, [{"definition_id": str(single.id), "categorical_values": ["good"]}],
+            "scores[0].categorical_values: “good” is not an option of this scorer. Options: pass.")
+    other_version = str(numeric.current_version_id)
+    wrong = refusal(project, [{"definition_id": str(single.id), "definition_version_id": other_version,
+                               "categorical_values": ["pass"]}],
+                    "scores[0].definition_version_id: This is not a version of scorer “Verdict”.")
     assert wrong.definition_id == single.id
+    refusal(project, [{"definition_id": str(single.id), "definition_version_id": "v1", "categorical_values": ["pass"]}],
+            "scores[0].definition_version_id: “v1” is not a valid UUID.")
 
 
 def test_archived_scorers_are_still_accepted(project, admin, boolean):
@@ -220,5 +236,5 @@ def test_first_bad_entry_in_order_is_reported(project, single, boolean):
     error = refusal(project, [
         {"definition_id": str(boolean.id), "boolean_value": "no"},
         {"definition_id": "missing"},
-    ])
+    ], "scores[0].boolean_value: Must be true or false.")
     assert error.index == 0
