@@ -3,11 +3,13 @@ import re
 
 import pytest
 from openapi_spec_validator import validate
+from werkzeug.datastructures import ImmutableMultiDict
 
 from reviewapp.api.core import PREFIXES
 from reviewapp.api.schema import PREFIX
 from tests.support.api import assert_documented
 from tests.support.scoring import CONFIGS, create_scorer
+from tests.traces.helpers import chat_trace
 
 
 def served_operations(app) -> set[tuple[str, str]]:
@@ -101,3 +103,165 @@ def test_an_answer_the_document_does_not_describe_fails_the_check(app):
         assert_documented("POST", url, app.response_class("{}", status=418, mimetype="application/json"))
     with pytest.raises(AssertionError, match="Allow"):
         assert_documented("PUT", url, app.response_class("{}", status=405, mimetype="application/json"))
+
+
+# --- the operations, parameters and answers a client relies on (/work/shared/spec/api.md) -------------------
+
+def page(name: str) -> str:
+    return f"page of {name}"
+
+
+# (path, method): (success status, its body: a component, a page of one, or None; the request body's fields, with
+# the required ones first as a set). From PostHog's API and this app's documented extensions.
+CONTRACT = {
+    ("/review_queues/", "get"): (200, page("ReviewQueue"), None),
+    ("/review_queues/", "post"): (201, "ReviewQueue", ({"name"}, {"description"})),
+    ("/review_queues/{id}/", "get"): (200, "ReviewQueue", None),
+    ("/review_queues/{id}/", "patch"): (200, "ReviewQueue", (set(), {"name", "description"})),
+    ("/review_queues/{id}/", "delete"): (204, None, None),
+    ("/review_queues/{id}/claim_next/", "post"): (200, "ReviewQueueItem", None),
+    ("/review_queue_items/", "get"): (200, page("ReviewQueueItem"), None),
+    ("/review_queue_items/", "post"): (201, "ReviewQueueItem", ({"queue_id", "trace_id"}, set())),
+    ("/review_queue_items/bulk/", "post"): (200, "BulkAddResult", ({"queue_id", "trace_ids"}, set())),
+    ("/review_queue_items/{id}/", "get"): (200, "ReviewQueueItem", None),
+    ("/review_queue_items/{id}/", "patch"): (200, "ReviewQueueItem", ({"queue_id"}, set())),
+    ("/review_queue_items/{id}/", "delete"): (204, None, None),
+    ("/score_definitions/", "get"): (200, page("ScoreDefinition"), None),
+    ("/score_definitions/", "post"): (201, "ScoreDefinition", ({"name", "kind", "config"},
+                                                               {"description", "archived"})),
+    ("/score_definitions/{id}/", "get"): (200, "ScoreDefinition", None),
+    ("/score_definitions/{id}/", "patch"): (200, "ScoreDefinition", (set(), {"name", "description", "archived"})),
+    ("/score_definitions/{id}/new_version/", "post"): (200, "ScoreDefinition", ({"config"}, {"base_version"})),
+    ("/score_definitions/{id}/versions/", "get"): (200, page("ScoreDefinitionVersion"), None),
+    ("/score_definitions/{id}/versions/{version_id}/", "get"): (200, "ScoreDefinitionVersion", None),
+    ("/trace_reviews/", "get"): (200, page("TraceReview"), None),
+    ("/trace_reviews/", "post"): (201, "TraceReview", ({"trace_id"}, {"comment", "scores", "queue_id"})),
+    ("/trace_reviews/export/", "get"): (200, None, None),
+    ("/trace_reviews/{id}/", "get"): (200, "TraceReview", None),
+    ("/trace_reviews/{id}/", "patch"): (200, "TraceReview", (set(), {"comment", "scores", "queue_id"})),
+    ("/trace_reviews/{id}/", "delete"): (204, None, None),
+    ("/traces/", "get"): (200, page("Trace"), None),
+    ("/traces/{trace_id}/", "get"): (200, "TraceDetail", None),
+}
+
+PAGE = {"limit", "offset"}
+LIST = PAGE | {"order_by", "search"}
+REVIEW_FILTERS = {"trace_id", "trace_id__in", "definition_id", "definition_id__in", "search"}
+# The query parameters of each operation that has any: pagination, and the filters the spec names.
+QUERY = {
+    ("/review_queues/", "get"): LIST | {"name"},
+    ("/review_queue_items/", "get"): LIST | {"queue_id", "trace_id", "trace_id__in"},
+    ("/score_definitions/", "get"): LIST | {"archived", "kind"},
+    ("/score_definitions/{id}/versions/", "get"): PAGE,
+    ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
+    ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format"},
+    ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
+}
+
+
+def documented(client) -> dict:
+    return client.get("/api/schema/").get_json()
+
+
+def operation_of(document, path: str, method: str) -> dict:
+    return document["paths"][PREFIX + path][method]
+
+
+def described(schema: dict | None) -> str | None:
+    """A response schema as CONTRACT names it."""
+    if schema is None:
+        return None
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[1]
+    return page(schema["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[1])
+
+
+def test_the_contract_covers_every_documented_operation(client):
+    assert set(CONTRACT) == documented_operations(documented(client))
+
+
+@pytest.mark.parametrize("path, method", list(CONTRACT), ids=[f"{m.upper()} {p}" for p, m in CONTRACT])
+def test_each_operation_documents_its_success_answer_and_body(client, path, method):
+    status, answer, body = CONTRACT[(path, method)]
+    operation = operation_of(documented(client), path, method)
+    success = sorted(code for code in operation["responses"] if code.startswith("2"))
+    assert success[0] == str(status)
+    content = operation["responses"][str(status)].get("content", {})
+    assert described(content.get("application/json", {}).get("schema")) == answer
+    if body is None:
+        assert "requestBody" not in operation
+        return
+    required, optional = body
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema.get("required", [])) == required
+    assert required | optional <= set(schema["properties"])
+    assert operation["requestBody"]["required"] is True
+
+
+def test_the_export_documents_both_formats(client):
+    operation = operation_of(documented(client), "/trace_reviews/export/", "get")
+    assert set(operation["responses"]["200"]["content"]) == {"text/csv", "application/x-ndjson"}
+    fmt = next(p for p in operation["parameters"] if p["name"] == "format")["schema"]
+    assert (fmt["enum"], fmt["default"]) == (["csv", "jsonl"], "csv")
+
+
+def test_every_operation_documents_its_path_parameters_and_scope(client):
+    for path, methods in documented(client)["paths"].items():
+        for method, operation in methods.items():
+            in_path = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+            assert in_path == set(re.findall(r"{(\w+)}", path)), (path, method)
+            assert all(p["required"] for p in operation["parameters"] if p["in"] == "path")
+            scope = "read" if method == "get" else "write"
+            assert operation["security"] == [{"PersonalApiKey": [f"llm_analytics:{scope}"]}], (path, method)
+
+
+def test_each_list_documents_the_spec_filters(client):
+    document = documented(client)
+    for path, method in CONTRACT:
+        names = {p["name"] for p in operation_of(document, path, method)["parameters"] if p["in"] == "query"}
+        assert names == QUERY.get((path, method), set()), (path, method)
+
+
+def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(app, api, monkeypatch):
+    """A filter the API reads but the document leaves out (or the reverse) is a client's surprise: record which
+    query parameters each GET really looks at."""
+    read: set[str] = set()
+
+    class Recorded(ImmutableMultiDict):
+        def __getitem__(self, key):
+            read.add(key)
+            return super().__getitem__(key)
+
+        def get(self, key, default=None, type=None):
+            read.add(key)
+            return super().get(key, default, type)
+
+        def getlist(self, key, type=None):
+            read.add(key)
+            return super().getlist(key, type)
+
+        def __contains__(self, key):
+            read.add(key)
+            return super().__contains__(key)
+
+    plain = app.request_class.args
+    monkeypatch.setattr(app.request_class, "args", property(lambda request: Recorded(plain.__get__(request))))
+    chat_trace(api.project_id, "t-1")
+    chat_trace(api.project_id, "t-2")
+    scorer = create_scorer(api)
+    queue = api.post("review_queues/", {"name": "Inbox"}).get_json()
+    item = api.post("review_queue_items/", {"queue_id": queue["id"], "trace_id": "t-1"}).get_json()
+    review = api.post("trace_reviews/", {"trace_id": "t-2", "comment": "fine"}).get_json()
+    ids = {"id": None, "version_id": scorer["current_version_id"], "trace_id": "t-1"}
+    by_resource = {"review_queues": queue["id"], "review_queue_items": item["id"],
+                   "score_definitions": scorer["id"], "trace_reviews": review["id"]}
+    document = documented(api.client)
+    for path, method in CONTRACT:
+        if method != "get":
+            continue
+        ids["id"] = by_resource.get(path.split("/")[1])
+        read.clear()
+        response = api.get(path.lstrip("/").format(**ids))
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:200])
+        names = {p["name"] for p in operation_of(document, path, method)["parameters"] if p["in"] == "query"}
+        assert read == names, (path, sorted(read ^ names))
