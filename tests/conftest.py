@@ -93,6 +93,12 @@ def client(app):
 
 
 @pytest.fixture
+def runner(app):
+    """Runs the app's CLI commands in-process."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
 def factory(app) -> Factory:
     return Factory()
 

@@ -12,11 +12,6 @@ from tests.ingest.builders import event, generation, root, span
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def project(factory):
     return factory.project("Import target")
 

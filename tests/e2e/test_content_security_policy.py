@@ -54,7 +54,7 @@ def test_the_main_pages_work_under_the_policy(watched, live_server, sign_in, fac
     # The progress bar draws without a style attribute: 1 of 3 reviewed fills about a third of the track.
     page.goto(live_server(f"/projects/{pid}/queues/{wb.queue.id}/"))
     track = page.locator(".progress").first.bounding_box()
-    bar = page.locator(".progress-bar").first.bounding_box()
+    bar = page.locator(".progress .progress-fill").first.bounding_box()
     assert 0.25 < bar["width"] / track["width"] < 0.42, (bar, track)
     screenshot(page, "csp-queue-progress")
 

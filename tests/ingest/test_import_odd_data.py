@@ -13,11 +13,6 @@ from tests.ingest.builders import generation
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def project(factory):
     return factory.project("Import target")
 
