@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, utcnow
+from reviewapp.services import claims
 from reviewapp.services import queues as queue_service
 from tests.support.api import ApiClient, assert_error
 
@@ -57,7 +58,7 @@ def test_skipped_item_comes_back_last_to_the_skipper(app, api, factory):
     queue = setup_queue(api, ["t1", "t2", "t3"])
     alice = reviewer_client(app, api, factory)
     first = claim(alice, queue).get_json()
-    queue_service.skip_item(api.project_id, alice.user, first["id"], "cannot judge")
+    claims.skip_item(api.project_id, alice.user, first["id"], "cannot judge")
     order = []
     for _ in range(3):
         item = claim(alice, queue).get_json()
@@ -71,7 +72,7 @@ def test_skipped_item_stays_first_for_others(app, api, factory):
     queue = setup_queue(api, ["t1", "t2"])
     alice, bob = reviewer_client(app, api, factory), reviewer_client(app, api, factory)
     first = claim(alice, queue).get_json()
-    queue_service.skip_item(api.project_id, alice.user, first["id"], "")
+    claims.skip_item(api.project_id, alice.user, first["id"], "")
     assert claim(bob, queue).get_json()["trace_id"] == "t1"
 
 
