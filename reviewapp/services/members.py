@@ -2,7 +2,7 @@
 removing, under one rule: a project always keeps at least one admin."""
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from reviewapp.extensions import db
@@ -129,8 +129,3 @@ def remove_member(project_id: int, actor: User, membership_id: int | str) -> Use
     db.session.expunge(membership)
     db.session.commit()
     return user
-
-
-def admin_count(project_id: int) -> int:
-    return db.session.scalar(select(func.count(Membership.id)).where(
-        Membership.project_id == project_id, Membership.role == "admin")) or 0
