@@ -198,14 +198,16 @@ def register(app: Flask) -> None:
         }
 
     # Globals (not context) so that imported macros see them too.
-    app.add_template_global(NAV, "main_nav")
     app.add_template_global(url_with)
-    # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
-    app.add_template_global(traces.TEXT_SHOWN, "text_shown")
-    app.add_template_global(traces.JSON_SHOWN, "json_shown")
-    app.add_template_global(traces.EVENT_JSON_SHOWN, "event_json_shown")
-    app.add_template_global(traces.RAW_EVENTS_SHOWN, "raw_events_shown")
-    app.add_template_global(traces.MESSAGES_SHOWN, "messages_shown")
+    app.jinja_env.globals.update(
+        main_nav=NAV,
+        # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
+        text_shown=traces.TEXT_SHOWN,
+        json_shown=traces.JSON_SHOWN,
+        event_json_shown=traces.EVENT_JSON_SHOWN,
+        raw_events_shown=traces.RAW_EVENTS_SHOWN,
+        messages_shown=traces.MESSAGES_SHOWN,
+    )
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_datetime, "datetime")

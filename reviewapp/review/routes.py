@@ -9,6 +9,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user
 
 from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
+from reviewapp.queues.forms import ConfirmForm
 from reviewapp.review import bp
 from reviewapp.review.panel import (
     attach_error,
@@ -18,7 +19,6 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.queues.forms import ConfirmForm
 from reviewapp.services import claims, export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
@@ -96,7 +96,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
     ), status
 
 
-def _refused(member: Membership, exc: ValidationError, fields, entries, **page):
+def _refused(member: Membership, exc: ValidationError | SaveConflict, fields, entries, **page):
     """Show a refusal beside the scorer or field it names, keeping everything the reviewer entered. A conflict
     (someone else's work is in the way) comes back as a 409 with the choice to save over it or discard."""
     if isinstance(exc, SaveConflict):
@@ -228,7 +228,7 @@ def edit_trace(member: Membership, trace_id: str):
     queue = _page_queue(member, request.args.get("queue"), keep_going=request.method == "POST")
     n = request.args.get("n", type=int)
     review = reviews.active_review_for_trace(member.project_id, trace_id)
-    page = {"trace_id": trace_id, "queue": queue, "n": n}
+    page: dict[str, Any] = {"trace_id": trace_id, "queue": queue, "n": n}
     if request.method == "GET":
         fields = build_fields(panel_definitions(member.project_id, queue, review), review)
         return _render(member, fields=fields, review=review, **page)
@@ -268,7 +268,8 @@ def take_over(member: Membership, item_id: str):
     trace_page = url_for("traces.detail", project_id=member.project_id, trace_id=found.trace_id)
     form = ConfirmForm()
     if form.validate_on_submit() and form.is_confirmed:
-        holder = found.claimed_by.display_name if claims.held_by_other(found, current_user) else None
+        holder = found.claimed_by.display_name if found.claimed_by and claims.held_by_other(found, current_user) \
+            else None
         try:
             claims.take_over(member.project_id, current_user, found.id)
         except NotFound as exc:

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, exists, func, or_, select, update
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
@@ -55,17 +55,22 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
         if candidate is None:
             commit_keeping_state()
             return None
-        claimed = db.session.execute(
-            update(ReviewQueueItem)
-            .where(ReviewQueueItem.id == candidate, ReviewQueueItem.deleted_at.is_(None), _claimable(actor, now))
-            .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
+        if _hold(candidate, actor, now, lease, take_over=False):
             commit_keeping_state()
-            return db.session.get(ReviewQueueItem, candidate, populate_existing=True)
+            return db.session.get_one(ReviewQueueItem, candidate, populate_existing=True)
         db.session.rollback()  # someone else took it between our read and our write: look again
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, take_over: bool) -> bool:
+    """The one guarded update every claim goes through: the live item becomes the actor's until now + lease,
+    unless (without `take_over`) another reviewer's claim on it is still running. Whether it took."""
+    statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item_id, ReviewQueueItem.deleted_at.is_(None))
+    if not take_over:
+        statement = statement.where(_claimable(actor, now))
+    result = db.session.execute(statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+                                .execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount > 0
 
 
 def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
@@ -123,15 +128,7 @@ def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta | None = Non
     """Hold the live item for `actor` with the same guarded update as claim_next (does not commit). Unless
     `take_over`, an item another reviewer holds is left to them and the answer is False; taking over ends their
     lease. False as well when the item left its queue."""
-    now = utcnow()
-    statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item.id, ReviewQueueItem.deleted_at.is_(None))
-    if not take_over:
-        statement = statement.where(_claimable(actor, now))
-    held = db.session.execute(
-        statement.values(claimed_by_id=actor.id, claim_expires_at=now + (lease or configured_lease()))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return bool(held)
+    return _hold(item.id, actor, utcnow(), lease or configured_lease(), take_over=take_over)
 
 
 @refusal_rolls_back
@@ -144,7 +141,7 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
     commit_keeping_state()
     if not held:
         raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
-    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
+    return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
 
 
 @refusal_rolls_back
@@ -157,7 +154,7 @@ def take_over(project_id: int, actor: User, item_id: uuid.UUID | str,
     if not take_claim(item, actor, lease, take_over=True):
         raise NotFound(TAKEN_OVER_MEANWHILE.format(trace_id=item.trace_id))
     commit_keeping_state()
-    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
+    return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
 
 
 # --- skipping ----------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -71,8 +71,8 @@ def _live_queues(project_id: int) -> Select:
 
 def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
     """A live queue of this project, or NotFound."""
-    queue_id = as_uuid(queue_id)
-    queue = queue_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
+    found_id = as_uuid(queue_id)
+    queue = found_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == found_id))
     if not queue:
         raise NotFound()
     return queue
@@ -80,9 +80,9 @@ def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
 
 def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:
     """A live queue of this project with its pending count (one query), or NotFound."""
-    queue_id = as_uuid(queue_id)
-    row = queue_id and db.session.execute(
-        _live_queues(project_id).add_columns(pending_count_column()).where(ReviewQueue.id == queue_id)
+    found_id = as_uuid(queue_id)
+    row = found_id and db.session.execute(
+        _live_queues(project_id).add_columns(pending_count_column()).where(ReviewQueue.id == found_id)
     ).first()
     if not row:
         raise NotFound()
@@ -274,10 +274,10 @@ def _live_items(project_id: int) -> Select:
 def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False) -> ReviewQueueItem:
     """A live item of this project, or NotFound. `include_done` finds it also after it left its queue (reviewed,
     removed, queue deleted): the review page still needs its trace to keep a reviewer's input."""
-    item_id = as_uuid(item_id)
+    found_id = as_uuid(item_id)
     query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
              else _live_items(project_id))
-    item = item_id and db.session.scalar(query.where(ReviewQueueItem.id == item_id))
+    item = found_id and db.session.scalar(query.where(ReviewQueueItem.id == found_id))
     if not item:
         raise NotFound()
     return item
@@ -325,10 +325,10 @@ def clean_trace_id(raw: Any, attr: str = "trace_id") -> str:
 
 
 def _has_active_review(project_id: int, trace_id: str) -> bool:
-    return db.session.scalar(
+    return bool(db.session.scalar(
         select(exists().where(TraceReview.project_id == project_id, TraceReview.trace_id == trace_id,
                               TraceReview.deleted_at.is_(None)))
-    )
+    ))
 
 
 def _pending_refusal(project_id: int, queue_id: uuid.UUID, trace_id: str) -> str | None:
@@ -412,7 +412,7 @@ def complete_items(project_id: int, trace_id: str, queue_id: uuid.UUID | None = 
     )
     if queue_id is not None:
         statement = statement.where(ReviewQueueItem.queue_id == queue_id)
-    return db.session.execute(statement).rowcount or 0
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount or 0
 
 
 @dataclass
