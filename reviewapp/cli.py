@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from reviewapp.models import ROLES
 from reviewapp.services import accounts
 from reviewapp.services.errors import ServiceError
 from reviewapp.traces_cli import import_traces, seed_demo
@@ -30,13 +31,14 @@ def init_db() -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help=f"At least {accounts.MIN_PASSWORD_LENGTH} characters.")
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
 @click.option("--project", "project_name", default=None, help="Add the user to this project (created if missing).")
-@click.option("--role", type=click.Choice(["admin", "reviewer", "viewer"]), default="admin", show_default=True)
+@click.option("--role", type=click.Choice(list(reversed(ROLES))), default="admin", show_default=True)
 @with_appcontext
-def create_user(email: str, password: str, first_name: str, last_name: str, project_name: str | None, role: str) -> None:
+def create_user(email: str, password: str, first_name: str, last_name: str, project_name: str | None,
+                role: str) -> None:
     """Create a user, optionally a member of a project."""
     from reviewapp.extensions import db
 
@@ -99,8 +101,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
 
     Synchronous workers, one request each at a time: the work is CPU-bound Python, so threads in a worker only
     take turns on its interpreter lock, and a threaded worker that accepted several keep-alive connections
-    keeps them while other workers sit idle. With one worker per core, ingestion through /batch/ runs about
-    twice as fast as with threaded workers (README, Performance)."""
+    keeps them while other workers sit idle; one synchronous worker per core serves more (README, Performance)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):

@@ -4,23 +4,22 @@
 disabled and then sanitised against an allow-list, so nothing a trace contains can run in the browser."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 import nh3
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from reviewapp.services import accounts
+from reviewapp.services import accounts, traces
 from reviewapp.services.conversation import pretty_json
-from reviewapp.services import traces
 from reviewapp.services.traces import clip, event_json
 
-# The main navigation, in order; a link shows only once its page exists.
+# The main navigation, in order.
 NAV = (
     ("queues.index", "Queues"),
     ("traces.index", "Traces"),
@@ -79,8 +78,8 @@ def format_datetime(value: datetime | None, seconds: bool = False) -> str:
     if value is None:
         return "—"
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def _finite_decimal(value: Any) -> Decimal | None:
@@ -173,16 +172,6 @@ def format_score(score: Any) -> str:
     return "—"
 
 
-def nav_links() -> list[tuple[str, str]]:
-    """The navigation entries whose pages are registered."""
-    return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
-
-
-def has_page(endpoint: str) -> bool:
-    """Whether a page exists, so a template can link to another feature's page only once it is built."""
-    return endpoint in current_app.view_functions
-
-
 def url_with(**changes: Any) -> str:
     """This page's URL with some query parameters replaced (None removes one): for pagination and sorting."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
@@ -209,15 +198,16 @@ def register(app: Flask) -> None:
         }
 
     # Globals (not context) so that imported macros see them too.
-    app.add_template_global(nav_links)
     app.add_template_global(url_with)
-    app.add_template_global(has_page)
-    # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
-    app.add_template_global(traces.TEXT_SHOWN, "text_shown")
-    app.add_template_global(traces.JSON_SHOWN, "json_shown")
-    app.add_template_global(traces.EVENT_JSON_SHOWN, "event_json_shown")
-    app.add_template_global(traces.RAW_EVENTS_SHOWN, "raw_events_shown")
-    app.add_template_global(traces.MESSAGES_SHOWN, "messages_shown")
+    app.jinja_env.globals.update(
+        main_nav=NAV,
+        # How much of a trace's long bodies a page shows (the trace view clips them, with "show all" links).
+        text_shown=traces.TEXT_SHOWN,
+        json_shown=traces.JSON_SHOWN,
+        event_json_shown=traces.EVENT_JSON_SHOWN,
+        raw_events_shown=traces.RAW_EVENTS_SHOWN,
+        messages_shown=traces.MESSAGES_SHOWN,
+    )
 
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_datetime, "datetime")
@@ -234,4 +224,4 @@ def register(app: Flask) -> None:
     def format_iso(value: datetime | None) -> str:
         if value is None:
             return ""
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()

@@ -96,7 +96,7 @@ def _numbered_lines(file: IO[bytes], bar) -> Iterator[tuple[int, str]]:
 @with_appcontext
 def seed_demo(if_empty: bool, host: str, port: int) -> None:
     """Create a demo project with users, realistic traces, scorers and queues; prints the sign-in."""
-    from reviewapp.services import demo
+    from reviewapp import demo
 
     url = sign_in_url(host, port)
     if if_empty and demo.any_project_exists():
@@ -128,7 +128,7 @@ def sign_in_url(host: str, port: int) -> str:
 
 def _print_sign_in(url: str, users: list[tuple[str, str]]) -> None:
     """The sign-in, only for demo users whose password is still the demo one (else it would not work)."""
-    from reviewapp.services import demo
+    from reviewapp import demo
 
     if not users:
         return

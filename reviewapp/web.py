@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, g, request
 from flask_login import current_user, login_required
 
-from reviewapp.models import Membership
 from reviewapp.services import accounts
 
 # Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
@@ -56,10 +56,6 @@ def page_number(per_page: int, name: str = "page") -> int:
     if (page - 1) * per_page > INT64_MAX:
         abort(400, "That page number is too large: no list here has that many pages.")
     return max(page, 1)
-
-
-def current_membership() -> Membership | None:
-    return g.get("membership")
 
 
 def is_safe_next(target: str | None) -> bool:

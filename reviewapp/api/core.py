@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
@@ -148,7 +148,6 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
             if project_id > ID_MAX:
                 raise ValidationError(f"Ensure this value is less than or equal to {ID_MAX}.", "project_id")
             ctx = _authorize(project_id, role)
-            g.api_context = ctx
             return view(ctx, **kwargs)
 
         bare = path.rstrip("/")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 
 from reviewapp.api.core import (
     ApiContext,
@@ -20,7 +20,7 @@ from reviewapp.api.core import (
     user_json,
 )
 from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import queues
+from reviewapp.services import claims, queues
 
 
 def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
 
 
 def item_json(item: ReviewQueueItem) -> dict[str, Any]:
-    claimed = queues.active_claim(item)
+    claimed = claims.active_claim(item)
     return {
         "id": str(item.id),
         "queue_id": str(item.queue_id),
@@ -104,10 +104,7 @@ def delete_review_queue(ctx: ApiContext, queue_id: str):
 @api_route("/review_queues/<queue_id>/claim_next/", methods=["POST"], role="reviewer")
 def claim_next_item(ctx: ApiContext, queue_id: str):
     json_body()  # a body, if any, must still be well-formed and within size
-    lease = current_app.config["CLAIM_LEASE_SECONDS"]
-    from datetime import timedelta
-
-    item = queues.claim_next(ctx.project_id, ctx.user, path_uuid(queue_id), timedelta(seconds=lease))
+    item = claims.claim_next(ctx.project_id, ctx.user, path_uuid(queue_id))
     if item is None:
         return "", 204
     return jsonify(item_json(item)), 200

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField
 
+from reviewapp.forms import ShowsServiceErrors
 from reviewapp.services.curation import TraceFilters
 
 SCOPES = {"selected": "Selected traces", "matching": "Every trace matching the filter"}
 
 
-class AddToQueueForm(FlaskForm):
+class AddToQueueForm(ShowsServiceErrors, FlaskForm):
     scope = RadioField("Traces", choices=SCOPES, default="selected", validate_choice=False)
     trace_ids = SelectMultipleField("Traces", choices=[], validate_choice=False)
     queue_id = SelectField("Queue", choices=[], validate_choice=False)
@@ -31,7 +32,5 @@ class AddToQueueForm(FlaskForm):
             date_from=self.filter_date_from.data or None, date_to=self.filter_date_to.data or None,
             errors_only=bool(self.filter_errors_only.data), review_state=self.filter_review_state.data or None)
 
-    def show_error(self, attr: str | None, detail: str) -> None:
-        target = {"name": self.new_queue_name, "queue_id": self.queue_id, "trace_ids": self.trace_ids}.get(
-            attr or "", self.trace_ids)
-        target.errors = list(target.errors) + [detail]
+    ERROR_FIELDS = {"name": "new_queue_name", "queue_id": "queue_id", "trace_ids": "trace_ids"}
+    ERROR_FIELD_DEFAULT = "trace_ids"

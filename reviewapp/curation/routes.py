@@ -2,8 +2,7 @@
 a per-trace report of what was added and what was skipped and why."""
 from __future__ import annotations
 
-from flask import abort, render_template, url_for
-from flask_login import current_user
+from flask import render_template, url_for
 
 from reviewapp.curation import bp
 from reviewapp.curation.forms import AddToQueueForm
@@ -30,13 +29,10 @@ def queue_picker() -> dict:
 @project_view(role="reviewer")
 def add_to_queue(member: Membership):
     form = AddToQueueForm()
-    new_queue_name = (form.new_queue_name.data or "").strip()
-    if new_queue_name and not member.has_role("admin"):
-        abort(403)  # reviewers add to existing queues; making queues is for admins
     filters = form.filters()
     try:
-        report = curation.add_to_queue(member.project_id, current_user, trace_ids=form.trace_ids.data,
-                                       filters=filters, queue_id=form.queue_id.data, new_queue_name=new_queue_name)
+        report = curation.add_to_queue(member, trace_ids=form.trace_ids.data, filters=filters,
+                                       queue_id=form.queue_id.data, new_queue_name=form.new_queue_name.data)
     except ValidationError as exc:
         form.show_error(exc.attr, exc.detail)
         return render_template("curation/add.html", form=form, filters=filters or curation.TraceFilters(),

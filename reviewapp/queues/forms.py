@@ -3,8 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from reviewapp.forms import ShowsServiceErrors
 
-class QueueForm(FlaskForm):
+
+class QueueForm(ShowsServiceErrors, FlaskForm):
     name = StringField("Name", render_kw={"maxlength": 255, "placeholder": "e.g. Support answers, week 12"})
     description = TextAreaField("Instructions for reviewers", render_kw={"rows": 3})
     scorer_ids = SelectMultipleField(
@@ -26,10 +28,9 @@ class QueueForm(FlaskForm):
         self.required.data = "all" if required_ids is None else "some"
         self.required_scorer_ids.data = list(required_ids or [])
 
-    def show_error(self, attr: str | None, detail: str) -> None:
-        field = {"name": self.name, "description": self.description, "scorer_ids": self.scorer_ids,
-                 "required_scorer_ids": self.required_scorer_ids}.get(attr or "", self.name)
-        field.errors = list(field.errors) + [detail]
+    ERROR_FIELDS = {"name": "name", "description": "description", "scorer_ids": "scorer_ids",
+                    "required_scorer_ids": "required_scorer_ids"}
+    ERROR_FIELD_DEFAULT = "name"
 
 
 class ConfirmForm(FlaskForm):

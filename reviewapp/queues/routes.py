@@ -7,7 +7,7 @@ from flask_login import current_user
 from reviewapp.models import Membership
 from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
-from reviewapp.services import queues, scorers
+from reviewapp.services import claims, queues, scorers
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.web import page_number, project_view
 
@@ -51,7 +51,7 @@ def index(member: Membership):
     return render_template(
         "queues/index.html", rows=rows, count=count, page=page, per_page=per_page, search=search, order=order,
         sorts=QUEUE_SORTS, reviewed=queues.reviewed_counts(member.project_id, queue_ids),
-        reviewers=queues.reviewers_now(member.project_id, queue_ids), form=form, confirm=ConfirmForm(),
+        reviewers=claims.reviewers_now(member.project_id, queue_ids), form=form, confirm=ConfirmForm(),
     )
 
 
@@ -127,11 +127,11 @@ def detail(member: Membership, queue_id: str):
         move.queue_id.choices = [(str(queue_id), name) for queue_id, name in queues.queue_names(member.project_id)
                                  if queue_id != queue.id]
     reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
-    reviewers = queues.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
+    reviewers = claims.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
         count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,
-        confirm=ConfirmForm(), active_claim=queues.active_claim,
+        confirm=ConfirmForm(), active_claim=claims.active_claim,
     )
 
 

@@ -3,13 +3,13 @@ previous), reviewing or editing one trace's review from the trace page, taking o
 and the reviews list with its export."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
+from reviewapp.queues.forms import ConfirmForm
 from reviewapp.review import bp
 from reviewapp.review.panel import (
     attach_error,
@@ -19,8 +19,7 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.queues.forms import ConfirmForm
-from reviewapp.services import export, members, queues, reviews, scorers, traces
+from reviewapp.services import claims, export, members, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
@@ -30,20 +29,16 @@ CHOICES_MAX = 1000
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
-
-
 @bp.app_context_processor
 def claim_helpers() -> dict:
     """For the trace page: `claim_active(item)`, whether anyone holds the queued trace right now, and
     `held_by_other(item)`, whether someone other than the signed-in user does."""
 
     def held_by_other(item: ReviewQueueItem | None) -> bool:
-        return current_user.is_authenticated and queues.held_by_other(item, current_user)
+        return current_user.is_authenticated and claims.held_by_other(item, current_user)
 
     def claim_active(item: ReviewQueueItem | None) -> bool:
-        return item is not None and queues.active_claim(item)
+        return item is not None and claims.active_claim(item)
 
     return {"held_by_other": held_by_other, "claim_active": claim_active}
 
@@ -51,7 +46,7 @@ def claim_helpers() -> dict:
 def _claim_next(member: Membership, queue_id: Any):
     """Claim the next trace of the queue and go to it, or to the all-done page."""
     try:
-        item = queues.claim_next(member.project_id, current_user, queue_id, _lease())
+        item = claims.claim_next(member.project_id, current_user, queue_id)
     except NotFound:
         flash("This queue no longer exists.", "warning")
         return redirect(url_for("queues.index", project_id=member.project_id))
@@ -92,16 +87,16 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
         comment=comment or "", basis=reviews.basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
-        skipped=queues.last_skip(current_user, item.id) if item is not None else None,
+        skipped=claims.last_skip(current_user, item.id) if item is not None else None,
         conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
         holding=item is not None and queues.is_live(item) and item.claimed_by_id == current_user.id
-        and queues.active_claim(item),
-        held_by=pending_item if queues.held_by_other(pending_item, current_user) else None,
+        and claims.active_claim(item),
+        held_by=pending_item if claims.held_by_other(pending_item, current_user) else None,
         sorted_scores=sorted_scores,
     ), status
 
 
-def _refused(member: Membership, exc: ValidationError, fields, entries, **page):
+def _refused(member: Membership, exc: ValidationError | SaveConflict, fields, entries, **page):
     """Show a refusal beside the scorer or field it names, keeping everything the reviewer entered. A conflict
     (someone else's work is in the way) comes back as a 409 with the choice to save over it or discard."""
     if isinstance(exc, SaveConflict):
@@ -141,7 +136,7 @@ def start(member: Membership, queue_id: str):
 @bp.route("/queues/<queue_id>/review/done")
 @project_view(role="reviewer")
 def done(member: Membership, queue_id: str):
-    queue, left = queues.outlook(member.project_id, current_user, queue_id)
+    queue, left = claims.outlook(member.project_id, current_user, queue_id)
     return render_template("review/done.html", queue=queue, left=left)
 
 
@@ -149,7 +144,7 @@ def done(member: Membership, queue_id: str):
 @project_view(role="reviewer")
 def item(member: Membership, item_id: str):
     try:
-        found = queues.hold_claim(member.project_id, current_user, item_id, _lease())
+        found = claims.hold_claim(member.project_id, current_user, item_id)
     except NotFound:
         flash("That trace is no longer pending: someone reviewed it or took it out of its queue.", "info")
         return redirect(url_for("queues.index", project_id=member.project_id))
@@ -178,7 +173,7 @@ def save(member: Membership, item_id: str):
         reviews.submit_review(member.project_id, current_user, item=found, queue=found.queue, basis=sent["basis"],
                               comment=sent["comment"], scores=entries,
                               time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite", lease=_lease())
+                              overwrite=request.form.get("resolve") == "overwrite")
     except (ValidationError, SaveConflict) as exc:
         return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         review=getattr(exc, "review", None) or review, **sent)
@@ -192,7 +187,7 @@ def skip(member: Membership, item_id: str):
     queue_id = request.form.get("queue_id")
     reason = request.form.get("reason", "")
     try:
-        skipped = queues.skip_item(member.project_id, current_user, item_id, reason)
+        skipped = claims.skip_item(member.project_id, current_user, item_id, reason)
     except NotFound:
         flash("That trace was reviewed or taken out of the queue meanwhile.", "info")
         return _claim_next(member, queue_id)
@@ -233,7 +228,7 @@ def edit_trace(member: Membership, trace_id: str):
     queue = _page_queue(member, request.args.get("queue"), keep_going=request.method == "POST")
     n = request.args.get("n", type=int)
     review = reviews.active_review_for_trace(member.project_id, trace_id)
-    page = {"trace_id": trace_id, "queue": queue, "n": n}
+    page: dict[str, Any] = {"trace_id": trace_id, "queue": queue, "n": n}
     if request.method == "GET":
         fields = build_fields(panel_definitions(member.project_id, queue, review), review)
         return _render(member, fields=fields, review=review, **page)
@@ -243,7 +238,7 @@ def edit_trace(member: Membership, trace_id: str):
         reviews.submit_review(member.project_id, current_user, trace_id=trace_id, queue=queue, basis=sent["basis"],
                               comment=sent["comment"], scores=entries,
                               time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite", lease=_lease())
+                              overwrite=request.form.get("resolve") == "overwrite")
     except (ValidationError, SaveConflict) as exc:
         return _refused(member, exc, fields, entries, review=getattr(exc, "review", None) or review, **sent, **page)
     flash(f"Saved the review of {trace_id}.", "success")
@@ -273,16 +268,17 @@ def take_over(member: Membership, item_id: str):
     trace_page = url_for("traces.detail", project_id=member.project_id, trace_id=found.trace_id)
     form = ConfirmForm()
     if form.validate_on_submit() and form.is_confirmed:
-        holder = found.claimed_by.display_name if queues.held_by_other(found, current_user) else None
+        holder = found.claimed_by.display_name if found.claimed_by and claims.held_by_other(found, current_user) \
+            else None
         try:
-            queues.take_over(member.project_id, current_user, found.id, _lease())
+            claims.take_over(member.project_id, current_user, found.id)
         except NotFound as exc:
             flash(exc.detail, "info")
             return redirect(trace_page)
         flash(f"You took over trace {found.trace_id}" + (f" from {holder}: their claim has ended." if holder else "."),
               "success")
         return redirect(url_for("review.edit_trace", project_id=member.project_id, trace_id=found.trace_id))
-    if queues.held_by_other(found, current_user):
+    if claims.held_by_other(found, current_user):
         holder = found.claimed_by.display_name if found.claimed_by else "Another reviewer"
         message = (f"{holder} holds it in “{found.queue.name}” until {found.claim_expires_at:%H:%M} UTC. Taking it "
                    f"over ends {holder}'s claim; if {holder} then saves, they are asked whether to save over your "

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
+from reviewapp.forms import ShowsServiceErrors
 from reviewapp.services import scorers
 from reviewapp.services.errors import ValidationError
 
@@ -31,18 +32,12 @@ KIND_HELP = {
 }
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(ShowsServiceErrors, FlaskForm):
     name = StringField("Name", render_kw={"maxlength": scorers.NAME_MAX, "autocomplete": "off"})
     description = TextAreaField("Description", render_kw={"rows": 3},
                                 description="Shown to reviewers next to the scorer.")
 
-    def show_error(self, exc: ValidationError) -> bool:
-        """Put a refusal beside its field; False when it is about something this form does not have."""
-        target = getattr(self, exc.attr or "", None) if exc.attr in ("name", "description") else None
-        if target is None:
-            return False
-        target.errors = list(target.errors) + [exc.detail]
-        return True
+    ERROR_FIELDS = {"name": "name", "description": "description"}  # anything else is the config editor's
 
 
 class ConfigForm(FlaskForm):

@@ -10,8 +10,15 @@ from flask_login import current_user
 from reviewapp.models import KINDS, Membership
 from reviewapp.scorers import bp
 from reviewapp.scorers.changes import config_changes
-from reviewapp.scorers.forms import KIND_HELP, KIND_LABELS, ConfigEditor, ConfigForm, DetailsForm, FilterForm, \
-    NewScorerForm
+from reviewapp.scorers.forms import (
+    KIND_HELP,
+    KIND_LABELS,
+    ConfigEditor,
+    ConfigForm,
+    DetailsForm,
+    FilterForm,
+    NewScorerForm,
+)
 from reviewapp.services import insights, scorers
 from reviewapp.services.errors import Conflict, ValidationError
 from reviewapp.web import page_number, project_view
@@ -122,14 +129,9 @@ def update_config(member: Membership, definition_id: str):
     if action and editor.apply_row_action(action):
         return _edit_page(member, definition, details, editor)
     base = config_form.base_version.data
-    current_version = definition.current_version
     try:
-        config = editor.config()
-        if base == str(current_version) and scorers.validate_config(definition.kind, config) == \
-                definition.current.config:
-            flash(f"No change: the settings are the same as version {current_version}.", "info")
-            return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
-        updated = scorers.new_version(member.project_id, current_user, definition.id, config, base_version=base)
+        updated = scorers.new_version_if_changed(member.project_id, current_user, definition.id, editor.config(),
+                                                 base_version=base)
     except Conflict as exc:
         definition = scorers.load_definition(member.project_id, definition_id)
         # The user's input stays; the form now builds on the version that is current, so saving again is a
@@ -142,6 +144,9 @@ def update_config(member: Membership, definition_id: str):
             editor.errors.append(exc.detail)
         editor.ensure_blank_rows()
         return _edit_page(member, definition, details, editor, status=400)
+    if updated is None:
+        flash(f"No change: the settings are the same as version {definition.current_version}.", "info")
+        return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
     flash(f"Saved as version {updated.current_version}. Existing reviews keep the version they were "
           "scored against.", "success")
     return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
@@ -210,7 +215,7 @@ def _edit_page(member: Membership, definition, details: DetailsForm, editor: Con
 
 
 def _show(exc: ValidationError, form: DetailsForm, editor: ConfigEditor | None) -> None:
-    if form.show_error(exc):
+    if form.show_error(exc.attr, exc.detail):
         return
     if editor is not None and editor.show_error(exc):
         return

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewapp.models import ReviewQueue, User
+from reviewapp.models import Membership, ReviewQueue
 from reviewapp.services import queues, traces
 from reviewapp.services.common import refusal_rolls_back
-from reviewapp.services.errors import ValidationError
+from reviewapp.services.errors import PermissionDenied, ValidationError
 
 NOTHING_CHOSEN = "Select at least one trace, or choose every trace matching the filter."
 NO_QUEUE = "Choose a queue, or name a new one."
+ADMINS_MAKE_QUEUES = "Only a project admin can make a new queue. Add the traces to an existing queue instead."
 # What the report says for each reason the queues service gives.
 REASONS = {
     "already_reviewed": "Already reviewed",
@@ -88,18 +89,21 @@ def matching_trace_ids(project_id: int, filters: TraceFilters) -> list[str]:
 
 
 @refusal_rolls_back
-def add_to_queue(project_id: int, actor: User, *, trace_ids: list[str] | None = None,
+def add_to_queue(member: Membership, *, trace_ids: list[str] | None = None,
                  filters: TraceFilters | None = None, queue_id: Any = None,
                  new_queue_name: str | None = None) -> Report:
-    """Add the traces (the given ids, or with `filters` every matching trace) to the queue `queue_id`, or to a
-    new queue called `new_queue_name`. One transaction: a refusal or a failure leaves nothing behind, not even
-    the new queue."""
+    """`member` adds the traces (the given ids, or with `filters` every matching trace) to the queue
+    `queue_id`, or to a new queue called `new_queue_name`, which only an admin may make (PermissionDenied).
+    One transaction: a refusal or a failure leaves nothing behind, not even the new queue."""
+    project_id, actor = member.project_id, member.user
+    new_queue_name = (new_queue_name or "").strip()
+    if new_queue_name and not member.has_role("admin"):
+        raise PermissionDenied(ADMINS_MAKE_QUEUES)
     chosen = matching_trace_ids(project_id, filters) if filters is not None else list(trace_ids or [])
     if not chosen:
         raise ValidationError(NOTHING_CHOSEN, "trace_ids", "required")
     if len(chosen) > queues.BULK_MAX:
         raise ValidationError(f"Add at most {queues.BULK_MAX} traces at a time.", "trace_ids")
-    new_queue_name = (new_queue_name or "").strip()
     if new_queue_name:
         # Not committed yet: bulk_add commits the queue with its items, so a failure leaves no empty queue.
         queue = queues.create_queue(project_id, actor, new_queue_name, commit=False)

@@ -2,7 +2,9 @@
 removing, under one rule: a project always keeps at least one admin."""
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, func, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from reviewapp.extensions import db
@@ -100,8 +102,8 @@ def change_role(project_id: int, actor: User, membership_id: int | str, role: st
                    _another_admin(project_id, membership.id))
             .values(role=role)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if not changed:
+        )
+        if not cast(CursorResult[Any], changed).rowcount:
             raise ValidationError(LAST_ADMIN.format(who=membership.user.email), "role")
         db.session.commit()
         db.session.refresh(membership)
@@ -123,14 +125,9 @@ def remove_member(project_id: int, actor: User, membership_id: int | str) -> Use
         .where(Membership.id == membership.id,
                (Membership.role != "admin") | _another_admin(project_id, membership.id))
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not removed:
+    )
+    if not cast(CursorResult[Any], removed).rowcount:
         raise ValidationError(LAST_ADMIN.format(who=user.email), None)
     db.session.expunge(membership)
     db.session.commit()
     return user
-
-
-def admin_count(project_id: int) -> int:
-    return db.session.scalar(select(func.count(Membership.id)).where(
-        Membership.project_id == project_id, Membership.role == "admin")) or 0

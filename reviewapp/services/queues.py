@@ -1,17 +1,17 @@
 """Review queues and queue items: names, required scorers, membership rules (a trace is pending in one queue at
-most), moving, removing, completing, bulk adds, claiming the next item under a lease, taking a claim over, and
-what is left for a reviewer."""
+most), moving, removing, completing and bulk adds. Claims on items live in services/claims.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Iterable
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -19,7 +19,6 @@ from reviewapp.models import (
     QueueScorer,
     ReviewQueue,
     ReviewQueueItem,
-    ReviewSkip,
     ScoreDefinition,
     Trace,
     TraceReview,
@@ -27,16 +26,21 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services.common import (as_uuid, chunks, clean_text, commit_keeping_state, commit_or, contains,
-                                       ordering, refusal_rolls_back)
-from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
+from reviewapp.services.common import (
+    as_uuid,
+    chunks,
+    clean_text,
+    commit_or,
+    contains,
+    ordering,
+    refusal_rolls_back,
+)
+from reviewapp.services.errors import NotFound, ValidationError, required
 
 NAME_MAX = 255
 TRACE_ID_MAX = 255
 DESCRIPTION_MAX = 10_000
-SKIP_REASON_MAX = 2000
 BULK_MAX = 5000
-DEFAULT_LEASE = timedelta(minutes=10)
 
 ALREADY_REVIEWED = "This trace is already reviewed and cannot be added to a queue."
 PENDING_HERE = "This trace is already pending in this queue."
@@ -67,8 +71,8 @@ def _live_queues(project_id: int) -> Select:
 
 def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
     """A live queue of this project, or NotFound."""
-    queue_id = as_uuid(queue_id)
-    queue = queue_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == queue_id))
+    found_id = as_uuid(queue_id)
+    queue = found_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == found_id))
     if not queue:
         raise NotFound()
     return queue
@@ -76,9 +80,9 @@ def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
 
 def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:
     """A live queue of this project with its pending count (one query), or NotFound."""
-    queue_id = as_uuid(queue_id)
-    row = queue_id and db.session.execute(
-        _live_queues(project_id).add_columns(pending_count_column()).where(ReviewQueue.id == queue_id)
+    found_id = as_uuid(queue_id)
+    row = found_id and db.session.execute(
+        _live_queues(project_id).add_columns(pending_count_column()).where(ReviewQueue.id == found_id)
     ).first()
     if not row:
         raise NotFound()
@@ -270,10 +274,10 @@ def _live_items(project_id: int) -> Select:
 def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False) -> ReviewQueueItem:
     """A live item of this project, or NotFound. `include_done` finds it also after it left its queue (reviewed,
     removed, queue deleted): the review page still needs its trace to keep a reviewer's input."""
-    item_id = as_uuid(item_id)
+    found_id = as_uuid(item_id)
     query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
              else _live_items(project_id))
-    item = item_id and db.session.scalar(query.where(ReviewQueueItem.id == item_id))
+    item = found_id and db.session.scalar(query.where(ReviewQueueItem.id == found_id))
     if not item:
         raise NotFound()
     return item
@@ -321,10 +325,10 @@ def clean_trace_id(raw: Any, attr: str = "trace_id") -> str:
 
 
 def _has_active_review(project_id: int, trace_id: str) -> bool:
-    return db.session.scalar(
+    return bool(db.session.scalar(
         select(exists().where(TraceReview.project_id == project_id, TraceReview.trace_id == trace_id,
                               TraceReview.deleted_at.is_(None)))
-    )
+    ))
 
 
 def _pending_refusal(project_id: int, queue_id: uuid.UUID, trace_id: str) -> str | None:
@@ -408,7 +412,7 @@ def complete_items(project_id: int, trace_id: str, queue_id: uuid.UUID | None = 
     )
     if queue_id is not None:
         statement = statement.where(ReviewQueueItem.queue_id == queue_id)
-    return db.session.execute(statement).rowcount or 0
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount or 0
 
 
 @dataclass
@@ -511,206 +515,6 @@ def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
     return inserted
 
 
-# --- claiming ----------------------------------------------------------------------------------------
-
-CLAIM_ATTEMPTS_MAX = 1000
-QUEUE_BUSY = "So many reviewers are claiming traces in this queue at once that none could be held for you. Try again."
-
-
-@refusal_rolls_back
-def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
-               lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem | None:
-    """Claim the next item of the queue for `actor` under a lease, or None when nothing is left for them.
-
-    Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
-    then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
-    FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
-    serialises writers, takes it with a guarded single-row update.
-
-    None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
-    write) is followed by another look, however often, since each loss is an item someone else now holds. Only
-    a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left"."""
-    queue = load_queue(project_id, queue_id)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    for _attempt in range(CLAIM_ATTEMPTS_MAX):
-        now = utcnow()
-        candidate = _next_candidate(queue, actor, now, lock=postgres)
-        if candidate is None:
-            commit_keeping_state()
-            return None
-        claimed = db.session.execute(
-            update(ReviewQueueItem)
-            .where(ReviewQueueItem.id == candidate, ReviewQueueItem.deleted_at.is_(None), _claimable(actor, now))
-            .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
-            commit_keeping_state()
-            item = db.session.get(ReviewQueueItem, candidate, populate_existing=True)
-            return item
-        db.session.rollback()  # someone else took it between our read and our write: look again
-    raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
-
-
-def _claimable(actor: User, now: datetime):
-    return or_(
-        ReviewQueueItem.claimed_by_id.is_(None),
-        ReviewQueueItem.claim_expires_at < now,
-        ReviewQueueItem.claimed_by_id == actor.id,
-    )
-
-
-def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uuid.UUID | None:
-    live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
-    # Ordered by expiry, not age, so that the planner looks the claim up by claimant instead of walking the
-    # queue in age order (a reviewer holds one claim, rarely a few).
-    mine = select(ReviewQueueItem.id).where(
-        live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
-    ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
-    skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-    fresh = select(ReviewQueueItem.id).where(live, _claimable(actor, now), ~skipped_by_me).order_by(
-        ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    last_skip = (
-        select(func.max(ReviewSkip.created_at))
-        .where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-        .correlate(ReviewQueueItem).scalar_subquery()
-    )
-    skipped = select(ReviewQueueItem.id).where(live, _claimable(actor, now), skipped_by_me).order_by(
-        last_skip, ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    for query in (mine, fresh, skipped):
-        if lock:
-            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
-        found = db.session.scalar(query)
-        if found is not None:
-            return found
-    return None
-
-
-@dataclass
-class Outlook:
-    """What is left in a queue for one reviewer once claim_next found nothing (or to explain why)."""
-
-    pending: int  # live items in the queue
-    held_by_others: int  # of those, under another reviewer's live claim
-    holders: list[User]  # who holds them
-    first_free_at: datetime | None  # when the first of those claims runs out
-    last_free_at: datetime | None  # when the last one does
-
-    @property
-    def claimable(self) -> int:
-        """Items the reviewer could claim right now (a claim ran out or was released since claim_next looked)."""
-        return self.pending - self.held_by_others
-
-
-def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, Outlook]:
-    """The queue and what is left in it for `actor`: how many items, how many held by others, by whom and until
-    when (three queries)."""
-    queue, pending = load_queue_with_count(project_id, queue_id)
-    now = utcnow()
-    held, first, last = db.session.execute(
-        select(func.count(ReviewQueueItem.id), func.min(ReviewQueueItem.claim_expires_at),
-               func.max(ReviewQueueItem.claim_expires_at))
-        .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
-               ReviewQueueItem.claimed_by_id.is_not(None), ReviewQueueItem.claimed_by_id != actor.id,
-               ReviewQueueItem.claim_expires_at >= now)
-    ).one()
-    holders = [u for u in reviewers_now(project_id, [queue.id]).get(queue.id, []) if u.id != actor.id] if held else []
-    return queue, Outlook(pending, held or 0, holders, first, last)
-
-
-def renew_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE) -> None:
-    """Extend the actor's lease on an item they act on (does not commit)."""
-    if item.deleted_at is None and (item.claimed_by_id in (None, actor.id) or _expired(item)):
-        item.claimed_by_id = actor.id
-        item.claim_expires_at = utcnow() + lease
-
-
-def held_by_other(item: ReviewQueueItem | None, actor: User) -> bool:
-    """Whether someone other than `actor` holds a live claim on this live item."""
-    return item is not None and item.deleted_at is None and active_claim(item) and item.claimed_by_id != actor.id
-
-
-def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta = DEFAULT_LEASE, *,
-               take_over: bool = False) -> bool:
-    """Hold the live item for `actor` with the same guarded update as claim_next (does not commit). Unless
-    `take_over`, an item another reviewer holds is left to them and the answer is False; taking over ends their
-    lease. False as well when the item left its queue."""
-    now = utcnow()
-    statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item.id, ReviewQueueItem.deleted_at.is_(None))
-    if not take_over:
-        statement = statement.where(_claimable(actor, now))
-    held = db.session.execute(
-        statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return bool(held)
-
-
-TAKEN_OVER_MEANWHILE = "Trace {trace_id} is no longer pending: it was reviewed or taken out of its queue."
-
-
-@refusal_rolls_back
-def take_over(project_id: int, actor: User, item_id: uuid.UUID | str,
-              lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem:
-    """The explicit take-over of a trace another reviewer holds: the actor holds it from now on and the other
-    reviewer's lease ends (when they save, they are asked whether to save over it). NotFound when it left the
-    queue."""
-    item = load_item(project_id, item_id)
-    if not take_claim(item, actor, lease, take_over=True):
-        raise NotFound(TAKEN_OVER_MEANWHILE.format(trace_id=item.trace_id))
-    commit_keeping_state()
-    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
-
-
-@refusal_rolls_back
-def release_claim(project_id: int, actor: User, item_id: uuid.UUID | str) -> None:
-    item = load_item(project_id, item_id)
-    if item.claimed_by_id == actor.id:
-        item.claimed_by_id = None
-        item.claim_expires_at = None
-        db.session.commit()
-
-
-@refusal_rolls_back
-def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: Any = "") -> ReviewSkip:
-    """The actor passes on the item: it stays pending for others and comes back to them last."""
-    item = load_item(project_id, item_id)
-    reason = clean_text(reason, "reason", max_length=SKIP_REASON_MAX, required=False)
-    skip = ReviewSkip(project_id=project_id, item_id=item.id, queue_id=item.queue_id, trace_id=item.trace_id,
-                      user_id=actor.id, reason=reason)
-    db.session.add(skip)
-    if item.claimed_by_id == actor.id:
-        item.claimed_by_id = None
-        item.claim_expires_at = None
-    db.session.commit()
-    return skip
-
-
-def _expired(item: ReviewQueueItem) -> bool:
-    return item.claim_expires_at is None or item.claim_expires_at < utcnow()
-
-
-def active_claim(item: ReviewQueueItem) -> bool:
-    return item.claimed_by_id is not None and not _expired(item)
-
-
-def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
-    """Who holds a live claim in each queue right now (one query)."""
-    ids = list(queue_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(ReviewQueueItem.queue_id, User).join(User, User.id == ReviewQueueItem.claimed_by_id).where(
-            ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
-            ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= utcnow(),
-        ).distinct()
-    ).all()
-    found: dict[uuid.UUID, list[User]] = {}
-    for queue_id, user in rows:
-        found.setdefault(queue_id, []).append(user)
-    return found
-
-
 # --- for the queue pages -----------------------------------------------------------------------------
 
 def reviewed_counts(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -753,36 +557,6 @@ def list_items_with_traces(
                         ReviewQueueItem.id)
     rows = db.session.execute(base.add_columns(Trace).order_by(*order_by).limit(limit).offset(offset)).all()
     return [(item, trace) for item, trace in rows], total
-
-
-CLAIM_LOST = "Another reviewer is now reviewing trace {trace_id}: your claim on it expired and they took it."
-
-
-@refusal_rolls_back
-def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
-               lease: timedelta = DEFAULT_LEASE) -> ReviewQueueItem:
-    """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
-    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
-    item = load_item(project_id, item_id)
-    now = utcnow()
-    held = db.session.execute(
-        update(ReviewQueueItem)
-        .where(ReviewQueueItem.id == item.id, ReviewQueueItem.deleted_at.is_(None), _claimable(actor, now))
-        .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    commit_keeping_state()
-    if not held:
-        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
-    return db.session.get(ReviewQueueItem, item.id, populate_existing=True)
-
-
-def last_skip(actor: User, item_id: uuid.UUID) -> ReviewSkip | None:
-    """The actor's latest skip of this item, if they skipped it before."""
-    return db.session.scalars(
-        select(ReviewSkip).where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
-        .order_by(ReviewSkip.created_at.desc()).limit(1)
-    ).first()
 
 
 def queue_names(project_id: int) -> list[tuple[uuid.UUID, str]]:

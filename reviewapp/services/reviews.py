@@ -23,7 +23,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
-from reviewapp.services import queues
+from reviewapp.services import claims, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
@@ -514,7 +514,6 @@ def submit_review(
     scores: Any = (),
     time_spent_seconds: Any = None,
     overwrite: bool = False,
-    lease=queues.DEFAULT_LEASE,
 ) -> TraceReview:
     """The review page's save of a trace (from a queue `item`, or the trace page), as one transaction.
 
@@ -531,11 +530,11 @@ def submit_review(
 
     pending = item if item is not None else queues.pending_item_for_trace(project_id, trace_id)
     live = pending is not None and queues.is_live(pending)
-    if live and queues.held_by_other(pending, actor) and not overwrite:
+    if live and claims.held_by_other(pending, actor) and not overwrite:
         raise _held(pending)
     # The review row first, then the item: the order save_review locks them in, so the two never deadlock.
     current = active_review_for_trace(project_id, trace_id, lock=True)
-    if live and not queues.take_claim(pending, actor, lease, take_over=overwrite):
+    if live and not claims.take_claim(pending, actor, take_over=overwrite):
         # Claimed or completed by someone else between our read and our write: look again.
         db.session.rollback()
         pending = db.session.get(ReviewQueueItem, pending.id, populate_existing=True)

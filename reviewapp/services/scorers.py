@@ -13,8 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import (as_uuid, clean_text, commit_keeping_state, contains, ordering,
-                                       refusal_rolls_back)
+from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -419,6 +418,19 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
             ScoreDefinition.id == definition.id))
         raise Conflict(VERSION_RACE.format(current=current), current_version=current) from None
     return locked
+
+
+@refusal_rolls_back
+def new_version_if_changed(project_id: int, actor: User | None, definition_id: uuid.UUID | str, config: Any,
+                           base_version: Any) -> ScoreDefinition | None:
+    """The scorer editor's save: like new_version, except that a config equal to the current one, saved from
+    the current version, makes no version (None), so saving an untouched editor does not pile up versions. (The
+    API keeps PostHog's rule: new_version always makes one.)"""
+    definition = load_definition(project_id, definition_id)
+    if _base_version(base_version) == definition.current_version and \
+            validate_config(definition.kind, config) == definition.current.config:
+        return None
+    return new_version(project_id, actor, definition.id, config, base_version=base_version)
 
 
 def duplicate_definition(project_id: int, actor: User | None, definition_id: uuid.UUID | str,

@@ -6,6 +6,7 @@ import secrets
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, widgets
 
+from reviewapp.forms import ShowsServiceErrors
 from reviewapp.models import ROLES
 
 ROLE_CHOICES = {"viewer": "Viewer: reads results", "reviewer": "Reviewer: also reviews traces",
@@ -23,14 +24,13 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(ShowsServiceErrors, FlaskForm):
     name = StringField("Project name", render_kw={"maxlength": 200})
 
-    def show_error(self, attr: str | None, detail: str) -> None:
-        self.name.errors = list(self.name.errors) + [detail]
+    ERROR_FIELD_DEFAULT = "name"
 
 
-class InviteForm(FlaskForm):
+class InviteForm(ShowsServiceErrors, FlaskForm):
     email = StringField("Email", render_kw={"type": "email", "autocomplete": "off"})
     role = SelectField("Role", choices=ROLE_CHOICES, default="reviewer", validate_choice=False)
     password = StringField("Temporary password", render_kw={"autocomplete": "new-password"},
@@ -43,17 +43,15 @@ class InviteForm(FlaskForm):
         if not self.password.data:
             self.password.data = secrets.token_urlsafe(12)
 
-    def show_error(self, attr: str | None, detail: str) -> None:
-        target = getattr(self, attr) if attr in ("email", "role", "password", "first_name", "last_name") \
-            else self.email
-        target.errors = list(target.errors) + [detail]
+    ERROR_FIELDS = {name: name for name in ("email", "role", "password", "first_name", "last_name")}
+    ERROR_FIELD_DEFAULT = "email"
 
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(ShowsServiceErrors, FlaskForm):
     label = StringField("Label", render_kw={"maxlength": 100, "placeholder": "e.g. Export script"},
                         description="To recognise the key later.")
     scopes = CheckboxesField("Scopes", choices=SCOPE_CHOICES, default=["llm_analytics:read"],
@@ -61,6 +59,5 @@ class ApiKeyForm(FlaskForm):
     projects = CheckboxesField("Limit to projects", coerce=int, validate_choice=False,
                                description="None ticked: every project you are a member of, now and later.")
 
-    def show_error(self, attr: str | None, detail: str) -> None:
-        target = {"scopes": self.scopes, "project": self.projects, "label": self.label}.get(attr or "", self.label)
-        target.errors = list(target.errors) + [detail]
+    ERROR_FIELDS = {"scopes": "scopes", "project": "projects", "label": "label"}
+    ERROR_FIELD_DEFAULT = "label"

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from reviewapp.forms import ShowsServiceErrors
+
 REVIEW_STATE_CHOICES = {
     "": "Any review state",
     "not_queued": "Not queued",
@@ -11,7 +13,7 @@ REVIEW_STATE_CHOICES = {
 }
 
 
-class TraceFilterForm(FlaskForm):
+class TraceFilterForm(ShowsServiceErrors, FlaskForm):
     class Meta:
         csrf = False  # it only reads
 
@@ -25,8 +27,6 @@ class TraceFilterForm(FlaskForm):
     order = HiddenField()
 
     # The service names its refusals by these attributes; each maps to the field it is shown beside.
-    FIELD_FOR_ATTR = {"search": "search", "model": "model", "date_from": "date_from", "date_to": "date_to",
-                      "review_state": "review_state", "order_by": "search"}
-
-    def show_error(self, attr: str | None, detail: str) -> None:
-        getattr(self, self.FIELD_FOR_ATTR.get(attr or "", "search")).errors.append(detail)
+    ERROR_FIELDS = {"search": "search", "model": "model", "date_from": "date_from", "date_to": "date_to",
+                    "review_state": "review_state", "order_by": "search"}
+    ERROR_FIELD_DEFAULT = "search"

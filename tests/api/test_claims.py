@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, utcnow
+from reviewapp.services import claims
 from reviewapp.services import queues as queue_service
 from tests.support.api import ApiClient, assert_error
 
@@ -57,7 +58,7 @@ def test_skipped_item_comes_back_last_to_the_skipper(app, api, factory):
     queue = setup_queue(api, ["t1", "t2", "t3"])
     alice = reviewer_client(app, api, factory)
     first = claim(alice, queue).get_json()
-    queue_service.skip_item(api.project_id, alice.user, first["id"], "cannot judge")
+    claims.skip_item(api.project_id, alice.user, first["id"], "cannot judge")
     order = []
     for _ in range(3):
         item = claim(alice, queue).get_json()
@@ -71,7 +72,7 @@ def test_skipped_item_stays_first_for_others(app, api, factory):
     queue = setup_queue(api, ["t1", "t2"])
     alice, bob = reviewer_client(app, api, factory), reviewer_client(app, api, factory)
     first = claim(alice, queue).get_json()
-    queue_service.skip_item(api.project_id, alice.user, first["id"], "")
+    claims.skip_item(api.project_id, alice.user, first["id"], "")
     assert claim(bob, queue).get_json()["trace_id"] == "t1"
 
 
@@ -91,3 +92,20 @@ def test_claims_show_on_items(app, api, factory):
     listed = api.get("review_queue_items/").get_json()["results"][0]
     assert listed["claimed_by"]["email"] == alice.user.email
     assert listed["claim_expires_at"] == item["claim_expires_at"]
+
+
+
+def test_every_claim_runs_for_the_configured_lease(app, api, factory, monkeypatch):
+    """CLAIM_LEASE_SECONDS is the one setting: a claim through the API, one made by calling the service
+    directly, and a hold all run for it."""
+    monkeypatch.setitem(app.config, "CLAIM_LEASE_SECONDS", 90)
+    queue = setup_queue(api, ["t1", "t2"])
+    alice, bob = reviewer_client(app, api, factory), reviewer_client(app, api, factory)
+    before = utcnow()
+    by_api = claim(alice, queue).get_json()["id"]
+    by_service = claims.claim_next(api.project_id, bob.user, queue["id"]).id
+    held = claims.hold_claim(api.project_id, bob.user, by_service).id
+    for item_id in (by_api, by_service, held):
+        row = db.session.get(ReviewQueueItem, queue_service.as_uuid(item_id))
+        db.session.refresh(row)
+        assert before + timedelta(seconds=89) < row.claim_expires_at <= utcnow() + timedelta(seconds=90)

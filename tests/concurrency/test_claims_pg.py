@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, TraceReview, User, utcnow
-from reviewapp.services import accounts, queues
+from reviewapp.services import accounts, claims, queues
 from reviewapp.services.errors import Conflict
 from tests.web.workbench import form_fields, signed_in
 
@@ -93,7 +93,7 @@ def test_concurrent_claims_never_hand_out_one_item_twice(app, factory):
         with app.app_context():  # its own session: the test's objects stay in the test's thread
             user = db.session.get(User, user_ids[n])
             barrier.wait()
-            item = queues.claim_next(project_id, user, queue_id)
+            item = claims.claim_next(project_id, user, queue_id)
             found = item.id if item else None
             db.session.remove()
             return found
@@ -118,52 +118,52 @@ def queue_of_three(factory):
 
 def test_a_reviewer_gets_their_own_claim_back(queue_of_three):
     project, queue, ann, bob = queue_of_three
-    first = queues.claim_next(project.id, ann, queue.id)
+    first = claims.claim_next(project.id, ann, queue.id)
     assert first.trace_id == "a"
-    assert queues.claim_next(project.id, ann, queue.id).id == first.id
-    assert queues.claim_next(project.id, bob, queue.id).trace_id == "b"
+    assert claims.claim_next(project.id, ann, queue.id).id == first.id
+    assert claims.claim_next(project.id, bob, queue.id).trace_id == "b"
 
 
 def test_an_expired_lease_goes_to_the_next_reviewer(queue_of_three):
     project, queue, ann, bob = queue_of_three
-    first = queues.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=-1))
-    taken = queues.claim_next(project.id, bob, queue.id)
+    first = claims.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=-1))
+    taken = claims.claim_next(project.id, bob, queue.id)
     assert taken.id == first.id and taken.claimed_by_id == bob.id
     with pytest.raises(Conflict, match="Another reviewer is now reviewing trace a"):
-        queues.hold_claim(project.id, ann, first.id)
+        claims.hold_claim(project.id, ann, first.id)
 
 
 def test_holding_a_claim_renews_its_lease(queue_of_three):
     project, queue, ann, _ = queue_of_three
-    item = queues.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=30))
-    held = queues.hold_claim(project.id, ann, item.id, lease=timedelta(minutes=10))
+    item = claims.claim_next(project.id, ann, queue.id, lease=timedelta(seconds=30))
+    held = claims.hold_claim(project.id, ann, item.id, lease=timedelta(minutes=10))
     assert held.claim_expires_at > utcnow() + timedelta(minutes=9)
 
 
 def test_a_skipped_item_comes_back_last_and_stays_for_others(queue_of_three):
     project, queue, ann, bob = queue_of_three
-    first = queues.claim_next(project.id, ann, queue.id)
-    queues.skip_item(project.id, ann, first.id, "later")
+    first = claims.claim_next(project.id, ann, queue.id)
+    claims.skip_item(project.id, ann, first.id, "later")
     order = []
     for _ in range(3):
-        item = queues.claim_next(project.id, ann, queue.id)
+        item = claims.claim_next(project.id, ann, queue.id)
         order.append(item.trace_id)
         queues.complete_items(project.id, item.trace_id) if item.trace_id != "a" else None
         db.session.commit()
     assert order == ["b", "c", "a"]
-    # for Bob, who did not skip it, it is simply the oldest
-    queues.release_claim(project.id, ann, first.id)
-    assert queues.claim_next(project.id, bob, queue.id).trace_id == "a"
+    # Ann passes on it again (which lets it go); for Bob, who did not skip it, it is simply the oldest
+    claims.skip_item(project.id, ann, first.id, "still later")
+    assert claims.claim_next(project.id, bob, queue.id).trace_id == "a"
 
 
 def test_nothing_left_is_none(queue_of_three):
     project, queue, ann, bob = queue_of_three
     for _ in range(3):
-        queues.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=10))
-        item = queues.claim_next(project.id, bob, queue.id)
+        claims.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=10))
+        item = claims.claim_next(project.id, bob, queue.id)
         queues.complete_items(project.id, item.trace_id)
         db.session.commit()
-    assert queues.claim_next(project.id, ann, queue.id) is None
+    assert claims.claim_next(project.id, ann, queue.id) is None
 
 
 def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypatch):
@@ -174,7 +174,7 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
     queue = queues.create_queue(project.id, admin, "Q")
     queues.bulk_add(project.id, admin, queue.id, [f"r-{n:02d}" for n in range(30)])
     ann, bob = reviewer(project, 1), reviewer(project, 2)
-    real = queues._next_candidate
+    real = claims._next_candidate
     races = {"lost": 0}
     taken = set()
 
@@ -188,8 +188,8 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
             db.session.commit()  # Bob's claim, committed before Ann's guarded update runs
         return candidate
 
-    monkeypatch.setattr(queues, "_next_candidate", racing)
-    item = queues.claim_next(project.id, ann, queue.id)
+    monkeypatch.setattr(claims, "_next_candidate", racing)
+    item = claims.claim_next(project.id, ann, queue.id)
     assert races["lost"] == 25
     assert len(taken) == 25
     assert item is not None and item.id not in taken and item.claimed_by_id == ann.id
@@ -197,8 +197,8 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
 
 def test_the_outlook_tells_what_others_hold_and_until_when(queue_of_three):
     project, queue, ann, bob = queue_of_three
-    queues.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=7))
-    queues.claim_next(project.id, ann, queue.id)
-    _, left = queues.outlook(project.id, ann, queue.id)
+    claims.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=7))
+    claims.claim_next(project.id, ann, queue.id)
+    _, left = claims.outlook(project.id, ann, queue.id)
     assert (left.pending, left.held_by_others, left.claimable, [u.id for u in left.holders]) == (3, 1, 2, [bob.id])
     assert utcnow() + timedelta(minutes=6) < left.first_free_at == left.last_free_at < utcnow() + timedelta(minutes=8)

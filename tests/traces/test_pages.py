@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from reviewapp.services import queues, reviews, scorers, traces
+from reviewapp.services import claims, queues, reviews, scorers, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, root, sign_in, span, store
 
 
@@ -268,7 +268,7 @@ def test_a_reviewer_can_work_on_a_claimed_10000_deep_trace(client, project, fact
     chain_trace(project.id, "deep", depth=10_000)
     queue = queues.create_queue(project.id, reviewer, "Deep ones")
     queues.add_item(project.id, reviewer, queue.id, "deep")
-    item = queues.claim_next(project.id, reviewer, queue.id)
+    item = claims.claim_next(project.id, reviewer, queue.id)
     sign_in(client, reviewer, f"/projects/{project.id}/traces/")
     html = page(client, f"/projects/{project.id}/review/{item.id}")
     assert 'id="review-form"' in html and len(html) < 300_000

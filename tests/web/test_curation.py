@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import curation, queues, reviews
+from reviewapp.services import accounts, curation, queues, reviews
+from reviewapp.services.errors import PermissionDenied
 from tests.traces.helpers import chat_trace, sign_in
 
 
@@ -185,6 +186,7 @@ def test_reviewers_add_to_existing_queues_but_may_not_make_one(client, factory, 
     response = client.post(add_url(project), data={"csrf_token": token, "trace_ids": ["a"],
                                                    "new_queue_name": "Mine"})
     assert response.status_code == 403
+    assert curation.ADMINS_MAKE_QUEUES in text(response)
     assert queue_count() == 1 and live_items() == {}
     response = client.post(add_url(project), data={"csrf_token": token, "trace_ids": ["a"],
                                                    "queue_id": str(queue.id)})
@@ -228,7 +230,21 @@ def test_a_failure_while_adding_to_a_new_queue_leaves_no_empty_queue(project, ad
 
     monkeypatch.setattr(queues, "_insert_items", broken)
     with pytest.raises(RuntimeError):
-        curation.add_to_queue(project.id, admin, trace_ids=["t1"], new_queue_name="Half made")
+        curation.add_to_queue(accounts.membership_for(admin.id, project.id), trace_ids=["t1"],
+                              new_queue_name="Half made")
     db.session.rollback()  # what the request's teardown does after an error
     assert queue_count() == before
     assert db.session.scalar(select(ReviewQueue).where(ReviewQueue.name == "Half made")) is None
+
+
+def test_only_an_admin_makes_a_queue_whoever_asks(factory, project, admin):
+    """The rule is the curation service's, not the page's: any caller of it is held to it."""
+    chat_trace(project.id, "a")
+    reviewer = accounts.membership_for(factory.member(project, "reviewer").id, project.id)
+    with pytest.raises(PermissionDenied) as refused:
+        curation.add_to_queue(reviewer, trace_ids=["a"], new_queue_name="Mine")
+    assert refused.value.detail == curation.ADMINS_MAKE_QUEUES
+    assert queue_count() == 0 and live_items() == {}
+    report = curation.add_to_queue(accounts.membership_for(admin.id, project.id), trace_ids=["a"],
+                                   new_queue_name="Mine")
+    assert report.created_queue and live_items() == {"a": "Mine"}

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
-from reviewapp.services import insights, queues, reviews, scorers
+from reviewapp.services import claims, insights, queues, reviews, scorers
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def known(project, admin, ann, bob):
     queues.remove_item(project.id, admin, queues.pending_item_for_trace(project.id, "q3").id)
     for reason in ("Not English", "  Not English ", "", "Too long to judge"):
         item = queues.pending_item_for_trace(project.id, "q4")
-        queues.skip_item(project.id, bob, item.id, reason)
+        claims.skip_item(project.id, bob, item.id, reason)
     return {"quality": quality, "issues": issues, "rating": rating, "safe": safe, "queue": queue}
 
 
@@ -231,7 +231,7 @@ def test_a_fixed_number_of_queries_whatever_the_data(client, login, project, adm
             review(project, reviewer or admin, f"m{i}-{j}", [{"definition_id": str(extra.id), "numeric_value": j},
                                                              {"definition_id": str(scorer.id),
                                                               "categorical_values": ["a"]}], j + 1, more, ago=j)
-        queues.skip_item(project.id, admin, queues.pending_item_for_trace(project.id, f"m{i}-4").id, f"r{i}")
+        claims.skip_item(project.id, admin, queues.pending_item_for_trace(project.id, f"m{i}-4").id, f"r{i}")
     db.session.expire_all()  # each request starts as it would in production: nothing loaded yet
     with count_queries() as many:
         assert client.get(url).status_code == 200

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, utcnow
-from reviewapp.services import queues, reviews
+from reviewapp.services import claims, queues, reviews
 from tests.web.workbench import build, signed_in, store_trace
 
 
@@ -49,7 +49,7 @@ def live_queue_names(wb) -> list[str]:
 def test_queues_page_shows_pending_progress_and_who_is_reviewing(client, login, wb):
     # one trace reviewed through the queue, one claimed by the reviewer right now, one still waiting
     reviews.save_review(wb.project.id, wb.admin, trace_id=wb.trace_ids[0], scores=[], queue_id=wb.queue.id)
-    queues.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
+    claims.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
     login(wb.viewer)
     page = text(client.get(queues_url(wb)))
     row = page[page.index("Support answers"):]
@@ -66,7 +66,7 @@ def test_queues_page_runs_a_fixed_number_of_queries(client, login, wb, count_que
     for n in range(12):
         queue = queues.create_queue(wb.project.id, wb.admin, f"Extra {n:02d}")
         queues.add_item(wb.project.id, wb.admin, queue.id, f"extra-{n}")
-        queues.claim_next(wb.project.id, wb.reviewer, queue.id)
+        claims.claim_next(wb.project.id, wb.reviewer, queue.id)
     many = queries_for(client, count_queries, queues_url(wb))
     assert "Extra 11" in text(client.get(queues_url(wb)))
     assert len(many) == len(few), many
@@ -288,7 +288,7 @@ def test_queue_page_runs_a_fixed_number_of_queries(client, login, wb, count_quer
     for n in range(20):
         store_trace(wb.project.id, f"more-{n}", name=f"More {n}")
         queues.add_item(wb.project.id, wb.admin, wb.queue.id, f"more-{n}")
-    queues.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
+    claims.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
     many = queries_for(client, count_queries, queue_url(wb))
     page = text(client.get(queue_url(wb)))
     assert "More 19" in page and other.name in page

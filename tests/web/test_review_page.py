@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
-from reviewapp.services import queues, reviews, scorers
+from reviewapp.services import claims, queues, reviews, scorers
 from tests.web.workbench import build, form_fields, signed_in
 
 
@@ -269,7 +269,7 @@ def test_the_last_save_leads_to_the_all_done_page(client, login, factory):
 
 
 def hold(item, user, minutes: float) -> None:
-    queues.take_claim(item, user, timedelta(minutes=minutes), take_over=True)
+    claims.take_claim(item, user, timedelta(minutes=minutes), take_over=True)
     db.session.commit()
 
 
@@ -375,7 +375,7 @@ def test_a_lost_claim_keeps_the_input_and_offers_to_take_it_back(app, client, lo
     item.claim_expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     bob = build_second_reviewer(wb)
-    assert queues.claim_next(wb.project.id, bob, wb.queue.id).id == item.id
+    assert claims.claim_next(wb.project.id, bob, wb.queue.id).id == item.id
     response = submit(client, location, page, answers(wb, rating="6"))
     assert response.status_code == 409
     html = text(response)

@@ -50,8 +50,8 @@ def users_with_demo_password() -> list[tuple[str, str]]:
     found = []
     for email, _, _, _ in DEMO_USERS:
         user = accounts.find_user_by_email(email)
-        membership = user and project and accounts.membership_for(user.id, project.id)
-        if membership and user.is_active and accounts.verify_password(user, DEMO_PASSWORD):
+        membership = accounts.membership_for(user.id, project.id) if user and project else None
+        if user and membership and user.is_active and accounts.verify_password(user, DEMO_PASSWORD):
             found.append((email, membership.role))
     return found
 
@@ -60,18 +60,20 @@ def seed(now: datetime | None = None) -> Seeded:
     now = now or utcnow()
     project = accounts.find_project_by_name(DEMO_PROJECT) or accounts.create_project(DEMO_PROJECT)
     users = []
+    by_role: dict[str, User] = {}
     for email, first, last, role in DEMO_USERS:
         user = accounts.find_user_by_email(email) or accounts.create_user(email, DEMO_PASSWORD, first, last)
         accounts.set_membership(user, project, role)
         users.append((email, role))
-    admin = accounts.find_user_by_email(DEMO_USERS[0][0])
+        by_role[role] = user
+    admin = by_role["admin"]
 
     rng = random.Random(SEED)
     traces = _demo_traces(rng, now)
     ingest.ingest_batch(project.id, [event for trace in traces for event in trace.events])
     scorer_ids = _scorers(project.id, admin)
     queue_count = _queues(project.id, admin, traces, scorer_ids)
-    _reviews(project.id, accounts.find_user_by_email(DEMO_USERS[1][0]), rng)
+    _reviews(project.id, by_role["reviewer"], rng)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -347,8 +349,9 @@ RAG_QUESTIONS = (
      "It covers manufacturing defects for the product's lifetime, but not normal wear and tear."),
 )
 
-TOOLS = [{"type": "function", "function": {"name": name, "description": description, "parameters": {
-    "type": "object", "properties": {"order_id": {"type": "string"}}}}} for name, description in (
+TOOLS: list[dict[str, Any]] = [{"type": "function", "function": {
+    "name": name, "description": description,
+    "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}}}}} for name, description in (
     ("lookup_order", "Look up an order's status"), ("update_address", "Change a delivery address"),
     ("check_stock", "Check stock for a SKU"), ("issue_refund", "Refund part of an order"),
     ("book_appointment", "Book a store appointment"), ("lookup_claim", "Look up a warranty claim"))]
@@ -406,8 +409,9 @@ def _agent_run(trace: DemoTrace, request: str, tool: str, arguments: dict, resul
     plan = trace.span("plan", {"request": request, "tools": [t["function"]["name"] for t in TOOLS]},
                       {"next": tool}, parent=agent)
     call_id = f"call_{trace.rng.randrange(10**8):08d}"
-    messages = [{"role": "system", "content": "You are Northwind's order agent. Use tools; never guess."},
-                {"role": "user", "content": request}]
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are Northwind's order agent. Use tools; never guess."},
+        {"role": "user", "content": request}]
     tool_call = {"id": call_id, "type": "function",
                  "function": {"name": tool, "arguments": _json(arguments)}}
     trace.generation(messages, {"role": "assistant", "content": None, "tool_calls": [tool_call]},

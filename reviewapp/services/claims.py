@@ -1,0 +1,233 @@
+"""Claims on queue items: claiming the next trace under a lease, holding and taking over a claim, skipping, the
+done page's outlook, and who is reviewing now."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from flask import current_app
+from sqlalchemy import ColumnElement, CursorResult, and_, exists, func, or_, select, update
+
+from reviewapp.extensions import db
+from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
+from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
+from reviewapp.services.errors import Conflict, NotFound
+from reviewapp.services.queues import load_item, load_queue, load_queue_with_count
+
+SKIP_REASON_MAX = 2000
+CLAIM_ATTEMPTS_MAX = 1000
+
+QUEUE_BUSY = "So many reviewers are claiming traces in this queue at once that none could be held for you. Try again."
+TAKEN_OVER_MEANWHILE = "Trace {trace_id} is no longer pending: it was reviewed or taken out of its queue."
+CLAIM_LOST = "Another reviewer is now reviewing trace {trace_id}: your claim on it expired and they took it."
+
+
+def configured_lease() -> timedelta:
+    """How long a claim holds a trace for its reviewer: the app's CLAIM_LEASE_SECONDS, the one place it is set."""
+    return timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
+
+
+# --- claiming ----------------------------------------------------------------------------------------
+
+@refusal_rolls_back
+def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
+               lease: timedelta | None = None) -> ReviewQueueItem | None:
+    """Claim the next item of the queue for `actor` under a lease (by default the configured one), or None when
+    nothing is left for them.
+
+    Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
+    then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
+    FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
+    serialises writers, takes it with a guarded single-row update.
+
+    None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
+    write) is followed by another look, however often, since each loss is an item someone else now holds. Only
+    a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left"."""
+    queue = load_queue(project_id, queue_id)
+    lease = lease or configured_lease()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(CLAIM_ATTEMPTS_MAX):
+        now = utcnow()
+        candidate = _next_candidate(queue, actor, now, lock=postgres)
+        if candidate is None:
+            commit_keeping_state()
+            return None
+        if _hold(candidate, actor, now, lease, take_over=False):
+            commit_keeping_state()
+            return db.session.get_one(ReviewQueueItem, candidate, populate_existing=True)
+        db.session.rollback()  # someone else took it between our read and our write: look again
+    raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, take_over: bool) -> bool:
+    """The one guarded update every claim goes through: the live item becomes the actor's until now + lease,
+    unless (without `take_over`) another reviewer's claim on it is still running. Whether it took."""
+    statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item_id, ReviewQueueItem.deleted_at.is_(None))
+    if not take_over:
+        statement = statement.where(_claimable(actor, now))
+    result = db.session.execute(statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+                                .execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount > 0
+
+
+def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
+    return or_(
+        ReviewQueueItem.claimed_by_id.is_(None),
+        ReviewQueueItem.claim_expires_at < now,
+        ReviewQueueItem.claimed_by_id == actor.id,
+    )
+
+
+def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uuid.UUID | None:
+    live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
+    # Ordered by expiry, not age, so that the planner looks the claim up by claimant instead of walking the
+    # queue in age order (a reviewer holds one claim, rarely a few).
+    mine = select(ReviewQueueItem.id).where(
+        live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
+    ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
+    skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
+    fresh = select(ReviewQueueItem.id).where(live, _claimable(actor, now), ~skipped_by_me).order_by(
+        ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    last_skipped = (
+        select(func.max(ReviewSkip.created_at))
+        .where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
+        .correlate(ReviewQueueItem).scalar_subquery()
+    )
+    skipped = select(ReviewQueueItem.id).where(live, _claimable(actor, now), skipped_by_me).order_by(
+        last_skipped, ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
+    for query in (mine, fresh, skipped):
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
+        found = db.session.scalar(query)
+        if found is not None:
+            return found
+    return None
+
+
+# --- holding and taking over -------------------------------------------------------------------------
+
+def _expired(item: ReviewQueueItem) -> bool:
+    return item.claim_expires_at is None or item.claim_expires_at < utcnow()
+
+
+def active_claim(item: ReviewQueueItem) -> bool:
+    """Whether someone holds a live claim on the item."""
+    return item.claimed_by_id is not None and not _expired(item)
+
+
+def held_by_other(item: ReviewQueueItem | None, actor: User) -> bool:
+    """Whether someone other than `actor` holds a live claim on this live item."""
+    return item is not None and item.deleted_at is None and active_claim(item) and item.claimed_by_id != actor.id
+
+
+def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta | None = None, *,
+               take_over: bool = False) -> bool:
+    """Hold the live item for `actor` with the same guarded update as claim_next (does not commit). Unless
+    `take_over`, an item another reviewer holds is left to them and the answer is False; taking over ends their
+    lease. False as well when the item left its queue."""
+    return _hold(item.id, actor, utcnow(), lease or configured_lease(), take_over=take_over)
+
+
+@refusal_rolls_back
+def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
+               lease: timedelta | None = None) -> ReviewQueueItem:
+    """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
+    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
+    item = load_item(project_id, item_id)
+    held = take_claim(item, actor, lease)
+    commit_keeping_state()
+    if not held:
+        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
+    return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
+
+
+@refusal_rolls_back
+def take_over(project_id: int, actor: User, item_id: uuid.UUID | str,
+              lease: timedelta | None = None) -> ReviewQueueItem:
+    """The explicit take-over of a trace another reviewer holds: the actor holds it from now on and the other
+    reviewer's lease ends (when they save, they are asked whether to save over it). NotFound when it left the
+    queue."""
+    item = load_item(project_id, item_id)
+    if not take_claim(item, actor, lease, take_over=True):
+        raise NotFound(TAKEN_OVER_MEANWHILE.format(trace_id=item.trace_id))
+    commit_keeping_state()
+    return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
+
+
+# --- skipping ----------------------------------------------------------------------------------------
+
+@refusal_rolls_back
+def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: Any = "") -> ReviewSkip:
+    """The actor passes on the item: it stays pending for others and comes back to them last."""
+    item = load_item(project_id, item_id)
+    reason = clean_text(reason, "reason", max_length=SKIP_REASON_MAX, required=False)
+    skip = ReviewSkip(project_id=project_id, item_id=item.id, queue_id=item.queue_id, trace_id=item.trace_id,
+                      user_id=actor.id, reason=reason)
+    db.session.add(skip)
+    if item.claimed_by_id == actor.id:
+        item.claimed_by_id = None
+        item.claim_expires_at = None
+    db.session.commit()
+    return skip
+
+
+def last_skip(actor: User, item_id: uuid.UUID) -> ReviewSkip | None:
+    """The actor's latest skip of this item, if they skipped it before."""
+    return db.session.scalars(
+        select(ReviewSkip).where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
+        .order_by(ReviewSkip.created_at.desc()).limit(1)
+    ).first()
+
+
+# --- who is reviewing --------------------------------------------------------------------------------
+
+@dataclass
+class Outlook:
+    """What is left in a queue for one reviewer once claim_next found nothing (or to explain why)."""
+
+    pending: int  # live items in the queue
+    held_by_others: int  # of those, under another reviewer's live claim
+    holders: list[User]  # who holds them
+    first_free_at: datetime | None  # when the first of those claims runs out
+    last_free_at: datetime | None  # when the last one does
+
+    @property
+    def claimable(self) -> int:
+        """Items the reviewer could claim right now (a claim ran out or was released since claim_next looked)."""
+        return self.pending - self.held_by_others
+
+
+def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, Outlook]:
+    """The queue and what is left in it for `actor`: how many items, how many held by others, by whom and until
+    when (three queries)."""
+    queue, pending = load_queue_with_count(project_id, queue_id)
+    now = utcnow()
+    held, first, last = db.session.execute(
+        select(func.count(ReviewQueueItem.id), func.min(ReviewQueueItem.claim_expires_at),
+               func.max(ReviewQueueItem.claim_expires_at))
+        .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+               ReviewQueueItem.claimed_by_id.is_not(None), ReviewQueueItem.claimed_by_id != actor.id,
+               ReviewQueueItem.claim_expires_at >= now)
+    ).one()
+    holders = [u for u in reviewers_now(project_id, [queue.id]).get(queue.id, []) if u.id != actor.id] if held else []
+    return queue, Outlook(pending, held or 0, holders, first, last)
+
+
+def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Who holds a live claim in each queue right now (one query)."""
+    ids = list(queue_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ReviewQueueItem.queue_id, User).join(User, User.id == ReviewQueueItem.claimed_by_id).where(
+            ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
+            ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= utcnow(),
+        ).distinct()
+    ).all()
+    found: dict[uuid.UUID, list[User]] = {}
+    for queue_id, user in rows:
+        found.setdefault(queue_id, []).append(user)
+    return found
