@@ -10,7 +10,8 @@ from reviewapp.api.core import error_response
 from reviewapp.capture import bp
 from reviewapp.capture.payload import CaptureError, decode_body, too_large
 from reviewapp.models import Project
-from reviewapp.services import accounts, ingest
+from reviewapp.services import accounts
+from reviewapp.services.ingest.posthog import ingest_batch, ingest_each
 
 # `/batch/` is the Python and Node SDKs' default, `/i/v0/ai/batch/` the Python SDK's AI lane; the rest take one
 # event or a list (the browser SDK and older clients).
@@ -55,8 +56,8 @@ def capture_batch():
     payload = _payload()
     events = _events(payload)
     project = _project(_token(payload, events))
-    ingest.ingest_batch(project.id, events, sent_at=payload.get("sent_at") if isinstance(payload, dict) else None,
-                        query_ms=request.args.get("_"))
+    ingest_batch(project.id, events, sent_at=payload.get("sent_at") if isinstance(payload, dict) else None,
+                 query_ms=request.args.get("_"))
     return jsonify({"status": 1})
 
 
@@ -76,7 +77,7 @@ def capture_v1():
         # The uuid keys the answer, so it must be a string (any other value could be unhashable or too deep to print).
         if not isinstance(event, dict) or not isinstance(event.get("uuid"), str) or not event["uuid"].strip():
             raise CaptureError(400, "required", "Every capture v1 event needs a uuid.", f"batch[{index}].uuid")
-    outcomes, _ = ingest.ingest_each(project.id, payload["batch"], sent_at=payload.get("sent_at"))
+    outcomes, _ = ingest_each(project.id, payload["batch"], sent_at=payload.get("sent_at"))
     results: dict[str, dict[str, str]] = {}
     for outcome in outcomes:
         verdict = {"result": outcome.result}
