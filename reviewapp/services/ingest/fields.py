@@ -48,25 +48,31 @@ def check_amount(value: Any, attr: str) -> None:
     number = numeric(value)
     if number is None:
         raise ValidationError(f"Must be a number, not {json_kind(value)}.", attr)
-    if number < 0:
-        raise ValidationError("Must not be negative.", attr)
+    _not_negative(number, attr)
 
 
 def check_count(value: Any, attr: str) -> None:
     """A count (tokens) is a whole number and not negative."""
-    if value is None:
-        return
-    number = numeric(value)
-    if number is None or (math.isfinite(number) and number != int(number)):
-        raise ValidationError(f"Must be a whole number, not {json_kind(value)}.", attr)
-    if number < 0:
-        raise ValidationError("Must not be negative.", attr)
+    number = _whole_number(value, attr, f"Must be a whole number, not {json_kind(value)}.")
+    if number is not None:
+        _not_negative(number, attr)
 
 
 def check_status(value: Any, attr: str) -> None:
     """An HTTP status is a whole number."""
+    _whole_number(value, attr, "Must be an HTTP status code.")
+
+
+def _whole_number(value: Any, attr: str, refusal: str) -> float | None:
+    """The number, if `value` is absent (None) or a whole number (an infinite one is kept raw); else `refusal`."""
     if value is None:
-        return
+        return None
     number = numeric(value)
     if number is None or (math.isfinite(number) and number != int(number)):
-        raise ValidationError("Must be an HTTP status code.", attr)
+        raise ValidationError(refusal, attr)
+    return number
+
+
+def _not_negative(number: float, attr: str) -> None:
+    if number < 0:
+        raise ValidationError("Must not be negative.", attr)
