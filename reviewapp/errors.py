@@ -8,6 +8,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from reviewapp.extensions import db, login_manager
+from reviewapp.http_errors import error_response, http_error_json, service_error_json
 from reviewapp.services.errors import ServiceError
 
 # status: (title, what to tell the person when the error itself says nothing more useful)
@@ -59,8 +60,6 @@ def wants_json() -> bool:
 
 
 def register(app: Flask) -> None:
-    from reviewapp.api.core import error_response, http_error_json, service_error_json
-
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():

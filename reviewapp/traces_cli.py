@@ -5,14 +5,16 @@ import io
 import json
 import os
 import sys
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 import click
 from flask.cli import with_appcontext
 
 from reviewapp.extensions import db
 from reviewapp.models import Project
-from reviewapp.services import accounts, ingest
+from reviewapp.services import accounts
+from reviewapp.services.ingest.file_import import import_events
 
 MAX_ERRORS_SHOWN = 50
 
@@ -38,7 +40,7 @@ def import_traces(file: IO[bytes], project_id: int, strict: bool) -> None:
     with click.progressbar(length=size or None, label="Importing", file=sys.stderr,
                            show_pos=False, show_percent=bool(size)) as bar:
         items = _array_items(file, bar) if is_array else _numbered_lines(file, bar)
-        report = ingest.import_events(project.id, items, strict=strict)
+        report = import_events(project.id, items, strict=strict)
 
     for number, message in report.errors[:MAX_ERRORS_SHOWN]:
         click.echo(f"{unit} {number}: {message}", err=True)

@@ -9,20 +9,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
+from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
-from urllib.parse import parse_qsl, urlencode
 from wtforms.validators import ValidationError as WTFValidationError
 
 from reviewapp.api import bp
+from reviewapp.http_errors import RequestError, request_error_json, too_large
 from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
 from reviewapp.services.common import clean_order
-from reviewapp.services.errors import ServiceError, ValidationError
+from reviewapp.services.errors import ValidationError
 from reviewapp.web import ID_MAX, INT64_MAX  # past them, an id or offset would overflow in the database
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
@@ -31,56 +31,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-class APIError(Exception):
-    def __init__(self, status: int, type_: str, code: str, detail: str, attr: str | None = None, **extra: Any):
-        super().__init__(detail)
-        self.status, self.type, self.code, self.detail, self.attr, self.extra = status, type_, code, detail, attr, extra
-
-
-def error_response(status: int, type_: str, code: str, detail: str, attr: str | None = None, **extra: Any):
-    body = {"type": type_, "code": code, "detail": detail, "attr": attr, **extra}
-    return jsonify(body), status
-
-
-STATUS_ERRORS = {
-    400: ("validation_error", "invalid_input"),
-    401: ("authentication_error", "not_authenticated"),
-    403: ("authentication_error", "permission_denied"),
-    404: ("invalid_request", "not_found"),
-    405: ("invalid_request", "method_not_allowed"),
-    409: ("invalid_request", "conflict"),
-    413: ("invalid_request", "payload_too_large"),
-    415: ("invalid_request", "unsupported_media_type"),
-    429: ("throttled_error", "throttled"),
-}
-
-
-def http_error_json(exc: HTTPException):
-    status = exc.code or 500
-    type_, code = STATUS_ERRORS.get(status, ("server_error", "error"))
-    detail = {
-        404: "Not found.",
-        405: f'Method "{request.method}" not allowed.',
-        413: "Request body is too large.",
-    }.get(status, exc.description or "Error.")
-    response, status = error_response(status, type_, code, detail)
-    if status == 405:  # RFC 9110: a 405 must say which methods the resource has
-        response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
-    return response, status
-
-
-def service_error_json(exc: ServiceError):
-    if exc.status == 409:
-        # PostHog answers a stale new_version with a bare detail plus the current version.
-        return jsonify({"detail": exc.detail, **exc.extra}), 409
-    type_, _ = STATUS_ERRORS[exc.status]
-    detail = "Not found." if exc.status == 404 else exc.detail
-    return error_response(exc.status, type_, exc.code, detail, exc.attr, **exc.extra)
-
-
-@bp.errorhandler(APIError)
-def _api_error(exc: APIError):
-    return error_response(exc.status, exc.type, exc.code, exc.detail, exc.attr, **exc.extra)
+bp.register_error_handler(RequestError, request_error_json)
 
 
 @dataclass
@@ -102,38 +53,35 @@ def _authenticate() -> tuple[User, PersonalApiKey | None]:
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise APIError(401, "authentication_error", "authentication_failed",
-                           "Authorization header must be 'Bearer <personal API key>'.")
+            raise RequestError(401, "authentication_failed",
+                               "Authorization header must be 'Bearer <personal API key>'.")
         key = accounts.authenticate_api_key(secret.strip())
         if key is None:
-            raise APIError(401, "authentication_error", "authentication_failed", "Personal API key is invalid.")
+            raise RequestError(401, "authentication_failed", "Personal API key is invalid.")
         return key.user, key
     if current_user.is_authenticated:
         if request.method not in READ_METHODS:
             try:
                 validate_csrf(request.headers.get("X-CSRFToken"))
             except (CSRFError, WTFValidationError) as exc:
-                raise APIError(403, "authentication_error", "permission_denied", f"CSRF failed: {exc}") from None
+                raise RequestError(403, "permission_denied", f"CSRF failed: {exc}") from None
         return current_user._get_current_object(), None
-    raise APIError(401, "authentication_error", "not_authenticated", "Authentication credentials were not provided.")
+    raise RequestError(401, "not_authenticated", "Authentication credentials were not provided.")
 
 
 def _authorize(project_id: int, role: str) -> ApiContext:
     user, key = _authenticate()
     membership = accounts.membership_for(user.id, project_id)
     if membership is None:
-        raise APIError(404, "invalid_request", "not_found", "Not found.")
+        raise RequestError(404, "not_found", "Not found.")
     if key is not None:
         if not key.allows_project(project_id):
-            raise APIError(403, "authentication_error", "permission_denied",
-                           "This API key does not have access to this project.")
+            raise RequestError(403, "permission_denied", "This API key does not have access to this project.")
         scope = "llm_analytics:read" if request.method in READ_METHODS else "llm_analytics:write"
         if not key.has_scope(scope):
-            raise APIError(403, "authentication_error", "permission_denied",
-                           f"API key missing required scope '{scope}'.")
+            raise RequestError(403, "permission_denied", f"API key missing required scope '{scope}'.")
     if not membership.has_role(role):
-        raise APIError(403, "authentication_error", "permission_denied",
-                       "You do not have permission to perform this action.")
+        raise RequestError(403, "permission_denied", "You do not have permission to perform this action.")
     return ApiContext(user=user, project=membership.project, membership=membership, key=key)
 
 
@@ -171,28 +119,26 @@ def json_body() -> dict[str, Any]:
     """The request body as a dict: JSON, or form-encoded as the reference page's curl examples send."""
     limit = current_app.config["API_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
-        raise APIError(413, "invalid_request", "payload_too_large", f"Request body is larger than {limit} bytes.")
+        raise too_large(limit)
     raw = request.get_data(cache=True)
     if len(raw) > limit:
-        raise APIError(413, "invalid_request", "payload_too_large", f"Request body is larger than {limit} bytes.")
+        raise too_large(limit)
     mimetype = request.mimetype
     if not raw.strip():
         return {}
     if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         data = {k: v for k, v in request.form.items()}
     elif mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise APIError(400, "validation_error", "unsupported_media_type",
-                       f'Unsupported media type "{mimetype}" in request.')
+        raise RequestError(400, "unsupported_media_type", f'Unsupported media type "{mimetype}" in request.')
     else:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             data = _form_sent_as_json(raw)
             if data is None:
-                raise APIError(400, "validation_error", "parse_error", f"JSON parse error - {exc}") from None
+                raise RequestError(400, "parse_error", f"JSON parse error - {exc}") from None
     if not isinstance(data, dict):
-        raise APIError(400, "validation_error", "invalid_input",
-                       f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
+        raise RequestError(400, "invalid_input", f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
     for key, value in data.items():
         _refuse_unstorable_text(value, key)
         _refuse_unstorable_text(key, None)
@@ -249,7 +195,7 @@ def path_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise APIError(404, "invalid_request", "not_found", "Not found.") from None
+        raise RequestError(404, "not_found", "Not found.") from None
 
 
 def query_param(name: str) -> str | None:

@@ -9,24 +9,9 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qs
 
+from reviewapp.http_errors import RequestError, too_large
+
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class CaptureError(Exception):
-    """A capture request refused before any event is looked at; answered as {type, code, detail, attr}."""
-
-    def __init__(self, status: int, code: str, detail: str, attr: str | None = None):
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.attr = status, code, detail, attr
-
-    @property
-    def type(self) -> str:
-        return {401: "authentication_error", 405: "invalid_request", 413: "invalid_request"}.get(
-            self.status, "validation_error")
-
-
-def too_large(limit: int) -> CaptureError:
-    return CaptureError(413, "payload_too_large", f"Request body is larger than {limit} bytes.")
 
 
 def decode_body(raw: bytes, *, content_type: str, content_encoding: str, compression: str,
@@ -35,10 +20,10 @@ def decode_body(raw: bytes, *, content_type: str, content_encoding: str, compres
     encoding = content_encoding.strip().lower()
     compression = compression.strip().lower()
     if compression == "lz64":
-        raise CaptureError(400, "unsupported_compression",
+        raise RequestError(400, "unsupported_compression",
                            "lz64 compression is not supported; send gzip-js, base64 or plain JSON.", "compression")
     if compression not in ("", "gzip-js", "gzip", "base64", "none"):
-        raise CaptureError(400, "unsupported_compression",
+        raise RequestError(400, "unsupported_compression",
                            f'Unknown compression "{compression}"; send gzip-js, base64 or plain JSON.', "compression")
 
     if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
@@ -48,7 +33,7 @@ def decode_body(raw: bytes, *, content_type: str, content_encoding: str, compres
     elif encoding == "deflate":
         raw = _inflate(raw, max_bytes, zlib.MAX_WBITS, "deflate")
     elif encoding not in ("", "identity"):
-        raise CaptureError(400, "unsupported_encoding",
+        raise RequestError(400, "unsupported_encoding",
                            f'Content-Encoding "{encoding}" is not supported; use gzip or deflate.')
     elif compression == "base64":
         raw = _base64(raw)
@@ -60,12 +45,12 @@ def _form_data(raw: bytes, compression: str) -> tuple[bytes, str]:
     try:
         fields = parse_qs(raw.decode("ascii"), keep_blank_values=True)
     except UnicodeDecodeError:
-        raise CaptureError(400, "parse_error", "Form body is not URL-encoded text.") from None
+        raise RequestError(400, "parse_error", "Form body is not URL-encoded text.") from None
     if "data" not in fields:
-        raise CaptureError(400, "required", 'Form-encoded bodies need a "data" field.', "data")
+        raise RequestError(400, "required", 'Form-encoded bodies need a "data" field.', "data")
     field_compression = (fields.get("compression") or [""])[0].strip().lower()
     if field_compression == "lz64":
-        raise CaptureError(400, "unsupported_compression",
+        raise RequestError(400, "unsupported_compression",
                            "lz64 compression is not supported; send gzip-js, base64 or plain JSON.", "compression")
     data = fields["data"][0].strip()
     compression = compression or field_compression
@@ -81,7 +66,7 @@ def _base64(raw: bytes) -> bytes:
     try:
         return base64.b64decode(text, altchars=b"-_" if b"-" in text or b"_" in text else None, validate=True)
     except (binascii.Error, ValueError):
-        raise CaptureError(400, "parse_error", 'The "data" field is not valid base64.', "data") from None
+        raise RequestError(400, "parse_error", 'The "data" field is not valid base64.', "data") from None
 
 
 def _inflate(raw: bytes, max_bytes: int, wbits: int, name: str) -> bytes:
@@ -95,21 +80,21 @@ def _inflate(raw: bytes, max_bytes: int, wbits: int, name: str) -> bytes:
             if len(output) > max_bytes or decompressor.unconsumed_tail:
                 raise too_large(max_bytes)
             if not decompressor.eof:
-                raise CaptureError(400, "parse_error", f"The {name} body is truncated.")
+                raise RequestError(400, "parse_error", f"The {name} body is truncated.")
             data = decompressor.unused_data  # concatenated gzip members
     except zlib.error as exc:
-        raise CaptureError(400, "parse_error", f"The body is not valid {name}: {exc}.") from None
+        raise RequestError(400, "parse_error", f"The body is not valid {name}: {exc}.") from None
     return bytes(output)
 
 
 def _json(raw: bytes) -> Any:
     if not raw.strip():
-        raise CaptureError(400, "parse_error", "The request body is empty.")
+        raise RequestError(400, "parse_error", "The request body is empty.")
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
-        raise CaptureError(400, "parse_error", "The body is not UTF-8 JSON.") from None
+        raise RequestError(400, "parse_error", "The body is not UTF-8 JSON.") from None
     except ValueError as exc:
-        raise CaptureError(400, "parse_error", f"The body is not valid JSON: {exc}.") from None
+        raise RequestError(400, "parse_error", f"The body is not valid JSON: {exc}.") from None
     except RecursionError:  # Python's parser recurses once per level: ~1,000 levels exhaust it
-        raise CaptureError(400, "parse_error", "The body is nested too deeply to read.") from None
+        raise RequestError(400, "parse_error", "The body is nested too deeply to read.") from None

@@ -2,7 +2,6 @@
 active review and queue membership. Each is a fixed number of queries, whatever the size of the page."""
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -18,6 +17,7 @@ from reviewapp.services import common
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.numeric import finite_number
 
 REVIEW_STATES = ("not_queued", "pending", "reviewed")
 ORDERS = {
@@ -449,19 +449,8 @@ def _label(value: Any) -> str | None:
     return text[:LABEL_LENGTH] if text else None
 
 
-def _number(value: Any) -> float | None:
-    """A finite number, or None: capture keeps numbers no column holds (1e400, "nan") in the raw event."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value) if isinstance(value, (int, float)) else float(str(value))
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _integer(value: Any) -> int | None:
-    number = _number(value)
+    number = finite_number(value)
     return None if number is None else int(number)
 
 
@@ -484,9 +473,9 @@ def _node(event: TraceEvent) -> SpanNode:
     props = _props(event)
     kind = NODE_KINDS.get(event.event, event.event.removeprefix("$ai_"))
     model = _label(props.get("$ai_model"))
-    cost = _number(props.get("$ai_total_cost_usd"))
+    cost = finite_number(props.get("$ai_total_cost_usd"))
     if cost is None:
-        parts = [_number(props.get("$ai_input_cost_usd")), _number(props.get("$ai_output_cost_usd"))]
+        parts = [finite_number(props.get("$ai_input_cost_usd")), finite_number(props.get("$ai_output_cost_usd"))]
         cost = sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
     error = _error_text(props.get("$ai_error"))
     return SpanNode(
@@ -498,7 +487,7 @@ def _node(event: TraceEvent) -> SpanNode:
         model=model,
         provider=_label(props.get("$ai_provider")),
         timestamp=event.timestamp,
-        latency_seconds=_number(props.get("$ai_latency")),
+        latency_seconds=finite_number(props.get("$ai_latency")),
         input_tokens=_integer(props.get("$ai_input_tokens")),
         output_tokens=_integer(props.get("$ai_output_tokens")),
         total_cost_usd=cost,

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace
-from reviewapp.services import ingest
+from reviewapp.services.ingest.posthog import AMOUNT_PROPERTIES, COUNT_PROPERTIES
+from reviewapp.services.ingest.storable import MAX_NESTING
 
 # A few dozen examples a test, so the suite stays fast; the targeted cases are in test_odd_input.py.
 FUZZ = settings(max_examples=30, deadline=None, database=None,
@@ -28,7 +29,7 @@ FUZZ = settings(max_examples=30, deadline=None, database=None,
 
 V0_PATHS = ["/batch/", "/i/v0/ai/batch/", "/e/", "/i/v0/e/", "/capture/", "/track/", "/batch", "/e"]
 V1_PATH = "/i/v1/analytics/events"
-NUMERIC_FIELDS = [*ingest.COUNT_PROPERTIES, *ingest.AMOUNT_PROPERTIES, "$ai_http_status",
+NUMERIC_FIELDS = [*COUNT_PROPERTIES, *AMOUNT_PROPERTIES, "$ai_http_status",
                   "$ai_time_to_first_token", "$ai_temperature"]
 EVENT_NAMES = ["$ai_generation", "$ai_span", "$ai_trace", "$ai_embedding", "$ai_metric", "$pageview"]
 
@@ -49,7 +50,7 @@ edge_times = st.sampled_from(["9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:5
                               "0001-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z",
                               "0000-01-01T00:00:00Z", "2025-03-01T12:00:00Z", "9" * 5000 + "-01-01T00:00:00Z"])
 times = st.datetimes(timezones=zones).map(lambda moment: moment.isoformat()) | edge_times
-DEPTHS = st.sampled_from([0, 0, 0, 10, 300, ingest.MAX_NESTING - 4, ingest.MAX_NESTING + 1, 2_000, 20_000])
+DEPTHS = st.sampled_from([0, 0, 0, 10, 300, MAX_NESTING - 4, MAX_NESTING + 1, 2_000, 20_000])
 
 
 def mostly(usual: st.SearchStrategy, odd: st.SearchStrategy) -> st.SearchStrategy:

@@ -14,7 +14,10 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, utcnow
-from reviewapp.services import ingest
+from reviewapp.services.ingest.posthog import ingest_batch
+from reviewapp.services.ingest.previews import PREVIEW_CHARS
+from reviewapp.services.ingest.storable import MAX_NESTING
+from reviewapp.services.ingest.summary import MAX_COST_USD, MAX_TOKENS
 from tests.ingest.builders import T0, generation, root, span
 from tests.support.api import assert_error
 
@@ -115,16 +118,16 @@ def test_non_finite_numbers_are_stored_as_null_and_the_batch_is_kept(client, pro
 
 def test_token_sums_stop_at_the_largest_the_column_holds(project):
     big = 2**62
-    ingest.ingest_batch(project.id, [generation("sum", n, input_tokens=big, output_tokens=1) for n in range(3)])
-    ingest.ingest_batch(project.id, [generation("sum", 9, input_tokens=big, output_tokens=1)])
+    ingest_batch(project.id, [generation("sum", n, input_tokens=big, output_tokens=1) for n in range(3)])
+    ingest_batch(project.id, [generation("sum", 9, input_tokens=big, output_tokens=1)])
     row = trace("sum")
-    assert (row.input_tokens, row.output_tokens) == (ingest.MAX_TOKENS, 4)
+    assert (row.input_tokens, row.output_tokens) == (MAX_TOKENS, 4)
 
 
 def test_cost_sums_stop_at_the_largest_the_column_holds(project):
-    ingest.ingest_batch(project.id, [generation("cost", n, **{"$ai_total_cost_usd": 9e9}) for n in range(2)])
-    ingest.ingest_batch(project.id, [generation("cost", 9, **{"$ai_total_cost_usd": 9e9})])
-    assert trace("cost").total_cost_usd == pytest.approx(ingest.MAX_COST_USD)
+    ingest_batch(project.id, [generation("cost", n, **{"$ai_total_cost_usd": 9e9}) for n in range(2)])
+    ingest_batch(project.id, [generation("cost", 9, **{"$ai_total_cost_usd": 9e9})])
+    assert trace("cost").total_cost_usd == pytest.approx(MAX_COST_USD)
 
 
 # --- times no date holds ----------------------------------------------------------------------------
@@ -275,14 +278,14 @@ def test_json_nested_100000_deep_is_400_on_every_path(client, project):
 
 def test_an_event_nested_deeper_than_the_limit_is_refused_naming_the_property(client, project):
     # The properties object is the first level, $ai_input the second: MAX_NESTING lists inside it is one too many.
-    response = client.post("/batch/", data=deep_event_body(project, ingest.MAX_NESTING),
+    response = client.post("/batch/", data=deep_event_body(project, MAX_NESTING),
                            content_type="application/json")
     assert_error(response, 400, "invalid_input", "batch[0].properties.$ai_input",
-                 f"Nested deeper than {ingest.MAX_NESTING} levels.")
+                 f"Nested deeper than {MAX_NESTING} levels.")
 
 
 def test_deep_nesting_within_the_limit_is_stored_summarised_and_opens(client, project, factory, login):
-    depth = ingest.MAX_NESTING - 1  # the properties object is the first level
+    depth = MAX_NESTING - 1  # the properties object is the first level
     response = client.post("/batch/", data=deep_event_body(project, depth), content_type="application/json")
     assert response.status_code == 200, response.get_data(as_text=True)
     (event,) = stored("deep")
@@ -291,7 +294,7 @@ def test_deep_nesting_within_the_limit_is_stored_summarised_and_opens(client, pr
         value, levels = value[0], levels + 1
     assert (levels, value) == (depth, "bottom")
     row = trace("deep")
-    assert row.input_preview.startswith("[[[[") and len(row.input_preview) <= ingest.PREVIEW_CHARS
+    assert row.input_preview.startswith("[[[[") and len(row.input_preview) <= PREVIEW_CHARS
     opens(client, factory, project, login, "deep")
 
 
@@ -299,7 +302,7 @@ def test_deep_content_parts_give_a_preview_without_recursing_through_them(projec
     content: object = "innermost"
     for _ in range(200):  # 400 levels
         content = [{"type": "wrapper", "content": content}]
-    ingest.ingest_batch(project.id, [generation("parts", 0, **{"$ai_input": [{"role": "user", "content": content}]})])
+    ingest_batch(project.id, [generation("parts", 0, **{"$ai_input": [{"role": "user", "content": content}]})])
     assert trace("parts").input_preview is not None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel
-from reviewapp.services import ingest
+from reviewapp.services.ingest.posthog import ingest_batch
 from tests.conftest import IS_POSTGRES
 from tests.ingest.builders import T0, event, generation, root, span
 
@@ -32,7 +32,7 @@ def summary_of(row: Trace) -> dict:
 
 
 def test_sums_counts_and_models(project):
-    ingest.ingest_batch(project.id, [
+    ingest_batch(project.id, [
         generation("t", 0, model="gpt-4o", input_tokens=100, output_tokens=10, input_cost=0.01, output_cost=0.02),
         generation("t", 5, model="claude-3-5-sonnet", input_tokens=50, output_tokens=5,
                    **{"$ai_total_cost_usd": 0.5}),
@@ -56,7 +56,7 @@ def test_sums_counts_and_models(project):
 
 
 def test_root_gives_name_latency_session_and_previews(project):
-    ingest.ingest_batch(project.id, [
+    ingest_batch(project.id, [
         generation("t", 1, question="first question", answer="first answer"),
         root("t", 0, name="checkout assistant", latency=12.5, distinct_id="customer-7",
              **{"$ai_session_id": "sess-1", "$ai_input_state": {"question": "Where is my order?"},
@@ -74,7 +74,7 @@ def test_root_gives_name_latency_session_and_previews(project):
 
 
 def test_without_root_the_trace_is_still_complete(project):
-    ingest.ingest_batch(project.id, [
+    ingest_batch(project.id, [
         generation("t", 0, question="How do I reset my password?", answer="Click 'forgot password'.",
                    latency=2.0, **{"$ai_span_name": "answer", "$ai_session_id": "s-9"}),
         generation("t", 10, question="And my username?", answer="Your username is your email.", latency=3.0),
@@ -89,7 +89,7 @@ def test_without_root_the_trace_is_still_complete(project):
 
 
 def test_root_without_states_keeps_the_generation_previews(project):
-    ingest.ingest_batch(project.id, [root("t", 0, latency=None), generation("t", 1, question="q?", answer="a.")])
+    ingest_batch(project.id, [root("t", 0, latency=None), generation("t", 1, question="q?", answer="a.")])
     row = trace_row(project.id, "t")
     assert (row.input_preview, row.output_preview) == ("q?", "a.")
     assert row.latency_seconds == pytest.approx(2.5)  # no root latency: end (1 + 1.5) minus start (0)
@@ -97,7 +97,7 @@ def test_root_without_states_keeps_the_generation_previews(project):
 
 def test_previews_are_short_plain_text(project):
     long_question = "Please help. " + "word " * 200
-    ingest.ingest_batch(project.id, [generation(
+    ingest_batch(project.id, [generation(
         "t", 0, question=long_question,
         **{"$ai_output_choices": [{"role": "assistant", "content": None, "tool_calls": [
             {"type": "function", "function": {"name": "lookup_order", "arguments": '{"id": 42}'}}]}]},
@@ -112,7 +112,7 @@ def test_previews_are_short_plain_text(project):
 def test_input_preview_takes_text_parts_of_multimodal_content(project):
     content = [{"type": "text", "text": "What is in this picture?"},
                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]
-    ingest.ingest_batch(project.id, [generation("t", **{"$ai_input": [{"role": "user", "content": content}]})])
+    ingest_batch(project.id, [generation("t", **{"$ai_input": [{"role": "user", "content": content}]})])
     assert trace_row(project.id, "t").input_preview == "What is in this picture? [image]"
 
 
@@ -125,14 +125,14 @@ def test_input_preview_takes_text_parts_of_multimodal_content(project):
     ({"$ai_is_error": False, "$ai_error": None}, False),
 ])
 def test_error_flag(project, props, expected):
-    ingest.ingest_batch(project.id, [generation("t", 0), span("t", 1, **props)])
+    ingest_batch(project.id, [generation("t", 0), span("t", 1, **props)])
     assert trace_row(project.id, "t").has_error is expected
 
 
 def test_raw_events_and_tree_links_are_kept_whole(project):
     child = generation("t", 2, **{"$ai_span_id": "gen-1", "$ai_parent_id": "span-1", "$ai_tools": [{"name": "x"}],
                                   "custom": {"nested": [1, 2, 3]}})
-    ingest.ingest_batch(project.id, [root("t"), span("t", 1, **{"$ai_span_id": "span-1", "$ai_parent_id": "t"}),
+    ingest_batch(project.id, [root("t"), span("t", 1, **{"$ai_span_id": "span-1", "$ai_parent_id": "t"}),
                                      child])
     rows = {e.event: e for e in db.session.scalars(select(TraceEvent).where(TraceEvent.trace_id == "t"))}
     assert rows["$ai_trace"].span_id == "t"  # the root is the node its children name by the trace id
@@ -162,13 +162,13 @@ def scenario(trace_id: str) -> list[dict]:
 def test_out_of_order_and_late_events_give_the_same_summary(factory):
     in_order, one_by_one, shuffled = factory.project(), factory.project(), factory.project()
     events = scenario("t")
-    ingest.ingest_batch(in_order.id, events)
+    ingest_batch(in_order.id, events)
     for item in reversed(events):
-        ingest.ingest_batch(one_by_one.id, [item])
+        ingest_batch(one_by_one.id, [item])
     mixed = events[:]
     random.Random(7).shuffle(mixed)
-    ingest.ingest_batch(shuffled.id, mixed[:2])
-    ingest.ingest_batch(shuffled.id, mixed[2:])
+    ingest_batch(shuffled.id, mixed[:2])
+    ingest_batch(shuffled.id, mixed[2:])
 
     expected = summary_of(trace_row(in_order.id, "t"))
     assert summary_of(trace_row(one_by_one.id, "t")) == expected
@@ -181,9 +181,9 @@ def test_out_of_order_and_late_events_give_the_same_summary(factory):
 
 
 def test_late_root_overrides_the_fallbacks(project):
-    ingest.ingest_batch(project.id, [generation("t", 1, question="q", answer="a", **{"$ai_span_name": "llm"})])
+    ingest_batch(project.id, [generation("t", 1, question="q", answer="a", **{"$ai_span_name": "llm"})])
     assert trace_row(project.id, "t").name == "llm"
-    ingest.ingest_batch(project.id, [root("t", 0, name="real name", latency=9.0,
+    ingest_batch(project.id, [root("t", 0, name="real name", latency=9.0,
                                           **{"$ai_output_state": {"reply": "final"}})])
     row = trace_row(project.id, "t")
     assert (row.name, row.latency_seconds, row.output_preview, row.input_preview) == (
@@ -195,11 +195,11 @@ def test_statement_count_does_not_grow_with_the_batch(project, count_queries):
         return [generation(f"t-{offset + i // 4}", i) for i in range(size)]
 
     project_id = project.id
-    ingest.ingest_batch(project_id, batch(8, 0) + batch(8, 100))  # some traces exist before the measured batches
+    ingest_batch(project_id, batch(8, 0) + batch(8, 100))  # some traces exist before the measured batches
     with count_queries() as small:
-        ingest.ingest_batch(project_id, batch(8, 0) + batch(8, 500))
+        ingest_batch(project_id, batch(8, 0) + batch(8, 500))
     with count_queries() as large:
-        ingest.ingest_batch(project_id, batch(400, 100) + batch(400, 1000))
+        ingest_batch(project_id, batch(400, 100) + batch(400, 1000))
     # insert events, insert new traces, lock known traces, update them, record models; PostgreSQL first makes
     # sure its staging table exists and copies the events there (a COPY through the driver, not counted here)
     assert len(small) == len(large) == (6 if IS_POSTGRES else 5), [statement[:60] for statement in large]
@@ -219,7 +219,7 @@ def test_concurrent_batches_for_one_trace_lose_and_double_count_nothing(app, pro
         with app.app_context():
             try:
                 barrier.wait()
-                ingest.ingest_batch(project_id, batch)
+                ingest_batch(project_id, batch)
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
             finally:
@@ -252,7 +252,7 @@ def test_concurrent_batches_over_many_shared_traces_do_not_deadlock(app, project
             try:
                 barrier.wait()
                 for round_ in range(3):
-                    ingest.ingest_batch(project_id, [generation(t, seed * 100 + round_) for t in order])
+                    ingest_batch(project_id, [generation(t, seed * 100 + round_) for t in order])
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
             finally:

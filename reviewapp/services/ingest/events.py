@@ -1,0 +1,33 @@
+"""The internal event record every wire format is parsed into, and the `$ai_*` event names the summary knows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+AI_PREFIX = "$ai_"
+ROOT_EVENT = "$ai_trace"
+GENERATION_EVENT = "$ai_generation"
+COSTED_EVENTS = frozenset({"$ai_generation", "$ai_embedding"})  # the calls that spend tokens and money
+MAX_ID_LENGTH = 255  # the trace_events and traces columns' ids and names
+
+
+@dataclass(frozen=True)
+class AIEvent:
+    """One validated `$ai_*` event, ready to store. Its properties use PostHog's `$ai_*` names whatever format
+    it came in, so the summary reads every format alike."""
+
+    uuid: str
+    event: str
+    trace_id: str
+    distinct_id: str | None
+    timestamp: datetime
+    span_id: str | None
+    parent_id: str | None
+    properties: dict[str, Any]
+    properties_json: str | None = field(default=None, compare=False, repr=False)  # serialised once, on parsing
+
+    @property
+    def order_key(self) -> str:
+        """Sorts events by time, then uuid: a total order, so picks never depend on arrival order."""
+        return f"{self.timestamp.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{self.uuid}"
