@@ -23,10 +23,11 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, text
+
 from benchmarks.common import redact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +60,10 @@ def main() -> None:
                 connection.execute(text("ANALYZE"))
         db.session.remove()
 
-    print(f"{'format':<7}{'reviews':>10}{'bytes':>14}{'seconds':>9}{'reviews/s':>11}{'peak MiB':>10}{'max RSS MiB':>13}")
+    print(f"{'format':<7}{'reviews':>10}{'bytes':>14}{'seconds':>9}{'reviews/s':>11}{'peak MiB':>10}"
+          f"{'max RSS MiB':>13}")
     for fmt in args.formats:
-        for size, (project_id, key) in zip(sizes, projects):
+        for size, (project_id, key) in zip(sizes, projects, strict=True):
             seconds, size_bytes, lines = timed_export(app, project_id, key, fmt)
             peak = traced_export(app, project_id, key, fmt)
             expected = size + 1 if fmt == "csv" else size
@@ -96,7 +98,7 @@ def seed(count: int, seed_value: int) -> tuple[int, str]:
     from reviewapp.services import accounts, queues, scorers
 
     rng = random.Random(seed_value + count)
-    project = accounts.create_project(f"Export benchmark {count} {datetime.now(timezone.utc):%H:%M:%S}")
+    project = accounts.create_project(f"Export benchmark {count} {datetime.now(UTC):%H:%M:%S}")
     reviewers = [accounts.create_user(f"reviewer{i}-{uuid.uuid4().hex[:8]}@example.com", "benchmark-pw-1")
                  for i in range(5)]
     admin = reviewers[0]
@@ -117,7 +119,7 @@ def seed(count: int, seed_value: int) -> tuple[int, str]:
     ]
     versions = {d.id: db.session.get(ScoreDefinitionVersion, d.current_version_id) for d in definitions}
     queue: ReviewQueue = queues.create_queue(project.id, admin, "Benchmark queue")
-    start = datetime.now(timezone.utc) - timedelta(days=30)
+    start = datetime.now(UTC) - timedelta(days=30)
     issue_keys = ["facts", "tone", "format", "length", "safety"]
 
     for offset in range(0, count, CHUNK):
@@ -138,7 +140,7 @@ def seed(count: int, seed_value: int) -> tuple[int, str]:
                 {"numeric_value": rng.randint(0, 20) / 2},
                 {"boolean_value": rng.random() < 0.7},
             ]
-            for definition, value in zip(definitions, values):
+            for definition, value in zip(definitions, values, strict=True):
                 version = versions[definition.id]
                 score = {"categorical_values": None, "numeric_value": None, "boolean_value": None, **value}
                 score_rows.append({

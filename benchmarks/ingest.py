@@ -24,8 +24,9 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
 from benchmarks.common import redact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,9 @@ MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet", "gemini-1.5-flash")
 def main() -> None:
     args = parse_args()
     os.environ.setdefault("SECRET_KEY", "benchmark")
-    database_url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
+    database_url = args.database_url
+    if not database_url:  # a scratch SQLite file
+        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
     token, project_id = prepare_database(database_url)
     bodies = build_bodies(token, args.traces, args.batch_size, args.seed, args.spread)
     events = args.traces * EVENTS_PER_TRACE
@@ -96,7 +99,7 @@ def prepare_database(database_url: str) -> tuple[str, int]:
     app = app_for(database_url)
     with app.app_context():
         Base.metadata.create_all(db.engine)
-        project = accounts.create_project(f"Benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S}")
+        project = accounts.create_project(f"Benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S}")
         token, project_id = project.api_token, project.id
         db.session.remove()
         db.engine.dispose()
@@ -107,7 +110,7 @@ def build_bodies(token: str, traces: int, batch_size: int, seed: int, spread: bo
     """Every request body, built before the clock starts so the clients spend their time sending. Spread: for each
     run of `batch_size` traces, all their first events, then all their second events, and so on."""
     rng = random.Random(seed)
-    start = datetime.now(timezone.utc) - timedelta(days=3)
+    start = datetime.now(UTC) - timedelta(days=3)
     per_trace = [trace_events(rng, n, start + timedelta(seconds=n * 2)) for n in range(traces)]
     events: list[dict] = []
     if spread:
@@ -228,7 +231,8 @@ def verify(database_url: str, project_id: int) -> tuple[int, int, int]:
     from reviewapp.models import Trace, TraceEvent
 
     with app_for(database_url).app_context():
-        events = db.session.scalar(select(func.count()).select_from(TraceEvent).where(TraceEvent.project_id == project_id))
+        events = db.session.scalar(
+            select(func.count()).select_from(TraceEvent).where(TraceEvent.project_id == project_id))
         traces = db.session.scalar(select(func.count()).select_from(Trace).where(Trace.project_id == project_id))
         counted = db.session.scalar(select(func.coalesce(func.sum(Trace.event_count), 0))
                                     .where(Trace.project_id == project_id))

@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
+
 from benchmarks.common import median, p95, redact
 
 SIZES = (1_000, 100_000)

@@ -23,14 +23,14 @@ import random
 import re
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 from sqlalchemy import event, insert, text
 
-from benchmarks.ingest import trace_events
 from benchmarks.common import median, p95, redact
+from benchmarks.ingest import trace_events
 
 SIZES = (1_000, 100_000)
 TRACES_PER_BATCH = 1000  # 5,000 events per ingest call
@@ -102,10 +102,10 @@ def seed(size: int, seed_value: int) -> dict:
     from reviewapp.services import accounts, ingest, queues
 
     rng = random.Random(seed_value + size)
-    project = accounts.create_project(f"Traces benchmark {size} {datetime.now(timezone.utc):%H:%M:%S}")
+    project = accounts.create_project(f"Traces benchmark {size} {datetime.now(UTC):%H:%M:%S}")
     viewer = accounts.create_user(f"viewer-{project.id}@bench.example", PASSWORD)
     accounts.set_membership(viewer, project, "viewer")
-    start = datetime.now(timezone.utc) - timedelta(days=3)
+    start = datetime.now(UTC) - timedelta(days=3)
     typical = size // 2 + 1
     trace_ids, errors, models, typical_user = [], 0, 0, None
     for offset in range(0, size, TRACES_PER_BATCH):

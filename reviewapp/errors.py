@@ -59,6 +59,20 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.blueprint == "capture"
 
 
+def _database_unavailable_answer():
+    """The 503 answer while the database is not answering, asking the client to retry shortly."""
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if wants_json():
+        return (*error_response(503, "server_error", "service_unavailable",
+                                "The database is unavailable. Try again shortly."), headers)
+    # Drawn as for a signed-out visitor: the layout would read the user and their projects from the
+    # database that is not answering.
+    g._login_user = login_manager.anonymous_user()
+    for name in ("memberships", "membership", "project"):
+        g.pop(name, None)
+    return (*error_page(503), headers)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -81,16 +95,7 @@ def register(app: Flask) -> None:
         if database_unavailable(exc):
             # The pool has dropped the broken connection (and pre-pings the rest): the next request reconnects.
             app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
-            headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
-            if wants_json():
-                return (*error_response(503, "server_error", "service_unavailable",
-                                        "The database is unavailable. Try again shortly."), headers)
-            # Drawn as for a signed-out visitor: the layout would read the user and their projects from the
-            # database that is not answering.
-            g._login_user = login_manager.anonymous_user()
-            for name in ("memberships", "membership", "project"):
-                g.pop(name, None)
-            return (*error_page(503), headers)
+            return _database_unavailable_answer()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return error_response(500, "server_error", "error", "A server error occurred.")

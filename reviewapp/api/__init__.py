@@ -3,5 +3,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from reviewapp.api import core  # noqa: E402,F401  (error handlers and auth)
-from reviewapp.api import queues, reviews, scorers, traces, schema  # noqa: E402,F401
+# Imported for their route registrations (core holds the error handlers and auth), after bp exists.
+from reviewapp.api import (  # noqa: E402,F401
+    core,
+    queues,
+    reviews,
+    schema,
+    scorers,
+    traces,
+)

@@ -72,7 +72,8 @@ class ReviewQueueItem(Base):
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         ),
-        Index("ix_review_queue_items_queue_live", "queue_id", "created_at", "id", sqlite_where=LIVE, postgresql_where=LIVE),
+        Index("ix_review_queue_items_queue_live", "queue_id", "created_at", "id",
+              sqlite_where=LIVE, postgresql_where=LIVE),
         Index("ix_review_queue_items_project_created", "project_id", "created_at"),
         Index("ix_review_queue_items_project_deleted", "project_id", "deleted_at"),
         # Progress on the queues page: items that left each queue because they were reviewed.

@@ -30,7 +30,8 @@ class ScoreDefinition(Base):
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     current_version_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("score_definition_versions.id", use_alter=True, ondelete="SET NULL", name="fk_score_definitions_current_version")
+        ForeignKey("score_definition_versions.id", use_alter=True, ondelete="SET NULL",
+                   name="fk_score_definitions_current_version")
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

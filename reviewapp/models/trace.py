@@ -5,8 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    DDL, BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, column,
-    event, table,
+    DDL,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    column,
+    event,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -19,7 +19,6 @@ from reviewapp.services.common import clean_text, commit_or, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 
 
-
 def _hasher() -> PasswordHasher:
     """argon2id with the library's recommended parameters; the test suite may ask for cheaper ones
     (ARGON2_PARAMETERS), since hashing cost is what it is for and would dominate the suite's time."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import Any, Callable, Iterable, ParamSpec, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 

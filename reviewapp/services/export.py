@@ -6,9 +6,10 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 

@@ -4,10 +4,11 @@ by the database; each function runs a fixed number of queries, whatever the amou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
 
@@ -177,8 +178,8 @@ def project_insights(project_id: int, days: int = DEFAULT_WINDOW, now: datetime 
     """Everything the Insights page shows, in a fixed number of queries. Distributions cover every live
     review; queue progress, throughput and skips cover the last `days` days (UTC)."""
     now = now or utcnow()
-    first_day = (now.astimezone(timezone.utc).date() - timedelta(days=days - 1))
-    since = datetime.combine(first_day, time(), timezone.utc)
+    first_day = (now.astimezone(UTC).date() - timedelta(days=days - 1))
+    since = datetime.combine(first_day, time(), UTC)
     labels = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
     reasons, skips_total, skips_by_user = skip_summary(project_id, since)
     return Insights(

@@ -146,33 +146,39 @@ def _options(raw: Any) -> list[dict[str, str]]:
     options: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, option in enumerate(raw):
-        where = f"Option {index + 1}"
-        if not isinstance(option, dict):
-            raise ConfigError(f"{where}: expected an object with a key and a label.", attr, index=index)
-        unknown = sorted(shown(key) for key in option if key not in ("key", "label"))
-        if unknown:
-            raise ConfigError(f"{where}: unsupported keys {', '.join(unknown)}. Allowed keys: key, label.",
-                              attr, index=index)
-        key, label = option.get("key"), option.get("label")
-        if not isinstance(key, str) or not key.strip():
-            raise ConfigError(f"{where}: the key is required.", attr, index=index)
-        key = normalise_option_key(key)
-        if len(key) > OPTION_KEY_MAX:
-            raise ConfigError(f"{where}: the key must be at most {OPTION_KEY_MAX} characters.", attr, index=index)
-        if not OPTION_KEY_RE.match(key):
-            raise ConfigError(f"{where}: the key “{shown(key)}” may only contain lowercase letters and digits, "
-                              "separated by single - or _ (for example “very_good”).", attr, index=index)
-        if key in seen:
-            raise ConfigError(f"{where}: the key “{key}” is used by another option; keys must be unique.",
-                              attr, index=index)
-        if not isinstance(label, str) or not label.strip():
-            raise ConfigError(f"{where}: the label is required.", attr, index=index)
-        label = label.strip()
-        if len(label) > LABEL_MAX:
-            raise ConfigError(f"{where}: the label must be at most {LABEL_MAX} characters.", attr, index=index)
-        seen.add(key)
-        options.append({"key": key, "label": label})
+        options.append(_option(index, option, seen))
+        seen.add(options[-1]["key"])
     return options
+
+
+def _option(index: int, option: Any, seen: set[str]) -> dict[str, str]:
+    """One checked option of a categorical scorer; `seen` holds the keys of the options before it."""
+    attr = "config__options"
+    where = f"Option {index + 1}"
+    if not isinstance(option, dict):
+        raise ConfigError(f"{where}: expected an object with a key and a label.", attr, index=index)
+    unknown = sorted(shown(key) for key in option if key not in ("key", "label"))
+    if unknown:
+        raise ConfigError(f"{where}: unsupported keys {', '.join(unknown)}. Allowed keys: key, label.",
+                          attr, index=index)
+    key, label = option.get("key"), option.get("label")
+    if not isinstance(key, str) or not key.strip():
+        raise ConfigError(f"{where}: the key is required.", attr, index=index)
+    key = normalise_option_key(key)
+    if len(key) > OPTION_KEY_MAX:
+        raise ConfigError(f"{where}: the key must be at most {OPTION_KEY_MAX} characters.", attr, index=index)
+    if not OPTION_KEY_RE.match(key):
+        raise ConfigError(f"{where}: the key “{shown(key)}” may only contain lowercase letters and digits, "
+                          "separated by single - or _ (for example “very_good”).", attr, index=index)
+    if key in seen:
+        raise ConfigError(f"{where}: the key “{key}” is used by another option; keys must be unique.",
+                          attr, index=index)
+    if not isinstance(label, str) or not label.strip():
+        raise ConfigError(f"{where}: the label is required.", attr, index=index)
+    label = label.strip()
+    if len(label) > LABEL_MAX:
+        raise ConfigError(f"{where}: the label must be at most {LABEL_MAX} characters.", attr, index=index)
+    return {"key": key, "label": label}
 
 
 def _numeric_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select
@@ -12,8 +12,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
 from reviewapp.models.trace import SEARCHED, traces_search
-from reviewapp.services import queues, reviews
-from reviewapp.services import common
+from reviewapp.services import common, queues, reviews
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
@@ -58,20 +57,20 @@ def parse_time(raw: str | datetime | date | None, attr: str, *, end_of_day: bool
     if isinstance(raw, datetime):
         value = raw
     elif isinstance(raw, date):
-        value = datetime.combine(raw + timedelta(days=1 if end_of_day else 0), time(), timezone.utc)
+        value = datetime.combine(raw + timedelta(days=1 if end_of_day else 0), time(), UTC)
     else:
         text = str(raw).strip()
         try:
             if _is_bare_date(text):
                 day = date.fromisoformat(text)
-                value = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), timezone.utc)
+                value = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
             else:
                 value = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
         except ValueError:
             raise ValidationError(BAD_TIME, attr) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _is_bare_date(raw: Any) -> bool:
@@ -367,7 +366,7 @@ def tree_view(root: SpanNode, focus: str | None = None, start: int = 0) -> TreeV
     base = min(depth for _node, depth in page)  # a later page may start deep and climb: indent from its top
     rows = [TreeRow(node, depth - base, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0)
             for node, depth in page]
-    for row, after in zip(rows, rows[1:] + [None]):
+    for row, after in zip(rows, rows[1:] + [None], strict=True):
         next_depth = after.depth if after else 0
         row.opens = next_depth > row.depth
         row.closes = 0 if row.opens else row.depth - next_depth

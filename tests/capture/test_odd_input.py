@@ -18,7 +18,7 @@ from reviewapp.services.ingest.posthog import ingest_batch
 from reviewapp.services.ingest.previews import PREVIEW_CHARS
 from reviewapp.services.ingest.storable import MAX_NESTING
 from reviewapp.services.ingest.summary import MAX_COST_USD, MAX_TOKENS
-from tests.ingest.builders import T0, generation, root, span
+from tests.ingest.builders import T0, generation, root
 from tests.support.api import assert_error
 
 BATCH_PATHS = ["/batch/", "/i/v0/ai/batch/", "/e/", "/i/v0/e/", "/capture/", "/track/"]

@@ -48,7 +48,8 @@ def http(live_server, key: str, method: str, path: str, body: dict | None = None
 
 def option_rows(page) -> list[tuple[str, str]]:
     pairs = page.locator("[data-option-row]").evaluate_all(
-        "rows => rows.map(r => [r.querySelector('[data-option-label]').value, r.querySelector('[data-option-key]').value])")
+        "rows => rows.map(r => [r.querySelector('[data-option-label]').value,"
+        " r.querySelector('[data-option-key]').value])")
     return [tuple(pair) for pair in pairs]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewapp.services import queues, reviews
+from reviewapp.services import reviews
 from tests.web.workbench import build
 
 pytestmark = pytest.mark.e2e

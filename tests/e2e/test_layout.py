@@ -7,7 +7,6 @@ import pytest
 from reviewapp import demo
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ScoreDefinition, Trace
-from reviewapp.services.accounts import find_user_by_email
 from tests.e2e.conftest import SCREENSHOTS
 from tests.support.factories import Factory
 

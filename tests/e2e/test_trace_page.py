@@ -27,7 +27,8 @@ def test_trace_page_shows_conversation_tree_and_raw_json(page, live_server, sign
     bubbles = page.locator(".chat .bubble")
     roles = bubbles.evaluate_all("els => els.map(e => e.className.replace('bubble bubble-', ''))")
     assert roles == ["system", "user", "assistant", "tool", "assistant", "user"]
-    assert page.locator(".bubble-user").first.bounding_box()["x"] > page.locator(".bubble-assistant").first.bounding_box()["x"]
+    user_box = page.locator(".bubble-user").first.bounding_box()
+    assert user_box["x"] > page.locator(".bubble-assistant").first.bounding_box()["x"]
 
     # Tool call arguments are pretty JSON in a collapsible block, open by default; it folds.
     call = page.locator("details.tool-call").first
@@ -88,7 +89,8 @@ def test_traces_list_filters_and_selects(page, live_server, sign_in, factory, sc
     screenshot(page, "traces_list")
 
     assert page.locator("tbody tr").count() == 5
-    assert page.locator("tr", has_text="Support chat 1").locator(".badge-pending").inner_text() == "Pending in Escalations"
+    badge = page.locator("tr", has_text="Support chat 1").locator(".badge-pending")
+    assert badge.inner_text() == "Pending in Escalations"
     page.get_by_label("Errors only").check()
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**errors_only=y**")

@@ -54,10 +54,10 @@ class ApiClient:
     def delete(self, path: str, **kw):
         return self.request("DELETE", path, **kw)
 
-    def as_key(self, key: str | None) -> "ApiClient":
+    def as_key(self, key: str | None) -> ApiClient:
         return ApiClient(self.client, self.project_id, key, self.user, self.project, self.prefix)
 
-    def in_project(self, project_id: int) -> "ApiClient":
+    def in_project(self, project_id: int) -> ApiClient:
         return ApiClient(self.client, project_id, self.key, self.user, self.project, self.prefix)
 
 

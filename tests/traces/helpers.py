@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reviewapp.services import ingest
 
-BASE_TIME = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 _seq = itertools.count(1)
 
 
@@ -104,9 +104,11 @@ def agent_events(trace_id: str = "agent-1", minutes: float = 0) -> list[dict[str
         generation(trace_id, t(4), span_id="gen-2", parent_id=trace_id, model="gpt-4o",
                    input=history + [
                        {"role": "assistant", "content": None, "tool_calls": [call]},
-                       {"role": "tool", "tool_call_id": "call_1", "content": '{"temp_c": 18, "conditions": "light rain"}'},
+                       {"role": "tool", "tool_call_id": "call_1",
+                        "content": '{"temp_c": 18, "conditions": "light rain"}'},
                    ],
-                   output=[{"role": "assistant", "content": "It is **18 °C** in Paris with light rain.\n\n- bring an umbrella"}],
+                   output=[{"role": "assistant",
+                            "content": "It is **18 °C** in Paris with light rain.\n\n- bring an umbrella"}],
                    input_tokens=160, output_tokens=25, total_cost_usd=0.00061, latency=0.9),
         generation(trace_id, t(5), span_id="gen-3", parent_id="never-sent", model="gpt-4o-mini",
                    input=[{"role": "user", "content": "Summarise the forecast"}], output=[],

@@ -102,7 +102,8 @@ def test_detail_has_summary_events_spans_conversation(api):
         ("Weather agent", 0, None), ("plan", 1, 0), ("gpt-4o", 2, 1), ("get_weather", 1, 0), ("gpt-4o", 1, 0),
         ("gpt-4o-mini", 1, 0)]
     assert (spans[0]["kind"], spans[0]["latency_seconds"]) == ("trace", 3.25)
-    assert (spans[2]["model"], spans[2]["input_tokens"], spans[2]["event_uuid"]) == ("gpt-4o", 120, body["events"][2]["uuid"])
+    assert (spans[2]["model"], spans[2]["input_tokens"], spans[2]["event_uuid"]) == (
+        "gpt-4o", 120, body["events"][2]["uuid"])
     failed = spans[5]
     assert (failed["is_error"], failed["error"], failed["parent_id"]) == (True, "Rate limit exceeded", "never-sent")
     roles = [m["role"] for m in body["conversation"]]

@@ -4,7 +4,6 @@ import time
 import pytest
 
 from reviewapp.extensions import db
-
 from reviewapp.services import queues, reviews, scorers, traces
 from reviewapp.services.errors import NotFound
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, event, generation, root, span, store
@@ -32,7 +31,8 @@ def test_tree_nodes_carry_model_latency_tokens_cost_and_errors(project):
     assert (tree.latency_seconds, tree.input_tokens, tree.output_tokens) == (3.25, 280, 43)
     assert tree.total_cost_usd == pytest.approx(0.00103)
     plan_generation = tree.children[0].children[0]
-    assert (plan_generation.model, plan_generation.provider, plan_generation.latency_seconds) == ("gpt-4o", "openai", 0.8)
+    assert (plan_generation.model, plan_generation.provider, plan_generation.latency_seconds) == (
+        "gpt-4o", "openai", 0.8)
     assert (plan_generation.input_tokens, plan_generation.output_tokens) == (120, 18)
     assert plan_generation.total_cost_usd == pytest.approx(0.00042)
     assert not plan_generation.is_error
@@ -210,7 +210,8 @@ def test_a_wide_tree_lists_tree_nodes_rows_at_a_time(project):
 
     # The next page starts inside the root's children: they are indented from the first of them.
     later = traces.get_trace(project.id, "wide", start=traces.TREE_NODES).tree_view
-    assert [row.node.id for row in later.rows] == [f"s{i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
+    expected = [f"s{i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
+    assert [row.node.id for row in later.rows] == expected
     assert (later.lead, later.rows[0].depth, later.next_start, later.previous_start) == (0, 0, None, 0)
     assert traces.get_trace(project.id, "wide", start=10**30).tree_view.start == traces.TREE_NODES + 20
 
@@ -219,5 +220,6 @@ def test_a_later_page_can_start_deep_and_climb(project):
     store(project.id, [root("t", at(0), "T"), span("t", at(0.1), "a", parent_id="t"),
                        span("t", at(0.2), "b", parent_id="a"), span("t", at(0.3), "c", parent_id="t")])
     view = traces.tree_view(traces.get_trace(project.id, "t").tree, start=2)
-    assert [(row.node.id, row.depth, row.opens, row.closes) for row in view.rows] == [("b", 1, False, 1), ("c", 0, False, 0)]
+    assert [(row.node.id, row.depth, row.opens, row.closes) for row in view.rows] == [
+        ("b", 1, False, 1), ("c", 0, False, 0)]
     assert view.lead == 1

@@ -223,7 +223,7 @@ def test_query_count_does_not_grow_with_the_page(factory, count_queries):
         with count_queries() as statements:
             rows, _ = traces.list_traces(project_id, limit=100, **filters)
             for row in rows:  # everything a page shows must already be loaded
-                (row.trace.name, row.trace.models, row.review_state, row.queue_name)
+                _ = (row.trace.name, row.trace.models, row.review_state, row.queue_name)
         return len(statements), len(rows)
 
     assert queries(small.id) == (2, 1)

@@ -81,7 +81,8 @@ def known(project, admin, ann, bob):
         return {"definition_id": str(definition.id), **value}
 
     # Ann: three reviews (10 s, 20 s, 60 s → median 20 s), two of them from the queue, on different days.
-    review(project, ann, "q0", [q(quality, categorical_values=["good"]), q(issues, categorical_values=["wrong", "long"]),
+    review(project, ann, "q0", [q(quality, categorical_values=["good"]),
+                                q(issues, categorical_values=["wrong", "long"]),
                                 q(rating, numeric_value=8), q(safe, boolean_value=True)], 10, queue, ago=2)
     review(project, ann, "q1", [q(quality, categorical_values=["good"]), q(issues, categorical_values=["long"]),
                                 q(rating, numeric_value=8.5), q(safe, boolean_value=True)], 60, queue, ago=1)

@@ -2,8 +2,8 @@
 500; an unreadable page number is still page 1."""
 import pytest
 
-from tests.support.scoring import create_review, create_scorer
 from tests.support.api import ApiClient
+from tests.support.scoring import create_review, create_scorer
 
 HUGE = str(2**63)
 THIRTY_DIGITS = "9" * 30

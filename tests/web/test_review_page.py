@@ -276,7 +276,7 @@ def hold(item, user, minutes: float) -> None:
 def test_all_done_while_others_hold_the_rest(app, factory):
     wb = build(factory, traces=3)
     bob = build_second_reviewer(wb)
-    for minutes, item in zip((5, 6, 9), wb.items()):
+    for minutes, item in zip((5, 6, 9), wb.items(), strict=True):
         hold(item, bob, minutes)
     client, token = signed_in(app, wb.reviewer)
     response = client.get(start(client, wb, token))
@@ -285,7 +285,7 @@ def test_all_done_while_others_hold_the_rest(app, factory):
     assert "Nothing left for you in “Support answers” right now" in page
     expiries = sorted(i.claim_expires_at for i in wb.items())
     first, last = expiries[0], expiries[-1]
-    assert f"3 traces left, all held by Bob until" in page
+    assert "3 traces left, all held by Bob until" in page
     assert f">{first:%H:%M}</time>–<time" in page and f">{last:%H:%M}</time> UTC." in page
 
 
@@ -440,7 +440,7 @@ def test_discarding_mine_moves_on_and_keeps_theirs(client, login, wb):
 
 def test_a_review_changed_meanwhile_is_not_overwritten_unasked(client, login, wb):
     reviews.save_review(wb.project.id, wb.admin, trace_id="trace-003", comment="first take", scores=[])
-    token = login(wb.reviewer)
+    login(wb.reviewer)
     url = f"/projects/{wb.project.id}/traces/trace-003/review"
     page = text(client.get(url))
     review = active_review(wb, "trace-003")
@@ -479,7 +479,7 @@ def test_the_trace_page_says_who_holds_a_trace_and_taking_it_over_is_confirmed(a
     held = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
     ada, ada_token = signed_in(app, wb.admin)
     trace_page = text(ada.get(f"/projects/{wb.project.id}/traces/trace-001"))
-    assert f"Claimed by Rita Reviewer until" in trace_page
+    assert "Claimed by Rita Reviewer until" in trace_page
     assert "Review this trace" not in trace_page and "Take over…" in trace_page
     take_over = f"/projects/{wb.project.id}/review/{held.id}/take-over"
     assert f'href="{take_over}"' in trace_page
@@ -649,7 +649,8 @@ def test_previous_opens_your_last_review_for_editing_and_returns_to_your_claim(c
 def test_previous_with_nothing_reviewed_yet_says_so(client, login, wb):
     token = login(wb.reviewer)
     location = start(client, wb, token)
-    response = client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?n=1&item={item_id_of(location)}")
+    response = client.get(
+        f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?n=1&item={item_id_of(location)}")
     assert response.location == location
     assert "You have not reviewed anything in this queue yet." in text(client.get(location))
 
@@ -699,7 +700,8 @@ def test_viewers_cannot_review(app, wb):
     item = wb.items()[0]
     assert client.post(f"/projects/{wb.project.id}/review/{item.id}",
                        data={"csrf_token": token, **answers(wb)}).status_code == 403
-    assert client.post(f"/projects/{wb.project.id}/review/{item.id}/skip", data={"csrf_token": token}).status_code == 403
+    skipped = client.post(f"/projects/{wb.project.id}/review/{item.id}/skip", data={"csrf_token": token})
+    assert skipped.status_code == 403
     assert "Review this trace" not in text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
     assert active_review(wb, "trace-001") is None
 

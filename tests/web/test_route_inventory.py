@@ -168,7 +168,7 @@ def test_the_home_and_sign_out_send_anonymous_visitors_to_sign_in(client):
 
 
 def test_anonymous_api_calls_are_401_json(client, wb):
-    for endpoint, method, rule in api_rules(client.application):
+    for _endpoint, method, rule in api_rules(client.application):
         if "project_id" not in rule.arguments:
             continue  # the OpenAPI document is public
         url = url_of(rule, wb.values)
@@ -192,7 +192,7 @@ def test_members_of_another_project_find_nothing(app, wb):
 def test_members_of_another_project_find_nothing_in_the_api(app, factory, wb):
     key = factory.api_key(wb.outsider, "*")
     client = app.test_client()
-    for endpoint, method, rule in api_rules(app):
+    for _endpoint, method, rule in api_rules(app):
         if "project_id" not in rule.arguments:
             continue
         url = url_of(rule, wb.values)
@@ -222,7 +222,7 @@ def test_lower_roles_are_refused(app, wb, role):
 def test_viewer_keys_cannot_write_through_the_api(app, factory, wb):
     key = factory.api_key(wb.viewer, "*")
     client = app.test_client()
-    for endpoint, method, rule in api_rules(app):
+    for _endpoint, method, rule in api_rules(app):
         if method == "GET" or "project_id" not in rule.arguments:
             continue
         url = url_of(rule, wb.values)
@@ -267,7 +267,7 @@ def test_every_page_answer_carries_the_security_headers(app, wb):
     admin, token = signed_in(app, wb.admin)
     anonymous = app.test_client()
     checked = 0
-    for endpoint, method, rule in page_rules(app):
+    for _endpoint, method, rule in page_rules(app):
         url = url_of(rule, {**wb.values, "filename": "app.css"})
         for client in (admin, anonymous):
             response = call(client, method, url, token)
@@ -282,7 +282,7 @@ def test_every_page_answer_carries_the_security_headers(app, wb):
 def test_every_api_and_capture_answer_carries_the_security_headers(app, factory, wb):
     key = factory.api_key(wb.admin, "*")
     client = app.test_client()
-    for endpoint, method, rule in api_rules(app):
+    for _endpoint, method, rule in api_rules(app):
         url = url_of(rule, wb.values)
         for headers in ({"Authorization": f"Bearer {key}"}, {}):
             response = client.open(url, method=method, json={} if method != "GET" else None, headers=headers)

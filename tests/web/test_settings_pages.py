@@ -158,7 +158,7 @@ def test_an_admin_can_step_down_when_another_admin_remains(client, factory, proj
     assert accounts.membership_for(admin.id, project.id).role == "viewer"
     page = text(client.get(url(project)))  # now a read-only page
     assert "Read only: you are a viewer in this project" in page
-    assert 'action="/projects/%d/settings/members"' % project.id not in page
+    assert f'action="/projects/{project.id}/settings/members"' not in page
 
 
 def test_remove_member_keeps_their_account(client, factory, project, token):
