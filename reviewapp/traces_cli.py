@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from flask.cli import with_appcontext
@@ -15,6 +15,9 @@ from reviewapp.extensions import db
 from reviewapp.models import Project
 from reviewapp.services import accounts
 from reviewapp.services.ingest.file_import import import_events
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns; click exports no public name
 
 MAX_ERRORS_SHOWN = 50
 
@@ -32,14 +35,15 @@ def import_traces(file: IO[bytes], project_id: int, strict: bool) -> None:
     project = db.session.get(Project, project_id)
     if project is None:
         raise click.ClickException(f"No project with id {project_id}.")
-    if not hasattr(file, "peek"):  # a stream without a read buffer (piped in by a test harness)
-        file = io.BufferedReader(io.BytesIO(file.read()))
-    is_array = _starts_with_bracket(file)
+    # A file or standard input arrives buffered; a stream without a read buffer (a test harness's) is read
+    # into one, so its first bytes can be peeked at.
+    reader = file if isinstance(file, io.BufferedReader) else io.BufferedReader(io.BytesIO(file.read()))
+    is_array = _starts_with_bracket(reader)
     unit = "event" if is_array else "line"
-    size = _size(file)
-    with click.progressbar(length=size or None, label="Importing", file=sys.stderr,
+    size = _size(reader)  # 0 for a pipe: the bar then counts bytes without a percentage
+    with click.progressbar(length=size, label="Importing", file=sys.stderr,
                            show_pos=False, show_percent=bool(size)) as bar:
-        items = _array_items(file, bar) if is_array else _numbered_lines(file, bar)
+        items = _array_items(reader, bar) if is_array else _numbered_lines(reader, bar)
         report = import_events(project.id, items, strict=strict)
 
     for number, message in report.errors[:MAX_ERRORS_SHOWN]:
@@ -64,11 +68,11 @@ def _size(file: IO[bytes]) -> int:
         return 0
 
 
-def _starts_with_bracket(file: IO[bytes]) -> bool:
+def _starts_with_bracket(file: io.BufferedReader) -> bool:
     return file.peek(256).lstrip()[:1] == b"["  # peek: the first bytes stay for the real read
 
 
-def _array_items(file: IO[bytes], bar) -> Iterator[tuple[int, Any]]:
+def _array_items(file: IO[bytes], bar: ProgressBar[int]) -> Iterator[tuple[int, Any]]:
     """A JSON array is read whole; its events are numbered from 1."""
     data = file.read()
     bar.update(len(data))
@@ -81,7 +85,7 @@ def _array_items(file: IO[bytes], bar) -> Iterator[tuple[int, Any]]:
     yield from enumerate(events, start=1)
 
 
-def _numbered_lines(file: IO[bytes], bar) -> Iterator[tuple[int, str]]:
+def _numbered_lines(file: IO[bytes], bar: ProgressBar[int]) -> Iterator[tuple[int, str]]:
     """JSON Lines are streamed, so a large file never sits in memory; blank lines are skipped."""
     for number, line in enumerate(file, start=1):
         bar.update(len(line))

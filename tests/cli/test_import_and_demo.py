@@ -40,6 +40,15 @@ def test_import_json_lines(runner, project, tmp_path):
     assert db.session.scalar(select(Trace.generation_count).where(Trace.trace_id == "t-1")) == 1
 
 
+def test_import_from_standard_input(runner, project):
+    # `cat events.jsonl | reviewapp import-traces - ...`: a pipe has no size to show progress against.
+    lines = "\n".join(json.dumps(item) for item in good_events()) + "\n"
+    result = runner.invoke(args=["import-traces", "-", "--project", str(project.id)], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "Imported 4 new events into 2 traces" in result.output
+    assert count(TraceEvent) == 4
+
+
 def test_import_a_json_array(runner, project, tmp_path):
     path = tmp_path / "events.json"
     path.write_text(json.dumps(good_events(), indent=2))
