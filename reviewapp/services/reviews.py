@@ -219,6 +219,8 @@ def _numeric(raw: Any, config: dict[str, Any], refuse) -> Decimal:
         value = to_decimal(raw, field, error=ValidationError)
     except ValidationError as exc:
         raise refuse(field, exc.detail) from None
+    if value is None:  # an empty string: present, but not a number
+        raise refuse(field, "A valid number is required.")
     low = to_decimal(config.get("min"), "min")
     high = to_decimal(config.get("max"), "max")
     step = to_decimal(config.get("step"), "step")

@@ -126,6 +126,7 @@ def test_numeric_without_bounds_takes_any_number(project, admin):
     (0.5, "Value 0.5 is below the minimum 1."),
     (5.5, "Value 5.5 is above the maximum 5."),
     ("four", "A valid number is required."),
+    ("", "A valid number is required."),  # an emptied field, as a form sends it
     (True, "A valid number is required."),
     ([4], "A valid number is required."),
     (float("nan"), "A valid number is required."),
