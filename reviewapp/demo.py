@@ -151,7 +151,7 @@ def _reviews(project_id: int, reviewer: User, rng: random.Random, per_queue: int
         definitions = {d.id: d for d in scorers.definitions_by_name(project_id, limit=1000)}
         chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
         for item in items:
-            scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.current.config, rng)} for d in chosen]
+            scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.live().config, rng)} for d in chosen]
             reviews.save_review(project_id, reviewer, trace_id=item.trace_id, comment=rng.choice(DEMO_COMMENTS),
                                 scores=scores, queue_id=str(queue.id), time_spent_seconds=rng.randint(25, 140))
 

@@ -32,7 +32,7 @@ def definition_json(definition: ScoreDefinition) -> dict[str, Any]:
         "archived": definition.archived,
         "current_version": definition.current_version,
         "current_version_id": str(definition.current_version_id),
-        "config": definition.current.config,
+        "config": definition.live().config,
         "created_by": user_json(definition.created_by),
         "created_at": iso(definition.created_at),
         "updated_at": iso(definition.updated_at),

@@ -42,6 +42,13 @@ class ScoreDefinition(Base):
         foreign_keys=[current_version_id], lazy="joined", post_update=True
     )
 
+    def live(self) -> ScoreDefinitionVersion:
+        """The current version. Every saved scorer has one (it is written with the scorer and only ever replaced),
+        so a missing one is broken data, reported as such rather than as an AttributeError on None."""
+        if self.current is None:
+            raise LookupError(f"Scorer {self.id} ({self.name!r}) has no current version.")
+        return self.current
+
 
 class ScoreDefinitionVersion(Base):
     __tablename__ = "score_definition_versions"

@@ -123,7 +123,7 @@ def build_fields(definitions: list[ScoreDefinition], review: TraceReview | None 
     fields = []
     for definition in definitions:
         score = saved.get(definition.id)
-        version = definition.current
+        version = definition.live()
         if score is not None and score.definition_version_id != definition.current_version_id:
             version = scorers.load_version(definition.project_id, definition.id, score.definition_version_id)
         fields.append(ScorerField(definition, version, _saved_values(score)))

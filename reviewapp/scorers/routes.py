@@ -95,7 +95,7 @@ def edit(member: Membership, definition_id: str):
     details = DetailsForm(obj=definition, formdata=None)
     config_form = ConfigForm(formdata=None)
     config_form.base_version.data = str(definition.current_version)
-    editor = ConfigEditor.from_config(definition.kind, config_form, definition.current.config)
+    editor = ConfigEditor.from_config(definition.kind, config_form, definition.live().config)
     return _edit_page(member, definition, details, editor)
 
 
@@ -111,7 +111,7 @@ def update_details(member: Membership, definition_id: str):
         _show(exc, details, None)
         config_form = ConfigForm(formdata=None)
         config_form.base_version.data = str(definition.current_version)
-        editor = ConfigEditor.from_config(definition.kind, config_form, definition.current.config)
+        editor = ConfigEditor.from_config(definition.kind, config_form, definition.live().config)
         return _edit_page(member, definition, details, editor, status=400)
     flash("Name and description saved.", "success")
     return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
@@ -206,7 +206,7 @@ def _edit_page(member: Membership, definition, details: DetailsForm, editor: Con
         started, _ = scorers.list_versions(member.project_id, definition.id, limit=1,
                                            offset=definition.current_version - int(base))
         if started:
-            changed_since = config_changes(definition.kind, started[0].config, definition.current.config)
+            changed_since = config_changes(definition.kind, started[0].config, definition.live().config)
     return render_template(
         "scorers/edit.html", definition=definition, details=details, editor=editor, kind=definition.kind,
         kind_labels=KIND_LABELS, conflict=conflict, changed_since=changed_since,

@@ -143,7 +143,7 @@ def validate_scores(project_id: int, entries: Any) -> list[ValidatedScore]:
 def _chosen_version(index: int, definition: ScoreDefinition, raw: Any,
                     versions: dict[uuid.UUID, ScoreDefinitionVersion]) -> ScoreDefinitionVersion:
     if raw is None or raw == "":
-        return definition.current
+        return definition.live()
     version_id = as_uuid(raw)
     if version_id is None:
         raise ScoreValidationError(index, "definition_version_id", f"“{shown(raw)}” is not a valid UUID.",

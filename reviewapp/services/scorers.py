@@ -239,7 +239,8 @@ def to_decimal(raw: Any, attr: str, *, error: type[ValidationError] = ConfigErro
         raise error("A valid number is required.", attr)
     if abs(value) >= NUMBER_LIMIT:
         raise error("Ensure the number is smaller than 10^18 in size.", attr)
-    if -value.normalize().as_tuple().exponent > DECIMAL_PLACES:
+    exponent = value.normalize().as_tuple().exponent  # an int for every finite number
+    if isinstance(exponent, int) and -exponent > DECIMAL_PLACES:
         raise error(f"Ensure that there are no more than {DECIMAL_PLACES} decimal places.", attr)
     return value
 
@@ -260,9 +261,9 @@ def json_number(value: Decimal | None) -> int | float | None:
 
 def load_definition(project_id: int, definition_id: uuid.UUID | str) -> ScoreDefinition:
     """A score definition of this project (archived or not), or NotFound."""
-    definition_id = as_uuid(definition_id)
-    definition = definition_id and db.session.scalar(
-        select(ScoreDefinition).where(ScoreDefinition.project_id == project_id, ScoreDefinition.id == definition_id)
+    wanted = as_uuid(definition_id)
+    definition = wanted and db.session.scalar(
+        select(ScoreDefinition).where(ScoreDefinition.project_id == project_id, ScoreDefinition.id == wanted)
     )
     if not definition:
         raise NotFound()
@@ -404,6 +405,8 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
         .with_for_update(of=ScoreDefinition)
         .execution_options(populate_existing=True)
     )
+    if locked is None:  # deleted (with its project) between the load and the lock
+        raise NotFound()
     if base is not None and base != locked.current_version:
         current = locked.current_version
         raise Conflict(STALE_VERSION.format(current=current, base=base), current_version=current)
@@ -420,9 +423,9 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
         commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
-        current = db.session.scalar(select(ScoreDefinition.current_version).where(
+        latest = db.session.scalar(select(ScoreDefinition.current_version).where(
             ScoreDefinition.id == definition.id))
-        raise Conflict(VERSION_RACE.format(current=current), current_version=current) from None
+        raise Conflict(VERSION_RACE.format(current=latest), current_version=latest) from None
     return locked
 
 
@@ -434,7 +437,7 @@ def new_version_if_changed(project_id: int, actor: User | None, definition_id: u
     API keeps PostHog's rule: new_version always makes one.)"""
     definition = load_definition(project_id, definition_id)
     if _base_version(base_version) == definition.current_version and \
-            validate_config(definition.kind, config) == definition.current.config:
+            validate_config(definition.kind, config) == definition.live().config:
         return None
     return new_version(project_id, actor, definition.id, config, base_version=base_version)
 
@@ -445,7 +448,7 @@ def duplicate_definition(project_id: int, actor: User | None, definition_id: uui
     source = load_definition(project_id, definition_id)
     if name is None:
         name = f"{source.name} (copy)"[:NAME_MAX]
-    return create_definition(project_id, actor, name=name, kind=source.kind, config=source.current.config,
+    return create_definition(project_id, actor, name=name, kind=source.kind, config=source.live().config,
                              description=source.description)
 
 
@@ -472,9 +475,9 @@ def list_versions(project_id: int, definition_id: uuid.UUID | str, *, limit: int
 def load_version(project_id: int, definition_id: uuid.UUID | str,
                  version_id: uuid.UUID | str) -> ScoreDefinitionVersion:
     definition = load_definition(project_id, definition_id)
-    version_id = as_uuid(version_id)
-    version = version_id and db.session.scalar(
-        _versions(project_id, definition.id).where(ScoreDefinitionVersion.id == version_id))
+    wanted = as_uuid(version_id)
+    version = wanted and db.session.scalar(
+        _versions(project_id, definition.id).where(ScoreDefinitionVersion.id == wanted))
     if not version:
         raise NotFound()
     return version
