@@ -244,12 +244,12 @@ def _numeric(raw: Any, config: dict[str, Any], refuse) -> Decimal:
 def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = False) -> TraceReview:
     """A live review of this project, or NotFound. `lock` holds its row until commit (PostgreSQL), so
     concurrent saves of one review run one after the other, each on the other's result."""
-    review_id = as_uuid(review_id)
+    wanted = as_uuid(review_id)
     query = select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.id == review_id, TraceReview.deleted_at.is_(None))
+        TraceReview.project_id == project_id, TraceReview.id == wanted, TraceReview.deleted_at.is_(None))
     if lock:
         query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
-    review = review_id and db.session.scalar(query)
+    review = wanted and db.session.scalar(query)
     if not review:
         raise NotFound()
     return review
@@ -271,7 +271,8 @@ def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
         conditions.append(TraceReview.trace_id == filters.trace_id)
     if filters.trace_ids is not None:
         conditions.append(TraceReview.trace_id.in_(filters.trace_ids))
-    for wanted in (filters.definition_id and [filters.definition_id], filters.definition_ids):
+    one_definition = [filters.definition_id] if filters.definition_id is not None else None
+    for wanted in (one_definition, filters.definition_ids):
         if wanted is not None:
             conditions.append(exists().where(TraceReviewScore.review_id == TraceReview.id,
                                              TraceReviewScore.definition_id.in_(wanted)))
@@ -317,7 +318,7 @@ def _clean_time_spent(raw: Any) -> float | None:
         value = to_decimal(raw, "time_spent_seconds", error=ValidationError)
     except ValidationError:
         raise ValidationError("A valid number of seconds is required.", "time_spent_seconds") from None
-    if value < 0 or value > TIME_SPENT_MAX:
+    if value is None or value < 0 or value > TIME_SPENT_MAX:
         raise ValidationError(f"Must be between 0 and {TIME_SPENT_MAX} seconds.", "time_spent_seconds")
     return float(value.quantize(Decimal("0.001")))
 
@@ -503,6 +504,11 @@ def _basis_conflict(basis: str | None, current: TraceReview | None, item_gone: b
     return None
 
 
+def _live(item: ReviewQueueItem | None) -> ReviewQueueItem | None:
+    """The item if it still waits in its queue (neither it nor the queue deleted), else None."""
+    return item if item is not None and queues.is_live(item) else None
+
+
 @refusal_rolls_back
 def submit_review(
     project_id: int,
@@ -531,26 +537,25 @@ def submit_review(
     seconds = _clean_time_spent(time_spent_seconds)
 
     pending = item if item is not None else queues.pending_item_for_trace(project_id, trace_id)
-    live = pending is not None and queues.is_live(pending)
-    if live and claims.held_by_other(pending, actor) and not overwrite:
-        raise _held(pending)
+    live = _live(pending)  # the trace's item while it still waits in its queue, else None
+    if live is not None and claims.held_by_other(live, actor) and not overwrite:
+        raise _held(live)
     # The review row first, then the item: the order save_review locks them in, so the two never deadlock.
     current = active_review_for_trace(project_id, trace_id, lock=True)
-    if live and not claims.take_claim(pending, actor, take_over=overwrite):
+    if live is not None and not claims.take_claim(live, actor, take_over=overwrite):
         # Claimed or completed by someone else between our read and our write: look again.
         db.session.rollback()
-        pending = db.session.get(ReviewQueueItem, pending.id, populate_existing=True)
-        live = queues.is_live(pending)
-        if live:  # a take-over fails only on an item that left its queue
-            raise _held(pending)
+        live = _live(db.session.get(ReviewQueueItem, live.id, populate_existing=True))
+        if live is not None:  # a take-over fails only on an item that left its queue
+            raise _held(live)
         current = active_review_for_trace(project_id, trace_id, lock=True)
     if not overwrite:
-        conflict = _basis_conflict(basis, current, item_gone=item is not None and not live)
+        conflict = _basis_conflict(basis, current, item_gone=item is not None and live is None)
         if conflict is not None:
             raise conflict
     try:
         return _write(project_id, actor, current, trace_id, new_comment, validated,
-                      pending.queue if live else None, seconds)
+                      live.queue if live is not None else None, seconds)
     except AlreadyReviewed:
         # Created by someone else after we looked (the unique index decided).
         raise SaveConflict("reviewed", "Someone reviewed this trace meanwhile. Nothing was saved.",
