@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -219,15 +220,18 @@ def create_api_key(
     user: User,
     scopes: str | list[str],
     label: str = "",
-    project_ids: list[int] | None = None,
+    project_ids: Sequence[int | str] | None = None,
 ) -> tuple[PersonalApiKey, str]:
-    """Create a key and return it with its secret, which is never stored and cannot be shown again."""
+    """Create a key and return it with its secret, which is never stored and cannot be shown again.
+    `project_ids` as given: any that is not the id of one of the user's projects (a non-number too) is refused."""
     scopes = parse_scopes(scopes)
+    scoped: list[int] = []
     if project_ids:
         member_of = {p.id for p, _ in projects_of(user)}
         for pid in project_ids:
-            if pid not in member_of:
+            if not isinstance(pid, int) or pid not in member_of:
                 raise ValidationError(f"You are not a member of project {pid}.", "project")
+            scoped.append(pid)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = PersonalApiKey(
         user=user,
@@ -235,7 +239,7 @@ def create_api_key(
         secure_value=_digest(secret),
         mask_value=f"{secret[:8]}…{secret[-4:]}",
         scopes=scopes,
-        scoped_projects=sorted(set(project_ids)) if project_ids else None,
+        scoped_projects=sorted(set(scoped)) if scoped else None,
     )
     db.session.add(key)
     db.session.commit()
