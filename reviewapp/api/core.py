@@ -127,6 +127,7 @@ def json_body() -> dict[str, Any]:
     mimetype = request.mimetype
     if not raw.strip():
         return {}
+    data: Any  # whatever the client sent, until checked to be an object just below
     if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         data = {k: v for k, v in request.form.items()}
     elif mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
@@ -34,7 +35,8 @@ class User(UserMixin, Base):
 
     # The secret of the session being signed in (services/sessions.py sets it; not a column). Flask-Login stores
     # get_id() in the cookie, and a secret naming a server-side record can be revoked, a user id cannot.
-    session_token = None
+    # Typed through cast, not an annotation: the declarative mapper reads every annotation as a column.
+    session_token = cast("str | None", None)
 
     @property
     def is_active(self) -> bool:  # Flask-Login

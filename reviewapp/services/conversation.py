@@ -120,7 +120,8 @@ def _image_address(item: dict[str, Any]) -> str:
 
 
 def _tool_call(item: dict[str, Any]) -> Part:
-    function = item.get("function") if isinstance(item.get("function"), dict) else {}
+    raw_function = item.get("function")
+    function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
     name = item.get("name") or function.get("name")
     if "arguments" in item:
         arguments = item["arguments"]
@@ -286,8 +287,9 @@ class _Thread:
         if n < len(positions):
             return positions[n]
         tools = [self.tool_at.get(p.same_as()) for p in message.parts if p.call_id]
-        if tools and len(tools) == len(message.parts) and None not in tools:
-            return max(max(tools), start - 1)  # never move the cursor back
+        shown = [position for position in tools if position is not None]
+        if shown and len(shown) == len(message.parts):  # every part is a tool call or result, each shown
+            return max(max(shown), start - 1)  # never move the cursor back
         return None
 
     def add(self, message: Message) -> None:

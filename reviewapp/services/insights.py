@@ -418,7 +418,8 @@ def reviewer_throughput(project_id: int, since: datetime, labels: list[str],
     for user_id, label, count in per_day:
         counts[user_id][label] = count
     result = [
-        ReviewerThroughput(users.get(user_id), [(label, counts[user_id].get(label, 0)) for label in labels],
+        ReviewerThroughput(users.get(user_id) if user_id is not None else None,
+                           [(label, counts[user_id].get(label, 0)) for label in labels],
                            medians.get(user_id), skips_by_user.get(user_id, 0))
         for user_id in user_ids
     ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from reviewapp.extensions import db
 from reviewapp.models import User, UserSession, utcnow
@@ -65,7 +66,8 @@ def end_all(user_id: int, *, except_token: str | None = None, commit: bool = Tru
     statement = delete(UserSession).where(UserSession.user_id == user_id)
     if except_token:
         statement = statement.where(UserSession.token_digest != _digest(except_token))
-    ended = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    ended = cast(CursorResult[Any], result).rowcount  # a DELETE's result is a cursor's, with a row count
     if commit:
         db.session.commit()
     return ended

@@ -202,7 +202,8 @@ def list_traces(
     if model and len(conditions) == 2:
         # Only the project and the model narrow the list: the model's rows in the trace_models key are the
         # matches (one per trace), counted without visiting a trace.
-        matching = select(literal_column("1")).where(TraceModel.project_id == project_id, TraceModel.model == model)
+        matching: Select = select(literal_column("1")).where(
+            TraceModel.project_id == project_id, TraceModel.model == model)
     else:
         matching = select(literal_column("1")).select_from(Trace).where(*conditions)
     total = _capped_count(_with_review_state(matching) if state else matching)

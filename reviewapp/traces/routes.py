@@ -21,7 +21,8 @@ def index(member: Membership):
     form.model.choices = {"": "Any model", **{name: name for name in traces.model_names(member.project_id)}}
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number(per_page)
-    rows, count, status = [], 0, 200
+    rows: list[traces.TraceRow] = []
+    count, status = 0, 200
     if not form.validate():
         status = 400
     else:
