@@ -6,7 +6,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres test-e2e install install-test bench clean
+.PHONY: run lint test test-sqlite test-postgres test-e2e install install-test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,19 @@ run: install
 	$(BIN)/reviewapp seed-demo --if-empty --host $(HOST) --port $(PORT)
 	$(BIN)/flask --app reviewapp run --host $(HOST) --port $(PORT)
 
-## make test: the whole suite on SQLite, then again on PostgreSQL
-test: install-test
+## make lint: ruff (style, bugbear, pyupgrade, import order, complexity) and mypy (types of reviewapp/);
+## both are configured in pyproject.toml, and `make test` runs them first
+lint: install-test
+	$(BIN)/ruff check reviewapp tests benchmarks
+	$(BIN)/mypy
+
+## make test: lint, then the whole suite on SQLite, then again on PostgreSQL
+test: lint
 	$(BIN)/python -m tests.support.ensure_postgres
 	$(BIN)/pytest -q -p no:cacheprovider
 	TEST_DATABASE_URL=$(PG_URL)/reviewapp_test $(BIN)/pytest -q -p no:cacheprovider
 
-test-sqlite: install-test
+test-sqlite: lint
 	$(BIN)/pytest -q
 
 test-postgres: install-test
@@ -47,4 +53,4 @@ bench: install-test
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
