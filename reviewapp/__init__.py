@@ -53,6 +53,7 @@ def trust_proxies(app: Flask) -> None:
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Wrapping wsgi_app is Flask's documented way to add middleware; mypy sees it as replacing a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
