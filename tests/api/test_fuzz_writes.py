@@ -213,3 +213,12 @@ def test_null_characters_in_query_parameters_are_400(api, path):
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["detail"] == "Null characters are not allowed."
 
+
+
+@pytest.mark.parametrize("raw_id", ["/", "0/", "a//b", "%2F"])
+def test_an_id_holding_a_slash_reaches_no_other_address(api, world, raw_id):
+    """A decoded %2F must not land on the list route (a 405) or be redirected to a shorter id (a 308)."""
+    for method in ("GET", "PATCH", "DELETE"):
+        response = send_json(api, method, f"review_queue_items/{quote(raw_id, safe='')}/", {"name": "x"})
+        assert response.status_code == 404, (method, raw_id, response.status_code)
+        assert_answer_shape(response)
