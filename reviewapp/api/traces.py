@@ -11,7 +11,8 @@ from reviewapp.api.queues import item_json
 from reviewapp.api.reviews import review_json
 from reviewapp.models import Trace, TraceEvent
 from reviewapp.services import traces
-from reviewapp.services.traces import SpanNode, TraceDetail, TraceRow, preorder
+from reviewapp.services.span_tree import SpanNode, preorder
+from reviewapp.services.traces import TraceDetail, TraceRow
 
 
 @api_route("/traces/", methods=["GET"], role="viewer")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reviewapp.services import queues, traces
+from reviewapp.services import queues, span_tree, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, store
 
 pytestmark = pytest.mark.e2e
@@ -122,20 +122,20 @@ def test_a_trace_nested_10000_deep_opens_and_its_deeper_levels_follow(page, live
     screenshot(page, "trace_page_10000_deep")
 
     names = page.locator(".tree .node-name").all_inner_texts()
-    assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
+    assert names == ["Deep chain"] + [f"step {n}" for n in range(span_tree.TREE_DEPTH)]
     # Nothing sticks out of the tree: indentation stops at the depth cap.
     assert page.evaluate(TREE_FITS)
     deeper = page.locator(".tree-deeper")
     assert deeper.inner_text().startswith("9,992 deeper spans")
 
     deeper.get_by_role("link", name="Open the deeper levels").click()
-    page.wait_for_url(f"**span=s{traces.TREE_DEPTH - 1}**")
-    assert page.locator(".tree .node-name").first.inner_text() == f"step {traces.TREE_DEPTH - 1}"
+    page.wait_for_url(f"**span=s{span_tree.TREE_DEPTH - 1}**")
+    assert page.locator(".tree .node-name").first.inner_text() == f"step {span_tree.TREE_DEPTH - 1}"
     assert page.locator(".tree-path").is_visible()
     screenshot(page, "trace_page_10000_deep_focused")
     page.locator(".tree-path").get_by_role("link", name="Up one level").click()
-    page.wait_for_url(f"**span=s{traces.TREE_DEPTH - 2}**")
-    assert page.locator(".tree .node-name").first.inner_text() == f"step {traces.TREE_DEPTH - 2}"
+    page.wait_for_url(f"**span=s{span_tree.TREE_DEPTH - 2}**")
+    assert page.locator(".tree .node-name").first.inner_text() == f"step {span_tree.TREE_DEPTH - 2}"
 
     # On a phone the eight levels still fit in the tree's own width.
     page.set_viewport_size({"width": 390, "height": 844})

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from reviewapp.extensions import db
-from reviewapp.services import queues, reviews, scorers, traces
+from reviewapp.services import queues, reviews, scorers, span_tree, traces
 from reviewapp.services.errors import NotFound
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, event, generation, root, span, store
 
@@ -188,11 +188,11 @@ def test_a_chain_10000_spans_deep_builds_in_linear_time(project):
 def test_the_page_view_of_a_deep_tree_stops_at_the_depth_cap(project):
     chain_trace(project.id, "deep", depth=50)
     view = traces.get_trace(project.id, "deep").tree_view
-    assert [row.depth for row in view.rows] == list(range(traces.TREE_DEPTH + 1))
+    assert [row.depth for row in view.rows] == list(range(span_tree.TREE_DEPTH + 1))
     last = view.rows[-1]
     assert (last.node.name, last.deeper, view.next_start, view.total, view.path) == (
-        f"step {traces.TREE_DEPTH - 1}", 50 - traces.TREE_DEPTH, None, 51, [])
-    assert [row.closes for row in view.rows] == [0] * traces.TREE_DEPTH + [traces.TREE_DEPTH]
+        f"step {span_tree.TREE_DEPTH - 1}", 50 - span_tree.TREE_DEPTH, None, 51, [])
+    assert [row.closes for row in view.rows] == [0] * span_tree.TREE_DEPTH + [span_tree.TREE_DEPTH]
 
     focused = traces.get_trace(project.id, "deep", focus="s20").tree_view
     assert (focused.top.name, focused.rows[0].node.name, focused.total) == ("step 20", "step 20", 30)
@@ -202,24 +202,24 @@ def test_the_page_view_of_a_deep_tree_stops_at_the_depth_cap(project):
 
 def test_a_wide_tree_lists_tree_nodes_rows_at_a_time(project):
     store(project.id, [root("wide", at(0), "Wide")] + [
-        span("wide", at(i / 1000), f"s{i}", parent_id="wide") for i in range(traces.TREE_NODES + 20)])
+        span("wide", at(i / 1000), f"s{i}", parent_id="wide") for i in range(span_tree.TREE_NODES + 20)])
     view = traces.get_trace(project.id, "wide").tree_view
     assert (len(view.rows), view.listed, view.next_start, view.previous_start) == (
-        traces.TREE_NODES, traces.TREE_NODES + 21, traces.TREE_NODES, None)
+        span_tree.TREE_NODES, span_tree.TREE_NODES + 21, span_tree.TREE_NODES, None)
     assert view.rows[-1].closes == 1
 
     # The next page starts inside the root's children: they are indented from the first of them.
-    later = traces.get_trace(project.id, "wide", start=traces.TREE_NODES).tree_view
-    expected = [f"s{i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
+    later = traces.get_trace(project.id, "wide", start=span_tree.TREE_NODES).tree_view
+    expected = [f"s{i}" for i in range(span_tree.TREE_NODES - 1, span_tree.TREE_NODES + 20)]
     assert [row.node.id for row in later.rows] == expected
     assert (later.lead, later.rows[0].depth, later.next_start, later.previous_start) == (0, 0, None, 0)
-    assert traces.get_trace(project.id, "wide", start=10**30).tree_view.start == traces.TREE_NODES + 20
+    assert traces.get_trace(project.id, "wide", start=10**30).tree_view.start == span_tree.TREE_NODES + 20
 
 
 def test_a_later_page_can_start_deep_and_climb(project):
     store(project.id, [root("t", at(0), "T"), span("t", at(0.1), "a", parent_id="t"),
                        span("t", at(0.2), "b", parent_id="a"), span("t", at(0.3), "c", parent_id="t")])
-    view = traces.tree_view(traces.get_trace(project.id, "t").tree, start=2)
+    view = span_tree.tree_view(traces.get_trace(project.id, "t").tree, start=2)
     assert [(row.node.id, row.depth, row.opens, row.closes) for row in view.rows] == [
         ("b", 1, False, 1), ("c", 0, False, 0)]
     assert view.lead == 1

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from reviewapp.services import claims, queues, reviews, scorers, traces
+from reviewapp.services import claims, queues, reviews, scorers, span_tree, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, root, sign_in, span, store
 
 
@@ -248,8 +248,8 @@ def test_a_trace_nested_10000_deep_opens_collapsed_past_the_depth_cap(signed_in,
     html = page(signed_in, f"/projects/{project.id}/traces/deep")  # it was a 500 (RecursionError) from ~250 deep
     assert len(html) < 300_000
     names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
-    assert names == ["Deep chain"] + [f"step {n}" for n in range(traces.TREE_DEPTH)]
-    deeper = f"/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans"
+    assert names == ["Deep chain"] + [f"step {n}" for n in range(span_tree.TREE_DEPTH)]
+    deeper = f"/projects/{project.id}/traces/deep?span=s{span_tree.TREE_DEPTH - 1}#spans"
     assert f'9,992 deeper spans · <a href="{deeper}">Open the deeper levels</a>' in html
     assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")  # the flat loop closes every list it opens
     assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
@@ -257,7 +257,7 @@ def test_a_trace_nested_10000_deep_opens_collapsed_past_the_depth_cap(signed_in,
     # The deeper levels open from their ancestor, with the way back up.
     html = page(signed_in, deeper)
     names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
-    assert names == [f"step {n}" for n in range(traces.TREE_DEPTH - 1, 2 * traces.TREE_DEPTH)]
+    assert names == [f"step {n}" for n in range(span_tree.TREE_DEPTH - 1, 2 * span_tree.TREE_DEPTH)]
     assert "Showing the 9,993 spans under <strong>step 7</strong>, level 8 of the trace" in html
     assert f'<a href="/projects/{project.id}/traces/deep?span=deep#spans">Whole trace</a>' in html
     assert f'<a href="/projects/{project.id}/traces/deep?span=s6#spans">Up one level</a>' in html
@@ -273,7 +273,7 @@ def test_a_reviewer_can_work_on_a_claimed_10000_deep_trace(client, project, fact
     html = page(client, f"/projects/{project.id}/review/{item.id}")
     assert 'id="review-form"' in html and len(html) < 300_000
     # The deeper levels open in a new tab: the review being typed here stays.
-    assert (f'<a href="/projects/{project.id}/traces/deep?span=s{traces.TREE_DEPTH - 1}#spans" target="_blank" '
+    assert (f'<a href="/projects/{project.id}/traces/deep?span=s{span_tree.TREE_DEPTH - 1}#spans" target="_blank" '
             f'rel="noopener">Open the deeper levels</a>') in html
 
 
@@ -334,23 +334,23 @@ def test_a_long_thread_shows_its_start_and_end_and_long_names_are_cut(signed_in,
     half = traces.MESSAGES_SHOWN // 2
     assert shown == [f"message {n}" for n in range(half)] + [f"message {n}" for n in range(401, 500)] + ["the end"]
     assert "301 messages in between are not shown" in html and "501 messages" in html
-    assert "N" * traces.LABEL_LENGTH + "<" in html and len(html) < 200_000
+    assert "N" * span_tree.LABEL_LENGTH + "<" in html and len(html) < 200_000
 
 
 def test_a_wide_trace_lists_its_spans_a_page_at_a_time(signed_in, project):
     store(project.id, [root("wide", at(0), "Wide")] + [
         span("wide", at(i / 1000), f"s{i}", span_name=f"call {i}", parent_id="wide")
-        for i in range(traces.TREE_NODES + 20)])
+        for i in range(span_tree.TREE_NODES + 20)])
     html = page(signed_in, f"/projects/{project.id}/traces/wide")
     names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
-    assert names == ["Wide"] + [f"call {i}" for i in range(traces.TREE_NODES - 1)]
-    later = f"/projects/{project.id}/traces/wide?span=wide&amp;from={traces.TREE_NODES}#spans"
+    assert names == ["Wide"] + [f"call {i}" for i in range(span_tree.TREE_NODES - 1)]
+    later = f"/projects/{project.id}/traces/wide?span=wide&amp;from={span_tree.TREE_NODES}#spans"
     assert f'21 more spans at these levels · <a href="{later}">Next spans</a>' in html
 
     html = page(signed_in, later.replace("&amp;", "&"))
     names = re.findall(r'<span class="node-name">([^<]*)</span>', html)
-    assert names == [f"call {i}" for i in range(traces.TREE_NODES - 1, traces.TREE_NODES + 20)]
-    assert f"Spans {traces.TREE_NODES + 1:,}–{traces.TREE_NODES + 21:,} of {traces.TREE_NODES + 21:,}" in html
+    assert names == [f"call {i}" for i in range(span_tree.TREE_NODES - 1, span_tree.TREE_NODES + 20)]
+    assert f"Spans {span_tree.TREE_NODES + 1:,}–{span_tree.TREE_NODES + 21:,} of {span_tree.TREE_NODES + 21:,}" in html
     assert f'<a href="/projects/{project.id}/traces/wide?span=wide#spans">Earlier spans</a>' in html
     assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")
     assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
