@@ -99,7 +99,7 @@ def seed(size: int, seed_value: int) -> dict:
     """A project of `size` traces with a signed-up viewer; returns what the requests need."""
     from reviewapp.extensions import db
     from reviewapp.models import TraceReview, utcnow, uuid7
-    from reviewapp.services import accounts, ingest, queues
+    from reviewapp.services import accounts, ingest, queue_items, queues
 
     rng = random.Random(seed_value + size)
     project = accounts.create_project(f"Traces benchmark {size} {datetime.now(UTC):%H:%M:%S}")
@@ -125,8 +125,8 @@ def seed(size: int, seed_value: int) -> dict:
 
     queue = queues.create_queue(project.id, None, "Benchmark queue")
     queued = [trace_ids[n] for n in range(size) if is_queued(n)]
-    for begin in range(0, len(queued), queues.BULK_MAX):
-        queues.bulk_add(project.id, None, str(queue.id), queued[begin:begin + queues.BULK_MAX])
+    for begin in range(0, len(queued), queue_items.BULK_MAX):
+        queue_items.bulk_add(project.id, None, str(queue.id), queued[begin:begin + queue_items.BULK_MAX])
     now = utcnow()
     reviewed = [{"id": uuid7(), "project_id": project.id, "trace_id": trace_ids[n], "comment": "Fine.",
                  "created_by_id": viewer.id, "reviewed_by_id": viewer.id, "created_at": now, "updated_at": now}

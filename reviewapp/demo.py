@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import Project, ReviewQueue, ScoreDefinition, TraceReview, User, utcnow
-from reviewapp.services import accounts, ingest, queues, reviews, scorers
+from reviewapp.services import accounts, ingest, queue_items, queues, reviews, scorers
 
 DEMO_PROJECT = "Demo project"
 DEMO_PASSWORD = "reviewapp-demo"
@@ -133,7 +133,7 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
                                            scorer_ids=[str(scorer_ids[s]) for s in scorer_names]).id
         # Most matching traces wait for review; a few are left out so "add to queue" has something to do.
         pending = [t.trace_id for t in traces if t.kind in kinds][:12]
-        queues.bulk_add(project_id, admin, str(queue_id), pending)
+        queue_items.bulk_add(project_id, admin, str(queue_id), pending)
     return len(plans)
 
 
@@ -147,7 +147,7 @@ def _reviews(project_id: int, reviewer: User, rng: random.Random, per_queue: int
     for queue, _count in queues.list_queues(project_id)[0]:
         if db.session.scalar(select(TraceReview.id).where(TraceReview.queue_id == queue.id).limit(1)):
             continue  # reviewed in an earlier seed: running it again adds nothing
-        items, _total = queues.list_items(project_id, queue_id=queue.id, limit=per_queue)
+        items, _total = queue_items.list_items(project_id, queue_id=queue.id, limit=per_queue)
         definitions = {d.id: d for d in scorers.definitions_by_name(project_id, limit=1000)}
         chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
         for item in items:

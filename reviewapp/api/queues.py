@@ -20,7 +20,7 @@ from reviewapp.api.core import (
     user_json,
 )
 from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import claims, queues
+from reviewapp.services import claims, queue_items, queues
 
 
 def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
@@ -115,13 +115,13 @@ def claim_next_item(ctx: ApiContext, queue_id: str):
 @api_route("/review_queue_items/", methods=["GET"])
 def list_review_queue_items(ctx: ApiContext):
     limit, offset = page_params()
-    items, count = queues.list_items(
+    items, count = queue_items.list_items(
         ctx.project_id,
         queue_id=query_uuid("queue_id"),
         trace_id=query_param("trace_id"),
         trace_ids=query_list("trace_id__in"),
         search=query_param("search"),
-        order=order_param(set(queues.ITEM_ORDERS)),
+        order=order_param(set(queue_items.ITEM_ORDERS)),
         limit=limit,
         offset=offset,
     )
@@ -131,30 +131,30 @@ def list_review_queue_items(ctx: ApiContext):
 @api_route("/review_queue_items/", methods=["POST"], role="reviewer")
 def create_review_queue_item(ctx: ApiContext):
     body = json_body()
-    item = queues.add_item(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_id"))
+    item = queue_items.add_item(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_id"))
     return jsonify(item_json(item)), 201
 
 
 @api_route("/review_queue_items/bulk/", methods=["POST"], role="reviewer")
 def bulk_add_review_queue_items(ctx: ApiContext):
     body = json_body()
-    result = queues.bulk_add(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_ids"))
+    result = queue_items.bulk_add(ctx.project_id, ctx.user, body.get("queue_id"), body.get("trace_ids"))
     return jsonify({"added": [item_json(i) for i in result.added], "skipped": result.skipped}), 200
 
 
 @api_route("/review_queue_items/<item_id>/", methods=["GET"])
 def get_review_queue_item(ctx: ApiContext, item_id: str):
-    return jsonify(item_json(queues.load_item(ctx.project_id, path_uuid(item_id))))
+    return jsonify(item_json(queue_items.load_item(ctx.project_id, path_uuid(item_id))))
 
 
 @api_route("/review_queue_items/<item_id>/", methods=["PATCH"], role="reviewer")
 def move_review_queue_item(ctx: ApiContext, item_id: str):
     body = json_body()
-    item = queues.move_item(ctx.project_id, ctx.user, path_uuid(item_id), body.get("queue_id"))
+    item = queue_items.move_item(ctx.project_id, ctx.user, path_uuid(item_id), body.get("queue_id"))
     return jsonify(item_json(item))
 
 
 @api_route("/review_queue_items/<item_id>/", methods=["DELETE"], role="reviewer")
 def delete_review_queue_item(ctx: ApiContext, item_id: str):
-    queues.remove_item(ctx.project_id, ctx.user, path_uuid(item_id))
+    queue_items.remove_item(ctx.project_id, ctx.user, path_uuid(item_id))
     return "", 204

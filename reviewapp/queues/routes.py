@@ -7,7 +7,7 @@ from flask_login import current_user
 from reviewapp.models import Membership
 from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
-from reviewapp.services import claims, queues, scorers
+from reviewapp.services import claims, queue_items, queues, scorers
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.web import page_number, project_view
 
@@ -118,7 +118,7 @@ def detail(member: Membership, queue_id: str):
     queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
     per_page = current_app.config["PAGE_SIZE"]
     page, search, order = page_number(per_page), _search(), _sort(ITEM_SORTS, "created_at")
-    rows, count = queues.list_items_with_traces(member.project_id, queue.id, search=search or None, order=order,
+    rows, count = queue_items.list_items_with_traces(member.project_id, queue.id, search=search or None, order=order,
                                                 limit=per_page, offset=(page - 1) * per_page,
                                                 total=None if search else pending)
     move = None
@@ -137,7 +137,7 @@ def detail(member: Membership, queue_id: str):
 
 def _item_in(member: Membership, queue_id: str, item_id: str):
     queue = queues.load_queue(member.project_id, queue_id)
-    item = queues.load_item(member.project_id, item_id)
+    item = queue_items.load_item(member.project_id, item_id)
     if item.queue_id != queue.id:
         raise NotFound()
     return queue, item
@@ -149,7 +149,7 @@ def remove_item(member: Membership, queue_id: str, item_id: str):
     queue, item = _item_in(member, queue_id, item_id)
     form = ConfirmForm()
     if form.validate_on_submit() and form.is_confirmed:
-        queues.remove_item(member.project_id, current_user, item.id)
+        queue_items.remove_item(member.project_id, current_user, item.id)
         flash(f"Trace {item.trace_id} removed from “{queue.name}”.", "success")
         return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
     return render_template(
@@ -170,7 +170,7 @@ def move_item(member: Membership, queue_id: str, item_id: str):
         flash("The form expired; try again.", "error")
         return redirect(back)
     try:
-        moved = queues.move_item(member.project_id, current_user, item.id, form.queue_id.data)
+        moved = queue_items.move_item(member.project_id, current_user, item.id, form.queue_id.data)
     except ValidationError as exc:
         flash(f"Trace {item.trace_id} was not moved: {exc.detail}", "error")
     else:

@@ -19,7 +19,7 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.services import claims, export, members, queues, reviews, scorers, traces
+from reviewapp.services import claims, export, members, queue_items, queues, reviews, scorers, traces
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
@@ -81,7 +81,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
                          queue=queue.id if queue else None, n=n)
     if comment is None:
         comment = review.comment if review is not None else None
-    pending_item = item if item is not None else queues.pending_item_for_trace(member.project_id, trace_id)
+    pending_item = item if item is not None else queue_items.pending_item_for_trace(member.project_id, trace_id)
     return render_template(
         "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
@@ -89,7 +89,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
         skipped=claims.last_skip(current_user, item.id) if item is not None else None,
         conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
-        holding=item is not None and queues.is_live(item) and item.claimed_by_id == current_user.id
+        holding=item is not None and queue_items.is_live(item) and item.claimed_by_id == current_user.id
         and claims.active_claim(item),
         held_by=pending_item if claims.held_by_other(pending_item, current_user) else None,
         sorted_scores=sorted_scores,
@@ -163,7 +163,7 @@ def save(member: Membership, item_id: str):
     """Save & next: save the review (which completes the item), then claim the next trace. When someone else's
     work is in the way, the form comes back with the reviewer's input and the choice to save over it."""
     try:
-        found = queues.load_item(member.project_id, item_id, include_done=True)
+        found = queue_items.load_item(member.project_id, item_id, include_done=True)
     except NotFound:
         flash("That trace is not in any queue of this project.", "warning")
         return _claim_next(member, request.form.get("queue_id"))
@@ -193,7 +193,7 @@ def skip(member: Membership, item_id: str):
         return _claim_next(member, queue_id)
     except ValidationError as exc:
         # The page comes back with the reason as typed, the refusal beside it.
-        found = queues.load_item(member.project_id, item_id)
+        found = queue_items.load_item(member.project_id, item_id)
         review = reviews.active_review_for_trace(member.project_id, found.trace_id)
         fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
         return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
@@ -264,7 +264,7 @@ def _page_queue(member: Membership, raw: str | None, keep_going: bool) -> Review
 @project_view(role="reviewer")
 def take_over(member: Membership, item_id: str):
     """Take a trace another reviewer holds: asks first, then ends their lease and opens the trace for review."""
-    found = queues.load_item(member.project_id, item_id)
+    found = queue_items.load_item(member.project_id, item_id)
     trace_page = url_for("traces.detail", project_id=member.project_id, trace_id=found.trace_id)
     form = ConfirmForm()
     if form.validate_on_submit() and form.is_confirmed:

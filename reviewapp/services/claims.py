@@ -15,7 +15,8 @@ from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
 from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
-from reviewapp.services.queues import load_item, load_queue, load_queue_with_count
+from reviewapp.services.queue_items import load_item
+from reviewapp.services.queues import load_queue, load_queue_with_count
 
 SKIP_REASON_MAX = 2000
 CLAIM_ATTEMPTS_MAX = 1000

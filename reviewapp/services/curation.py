@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewapp.models import Membership, ReviewQueue
-from reviewapp.services import queues, traces
+from reviewapp.services import queue_items, queues, traces
 from reviewapp.services.common import refusal_rolls_back
 from reviewapp.services.errors import PermissionDenied, ValidationError
 
@@ -79,11 +79,11 @@ def matching_trace_ids(project_id: int, filters: TraceFilters) -> list[str]:
     rows, total = traces.list_traces(
         project_id, search=filters.search, model=filters.model, date_from=filters.date_from,
         date_to=filters.date_to, errors_only=filters.errors_only, review_state=filters.review_state,
-        order="first_timestamp", limit=queues.BULK_MAX, offset=0)
-    if total > queues.BULK_MAX:
+        order="first_timestamp", limit=queue_items.BULK_MAX, offset=0)
+    if total > queue_items.BULK_MAX:
         shown, more = traces.shown_count(total)
         raise ValidationError(f"{shown}{'+' if more else ''} traces match this filter; add at most "
-                              f"{queues.BULK_MAX} at a time. Narrow the filter (a date range, say) and add them "
+                              f"{queue_items.BULK_MAX} at a time. Narrow the filter (a date range, say) and add them "
                               "in parts.", "trace_ids")
     return [row.trace.trace_id for row in rows]
 
@@ -102,8 +102,8 @@ def add_to_queue(member: Membership, *, trace_ids: list[str] | None = None,
     chosen = matching_trace_ids(project_id, filters) if filters is not None else list(trace_ids or [])
     if not chosen:
         raise ValidationError(NOTHING_CHOSEN, "trace_ids", "required")
-    if len(chosen) > queues.BULK_MAX:
-        raise ValidationError(f"Add at most {queues.BULK_MAX} traces at a time.", "trace_ids")
+    if len(chosen) > queue_items.BULK_MAX:
+        raise ValidationError(f"Add at most {queue_items.BULK_MAX} traces at a time.", "trace_ids")
     if new_queue_name:
         # Not committed yet: bulk_add commits the queue with its items, so a failure leaves no empty queue.
         queue = queues.create_queue(project_id, actor, new_queue_name, commit=False)
@@ -111,7 +111,7 @@ def add_to_queue(member: Membership, *, trace_ids: list[str] | None = None,
         if queue_id is None or queue_id == "":
             raise ValidationError(NO_QUEUE, "queue_id", "required")
         queue = queues.queue_for_body(project_id, queue_id)
-    result = queues.bulk_add(project_id, actor, queue.id, chosen)
+    result = queue_items.bulk_add(project_id, actor, queue.id, chosen)
     elsewhere = [s["trace_id"] for s in result.skipped if s["reason"] == "pending_in_another_queue"]
     other_queues = _pending_queues(project_id, elsewhere)
     outcomes = [Outcome(item.trace_id, True) for item in result.added]
@@ -124,5 +124,5 @@ def _pending_queues(project_id: int, trace_ids: list[str]) -> dict[str, ReviewQu
     """The queue each of these traces is pending in (one query for the lot)."""
     if not trace_ids:
         return {}
-    items, _ = queues.list_items(project_id, trace_ids=trace_ids, limit=len(trace_ids))
+    items, _ = queue_items.list_items(project_id, trace_ids=trace_ids, limit=len(trace_ids))
     return {item.trace_id: item.queue for item in items}

@@ -23,7 +23,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
-from reviewapp.services import claims, queues
+from reviewapp.services import claims, queue_items, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.scorers import format_decimal, shown, to_decimal
@@ -342,9 +342,9 @@ def save_review(
     `time_spent_seconds` is added to the time already recorded. The actor becomes `reviewed_by`."""
     review = None if review_id is None else load_review(project_id, review_id, lock=True)
     if review is None:
-        trace_id = queues.clean_trace_id(trace_id)
+        trace_id = queue_items.clean_trace_id(trace_id)
     else:
-        if trace_id is not None and queues.clean_trace_id(trace_id) != review.trace_id:
+        if trace_id is not None and queue_items.clean_trace_id(trace_id) != review.trace_id:
             raise ValidationError(TRACE_CHANGE, "trace_id")
         trace_id = review.trace_id
     new_comment = ABSENT if comment is ABSENT else _clean_comment(comment)
@@ -382,10 +382,10 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
         if queue is not None:
             review.queue_id = queue.id
         else:
-            pending = queues.pending_item_for_trace(project_id, trace_id)
+            pending = queue_items.pending_item_for_trace(project_id, trace_id)
             if pending is not None:
                 review.queue_id = pending.queue_id
-        queues.complete_items(project_id, trace_id, queue.id if queue else None)
+        queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
         commit_keeping_state()
     except IntegrityError:
         # Another request saved first: a second review of the trace, or the same scorer added twice.
@@ -506,7 +506,7 @@ def _basis_conflict(basis: str | None, current: TraceReview | None, item_gone: b
 
 def _live(item: ReviewQueueItem | None) -> ReviewQueueItem | None:
     """The item if it still waits in its queue (neither it nor the queue deleted), else None."""
-    return item if item is not None and queues.is_live(item) else None
+    return item if item is not None and queue_items.is_live(item) else None
 
 
 @refusal_rolls_back
@@ -530,13 +530,13 @@ def submit_review(
     the page showed (`basis`: basis_of that review, "" for none), SaveConflict, and nothing changes. The same
     call with overwrite=True saves anyway: it takes the trace over (ending the holder's lease) and saves as an
     edit of the review there is now. Saving completes the trace's pending item."""
-    trace_id = item.trace_id if item is not None else queues.clean_trace_id(trace_id)
+    trace_id = item.trace_id if item is not None else queue_items.clean_trace_id(trace_id)
     new_comment = _clean_comment(comment)
     validated = validate_scores(project_id, list(scores))
     check_required(project_id, queue, validated, new_comment)
     seconds = _clean_time_spent(time_spent_seconds)
 
-    pending = item if item is not None else queues.pending_item_for_trace(project_id, trace_id)
+    pending = item if item is not None else queue_items.pending_item_for_trace(project_id, trace_id)
     live = _live(pending)  # the trace's item while it still waits in its queue, else None
     if live is not None and claims.held_by_other(live, actor) and not overwrite:
         raise _held(live)

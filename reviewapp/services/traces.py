@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
 from reviewapp.models.trace import SEARCHED, traces_search
-from reviewapp.services import common, queues, reviews
+from reviewapp.services import common, queue_items, reviews
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
@@ -297,7 +297,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         signals=[e for e in events if e.event in SIGNAL_EVENTS],
         review=review,
         scores=reviews.sorted_scores(review) if review else [],
-        queue_item=queues.pending_item_for_trace(project_id, trace_id),
+        queue_item=queue_items.pending_item_for_trace(project_id, trace_id),
         focus=focus or None,
         start=start,
     )

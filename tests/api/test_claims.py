@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, utcnow
-from reviewapp.services import claims
+from reviewapp.services import claims, queue_items
 from reviewapp.services import queues as queue_service
 from tests.support.api import ApiClient, assert_error
 
@@ -63,7 +63,7 @@ def test_skipped_item_comes_back_last_to_the_skipper(app, api, factory):
     for _ in range(3):
         item = claim(alice, queue).get_json()
         order.append(item["trace_id"])
-        queue_service.complete_items(api.project_id, item["trace_id"])
+        queue_items.complete_items(api.project_id, item["trace_id"])
         db.session.commit()
     assert order == ["t2", "t3", "t1"]
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, TraceReview, User, utcnow
-from reviewapp.services import accounts, claims, queues
+from reviewapp.services import accounts, claims, queue_items, queues
 from reviewapp.services.errors import Conflict
 from tests.web.workbench import form_fields, signed_in
 
@@ -33,7 +33,7 @@ def test_twenty_reviewers_share_a_queue_without_overlap(app, factory):
     project = factory.project("Busy")
     admin = factory.user(project=project, role="admin")
     queue = queues.create_queue(project.id, admin, "Big queue")
-    result = queues.bulk_add(project.id, admin, queue.id, [f"t-{n:03d}" for n in range(ITEMS)])
+    result = queue_items.bulk_add(project.id, admin, queue.id, [f"t-{n:03d}" for n in range(ITEMS)])
     assert len(result.added) == ITEMS
     # Plain values only cross into the threads: each works in its own session.
     users = [SimpleNamespace(email=reviewer(project, n).email) for n in range(REVIEWERS)]
@@ -84,7 +84,7 @@ def test_concurrent_claims_never_hand_out_one_item_twice(app, factory):
     project = factory.project("Claims")
     admin = factory.user(project=project, role="admin")
     queue = queues.create_queue(project.id, admin, "Q")
-    queues.bulk_add(project.id, admin, queue.id, [f"c-{n}" for n in range(REVIEWERS // 2)])
+    queue_items.bulk_add(project.id, admin, queue.id, [f"c-{n}" for n in range(REVIEWERS // 2)])
     user_ids = [reviewer(project, n).id for n in range(REVIEWERS)]
     project_id, queue_id = project.id, queue.id
     barrier = threading.Barrier(REVIEWERS)
@@ -112,7 +112,7 @@ def queue_of_three(factory):
     admin = factory.user(project=project, role="admin")
     queue = queues.create_queue(project.id, admin, "Q")
     for trace in ("a", "b", "c"):
-        queues.add_item(project.id, admin, queue.id, trace)
+        queue_items.add_item(project.id, admin, queue.id, trace)
     return project, queue, reviewer(project, 1), reviewer(project, 2)
 
 
@@ -148,7 +148,7 @@ def test_a_skipped_item_comes_back_last_and_stays_for_others(queue_of_three):
     for _ in range(3):
         item = claims.claim_next(project.id, ann, queue.id)
         order.append(item.trace_id)
-        queues.complete_items(project.id, item.trace_id) if item.trace_id != "a" else None
+        queue_items.complete_items(project.id, item.trace_id) if item.trace_id != "a" else None
         db.session.commit()
     assert order == ["b", "c", "a"]
     # Ann passes on it again (which lets it go); for Bob, who did not skip it, it is simply the oldest
@@ -161,7 +161,7 @@ def test_nothing_left_is_none(queue_of_three):
     for _ in range(3):
         claims.claim_next(project.id, bob, queue.id, lease=timedelta(minutes=10))
         item = claims.claim_next(project.id, bob, queue.id)
-        queues.complete_items(project.id, item.trace_id)
+        queue_items.complete_items(project.id, item.trace_id)
         db.session.commit()
     assert claims.claim_next(project.id, ann, queue.id) is None
 
@@ -172,7 +172,7 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
     project = factory.project("Contended")
     admin = factory.user(project=project, role="admin")
     queue = queues.create_queue(project.id, admin, "Q")
-    queues.bulk_add(project.id, admin, queue.id, [f"r-{n:02d}" for n in range(30)])
+    queue_items.bulk_add(project.id, admin, queue.id, [f"r-{n:02d}" for n in range(30)])
     ann, bob = reviewer(project, 1), reviewer(project, 2)
     real = claims._next_candidate
     races = {"lost": 0}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, TraceReview, User
-from reviewapp.services import accounts, queues, reviews
+from reviewapp.services import accounts, queue_items, queues, reviews
 
 pytestmark = pytest.mark.postgres_only
 THREADS = 8
@@ -20,7 +20,7 @@ def test_racing_saves_of_one_trace_keep_one_review_and_tell_the_others(app, fact
     project = factory.project("Racing saves")
     admin = factory.user(project=project, role="admin")
     queue = queues.create_queue(project.id, admin, "Q")
-    queues.add_item(project.id, admin, queue.id, "contested")
+    queue_items.add_item(project.id, admin, queue.id, "contested")
     user_ids = []
     for n in range(THREADS):
         user = accounts.create_user(f"racer{n}@example.com", "correct horse battery", f"Racer {n}")

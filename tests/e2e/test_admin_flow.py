@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from reviewapp.services import queues
+from reviewapp.services import queue_items, queues
 from tests.traces.helpers import chat_trace
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def test_an_admin_sets_up_scorers_queues_and_keys_and_reads_the_results(admin_pa
     for i in range(1, 5):
         chat_trace(project.id, f"chat-{i}", minutes=i, question=f"Question {i}: where is my parcel?")
     backlog = queues.create_queue(project.id, admin, "Backlog")
-    queues.add_item(project.id, admin, backlog.id, "chat-3")
+    queue_items.add_item(project.id, admin, backlog.id, "chat-3")
     pid = project.id
 
     # --- a multiple-choice scorer, built with the editor ---------------------------------------------

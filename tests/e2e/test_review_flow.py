@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from reviewapp.services import queues, scorers
+from reviewapp.services import queue_items, scorers
 from tests.web.workbench import build
 
 pytestmark = pytest.mark.e2e
@@ -123,7 +123,7 @@ def test_a_reviewer_works_through_a_queue_with_the_keyboard(page, live_server, s
     assert "You skipped this trace before: “needs a billing expert”." in page.locator(".note").inner_text()
 
     # The queue holds only the skipped trace; the reviews read back through the JSON API.
-    assert [item.trace_id for item in queues.list_items(pid, queue_id=wb.queue.id)[0]] == ["trace-002"]
+    assert [item.trace_id for item in queue_items.list_items(pid, queue_id=wb.queue.id)[0]] == ["trace-002"]
     key = factory.api_key(wb.reviewer, "llm_analytics:read")
     body = api_get(live_server, key, f"/api/projects/{pid}/llm_analytics/trace_reviews/?order_by=created_at")
     assert [r["trace_id"] for r in body["results"]] == ["trace-001", "trace-003", "trace-004"]
@@ -160,7 +160,7 @@ def test_the_review_page_works_without_javascript(browser, live_server, factory)
         page.wait_for_selector("text=All done in “Support answers”")
     finally:
         context.close()
-    review = queues.list_items(wb.project.id, queue_id=wb.queue.id)[1]
+    review = queue_items.list_items(wb.project.id, queue_id=wb.queue.id)[1]
     assert review == 0
 
 
@@ -182,7 +182,7 @@ def test_an_empty_ctrl_enter_is_refused_and_a_conflict_keeps_what_was_typed(page
     assert page.locator("fieldset.scorer.has-error").count() == 4
     assert focused_scorer(page) == "Answer quality"  # the first scorer at fault has focus
     screenshot(page, "review_required_scorers")
-    assert [i.trace_id for i in queues.list_items(pid, queue_id=wb.queue.id)[0]] == ["trace-001", "trace-002"]
+    assert [i.trace_id for i in queue_items.list_items(pid, queue_id=wb.queue.id)[0]] == ["trace-001", "trace-002"]
 
     # Type a review; meanwhile an admin reviews the same trace from its page.
     page.keyboard.press("1")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reviewapp.services import queues, span_tree, traces
+from reviewapp.services import queue_items, queues, span_tree, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, store
 
 pytestmark = pytest.mark.e2e
@@ -84,7 +84,7 @@ def test_traces_list_filters_and_selects(page, live_server, sign_in, factory, sc
         chat_trace(project.id, f"chat-{n}", minutes=n, error=n == 2, model="gpt-4o" if n % 2 else "gpt-4o-mini",
                    name=f"Support chat {n}", cost=0.002 * n)
     queue = queues.create_queue(project.id, admin, "Escalations")
-    queues.add_item(project.id, admin, queue.id, "chat-1")
+    queue_items.add_item(project.id, admin, queue.id, "chat-1")
     sign_in(page, admin, f"/projects/{project.id}/traces/")
     screenshot(page, "traces_list")
 

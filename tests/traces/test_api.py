@@ -1,7 +1,7 @@
 """GET traces/ and GET traces/{trace_id}/: fields, filters, refusals, tenancy."""
 import pytest
 
-from reviewapp.services import queues, reviews, scorers
+from reviewapp.services import queue_items, queues, reviews, scorers
 from tests.support.api import ApiClient, assert_error
 from tests.traces.helpers import agent_trace, chain_trace, chat_trace
 
@@ -36,7 +36,7 @@ def test_list_filters_and_orders(api):
     chat_trace(api.project_id, "pricey", minutes=1, cost=2.0, error=True, model="claude")
     chat_trace(api.project_id, "queued", minutes=2, cost=0.1)
     queue = queues.create_queue(api.project_id, user, "Inbox")
-    item = queues.add_item(api.project_id, user, queue.id, "queued")
+    item = queue_items.add_item(api.project_id, user, queue.id, "queued")
 
     def listed(query):
         response = api.get("traces/?" + query)
@@ -118,7 +118,7 @@ def test_detail_shows_review_and_queue(api):
     chat_trace(api.project_id, "queued")
     chat_trace(api.project_id, "judged")
     queue = queues.create_queue(api.project_id, api.user, "Inbox")
-    queues.add_item(api.project_id, api.user, queue.id, "queued")
+    queue_items.add_item(api.project_id, api.user, queue.id, "queued")
     definition = scorers.create_definition(api.project_id, api.user, name="Correct", kind="boolean", config={})
     review = reviews.save_review(api.project_id, api.user, trace_id="judged", comment="Right answer", scores=[
         {"definition_id": str(definition.id), "boolean_value": True}])

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from reviewapp.extensions import db
-from reviewapp.services import queues, reviews, scorers, span_tree, traces
+from reviewapp.services import queue_items, queues, reviews, scorers, span_tree, traces
 from reviewapp.services.errors import NotFound
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, event, generation, root, span, store
 
@@ -119,7 +119,7 @@ def test_review_with_scores_and_queue_membership(project, factory):
     chat_trace(project.id, "queued")
     chat_trace(project.id, "reviewed")
     queue = queues.create_queue(project.id, admin, "Support")
-    queues.add_item(project.id, admin, queue.id, "queued")
+    queue_items.add_item(project.id, admin, queue.id, "queued")
     helpful = scorers.create_definition(project.id, admin, name="helpful", kind="boolean", config={})
     accuracy = scorers.create_definition(project.id, admin, name="Accuracy", kind="numeric", config={"min": 0})
     reviews.save_review(project.id, admin, trace_id="reviewed", comment="Good", scores=[

@@ -1,7 +1,7 @@
 """The traces list: each filter, each order, review states, pagination and a fixed number of queries."""
 import pytest
 
-from reviewapp.services import queues, reviews, traces
+from reviewapp.services import queue_items, queues, reviews, traces
 from reviewapp.services.errors import ValidationError
 from tests.traces.helpers import at, chat_trace, generation, store
 
@@ -122,11 +122,11 @@ def test_review_states(project, admin):
     for trace_id in ("idle", "waiting", "done", "done-then-removed"):
         chat_trace(project.id, trace_id)
     queue = queues.create_queue(project.id, admin, "Support")
-    queues.add_item(project.id, admin, queue.id, "waiting")
-    queues.add_item(project.id, admin, queue.id, "done")
+    queue_items.add_item(project.id, admin, queue.id, "waiting")
+    queue_items.add_item(project.id, admin, queue.id, "done")
     reviews.save_review(project.id, admin, trace_id="done", comment="fine")  # completes the item
-    removed = queues.add_item(project.id, admin, queue.id, "done-then-removed")
-    queues.remove_item(project.id, admin, removed.id)
+    removed = queue_items.add_item(project.id, admin, queue.id, "done-then-removed")
+    queue_items.remove_item(project.id, admin, removed.id)
 
     def state(name):
         rows, count = traces.list_traces(project.id, review_state=name, order="first_timestamp")
@@ -147,7 +147,7 @@ def test_review_states(project, admin):
 def test_a_deleted_queue_no_longer_holds_its_traces(project, admin):
     chat_trace(project.id, "t")
     queue = queues.create_queue(project.id, admin, "Temp")
-    queues.add_item(project.id, admin, queue.id, "t")
+    queue_items.add_item(project.id, admin, queue.id, "t")
     queues.delete_queue(project.id, admin, queue.id)
     assert ids(traces.list_traces(project.id, review_state="not_queued")[0]) == ["t"]
 
@@ -186,7 +186,7 @@ def test_filters_combine(project, admin):
     chat_trace(project.id, "x-ok", model="gpt-4o", minutes=1)
     chat_trace(project.id, "y-err", error=True, model="claude", minutes=2)
     queue = queues.create_queue(project.id, admin, "Q")
-    queues.add_item(project.id, admin, queue.id, "x-err")
+    queue_items.add_item(project.id, admin, queue.id, "x-err")
     rows, count = traces.list_traces(project.id, search="x-", model="gpt-4o", errors_only=True,
                                      review_state="pending")
     assert ids(rows) == ["x-err"] and count == 1
@@ -209,7 +209,7 @@ def _seed(project, user, n):
     for i in range(n):
         trace_id = chat_trace(project.id, f"n{n}-{i}", minutes=i, model=f"model-{i % 3}")
         if i % 3 == 1:
-            queues.add_item(project.id, user, queue.id, trace_id)
+            queue_items.add_item(project.id, user, queue.id, trace_id)
         elif i % 3 == 2:
             reviews.save_review(project.id, user, trace_id=trace_id, comment="ok")
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from reviewapp.services import claims, queues, reviews, scorers, span_tree, traces
+from reviewapp.services import claims, queue_items, queues, reviews, scorers, span_tree, traces
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, generation, root, sign_in, span, store
 
 
@@ -48,7 +48,7 @@ def test_list_shows_each_trace_with_its_state(signed_in, project, factory):
     chat_trace(project.id, "t-queued", minutes=2)
     chat_trace(project.id, "t-reviewed", minutes=3)
     queue = queues.create_queue(project.id, admin, "Escalations")
-    queues.add_item(project.id, admin, queue.id, "t-queued")
+    queue_items.add_item(project.id, admin, queue.id, "t-queued")
     reviews.save_review(project.id, admin, trace_id="t-reviewed", comment="ok")
 
     html = page(signed_in, f"/projects/{project.id}/traces/")
@@ -155,7 +155,7 @@ def test_trace_page_shows_review_with_version_pins_and_queue(signed_in, project,
         {"definition_id": str(tone.id), "definition_version_id": str(scorers.load_definition(
             project.id, tone.id).current_version_id), "categorical_values": ["warm"]}])
     queue = queues.create_queue(project.id, admin, "Second look")
-    queues.add_item(project.id, admin, queue.id, "waiting")
+    queue_items.add_item(project.id, admin, queue.id, "waiting")
 
     judged = page(signed_in, f"/projects/{project.id}/traces/judged")
     assert re.search(r"Tone\s*<span class=\"version-pin\"[^>]*>v2</span>", judged)
@@ -182,7 +182,7 @@ def test_actions_follow_the_role_and_the_queue(client, project, factory):
     reviewer = factory.user(project=project, role="reviewer")
     chat_trace(project.id, "waiting")
     queue = queues.create_queue(project.id, reviewer, "Inbox")
-    item = queues.add_item(project.id, reviewer, queue.id, "waiting")
+    item = queue_items.add_item(project.id, reviewer, queue.id, "waiting")
     sign_in(client, reviewer, f"/projects/{project.id}/traces/waiting")
     html = page(client, f"/projects/{project.id}/traces/waiting")
     assert f'href="/projects/{project.id}/traces/waiting/review">Review this trace</a>' in html
@@ -207,7 +207,7 @@ def test_the_list_page_runs_the_same_queries_for_1_or_50_rows(client, factory, c
         for i in range(n):
             chat_trace(project.id, f"p{project.id}-{i}", minutes=i, model=f"m{i % 4}")
             if i % 2:
-                queues.add_item(project.id, user, queue.id, f"p{project.id}-{i}")
+                queue_items.add_item(project.id, user, queue.id, f"p{project.id}-{i}")
     sign_in(client, user, f"/projects/{small.id}/traces/")
 
     def queries(project):
@@ -267,7 +267,7 @@ def test_a_reviewer_can_work_on_a_claimed_10000_deep_trace(client, project, fact
     reviewer = factory.user(project=project, role="reviewer")
     chain_trace(project.id, "deep", depth=10_000)
     queue = queues.create_queue(project.id, reviewer, "Deep ones")
-    queues.add_item(project.id, reviewer, queue.id, "deep")
+    queue_items.add_item(project.id, reviewer, queue.id, "deep")
     item = claims.claim_next(project.id, reviewer, queue.id)
     sign_in(client, reviewer, f"/projects/{project.id}/traces/")
     html = page(client, f"/projects/{project.id}/review/{item.id}")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import accounts, curation, queues, reviews
+from reviewapp.services import accounts, curation, queue_items, queues, reviews
 from reviewapp.services.errors import PermissionDenied
 from tests.traces.helpers import chat_trace, sign_in
 
@@ -76,8 +76,8 @@ def test_add_ticked_traces_reports_each_trace(client, project, admin, token):
     target = queues.create_queue(project.id, admin, "Target")
     other = queues.create_queue(project.id, admin, "Other queue")
     reviews.save_review(project.id, admin, trace_id="reviewed", comment="done")
-    queues.add_item(project.id, admin, other.id, "elsewhere")
-    queues.add_item(project.id, admin, target.id, "here")
+    queue_items.add_item(project.id, admin, other.id, "elsewhere")
+    queue_items.add_item(project.id, admin, target.id, "here")
 
     response = client.post(add_url(project), data={
         "csrf_token": token, "scope": "selected", "queue_id": str(target.id),
@@ -149,7 +149,7 @@ def test_refusals_keep_the_input_and_save_nothing(client, project, admin, token,
 
 
 def test_too_many_matching_traces_are_refused_before_anything_is_made(client, project, token, monkeypatch):
-    monkeypatch.setattr(queues, "BULK_MAX", 2)
+    monkeypatch.setattr(queue_items, "BULK_MAX", 2)
     for i in range(3):
         chat_trace(project.id, f"t{i}")
     response = client.post(add_url(project), data={"csrf_token": token, "scope": "matching",
@@ -166,7 +166,7 @@ def test_the_report_names_other_queues_in_a_fixed_number_of_queries(client, proj
     def run(n: int, prefix: str) -> int:
         others = [queues.create_queue(project.id, admin, f"{prefix}{i}") for i in range(n)]
         for i, other in enumerate(others):
-            queues.add_item(project.id, admin, other.id, f"{prefix}-{i}")
+            queue_items.add_item(project.id, admin, other.id, f"{prefix}-{i}")
         with count_queries() as statements:
             response = client.post(add_url(project), data={
                 "csrf_token": token, "queue_id": str(target.id),
@@ -228,7 +228,7 @@ def test_a_failure_while_adding_to_a_new_queue_leaves_no_empty_queue(project, ad
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away while inserting the items")
 
-    monkeypatch.setattr(queues, "_insert_items", broken)
+    monkeypatch.setattr(queue_items, "_insert_items", broken)
     with pytest.raises(RuntimeError):
         curation.add_to_queue(accounts.membership_for(admin.id, project.id), trace_ids=["t1"],
                               new_queue_name="Half made")

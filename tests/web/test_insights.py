@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
-from reviewapp.services import claims, insights, queues, reviews, scorers
+from reviewapp.services import claims, insights, queue_items, queues, reviews, scorers
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def known(project, admin, ann, bob):
     scorers.create_definition(project.id, admin, name="Unused", kind="boolean", config={})
 
     queue = queues.create_queue(project.id, admin, "Support")
-    queues.bulk_add(project.id, admin, queue.id, [f"q{i}" for i in range(6)])
+    queue_items.bulk_add(project.id, admin, queue.id, [f"q{i}" for i in range(6)])
     db.session.execute(update(ReviewQueueItem).values(created_at=days_ago(3)))
     db.session.commit()
 
@@ -97,9 +97,9 @@ def known(project, admin, ann, bob):
     gone = review(project, bob, "t6", [q(quality, categorical_values=["bad"])], 500)
     reviews.delete_review(project.id, bob, gone.id)  # deleted reviews count nowhere
 
-    queues.remove_item(project.id, admin, queues.pending_item_for_trace(project.id, "q3").id)
+    queue_items.remove_item(project.id, admin, queue_items.pending_item_for_trace(project.id, "q3").id)
     for reason in ("Not English", "  Not English ", "", "Too long to judge"):
-        item = queues.pending_item_for_trace(project.id, "q4")
+        item = queue_items.pending_item_for_trace(project.id, "q4")
         claims.skip_item(project.id, bob, item.id, reason)
     return {"quality": quality, "issues": issues, "rating": rating, "safe": safe, "queue": queue}
 
@@ -216,7 +216,7 @@ def test_a_fixed_number_of_queries_whatever_the_data(client, login, project, adm
     scorer = scorers.create_definition(project.id, admin, name="Q", kind="categorical",
                                        config={"options": [{"key": "a", "label": "A"}]})
     queue = queues.create_queue(project.id, admin, "One")
-    queues.bulk_add(project.id, admin, queue.id, ["x0"])
+    queue_items.bulk_add(project.id, admin, queue.id, ["x0"])
     review(project, admin, "x0", [{"definition_id": str(scorer.id), "categorical_values": ["a"]}], 5, queue)
     db.session.expire_all()  # each request starts as it would in production: nothing loaded yet
     with count_queries() as few:
@@ -226,13 +226,13 @@ def test_a_fixed_number_of_queries_whatever_the_data(client, login, project, adm
         extra = scorers.create_definition(project.id, admin, name=f"N{i}", kind="numeric", config={})
         scorers.new_version(project.id, admin, extra.id, {"min": 0})
         more = queues.create_queue(project.id, admin, f"More {i}")
-        queues.bulk_add(project.id, admin, more.id, [f"m{i}-{j}" for j in range(5)])
+        queue_items.bulk_add(project.id, admin, more.id, [f"m{i}-{j}" for j in range(5)])
         for j in range(3):
             reviewer = admin if j % 2 else None
             review(project, reviewer or admin, f"m{i}-{j}", [{"definition_id": str(extra.id), "numeric_value": j},
                                                              {"definition_id": str(scorer.id),
                                                               "categorical_values": ["a"]}], j + 1, more, ago=j)
-        claims.skip_item(project.id, admin, queues.pending_item_for_trace(project.id, f"m{i}-4").id, f"r{i}")
+        claims.skip_item(project.id, admin, queue_items.pending_item_for_trace(project.id, f"m{i}-4").id, f"r{i}")
     db.session.expire_all()  # each request starts as it would in production: nothing loaded yet
     with count_queries() as many:
         assert client.get(url).status_code == 200

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, utcnow
-from reviewapp.services import claims, queues, reviews
+from reviewapp.services import claims, queue_items, queues, reviews
 from tests.web.workbench import build, signed_in, store_trace
 
 
@@ -65,7 +65,7 @@ def test_queues_page_runs_a_fixed_number_of_queries(client, login, wb, count_que
     few = queries_for(client, count_queries, queues_url(wb))
     for n in range(12):
         queue = queues.create_queue(wb.project.id, wb.admin, f"Extra {n:02d}")
-        queues.add_item(wb.project.id, wb.admin, queue.id, f"extra-{n}")
+        queue_items.add_item(wb.project.id, wb.admin, queue.id, f"extra-{n}")
         claims.claim_next(wb.project.id, wb.reviewer, queue.id)
     many = queries_for(client, count_queries, queues_url(wb))
     assert "Extra 11" in text(client.get(queues_url(wb)))
@@ -213,7 +213,7 @@ def test_delete_asks_for_confirmation_without_javascript(client, login, wb):
     assert done.status_code == 302 and done.location == queues_url(wb)
     assert live_queue_names(wb) == []
     assert "Queue “Support answers” deleted" in text(client.get(done.location))
-    assert queues.list_items(wb.project.id)[1] == 0
+    assert queue_items.list_items(wb.project.id)[1] == 0
 
 
 def test_reviewer_and_viewer_cannot_reach_admin_actions(app, wb):
@@ -255,7 +255,7 @@ def test_another_projects_queue_is_not_found(app, client, login, wb, factory):
 # --- the queue page -----------------------------------------------------------------------------------
 
 def test_queue_page_lists_pending_traces_oldest_first_with_their_summaries(client, login, wb):
-    queues.add_item(wb.project.id, wb.admin, wb.queue.id, "not-arrived-yet")
+    queue_items.add_item(wb.project.id, wb.admin, wb.queue.id, "not-arrived-yet")
     login(wb.viewer)
     page = text(client.get(queue_url(wb)))
     positions = [page.index(f"Support chat {n}") for n in (1, 2, 3)]
@@ -269,7 +269,7 @@ def test_queue_page_lists_pending_traces_oldest_first_with_their_summaries(clien
 
 def test_queue_page_search_and_sort(client, login, wb):
     store_trace(wb.project.id, "special-id", name="Refund question")
-    queues.add_item(wb.project.id, wb.admin, wb.queue.id, "special-id")
+    queue_items.add_item(wb.project.id, wb.admin, wb.queue.id, "special-id")
     login(wb.reviewer)
     by_name = text(client.get(queue_url(wb) + "?search=refund"))
     assert "Refund question" in by_name and "Support chat 1" not in by_name
@@ -287,7 +287,7 @@ def test_queue_page_runs_a_fixed_number_of_queries(client, login, wb, count_quer
     few = queries_for(client, count_queries, queue_url(wb))
     for n in range(20):
         store_trace(wb.project.id, f"more-{n}", name=f"More {n}")
-        queues.add_item(wb.project.id, wb.admin, wb.queue.id, f"more-{n}")
+        queue_items.add_item(wb.project.id, wb.admin, wb.queue.id, f"more-{n}")
     claims.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
     many = queries_for(client, count_queries, queue_url(wb))
     page = text(client.get(queue_url(wb)))
@@ -329,7 +329,7 @@ def test_move_an_item_to_another_queue(client, login, wb):
                            data={"csrf_token": token, "queue_id": str(other.id)})
     assert response.status_code == 302
     assert "Trace trace-002 moved to “Escalations”." in text(client.get(response.location))
-    assert [i.trace_id for i in queues.list_items(wb.project.id, queue_id=other.id)[0]] == ["trace-002"]
+    assert [i.trace_id for i in queue_items.list_items(wb.project.id, queue_id=other.id)[0]] == ["trace-002"]
 
 
 def test_move_to_an_unknown_queue_says_why(client, login, wb):

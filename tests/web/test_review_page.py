@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
-from reviewapp.services import claims, queues, reviews, scorers
+from reviewapp.services import claims, queue_items, queues, reviews, scorers
 from tests.web.workbench import build, form_fields, signed_in
 
 
@@ -460,7 +460,7 @@ def test_a_trace_taken_out_of_its_queue_keeps_the_input(client, login, wb):
     token = login(wb.reviewer)
     location = start(client, wb, token)
     page = text(client.get(location))
-    queues.remove_item(wb.project.id, wb.admin, item_id_of(location))
+    queue_items.remove_item(wb.project.id, wb.admin, item_id_of(location))
     response = submit(client, location, page, answers(wb))
     assert response.status_code == 409
     html = text(response)
@@ -719,7 +719,7 @@ def test_saving_needs_the_csrf_token(client, login, wb):
 
 def seed_reviews(wb):
     other = queues.create_queue(wb.project.id, wb.admin, "Other queue")
-    queues.add_item(wb.project.id, wb.admin, other.id, "elsewhere")
+    queue_items.add_item(wb.project.id, wb.admin, other.id, "elsewhere")
     reviews.save_review(wb.project.id, wb.reviewer, trace_id="trace-001", comment="polite and right",
                         scores=[{"definition_id": str(wb.quality.id), "categorical_values": ["good"]}],
                         queue_id=wb.queue.id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewapp.models import Project, ReviewQueue, ReviewQueueItem, ScoreDefinition, User
-from reviewapp.services import ingest, queues, scorers
+from reviewapp.services import ingest, queue_items, queues, scorers
 from tests.ingest.builders import generation, root
 from tests.support.factories import Factory
 
@@ -31,7 +31,7 @@ class Workbench:
         return [self.quality, self.tags, self.rating, self.helpful]
 
     def items(self) -> list[ReviewQueueItem]:
-        return queues.list_items(self.project.id, queue_id=self.queue.id, limit=1000)[0]
+        return queue_items.list_items(self.project.id, queue_id=self.queue.id, limit=1000)[0]
 
 
 def store_trace(project_id: int, trace_id: str, name: str | None = None, question: str = "Where is my order?",
@@ -74,7 +74,7 @@ def build(factory: Factory, traces: int = 3, stored: bool = True, queue_name: st
     for n, trace_id in enumerate(trace_ids):
         if stored:
             store_trace(project.id, trace_id, name=f"Support chat {n + 1}", seconds=n)
-        queues.add_item(project.id, admin, queue.id, trace_id)
+        queue_items.add_item(project.id, admin, queue.id, trace_id)
     return Workbench(project, admin, reviewer, viewer, outsider, queue=queue, trace_ids=trace_ids, **made)
 
 
