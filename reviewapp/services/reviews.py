@@ -1,12 +1,12 @@
-"""Trace reviews and their scores: score validation against the pinned scorer version, saving a review (which
-completes the trace's queue item in the same transaction), the review page's save (required scorers, no silent
-overwrite), soft deletion, and the filtered list."""
+"""Trace reviews and their scores: saving a review (which completes the trace's queue item in the same
+transaction), the review page's save (required scorers, no silent overwrite), soft deletion, and the filtered list.
+Each score is checked by services/score_validation.py."""
 from __future__ import annotations
 
 import copy
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
@@ -17,7 +17,6 @@ from reviewapp.models import (
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
-    ScoreDefinitionVersion,
     TraceReview,
     TraceReviewScore,
     User,
@@ -26,14 +25,12 @@ from reviewapp.models import (
 from reviewapp.services import claims, queue_items, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
-from reviewapp.services.scorers import format_decimal, shown, to_decimal
+from reviewapp.services.score_validation import ValidatedScore, validate_scores
+from reviewapp.services.scorers import to_decimal
 
 COMMENT_MAX = 20_000
-SCORES_MAX = 200
 TIME_SPENT_MAX = 7 * 24 * 3600  # per save
 TIME_SPENT_TOTAL_MAX = 10 ** 8  # what the column holds, with room to spare
-SIX_PLACES = Decimal("0.000001")
-VALUE_FIELDS = {"categorical": "categorical_values", "numeric": "numeric_value", "boolean": "boolean_value"}
 ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.created_at}
 
 ALREADY_REVIEWED = "This trace already has a review. Update that review instead."
@@ -59,30 +56,6 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-class ScoreValidationError(ValidationError):
-    """A refused score entry: a 400 on `scores` whose detail names the entry and field (`scores[1].numeric_value:
-    …`). `index`, `field`, `definition_id` and the bare `message` let a page show it beside that scorer."""
-
-    def __init__(self, index: int, field: str | None, message: str, definition_id: uuid.UUID | None = None,
-                 code: str = "invalid_input"):
-        where = f"scores[{index}]" + (f".{field}" if field else "")
-        super().__init__(f"{where}: {message}", "scores", code)
-        self.index = index
-        self.field = field
-        self.message = message
-        self.definition_id = definition_id
-
-
-@dataclass
-class ValidatedScore:
-    index: int
-    definition: ScoreDefinition
-    version: ScoreDefinitionVersion
-    categorical_values: list[str] | None = None
-    numeric_value: Decimal | None = None
-    boolean_value: bool | None = None
-
-
 @dataclass
 class ReviewFilters:
     """What the review list, the export and the Reviews page filter by; None means no filter."""
@@ -94,149 +67,6 @@ class ReviewFilters:
     search: str | None = None  # substring of trace id or comment
     queue_id: uuid.UUID | None = None
     reviewer_id: int | None = None
-
-
-# --- score validation --------------------------------------------------------------------------------
-
-def validate_scores(project_id: int, entries: Any) -> list[ValidatedScore]:
-    """Check each score entry against its scorer version (the current one unless `definition_version_id` pins
-    another) and return them resolved. The first bad entry raises ScoreValidationError."""
-    if entries is None:
-        raise ValidationError("This field may not be null.", "scores")
-    if not isinstance(entries, list):
-        raise ValidationError("Expected a list of scores.", "scores")
-    if len(entries) > SCORES_MAX:
-        raise ValidationError(f"A review can have at most {SCORES_MAX} scores.", "scores")
-
-    definition_ids = {as_uuid(e.get("definition_id")) for e in entries if isinstance(e, dict)} - {None}
-    version_ids = {as_uuid(e.get("definition_version_id")) for e in entries if isinstance(e, dict)} - {None}
-    definitions = {d.id: d for d in db.session.scalars(select(ScoreDefinition).where(
-        ScoreDefinition.project_id == project_id, ScoreDefinition.id.in_(definition_ids)))} if definition_ids else {}
-    versions = {v.id: v for v in db.session.scalars(select(ScoreDefinitionVersion).where(
-        ScoreDefinitionVersion.project_id == project_id, ScoreDefinitionVersion.id.in_(version_ids)))
-    } if version_ids else {}
-
-    validated: list[ValidatedScore] = []
-    seen: set[uuid.UUID] = set()
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise ScoreValidationError(index, None, "Expected an object with definition_id and a value.")
-        raw_id = entry.get("definition_id")
-        if raw_id is None or raw_id == "":
-            raise ScoreValidationError(index, "definition_id", "This field is required.", code="required")
-        definition_id = as_uuid(raw_id)
-        if definition_id is None:
-            raise ScoreValidationError(index, "definition_id", f"“{shown(raw_id)}” is not a valid UUID.")
-        definition = definitions.get(definition_id)
-        if definition is None:
-            raise ScoreValidationError(index, "definition_id", "Scorer not found.", definition_id)
-        if definition_id in seen:
-            raise ScoreValidationError(index, "definition_id",
-                                       f"Scorer “{definition.name}” is scored more than once; "
-                                       "a review has at most one score per scorer.", definition_id)
-        seen.add(definition_id)
-        version = _chosen_version(index, definition, entry.get("definition_version_id"), versions)
-        validated.append(_validated_value(index, definition, version, entry))
-    return validated
-
-
-def _chosen_version(index: int, definition: ScoreDefinition, raw: Any,
-                    versions: dict[uuid.UUID, ScoreDefinitionVersion]) -> ScoreDefinitionVersion:
-    if raw is None or raw == "":
-        return definition.live()
-    version_id = as_uuid(raw)
-    if version_id is None:
-        raise ScoreValidationError(index, "definition_version_id", f"“{shown(raw)}” is not a valid UUID.",
-                                   definition.id)
-    version = versions.get(version_id)
-    if version is None or version.definition_id != definition.id:
-        raise ScoreValidationError(index, "definition_version_id",
-                                   f"This is not a version of scorer “{definition.name}”.", definition.id)
-    return version
-
-
-def _validated_value(index: int, definition: ScoreDefinition, version: ScoreDefinitionVersion,
-                     entry: dict[str, Any]) -> ValidatedScore:
-    kind, config = version.kind, version.config
-    expected = VALUE_FIELDS[kind]
-    given = [name for name in VALUE_FIELDS.values() if entry.get(name) is not None]
-
-    def refuse(field: str | None, message: str, code: str = "invalid_input") -> ScoreValidationError:
-        return ScoreValidationError(index, field, message, definition.id, code)
-
-    if not given:
-        raise refuse(expected, f"This field is required for the {kind} scorer “{definition.name}”.", "required")
-    if len(given) > 1:
-        raise refuse(None, f"Give exactly one value; the {kind} scorer “{definition.name}” takes {expected} "
-                           f"(got {', '.join(given)}).")
-    if given[0] != expected:
-        raise refuse(given[0], f"“{definition.name}” is a {kind} scorer: give {expected} instead.")
-    raw = entry[expected]
-    score = ValidatedScore(index, definition, version)
-    if kind == "categorical":
-        score.categorical_values = _categorical(raw, config, refuse)
-    elif kind == "numeric":
-        score.numeric_value = _numeric(raw, config, refuse)
-    else:
-        if not isinstance(raw, bool):
-            raise refuse(expected, "Must be true or false.")
-        score.boolean_value = raw
-    return score
-
-
-def _categorical(raw: Any, config: dict[str, Any], refuse) -> list[str]:
-    field = "categorical_values"
-    if not isinstance(raw, list):
-        raise refuse(field, "Expected a list of option keys.")
-    if not raw:
-        raise refuse(field, "Choose at least one option.")
-    keys = [option["key"] for option in config.get("options", [])]
-    chosen: list[str] = []
-    for value in raw:
-        if not isinstance(value, str):
-            raise refuse(field, f"Option keys are strings; got {shown(value)}.")
-        if value not in keys:
-            raise refuse(field, f"“{shown(value)}” is not an option of this scorer. Options: {', '.join(keys)}.")
-        if value in chosen:
-            raise refuse(field, f"Option “{value}” is chosen more than once.")
-        chosen.append(value)
-    count = len(chosen)
-    if config.get("selection_mode", "single") == "single":
-        if count != 1:
-            raise refuse(field, f"This scorer takes exactly one option (got {count}).")
-        return chosen
-    low, high = config.get("min_selections"), config.get("max_selections")
-    if low is not None and count < low:
-        raise refuse(field, f"Choose at least {low} options (got {count}).")
-    if high is not None and count > high:
-        raise refuse(field, f"Choose at most {high} options (got {count}).")
-    return chosen
-
-
-def _numeric(raw: Any, config: dict[str, Any], refuse) -> Decimal:
-    field = "numeric_value"
-    try:
-        value = to_decimal(raw, field, error=ValidationError)
-    except ValidationError as exc:
-        raise refuse(field, exc.detail) from None
-    if value is None:  # an empty string: present, but not a number
-        raise refuse(field, "A valid number is required.")
-    low = to_decimal(config.get("min"), "min")
-    high = to_decimal(config.get("max"), "max")
-    step = to_decimal(config.get("step"), "step")
-    if low is not None and value < low:
-        raise refuse(field, f"Value {format_decimal(value)} is below the minimum {format_decimal(low)}.")
-    if high is not None and value > high:
-        raise refuse(field, f"Value {format_decimal(value)} is above the maximum {format_decimal(high)}.")
-    if step is not None:
-        origin = low if low is not None else Decimal(0)
-        with localcontext() as context:
-            context.prec = 60  # exact for every value and step the storage can hold
-            off_grid = (value - origin) % step != 0
-        if off_grid:
-            raise refuse(field, f"Value {format_decimal(value)} is not on the step grid "
-                                f"(step {format_decimal(step)} from {format_decimal(origin)}).")
-    return value.quantize(SIX_PLACES)
 
 
 # --- loading and listing -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 
 from reviewapp.services import scorers
 from reviewapp.services.errors import ValidationError
-from reviewapp.services.reviews import SCORES_MAX, ScoreValidationError, validate_scores
+from reviewapp.services.score_validation import SCORES_MAX, ScoreValidationError, validate_scores
 
 
 @pytest.fixture
