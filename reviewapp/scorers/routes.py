@@ -19,7 +19,7 @@ from reviewapp.scorers.forms import (
     FilterForm,
     NewScorerForm,
 )
-from reviewapp.services import insights, scorers
+from reviewapp.services import distributions, scorer_config, scorers
 from reviewapp.services.errors import Conflict, ValidationError
 from reviewapp.web import page_number, project_view
 
@@ -45,7 +45,7 @@ def index(member: Membership):
     return render_template(
         "scorers/index.html", form=form, definitions=definitions, count=count, page=page, per_page=per_page,
         order=order or "name", filtered=filtered, kind_labels=KIND_LABELS,
-        review_counts=insights.review_counts(member.project_id, [d.id for d in definitions]),
+        review_counts=distributions.review_counts(member.project_id, [d.id for d in definitions]),
     )
 
 
@@ -73,7 +73,7 @@ def create(member: Membership):
         if not exc.attr or not exc.attr.startswith("config"):
             # The service stops at the first refusal; check the config too, so one submit shows both.
             try:
-                scorers.validate_config(kind, config)
+                scorer_config.validate_config(kind, config)
             except ValidationError as config_exc:
                 editor.show_error(config_exc)
         editor.ensure_blank_rows()
@@ -91,7 +91,7 @@ def edit(member: Membership, definition_id: str):
     if not member.has_role("admin"):
         return render_template(
             "scorers/detail.html", definition=definition, kind_labels=KIND_LABELS,
-            review_count=insights.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
+            review_count=distributions.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
     details = DetailsForm(obj=definition, formdata=None)
     config_form = ConfigForm(formdata=None)
     config_form.base_version.data = str(definition.current_version)
@@ -194,7 +194,7 @@ def versions(member: Membership, definition_id: str):
     return render_template(
         "scorers/versions.html", definition=definition, history=history, count=count, page=page,
         per_page=per_page, kind_labels=KIND_LABELS,
-        usage=insights.review_counts_by_version(member.project_id, definition.id),
+        usage=distributions.review_counts_by_version(member.project_id, definition.id),
     )
 
 
@@ -210,7 +210,7 @@ def _edit_page(member: Membership, definition, details: DetailsForm, editor: Con
     return render_template(
         "scorers/edit.html", definition=definition, details=details, editor=editor, kind=definition.kind,
         kind_labels=KIND_LABELS, conflict=conflict, changed_since=changed_since,
-        review_count=insights.review_counts(member.project_id, [definition.id]).get(definition.id, 0),
+        review_count=distributions.review_counts(member.project_id, [definition.id]).get(definition.id, 0),
     ), status
 
 

@@ -26,7 +26,7 @@ from reviewapp.models import (
 from reviewapp.services import claims, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
-from reviewapp.services.scorers import format_decimal, shown, to_decimal
+from reviewapp.services.scorer_config import format_decimal, shown, to_decimal
 
 COMMENT_MAX = 20_000
 SCORES_MAX = 200
