@@ -5,6 +5,7 @@ Every member may read the list, a scorer and its versions (reviewers need the ru
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from reviewapp.models import KINDS, Membership
@@ -163,16 +164,19 @@ def duplicate(member: Membership, definition_id: str):
 @bp.route("/scorers/<definition_id>/archive", methods=["POST"])
 @project_view(role="admin")
 def archive(member: Membership, definition_id: str):
-    definition = scorers.set_archived(member.project_id, current_user, definition_id, True)
-    flash(f"“{definition.name}” is archived. Its reviews are kept; unarchive it to use it again.", "success")
-    return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
+    return _set_archived(member, definition_id, True,
+                         "“{name}” is archived. Its reviews are kept; unarchive it to use it again.")
 
 
 @bp.route("/scorers/<definition_id>/unarchive", methods=["POST"])
 @project_view(role="admin")
 def unarchive(member: Membership, definition_id: str):
-    definition = scorers.set_archived(member.project_id, current_user, definition_id, False)
-    flash(f"“{definition.name}” is active again.", "success")
+    return _set_archived(member, definition_id, False, "“{name}” is active again.")
+
+
+def _set_archived(member: Membership, definition_id: str, archived: bool, message: str) -> ResponseReturnValue:
+    definition = scorers.set_archived(member.project_id, current_user, definition_id, archived)
+    flash(message.format(name=definition.name), "success")
     return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
 
 
