@@ -6,10 +6,10 @@ import functools
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, jsonify, request
@@ -30,6 +30,8 @@ PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:proj
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+
+Row = TypeVar("Row")
 
 
 bp.register_error_handler(RequestError, request_error_json)
@@ -277,6 +279,27 @@ def paginated(results: list[Any], count: int, limit: int, offset: int, *, count_
         "previous": _page_url(limit, max(offset - limit, 0)) if offset > 0 else None,
         "results": results,
     })
+
+
+def list_response(
+    ctx: ApiContext,
+    fetch: Callable[..., tuple[Sequence[Row], int]],
+    serialize: Callable[[Row], dict[str, Any]],
+    orders: Iterable[str],
+    filters: Callable[[], dict[str, Any]] = dict,
+    count_cap: Callable[[int], tuple[int, bool]] | None = None,
+):
+    """A list endpoint's page: `fetch(project_id, **filters(), order=, limit=, offset=)` gives the rows and the
+    total, each row is serialized, and the page goes out in PostHog's envelope. The query is read in one order on
+    every list (`limit` and `offset`, then the filters, then `order_by`), so the first bad parameter is the one
+    reported. `count_cap` turns the total into (count shown, whether that is only a floor)."""
+    limit, offset = page_params()
+    rows, count = fetch(ctx.project_id, **filters(), order=order_param(set(orders)), limit=limit, offset=offset)
+    results = [serialize(row) for row in rows]
+    if count_cap is None:
+        return paginated(results, count, limit, offset)
+    shown, capped = count_cap(count)
+    return paginated(results, shown, limit, offset, count_is_capped=capped)
 
 
 # --- shared serializers ------------------------------------------------------------------------------

@@ -10,9 +10,7 @@ from reviewapp.api.core import (
     api_route,
     iso,
     json_body,
-    order_param,
-    page_params,
-    paginated,
+    list_response,
     path_uuid,
     query_list,
     query_param,
@@ -63,16 +61,8 @@ def _queue_response(ctx: ApiContext, queue_id, status: int = 200):
 
 @api_route("/review_queues/", methods=["GET"])
 def list_review_queues(ctx: ApiContext):
-    limit, offset = page_params()
-    rows, count = queues.list_queues(
-        ctx.project_id,
-        search=query_param("search"),
-        name=query_param("name"),
-        order=order_param(set(queues.QUEUE_ORDERS)),
-        limit=limit,
-        offset=offset,
-    )
-    return paginated([queue_json(q, n) for q, n in rows], count, limit, offset)
+    return list_response(ctx, queues.list_queues, lambda row: queue_json(*row), queues.QUEUE_ORDERS,
+                         lambda: {"search": query_param("search"), "name": query_param("name")})
 
 
 @api_route("/review_queues/", methods=["POST"], role="admin")
@@ -114,18 +104,12 @@ def claim_next_item(ctx: ApiContext, queue_id: str):
 
 @api_route("/review_queue_items/", methods=["GET"])
 def list_review_queue_items(ctx: ApiContext):
-    limit, offset = page_params()
-    items, count = queue_items.list_items(
-        ctx.project_id,
-        queue_id=query_uuid("queue_id"),
-        trace_id=query_param("trace_id"),
-        trace_ids=query_list("trace_id__in"),
-        search=query_param("search"),
-        order=order_param(set(queue_items.ITEM_ORDERS)),
-        limit=limit,
-        offset=offset,
-    )
-    return paginated([item_json(i) for i in items], count, limit, offset)
+    return list_response(ctx, queue_items.list_items, item_json, queue_items.ITEM_ORDERS, lambda: {
+        "queue_id": query_uuid("queue_id"),
+        "trace_id": query_param("trace_id"),
+        "trace_ids": query_list("trace_id__in"),
+        "search": query_param("search"),
+    })
 
 
 @api_route("/review_queue_items/", methods=["POST"], role="reviewer")

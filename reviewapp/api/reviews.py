@@ -10,9 +10,7 @@ from reviewapp.api.core import (
     api_route,
     iso,
     json_body,
-    order_param,
-    page_params,
-    paginated,
+    list_response,
     parse_uuid,
     path_uuid,
     query_list,
@@ -81,10 +79,7 @@ def _saved(body: dict[str, Any]) -> dict[str, Any]:
 
 @api_route("/trace_reviews/", methods=["GET"])
 def list_trace_reviews(ctx: ApiContext):
-    limit, offset = page_params()
-    found, count = reviews.list_reviews(ctx.project_id, _filters(), order=order_param(set(reviews.ORDERS)),
-                                        limit=limit, offset=offset)
-    return paginated([review_json(r) for r in found], count, limit, offset)
+    return list_response(ctx, reviews.list_reviews, review_json, reviews.ORDERS, lambda: {"filters": _filters()})
 
 
 @api_route("/trace_reviews/", methods=["POST"], role="reviewer")

@@ -11,7 +11,7 @@ from reviewapp.api.core import (
     api_route,
     iso,
     json_body,
-    order_param,
+    list_response,
     page_params,
     paginated,
     path_uuid,
@@ -54,18 +54,12 @@ def version_json(version: ScoreDefinitionVersion) -> dict[str, Any]:
 
 @api_route("/score_definitions/", methods=["GET"])
 def list_score_definitions(ctx: ApiContext):
-    limit, offset = page_params()
-    archived = query_bool("archived")
-    definitions, count = scorers.list_definitions(
-        ctx.project_id,
-        archived=False if archived is None else archived,
-        kind=query_param("kind"),
-        search=query_param("search"),
-        order=order_param(set(scorers.ORDERS)),
-        limit=limit,
-        offset=offset,
-    )
-    return paginated([definition_json(d) for d in definitions], count, limit, offset)
+    def filters() -> dict[str, Any]:
+        archived = query_bool("archived")
+        return {"archived": False if archived is None else archived, "kind": query_param("kind"),
+                "search": query_param("search")}
+
+    return list_response(ctx, scorers.list_definitions, definition_json, scorers.ORDERS, filters)
 
 
 @api_route("/score_definitions/", methods=["POST"], role="admin")

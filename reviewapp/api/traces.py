@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import jsonify
 
-from reviewapp.api.core import ApiContext, api_route, iso, order_param, page_params, paginated, query_bool, query_param
+from reviewapp.api.core import ApiContext, api_route, iso, list_response, query_bool, query_param
 from reviewapp.api.queues import item_json
 from reviewapp.api.reviews import review_json
 from reviewapp.models import Trace, TraceEvent
@@ -17,22 +17,14 @@ from reviewapp.services.traces import TraceDetail, TraceRow
 
 @api_route("/traces/", methods=["GET"], role="viewer")
 def list_traces(ctx: ApiContext):
-    limit, offset = page_params()
-    rows, count = traces.list_traces(
-        ctx.project_id,
-        search=query_param("search"),
-        model=query_param("model"),
-        date_from=query_param("date_from"),
-        date_to=query_param("date_to"),
-        errors_only=bool(query_bool("errors_only")),
-        review_state=query_param("review_state"),
-        order=order_param(set(traces.ORDERS)),
-        limit=limit,
-        offset=offset,
-    )
-    count, count_is_capped = traces.shown_count(count)
-    return paginated([row_json(row, ctx.project_id) for row in rows], count, limit, offset,
-                     count_is_capped=count_is_capped)
+    return list_response(ctx, traces.list_traces, lambda row: row_json(row, ctx.project_id), traces.ORDERS, lambda: {
+        "search": query_param("search"),
+        "model": query_param("model"),
+        "date_from": query_param("date_from"),
+        "date_to": query_param("date_to"),
+        "errors_only": bool(query_bool("errors_only")),
+        "review_state": query_param("review_state"),
+    }, count_cap=traces.shown_count)
 
 
 @api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")

@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, types
+from sqlalchemy import DateTime, Index, MetaData, text, types
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -21,6 +21,14 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+
+LIVE = text("deleted_at IS NULL")
+
+
+def live_index(name: str, *columns: str, unique: bool = False) -> Index:
+    """An index over the live (not soft-deleted) rows only, the same partial index on both databases."""
+    return Index(name, *columns, unique=unique, sqlite_where=LIVE, postgresql_where=LIVE)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -4,27 +4,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow, uuid7
+from reviewapp.models.base import Base, UTCDateTime, json_type, live_index, utcnow, uuid7
 from reviewapp.models.project import User
-
-LIVE = text("deleted_at IS NULL")
 
 
 class ReviewQueue(Base):
     __tablename__ = "review_queues"
     __table_args__ = (
         # Live queue names are unique per project; the index settles races between two creates.
-        Index(
-            "uq_review_queues_live_name",
-            "project_id",
-            "name",
-            unique=True,
-            sqlite_where=LIVE,
-            postgresql_where=LIVE,
-        ),
+        live_index("uq_review_queues_live_name", "project_id", "name", unique=True),
         Index("ix_review_queues_project_created", "project_id", "created_at"),
     )
 
@@ -64,22 +55,14 @@ class ReviewQueueItem(Base):
     __tablename__ = "review_queue_items"
     __table_args__ = (
         # A trace is pending in at most one queue per project.
-        Index(
-            "uq_review_queue_items_live_trace",
-            "project_id",
-            "trace_id",
-            unique=True,
-            sqlite_where=LIVE,
-            postgresql_where=LIVE,
-        ),
-        Index("ix_review_queue_items_queue_live", "queue_id", "created_at", "id",
-              sqlite_where=LIVE, postgresql_where=LIVE),
+        live_index("uq_review_queue_items_live_trace", "project_id", "trace_id", unique=True),
+        live_index("ix_review_queue_items_queue_live", "queue_id", "created_at", "id"),
         Index("ix_review_queue_items_project_created", "project_id", "created_at"),
         Index("ix_review_queue_items_project_deleted", "project_id", "deleted_at"),
         # Progress on the queues page: items that left each queue because they were reviewed.
         Index("ix_review_queue_items_queue_reason", "queue_id", "deleted_reason"),
         # claim_next first looks for the claim the reviewer already holds: without this it walks the queue.
-        Index("ix_review_queue_items_claimed", "claimed_by_id", "queue_id", sqlite_where=LIVE, postgresql_where=LIVE),
+        live_index("ix_review_queue_items_claimed", "claimed_by_id", "queue_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

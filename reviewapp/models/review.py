@@ -5,28 +5,19 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow, uuid7
+from reviewapp.models.base import Base, UTCDateTime, json_type, live_index, utcnow, uuid7
 from reviewapp.models.project import User
 from reviewapp.models.scoring import ScoreDefinition
-
-LIVE = text("deleted_at IS NULL")
 
 
 class TraceReview(Base):
     __tablename__ = "trace_reviews"
     __table_args__ = (
         # One active review per trace per project.
-        Index(
-            "uq_trace_reviews_live_trace",
-            "project_id",
-            "trace_id",
-            unique=True,
-            sqlite_where=LIVE,
-            postgresql_where=LIVE,
-        ),
+        live_index("uq_trace_reviews_live_trace", "project_id", "trace_id", unique=True),
         Index("ix_trace_reviews_project_updated", "project_id", "updated_at"),
         # The export pages through a project's reviews by id: this keeps each page a range read, not a sort.
         Index("ix_trace_reviews_project_id", "project_id", "id"),

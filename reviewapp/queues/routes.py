@@ -1,10 +1,14 @@
 """HTML pages: the queues of a project (the home page) and one queue with its pending traces."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from reviewapp.models import Membership
+from reviewapp.models import Membership, ReviewQueue
 from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
 from reviewapp.services import claims, queue_items, queues, scorers
@@ -59,18 +63,12 @@ def index(member: Membership):
 @project_view(role="admin")
 def create(member: Membership):
     form = _with_scorer_choices(QueueForm(), member.project_id)
-    if form.validate_on_submit():
-        data = _queue_data(form)
-        try:
-            queue = queues.create_queue(member.project_id, current_user, data["name"], data["description"],
-                                        data["scorer_ids"], data["required_scorer_ids"])
-        except ValidationError as exc:
-            form.show_error(exc.attr, exc.detail)
-        else:
-            flash(f"Queue “{queue.name}” created. Add traces to it from the Traces page.", "success")
-            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
-    status = 400 if form.errors else 200
-    return render_template("queues/form.html", form=form, queue=None), status
+
+    def save(data: dict[str, Any]) -> ReviewQueue:
+        return queues.create_queue(member.project_id, current_user, data["name"], data["description"],
+                                   data["scorer_ids"], data["required_scorer_ids"])
+
+    return _save_queue(member, form, None, save, "Queue “{name}” created. Add traces to it from the Traces page.")
 
 
 @bp.route("/queues/<queue_id>/edit", methods=["GET", "POST"])
@@ -81,14 +79,23 @@ def edit(member: Membership, queue_id: str):
     if request.method == "GET":
         form.scorer_ids.data = [str(i) for i in queues.queue_scorer_ids(queue)]
         form.show_required(queue.required_scorer_ids)
+    return _save_queue(member, form, queue,
+                       lambda data: queues.update_queue(member.project_id, current_user, queue.id, data),
+                       "Queue “{name}” saved.")
+
+
+def _save_queue(member: Membership, form: QueueForm, queue: ReviewQueue | None,
+                save: Callable[[dict[str, Any]], ReviewQueue], saved_message: str) -> ResponseReturnValue:
+    """The queue form's submit: saved, a flash and the queue's page; refused, the form again with the error beside
+    its field (and a 400)."""
     if form.validate_on_submit():
         try:
-            queues.update_queue(member.project_id, current_user, queue.id, _queue_data(form))
+            saved = save(_queue_data(form))
         except ValidationError as exc:
             form.show_error(exc.attr, exc.detail)
         else:
-            flash(f"Queue “{queue.name}” saved.", "success")
-            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id))
+            flash(saved_message.format(name=saved.name), "success")
+            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=saved.id))
     status = 400 if form.errors else 200
     return render_template("queues/form.html", form=form, queue=queue), status
 

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from reviewapp.models import ReviewQueue, ScoreDefinition, ScoreDefinitionVersion, TraceReview
 from reviewapp.services import queues, scorers
 from reviewapp.services.errors import NotFound
-from reviewapp.services.scorers import format_decimal
+from reviewapp.services.scorer_config import format_decimal
 
 SCORERS_MAX = 500
 DAY_SECONDS = 24 * 3600

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
@@ -43,16 +44,22 @@ def claim_helpers() -> dict:
     return {"held_by_other": held_by_other, "claim_active": claim_active}
 
 
+def _claim_refused(member: Membership, exc: NotFound | Conflict, gone: str, gone_category: str) -> ResponseReturnValue:
+    """Where a refused claim leads: a queue (or item) that is gone, to the queues with `gone`; someone else's
+    claim, to its queue with the reason."""
+    if isinstance(exc, Conflict):
+        flash(exc.detail, "warning")
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
+    flash(gone, gone_category)
+    return redirect(url_for("queues.index", project_id=member.project_id))
+
+
 def _claim_next(member: Membership, queue_id: Any):
     """Claim the next trace of the queue and go to it, or to the all-done page."""
     try:
         item = claims.claim_next(member.project_id, current_user, queue_id)
-    except NotFound:
-        flash("This queue no longer exists.", "warning")
-        return redirect(url_for("queues.index", project_id=member.project_id))
-    except Conflict as exc:
-        flash(exc.detail, "warning")
-        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
+    except (NotFound, Conflict) as exc:
+        return _claim_refused(member, exc, "This queue no longer exists.", "warning")
     if item is None:
         return redirect(url_for("review.done", project_id=member.project_id, queue_id=queue_id))
     return redirect(url_for("review.item", project_id=member.project_id, item_id=item.id))
@@ -145,12 +152,9 @@ def done(member: Membership, queue_id: str):
 def item(member: Membership, item_id: str):
     try:
         found = claims.hold_claim(member.project_id, current_user, item_id)
-    except NotFound:
-        flash("That trace is no longer pending: someone reviewed it or took it out of its queue.", "info")
-        return redirect(url_for("queues.index", project_id=member.project_id))
-    except Conflict as exc:
-        flash(exc.detail, "warning")
-        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=exc.extra["queue_id"]))
+    except (NotFound, Conflict) as exc:
+        return _claim_refused(member, exc, "That trace is no longer pending: someone reviewed it or took it out of "
+                              "its queue.", "info")
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)

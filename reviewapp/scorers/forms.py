@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 
 from reviewapp.forms import ShowsServiceErrors
-from reviewapp.services import scorers
+from reviewapp.services import scorer_config, scorers
 from reviewapp.services.errors import ValidationError
 
 BLANK_ROWS = 2  # empty option rows offered below the filled ones; "Add rows" adds more
@@ -54,8 +54,8 @@ class ConfigForm(FlaskForm):
     max_value = StringField("Maximum", render_kw=NUMBER, description="Blank: no upper bound.")
     step = StringField("Step", render_kw=NUMBER, description="Values must sit on this grid, counted from the "
                                                               "minimum (or 0). Blank: any value.")
-    true_label = StringField("Label for yes", render_kw={"maxlength": scorers.LABEL_MAX, "placeholder": "Yes"})
-    false_label = StringField("Label for no", render_kw={"maxlength": scorers.LABEL_MAX, "placeholder": "No"})
+    true_label = StringField("Label for yes", render_kw={"maxlength": scorer_config.LABEL_MAX, "placeholder": "Yes"})
+    false_label = StringField("Label for no", render_kw={"maxlength": scorer_config.LABEL_MAX, "placeholder": "No"})
     base_version = HiddenField()
 
 
@@ -191,13 +191,13 @@ class ConfigEditor:
                     "step": _given(form.step.data)}
         if self.kind == "boolean":
             return {"true_label": _given(form.true_label.data), "false_label": _given(form.false_label.data)}
-        taken = {scorers.normalise_option_key(row.key) for row in self.rows if row.key.strip()}
+        taken = {scorer_config.normalise_option_key(row.key) for row in self.rows if row.key.strip()}
         options, self._sent_rows = [], []
         for position, row in enumerate(self.rows):
             if row.blank:
                 continue
             if not row.key.strip() and row.label.strip():
-                row.key = scorers.suggest_option_key(row.label, taken)
+                row.key = scorer_config.suggest_option_key(row.label, taken)
                 taken.add(row.key)
             options.append({"key": row.key, "label": row.label})
             self._sent_rows.append(position)

@@ -5,6 +5,7 @@ Every member may read the list, a scorer and its versions (reviewers need the ru
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from reviewapp.models import KINDS, Membership
@@ -19,7 +20,7 @@ from reviewapp.scorers.forms import (
     FilterForm,
     NewScorerForm,
 )
-from reviewapp.services import insights, scorers
+from reviewapp.services import distributions, scorer_config, scorers
 from reviewapp.services.errors import Conflict, ValidationError
 from reviewapp.web import page_number, project_view
 
@@ -45,7 +46,7 @@ def index(member: Membership):
     return render_template(
         "scorers/index.html", form=form, definitions=definitions, count=count, page=page, per_page=per_page,
         order=order or "name", filtered=filtered, kind_labels=KIND_LABELS,
-        review_counts=insights.review_counts(member.project_id, [d.id for d in definitions]),
+        review_counts=distributions.review_counts(member.project_id, [d.id for d in definitions]),
     )
 
 
@@ -73,7 +74,7 @@ def create(member: Membership):
         if not exc.attr or not exc.attr.startswith("config"):
             # The service stops at the first refusal; check the config too, so one submit shows both.
             try:
-                scorers.validate_config(kind, config)
+                scorer_config.validate_config(kind, config)
             except ValidationError as config_exc:
                 editor.show_error(config_exc)
         editor.ensure_blank_rows()
@@ -91,7 +92,7 @@ def edit(member: Membership, definition_id: str):
     if not member.has_role("admin"):
         return render_template(
             "scorers/detail.html", definition=definition, kind_labels=KIND_LABELS,
-            review_count=insights.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
+            review_count=distributions.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
     details = DetailsForm(obj=definition, formdata=None)
     config_form = ConfigForm(formdata=None)
     config_form.base_version.data = str(definition.current_version)
@@ -163,16 +164,19 @@ def duplicate(member: Membership, definition_id: str):
 @bp.route("/scorers/<definition_id>/archive", methods=["POST"])
 @project_view(role="admin")
 def archive(member: Membership, definition_id: str):
-    definition = scorers.set_archived(member.project_id, current_user, definition_id, True)
-    flash(f"“{definition.name}” is archived. Its reviews are kept; unarchive it to use it again.", "success")
-    return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
+    return _set_archived(member, definition_id, True,
+                         "“{name}” is archived. Its reviews are kept; unarchive it to use it again.")
 
 
 @bp.route("/scorers/<definition_id>/unarchive", methods=["POST"])
 @project_view(role="admin")
 def unarchive(member: Membership, definition_id: str):
-    definition = scorers.set_archived(member.project_id, current_user, definition_id, False)
-    flash(f"“{definition.name}” is active again.", "success")
+    return _set_archived(member, definition_id, False, "“{name}” is active again.")
+
+
+def _set_archived(member: Membership, definition_id: str, archived: bool, message: str) -> ResponseReturnValue:
+    definition = scorers.set_archived(member.project_id, current_user, definition_id, archived)
+    flash(message.format(name=definition.name), "success")
     return redirect(url_for("scorers.edit", project_id=member.project_id, definition_id=definition.id))
 
 
@@ -194,7 +198,7 @@ def versions(member: Membership, definition_id: str):
     return render_template(
         "scorers/versions.html", definition=definition, history=history, count=count, page=page,
         per_page=per_page, kind_labels=KIND_LABELS,
-        usage=insights.review_counts_by_version(member.project_id, definition.id),
+        usage=distributions.review_counts_by_version(member.project_id, definition.id),
     )
 
 
@@ -210,7 +214,7 @@ def _edit_page(member: Membership, definition, details: DetailsForm, editor: Con
     return render_template(
         "scorers/edit.html", definition=definition, details=details, editor=editor, kind=definition.kind,
         kind_labels=KIND_LABELS, conflict=conflict, changed_since=changed_since,
-        review_count=insights.review_counts(member.project_id, [definition.id]).get(definition.id, 0),
+        review_count=distributions.review_counts(member.project_id, [definition.id]).get(definition.id, 0),
     ), status
 
 

@@ -17,7 +17,7 @@ from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ScoreDefinition, TraceReview, TraceReviewScore, User
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.reviews import ReviewFilters, review_conditions
-from reviewapp.services.scorers import format_decimal
+from reviewapp.services.scorer_config import format_decimal
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}

@@ -26,7 +26,7 @@ from reviewapp.services import claims, queue_items, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
-from reviewapp.services.scorers import to_decimal
+from reviewapp.services.scorer_config import to_decimal
 
 COMMENT_MAX = 20_000
 TIME_SPENT_MAX = 7 * 24 * 3600  # per save

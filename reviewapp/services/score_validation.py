@@ -14,7 +14,7 @@ from reviewapp.extensions import db
 from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.services.common import as_uuid
 from reviewapp.services.errors import ValidationError
-from reviewapp.services.scorers import format_decimal, shown, to_decimal
+from reviewapp.services.scorer_config import format_decimal, shown, to_decimal
 
 SCORES_MAX = 200
 SIX_PLACES = Decimal("0.000001")

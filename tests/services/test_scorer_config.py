@@ -2,7 +2,7 @@
 import pytest
 
 from reviewapp.services.errors import ValidationError
-from reviewapp.services.scorers import ConfigError, suggest_option_key, validate_config, validate_kind
+from reviewapp.services.scorer_config import ConfigError, suggest_option_key, validate_config, validate_kind
 
 
 def refused(kind, config) -> ConfigError:
