@@ -41,6 +41,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
+    from reviewapp.auth.session import load_user
+
+    login_manager.user_loader(load_user)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from reviewapp.db_sqlite import configure_sqlite
 

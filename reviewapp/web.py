@@ -10,11 +10,7 @@ from flask import abort, g, request
 from flask_login import current_user, login_required
 
 from reviewapp.services import accounts
-
-# Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
-# offset past the largest bigint, or an id past the largest integer id column (PostgreSQL's int4), is refused first.
-INT64_MAX = 2**63 - 1
-ID_MAX = 2**31 - 1
+from reviewapp.services.common import ID_MAX, INT64_MAX
 
 
 def project_view(role: str = "viewer") -> Callable:

@@ -22,9 +22,12 @@ from reviewapp.api import bp
 from reviewapp.http_errors import RequestError, request_error_json, too_large
 from reviewapp.models import Membership, PersonalApiKey, Project, User
 from reviewapp.services import accounts
-from reviewapp.services.common import clean_order
+from reviewapp.services.common import (  # past them, an id or offset would overflow in the database
+    ID_MAX,
+    INT64_MAX,
+    clean_order,
+)
 from reviewapp.services.errors import ValidationError
-from reviewapp.web import ID_MAX, INT64_MAX  # past them, an id or offset would overflow in the database
 
 PREFIXES = ("/environments/<int:project_id>/llm_analytics", "/projects/<int:project_id>/llm_analytics")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -7,8 +7,8 @@ from flask import jsonify
 
 from reviewapp.api import bp
 from reviewapp.models.scoring import KINDS
+from reviewapp.services.common import ID_MAX, INT64_MAX
 from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
-from reviewapp.web import ID_MAX, INT64_MAX
 
 PREFIX = "/api/environments/{project_id}/llm_analytics"
 

@@ -6,7 +6,7 @@ from reviewapp.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
 from reviewapp.services import accounts
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.sign_in import Throttled
-from reviewapp.web import ID_MAX, is_safe_next
+from reviewapp.web import is_safe_next
 
 
 def _home():
@@ -84,6 +84,6 @@ def no_project():
 def switch_project():
     """The project switcher: go to the chosen project's home (a 404 if you are not in it)."""
     project_id = request.args.get("project_id", type=int)
-    if project_id is None or project_id > ID_MAX or accounts.membership_for(current_user.id, project_id) is None:
+    if project_id is None or accounts.membership_for(current_user.id, project_id) is None:
         abort(404)
     return redirect(url_for("queues.index", project_id=project_id))

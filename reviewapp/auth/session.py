@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, request, session
-from flask_login import login_user, logout_user
+from flask import current_app, request
+from flask_login import current_user, login_user, logout_user
 
-from reviewapp.extensions import login_manager
 from reviewapp.models import User
 from reviewapp.services import sessions, sign_in
 
@@ -16,14 +15,14 @@ def _idle_lifetime() -> timedelta:
     return timedelta(days=current_app.config["SESSION_IDLE_DAYS"])
 
 
-@login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Flask-Login's user loader (also for a remember cookie, which carries the same secret)."""
     return sessions.user_of(token, _idle_lifetime())
 
 
 def current_token() -> str | None:
-    return session.get("_user_id")
+    """The signed-in browser's session secret (what `get_id` gives Flask-Login), None when signed out."""
+    return current_user.get_id() if current_user.is_authenticated else None
 
 
 def throttle_limits() -> sign_in.Limits | None:

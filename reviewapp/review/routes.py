@@ -21,10 +21,10 @@ from reviewapp.review.panel import (
     started_stamp,
 )
 from reviewapp.services import claims, export, members, queue_items, queues, reviews, scorers, traces
-from reviewapp.services.common import as_uuid
+from reviewapp.services.common import ID_MAX, as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
-from reviewapp.web import ID_MAX, page_number, project_view
+from reviewapp.web import page_number, project_view
 
 CHOICES_MAX = 1000
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from reviewapp.extensions import db
 from reviewapp.models import ROLES, SCOPES, Membership, PersonalApiKey, Project, User, utcnow
 from reviewapp.services import sessions
-from reviewapp.services.common import clean_text, commit_or, refusal_rolls_back
+from reviewapp.services.common import ID_MAX, clean_text, commit_or, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 
 
@@ -56,7 +56,7 @@ def verify_password(user: User, password: str) -> bool:
 
 
 def normalise_email(email: str) -> str:
-    email = (email or "").strip().lower()
+    email = canonical_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise ValidationError("Enter a valid email address.", "email")
     return email
@@ -68,7 +68,7 @@ def validate_password(password: str, attr: str = "password") -> None:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    return db.session.scalar(select(User).where(User.email == canonical_email(email)))
 
 
 def any_user_exists() -> bool:
@@ -175,8 +175,16 @@ def set_membership(user: User, project: Project, role: str, *, commit: bool = Tr
     return membership
 
 
+def canonical_email(email: str | None) -> str:
+    """An email as accounts are keyed by it (sign-in, throttling and look-ups must agree)."""
+    return (email or "").strip().lower()
+
+
 def membership_for(user_id: int, project_id: int) -> Membership | None:
-    """The user's membership of the project, with the project loaded in the same query."""
+    """The user's membership of the project, with the project loaded in the same query; None for an id no
+    project can have (past the database's integer, where the query itself would fail)."""
+    if not 0 < project_id <= ID_MAX:
+        return None
     return db.session.scalar(
         select(Membership)
         .options(joinedload(Membership.project))

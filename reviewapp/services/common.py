@@ -13,6 +13,11 @@ from reviewapp.extensions import db
 from reviewapp.services.errors import ServiceError, ValidationError
 from reviewapp.services.errors import required as missing
 
+# Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
+# offset past the largest bigint, or an id past the largest integer id column (PostgreSQL's int4), is refused first.
+INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1
+
 
 def as_uuid(value: Any) -> uuid.UUID | None:
     """The value as a UUID, or None when it is not one."""

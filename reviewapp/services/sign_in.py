@@ -58,7 +58,7 @@ def sign_in(email: str, password: str, address: str | None, limits: Limits | Non
     has had too many attempts in the window. `limits` None switches throttling off."""
     if limits is None:
         return accounts.authenticate_user(email, password)
-    account = (email or "").strip().lower()[:254]
+    account = accounts.canonical_email(email)[:254]
     address = (address or "unknown")[:64]
     now = utcnow()
     since = now - limits.window

@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from reviewapp.models import Membership
 from reviewapp.services import accounts, members
-from reviewapp.services.common import as_uuid
+from reviewapp.services.common import ID_MAX, as_uuid
 from reviewapp.services.errors import ValidationError
 from reviewapp.settings import bp
 from reviewapp.settings.forms import ApiKeyForm, InviteForm, ProjectForm, RoleForm
-from reviewapp.web import ID_MAX, project_view
+from reviewapp.web import project_view
 
 
 @bp.route("/settings/")

@@ -82,8 +82,7 @@ def message_part(member: Membership, event_uuid: str, source: str, index: int, p
 
 
 def _inert(body: str, mimetype: str) -> Response:
-    """Trace content served as data: never sniffed as HTML, never allowed to run or load anything."""
+    """Trace content served as data, never allowed to run or load anything (every answer is nosniff: guards)."""
     response = Response(body, mimetype=mimetype)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
