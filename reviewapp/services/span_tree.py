@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from reviewapp.models import Trace, TraceEvent
@@ -42,12 +43,13 @@ class SpanNode:
     # Left out of repr and ==: both would recurse down a chain of any depth.
     children: list[SpanNode] = field(default_factory=list, repr=False, compare=False)
 
-    @property
+    @cached_property
     def input_state(self) -> str | None:
-        """Pretty JSON of a span's $ai_input_state: made when a page shows the span, not for every span."""
+        """Pretty JSON of a span's $ai_input_state: made when a page shows the span (once: the template reads it
+        twice), not for every span."""
         return _state(event_props(self.event), "$ai_input_state") if self.event else None
 
-    @property
+    @cached_property
     def output_state(self) -> str | None:
         return _state(event_props(self.event), "$ai_output_state") if self.event else None
 
