@@ -52,6 +52,8 @@ class TraceReviewScore(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "definition_id"),
         Index("ix_trace_review_scores_definition", "definition_id", "definition_version"),
+        # "Failing only" lists and pass rates read the verdicts of a project.
+        Index("ix_trace_review_scores_project_passed", "project_id", "passed"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
@@ -66,6 +68,8 @@ class TraceReviewScore(Base):
     categorical_values: Mapped[list[str] | None] = mapped_column(json_type())
     numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
     boolean_value: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether the value passes its version's passing rule (services.passing): null when the version has none.
+    passed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,7 +22,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
-from reviewapp.services import claims, queue_items, queues
+from reviewapp.services import claims, passing, queue_items, queues
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -237,6 +237,9 @@ def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -
             "categorical_values": item.categorical_values,
             "numeric_value": item.numeric_value,
             "boolean_value": item.boolean_value,
+            "passed": passing.verdict(item.version.kind, item.version.config,
+                                      categorical_values=item.categorical_values, numeric_value=item.numeric_value,
+                                      boolean_value=item.boolean_value),
         }
         score = existing.pop(item.definition.id, None)
         if score is None:
