@@ -27,9 +27,11 @@ class RequestError(Exception):
     """A request refused before any service saw it (its credentials, body or method), by the API or capture;
     its type follows from the status."""
 
-    def __init__(self, status: int, code: str, detail: str, attr: str | None = None, **extra: Any):
+    def __init__(self, status: int, code: str, detail: str, attr: str | None = None, *,
+                 allow: tuple[str, ...] = (), **extra: Any):
         super().__init__(detail)
         self.status, self.code, self.detail, self.attr, self.extra = status, code, detail, attr, extra
+        self.allow = allow  # for a 405: the methods the resource does accept
 
     @property
     def type(self) -> str:
@@ -47,7 +49,15 @@ def error_response(status: int, type_: str, code: str, detail: str, attr: str | 
 
 
 def request_error_json(exc: RequestError) -> tuple[Response, int]:
-    return error_response(exc.status, exc.type, exc.code, exc.detail, exc.attr, **exc.extra)
+    response, status = error_response(exc.status, exc.type, exc.code, exc.detail, exc.attr, **exc.extra)
+    if status == 405:
+        _allow(response, exc.allow)
+    return response, status
+
+
+def _allow(response: Response, methods: Any) -> None:
+    """RFC 9110: a 405 must say which methods the resource has."""
+    response.headers["Allow"] = ", ".join(sorted(methods or []))
 
 
 def http_error_json(exc: HTTPException) -> tuple[Response, int]:
@@ -59,8 +69,8 @@ def http_error_json(exc: HTTPException) -> tuple[Response, int]:
         413: "Request body is too large.",
     }.get(status, exc.description or "Error.")
     response, status = error_response(status, type_, code, detail)
-    if status == 405:  # RFC 9110: a 405 must say which methods the resource has
-        response.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+    if status == 405:
+        _allow(response, getattr(exc, "valid_methods", None))
     return response, status
 
 

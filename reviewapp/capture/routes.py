@@ -45,7 +45,8 @@ def _preflight_or_refuse_get() -> ResponseReturnValue | None:
     if request.method == "OPTIONS":
         return "", 204
     if request.method in ("GET", "HEAD"):
-        raise RequestError(405, "method_not_allowed", f'Method "{request.method}" not allowed: POST the events.')
+        raise RequestError(405, "method_not_allowed", f'Method "{request.method}" not allowed: POST the events.',
+                           allow=("OPTIONS", "POST"))
     return None
 
 

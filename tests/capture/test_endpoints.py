@@ -270,9 +270,10 @@ def test_empty_batch_is_accepted(client, project):
     assert post_json(client, "/batch/", {"api_key": project.api_token, "batch": []}).get_json() == {"status": 1}
 
 
-def test_get_is_405_json(client):
-    assert_error(client.get("/batch/"), 405, "method_not_allowed", None,
-                 'Method "GET" not allowed: POST the events.')
+def test_get_is_405_json_naming_the_methods_it_takes(client):
+    response = client.get("/batch/")
+    assert_error(response, 405, "method_not_allowed", None, 'Method "GET" not allowed: POST the events.')
+    assert response.headers["Allow"] == "OPTIONS, POST"
 
 
 def test_browser_preflight_is_allowed(client):
