@@ -58,7 +58,7 @@ def review(project: Project, user: User, trace_id: str, scores: list[dict], queu
             created_at=when, updated_at=when))
         db.session.execute(update(ReviewQueueItem).where(ReviewQueueItem.trace_id == trace_id,
                                                          ReviewQueueItem.deleted_reason == "reviewed")
-                           .values(deleted_at=when, updated_at=when))
+                           .values(created_at=when - timedelta(hours=1), deleted_at=when, updated_at=when))
         db.session.commit()
     return saved
 
@@ -107,3 +107,29 @@ def build(project: Project, admin: User, reviewer: User) -> Known:
     review(project, reviewer, "t7", [value(quality, numeric_value=3)], sales)
     review(project, reviewer, "t8", [value(tone, categorical_values=["polite"])], sales)
     return Known(quality, safe, tone, support, sales)
+
+
+def build_history(project: Project, admin: User, reviewer: User, days: int = 21, seed: int = 7) -> ScoreDefinition:
+    """A busier, demo-like history for looking at the chart: "Answer quality" (1–5) reviewed a few times a day
+    for `days` days, its rule going from "≥ 3 passes" to the stricter "≥ 4 passes" a third of the way from the
+    end, and the answers slowly getting better; the traces split over the Support and Sales queues."""
+    import random
+
+    rng = random.Random(seed)
+    quality = scorers.create_definition(project.id, admin, name="Answer quality", kind="numeric",
+                                        config={"min": 1, "max": 5, "step": 1})
+    set_rule(quality, 1, passing_rule={"operator": "gte", "threshold": 3})
+    set_version_time(quality, 1, days_ago(days + 5))
+    places = [queues.create_queue(project.id, admin, name) for name in ("Support", "Sales")]
+    change = days // 3
+    for n in range(days - 1, -1, -1):
+        if n == change:
+            scorers.new_version(project.id, admin, quality.id, {"min": 1, "max": 5, "step": 1})
+            set_rule(quality, 2, passing_rule={"operator": "gte", "threshold": 4})
+            set_version_time(quality, 2, days_ago(n, hour=8))
+        for i in range(rng.randint(2, 6)):
+            better = (days - n) / days
+            answer = min(5, max(1, round(rng.gauss(2.8 + better, 1.0))))
+            review(project, reviewer, f"h{n}-{i}", [value(quality, numeric_value=answer)],
+                   places[i % 2] if i < 4 else None, n)
+    return quality

@@ -67,6 +67,16 @@ def test_a_new_version_in_the_window_is_marked_where_it_came_into_use(project, k
     assert rates(project).scorers[0].markers == []
 
 
+def test_a_version_without_a_rule_is_marked_and_listed_as_neutral(project, admin, reviewer, known):
+    scorers.new_version(project.id, admin, known.quality.id, {"min": 1, "max": 5, "step": 1})  # v3: no rule
+    review(project, reviewer, "t9", [value(known.quality, numeric_value=5)])
+    quality = rates(project).scorers[0]
+    v3 = quality.versions[-1]
+    assert (v3.version, v3.rule, v3.tally.phrase, v3.neutral, v3.days) == (3, None, "0 of 0 passed (—)", 1, [])
+    assert [m.version.label for m in quality.markers] == ["v2: ≥ 4 passes", "v3: no rule, scores stay neutral"]
+    assert quality.decided_versions == [1, 2]
+
+
 def test_pass_rate_per_queue_and_scorer(project, known):
     rows = rates(project).queues
     assert [row.queue.name if row.queue else None for row in rows] == ["Sales", "Support", None]
