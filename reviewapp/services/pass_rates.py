@@ -141,7 +141,7 @@ def pass_rates(project_id: int, since: datetime, labels: list[str]) -> PassRates
         .where(*scope, TraceReviewScore.passed.is_not(None))
         .group_by(TraceReview.queue_id, TraceReviewScore.definition_id)
     ).all()
-    scored = {row[0] for row in per_day}
+    scored = sorted({row[0] for row in per_day})
     definitions = db.session.scalars(
         select(ScoreDefinition)
         .where(ScoreDefinition.project_id == project_id,
