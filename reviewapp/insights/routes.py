@@ -1,5 +1,6 @@
-"""HTML page: Insights — score distributions per scorer version, queue progress over time, reviewer throughput
-and skip reasons, drawn as inline SVG on the server (no script needed) with every number also as text."""
+"""HTML page: Insights — score distributions per scorer version, pass rates per version over time and per queue,
+queue progress over time, reviewer throughput and skip reasons, drawn as inline SVG on the server (no script
+needed) with every number also as text."""
 from __future__ import annotations
 
 from flask import render_template, request

@@ -1,9 +1,10 @@
-"""The Insights page: score distributions, and over a window of days queue progress, reviewer throughput and skip
-reasons. Every figure is computed by the database; each function runs a fixed number of queries."""
+"""The Insights page: score distributions, and over a window of days pass rates, queue progress, reviewer
+throughput and skip reasons. Every figure is computed by the database; each function runs a fixed number of
+queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,7 +12,9 @@ from sqlalchemy import func, select
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, TraceReview, User, utcnow
 from reviewapp.services import queues
+from reviewapp.services.days import last_days, utc_day
 from reviewapp.services.distributions import Bar, ScorerDistribution, scorer_distributions
+from reviewapp.services.pass_rates import PassRates, pass_rates
 
 WINDOWS = (7, 30, 90)
 DEFAULT_WINDOW = 30
@@ -79,6 +82,7 @@ class Insights:
     since: datetime
     day_labels: list[str]
     scorers: list[ScorerDistribution]
+    pass_rates: PassRates
     queues: list[QueueProgress]
     reviewers: list[ReviewerThroughput]
     skip_reasons: list[Bar]
@@ -95,26 +99,17 @@ def clean_window(raw: Any) -> int:
 
 def project_insights(project_id: int, days: int = DEFAULT_WINDOW, now: datetime | None = None) -> Insights:
     """Everything the Insights page shows, in a fixed number of queries. Distributions cover every live
-    review; queue progress, throughput and skips cover the last `days` days (UTC)."""
-    now = now or utcnow()
-    first_day = (now.astimezone(UTC).date() - timedelta(days=days - 1))
-    since = datetime.combine(first_day, time(), UTC)
-    labels = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
+    review; pass rates, queue progress, throughput and skips cover the last `days` days (UTC)."""
+    since, labels = last_days(days, now or utcnow())
     reasons, skips_total, skips_by_user = skip_summary(project_id, since)
     return Insights(
         days=days, since=since, day_labels=labels,
         scorers=scorer_distributions(project_id),
+        pass_rates=pass_rates(project_id, since, labels),
         queues=queue_progress(project_id, since, labels),
         reviewers=reviewer_throughput(project_id, since, labels, skips_by_user),
         skip_reasons=reasons, skips_total=skips_total,
     )
-
-
-def _day(column):
-    """The UTC calendar day of a timestamp column, as YYYY-MM-DD text, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.date(column)  # SQLite keeps these columns as naive UTC text
 
 
 # --- queues ------------------------------------------------------------------------------------------
@@ -131,14 +126,14 @@ def queue_progress(project_id: int, since: datetime, labels: list[str]) -> list[
     if not rows:
         return []
     ids = [queue.id for queue, _ in rows]
-    added_day = _day(ReviewQueueItem.created_at)
+    added_day = utc_day(ReviewQueueItem.created_at)
     added = db.session.execute(
         select(ReviewQueueItem.queue_id, added_day, func.count())
         .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
                ReviewQueueItem.created_at >= since)
         .group_by(ReviewQueueItem.queue_id, added_day)
     ).all()
-    left_day = _day(ReviewQueueItem.deleted_at)
+    left_day = utc_day(ReviewQueueItem.deleted_at)
     left = db.session.execute(
         select(ReviewQueueItem.queue_id, left_day, ReviewQueueItem.deleted_reason, func.count())
         .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
@@ -175,7 +170,7 @@ def reviewer_throughput(project_id: int, since: datetime, labels: list[str],
     review (over reviews that recorded it) and their skips, busiest first. Three queries."""
     window = (TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None),
               TraceReview.created_at >= since)
-    day = _day(TraceReview.created_at)
+    day = utc_day(TraceReview.created_at)
     per_day = db.session.execute(
         select(TraceReview.reviewed_by_id, day, func.count()).where(*window)
         .group_by(TraceReview.reviewed_by_id, day)
