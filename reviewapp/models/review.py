@@ -52,8 +52,8 @@ class TraceReviewScore(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "definition_id"),
         Index("ix_trace_review_scores_definition", "definition_id", "definition_version"),
-        # "Failing only" lists and pass rates read the verdicts of a project.
-        Index("ix_trace_review_scores_project_passed", "project_id", "passed"),
+        # Pass rates read the scores of a project saved within a window of days.
+        Index("ix_trace_review_scores_project_updated", "project_id", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
