@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, false, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -286,8 +286,8 @@ def verdict_counts(project_id: int, queue_id: uuid.UUID) -> list[VerdictCount]:
     there have no verdict (no passing rule) are left out. One grouped query."""
     rows = db.session.execute(
         select(ScoreDefinition.id, ScoreDefinition.name,
-               func.sum(case((TraceReviewScore.passed.is_(True), 1), else_=0)),
-               func.sum(case((TraceReviewScore.passed.is_(False), 1), else_=0)),
+               func.sum(case((TraceReviewScore.passed == true(), 1), else_=0)),
+               func.sum(case((TraceReviewScore.passed == false(), 1), else_=0)),
                func.min(TraceReviewScore.definition_version), func.max(TraceReviewScore.definition_version))
         .join(TraceReview, TraceReview.id == TraceReviewScore.review_id)
         .join(ScoreDefinition, ScoreDefinition.id == TraceReviewScore.definition_id)
