@@ -182,7 +182,7 @@ def test_failing_only_lists_reviews_with_a_failing_score(client, login, wb):
     table = table_of(page)
     assert "trace-002" in table and "trace-003" in table
     assert "trace-001" not in table and "no-scores" not in table
-    assert 'name="failing" value="1" checked' in page
+    assert re.search(r'name="failing" value="1" checked', page)
     assert re.search(r'<span class="count-pill">2</span>', page)
     # The export link keeps the filter, and the export honours it.
     export = re.search(r'href="([^"]*format=csv[^"]*)"', page).group(1)
@@ -321,3 +321,17 @@ def test_export_has_a_passed_column_per_scorer(client, login, wb):
     by_trace = {line["trace_id"]: line["scores"] for line in lines}
     assert by_trace["trace-003"]["Answer quality"]["passed"] is False
     assert by_trace["trace-002"]["Rating"]["passed"] is False and by_trace["trace-002"]["Answer quality"]["passed"]
+
+
+def test_a_save_conflict_shows_the_other_reviews_verdicts(client, login, wb):
+    login(wb.reviewer)
+    url = edit_url(wb, "trace-001")
+    page = text(client.get(url))
+    save(wb, "trace-001", rating="2", actor=wb.admin)  # someone else reviews it meanwhile
+    response = client.post(url, data={**form_fields(page), f"score-{wb.rating.id}": "8", "comment": "Fine."})
+    assert response.status_code == 409
+    conflict = text(response)
+    conflict = conflict[conflict.index('id="conflict"'):conflict.index("</div>", conflict.index('id="conflict"'))]
+    assert re.search(r'Rating: 2 <span class="passfail passfail-fail" title="Fail: ≥ 7 passes">', conflict)
+    # The reviewer's own input comes back with its verdict.
+    assert shown_verdict(scorer_block(text(response), "Rating")) == "pass"
