@@ -252,7 +252,18 @@
     }
   });
 
+  // A value the browser restored (back, reload) is not the one the page was rendered with: decide it afresh.
+  // Untouched scorers keep the verdict the page shows (a saved review's stored one).
+  function restored(scorer) {
+    return Array.prototype.some.call(scorer.querySelectorAll("input:not([type=hidden])"), function (input) {
+      return input.type === "radio" || input.type === "checkbox" ? input.checked !== input.defaultChecked
+        : input.value !== input.defaultValue;
+    });
+  }
+
   scorers.forEach(applyLimits);
+  scorers.filter(restored).forEach(showVerdict);
+  window.addEventListener("pageshow", function () { scorers.filter(restored).forEach(showVerdict); });
   var firstError = scorers.filter(function (scorer) { return scorer.classList.contains("has-error"); })[0];
   activate(firstError ? scorers.indexOf(firstError) : 0);
 })();
