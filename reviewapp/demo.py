@@ -1,6 +1,7 @@
 """The demo: a project with an admin and a reviewer, realistic traces sent through ingestion, scorers of every
-kind and two queues with pending traces, so a first run shows a working app. Content is deterministic (a seeded
-generator); timestamps are spread over the last days. Running it again adds nothing twice."""
+kind (with passing rules, so pass/fail shows from the start) and two queues with pending traces, so a first run
+shows a working app. Content is deterministic (a seeded generator); timestamps are spread over the last days.
+Running it again adds nothing twice."""
 from __future__ import annotations
 
 import random
@@ -75,18 +76,20 @@ SCORERS: tuple[dict[str, Any], ...] = (
      "description": "How much did the answer help the customer?",
      "config": {"selection_mode": "single", "options": [
          {"key": "very_helpful", "label": "Very helpful"}, {"key": "somewhat_helpful", "label": "Somewhat helpful"},
-         {"key": "not_helpful", "label": "Not helpful"}]}},
+         {"key": "not_helpful", "label": "Not helpful"}],
+         "passing_rule": {"categories": ["somewhat_helpful", "very_helpful"]}}},
     {"name": "Issues found", "kind": "categorical",
      "description": "Pick every problem you see (one to three).",
      "config": {"selection_mode": "multiple", "min_selections": 1, "max_selections": 3, "options": [
          {"key": "none", "label": "No issues"}, {"key": "hallucination", "label": "Hallucination"},
          {"key": "wrong_tool", "label": "Wrong tool or arguments"}, {"key": "tone", "label": "Tone"},
-         {"key": "incomplete", "label": "Incomplete answer"}, {"key": "policy", "label": "Policy violation"}]}},
+         {"key": "incomplete", "label": "Incomplete answer"}, {"key": "policy", "label": "Policy violation"}],
+         "passing_rule": {"categories": ["none"]}}},
     {"name": "Answer quality", "kind": "numeric", "description": "1 (poor) to 5 (excellent).",
-     "config": {"min": 1, "max": 5, "step": 1}},
+     "config": {"min": 1, "max": 5, "step": 1, "passing_rule": {"operator": "gte", "threshold": 4.0}}},
     {"name": "Grounding", "kind": "numeric",
      "description": "Share of the answer supported by the retrieved documents, in percent.",
-     "config": {"min": 0, "max": 100, "step": 5}},
+     "config": {"min": 0, "max": 100, "step": 5, "passing_rule": {"operator": "gte", "threshold": 80.0}}},
     {"name": "Resolved", "kind": "boolean", "description": "Did the conversation resolve the customer's issue?",
      "config": {"true_label": "Resolved", "false_label": "Not resolved"}},
     {"name": "Safe to ship", "kind": "boolean", "description": "Would you let this answer reach a customer?",

@@ -15,7 +15,7 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from reviewapp.services import accounts, traces
+from reviewapp.services import accounts, passing, traces
 from reviewapp.services.conversation import pretty_json
 from reviewapp.services.traces import clip, event_json
 
@@ -172,6 +172,11 @@ def format_score(score: Any) -> str:
     return "—"
 
 
+def score_rule(score: Any) -> str | None:
+    """The passing rule, in words, of the scorer version a saved score pinned (its stored copy of the config)."""
+    return passing.describe(score.definition.kind, score.definition_config or {})
+
+
 def url_with(**changes: Any) -> str:
     """This page's URL with some query parameters replaced (None removes one): for pagination and sorting."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
@@ -217,6 +222,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_decimal_number, "decimal")
     app.add_template_filter(pretty_json, "pretty_json")
     app.add_template_filter(format_score, "score_value")
+    app.add_template_filter(score_rule, "pass_rule")
     app.add_template_filter(event_json, "event_json")
     app.add_template_filter(clip, "clip")
 

@@ -1,4 +1,5 @@
-// Keyboard shortcuts of the review page (loaded there only). The page works without them: every scorer is a
+// Keyboard shortcuts of the review page (loaded there only), and its live Pass / Fail beside each scorer with a
+// passing rule. The page works without them: every scorer is a
 // plain radio, checkbox or number input, and Save & next, Skip and Previous are ordinary forms and links.
 //   1–9        pick an option of the focused scorer (toggle it on a multiple-choice scorer; start typing a number)
 //   j k ↓ ↑    next / previous scorer          y n     yes / no on a boolean scorer
@@ -187,6 +188,55 @@
     }
   });
 
+  // Pass / fail of what is picked or typed, decided exactly as services/passing.py `verdict` does, from the rule's
+  // data the page puts on the scorer (data-true-is-failure, data-pass-operator and data-pass-threshold,
+  // data-pass-categories). null is neutral: nothing picked, or no number.
+  function verdict(scorer) {
+    var kind = scorer.getAttribute("data-kind");
+    if (kind === "boolean") {
+      var picked = scorer.querySelector('input[type="radio"]:checked');
+      if (!picked) {
+        return null;
+      }
+      return (picked.value === "true") !== (scorer.getAttribute("data-true-is-failure") === "true");
+    }
+    if (kind === "numeric") {
+      var text = scorer.querySelector('input[type="number"]').value.trim();
+      var value = text === "" ? NaN : Number(text);
+      if (!isFinite(value)) {
+        return null;
+      }
+      var threshold = parseFloat(scorer.getAttribute("data-pass-threshold"));
+      return scorer.getAttribute("data-pass-operator") === "gte" ? value >= threshold : value <= threshold;
+    }
+    var categories = JSON.parse(scorer.getAttribute("data-pass-categories") || "[]");
+    var chosen = choices(scorer).filter(function (input) { return input.checked; });
+    if (!chosen.length) {
+      return null;  // an empty selection is no score at all: nothing is saved for it
+    }
+    return chosen.every(function (input) { return categories.indexOf(input.value) !== -1; });
+  }
+
+  // Show the one verdict the page rendered for this outcome (the markup is the server's, the choice is ours).
+  function showVerdict(scorer) {
+    var box = scorer.querySelector("[data-verdict]");
+    if (!box || !scorer.hasAttribute("data-pass-rule")) {
+      return;
+    }
+    var result = verdict(scorer);
+    var state = result === true ? "pass" : result === false ? "fail" : "none";
+    Array.prototype.forEach.call(box.querySelectorAll("[data-verdict-when]"), function (variant) {
+      variant.hidden = variant.getAttribute("data-verdict-when") !== state;
+    });
+  }
+
+  form.addEventListener("input", function (event) {
+    var scorer = scorerOf(event.target);
+    if (scorer) {
+      showVerdict(scorer);
+    }
+  });
+
   form.addEventListener("focusin", function (event) {
     var scorer = scorerOf(event.target);
     if (scorer) {
@@ -198,10 +248,22 @@
     var scorer = scorerOf(event.target);
     if (scorer) {
       applyLimits(scorer);
+      showVerdict(scorer);
     }
   });
 
+  // A value the browser restored (back, reload) is not the one the page was rendered with: decide it afresh.
+  // Untouched scorers keep the verdict the page shows (a saved review's stored one).
+  function restored(scorer) {
+    return Array.prototype.some.call(scorer.querySelectorAll("input:not([type=hidden])"), function (input) {
+      return input.type === "radio" || input.type === "checkbox" ? input.checked !== input.defaultChecked
+        : input.value !== input.defaultValue;
+    });
+  }
+
   scorers.forEach(applyLimits);
+  scorers.filter(restored).forEach(showVerdict);
+  window.addEventListener("pageshow", function () { scorers.filter(restored).forEach(showVerdict); });
   var firstError = scorers.filter(function (scorer) { return scorer.classList.contains("has-error"); })[0];
   activate(firstError ? scorers.indexOf(firstError) : 0);
 })();

@@ -137,6 +137,7 @@ def detail(member: Membership, queue_id: str):
     reviewers = claims.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
+        verdicts=queues.verdict_counts(member.project_id, queue.id),
         count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,
         confirm=ConfirmForm(), active_claim=claims.active_claim,
     )

@@ -3,18 +3,19 @@ and how a submitted form becomes the score entries the review service validates.
 service decides what a valid score is, and its refusals are shown beside the scorer they name."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
-from reviewapp.models import ReviewQueue, ScoreDefinition, ScoreDefinitionVersion, TraceReview
-from reviewapp.services import queues, scorers
+from reviewapp.models import ReviewQueue, ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
+from reviewapp.services import passing, queues, scorers
 from reviewapp.services.errors import NotFound
 from reviewapp.services.scorer_config import format_decimal
 
@@ -31,6 +32,7 @@ class ScorerField:
     version: ScoreDefinitionVersion
     chosen: list[str] = field(default_factory=list)  # option keys, or ["true"]/["false"], or [number text]
     error: str | None = None
+    saved: TraceReviewScore | None = None  # the review's score for this scorer, as the page opened
 
     @property
     def input_name(self) -> str:
@@ -83,6 +85,47 @@ class ScorerField:
             parts.append(f"step {_number(step)}")
         return ", ".join(parts) or "any number"
 
+    @property
+    def has_rule(self) -> bool:
+        return passing.has_rule(self.kind, self.config)
+
+    @property
+    def rule_text(self) -> str | None:
+        """The passing rule in words ("≥ 4 passes"), None when this scorer's scores stay neutral."""
+        return passing.describe(self.kind, self.config)
+
+    @property
+    def rule_data(self) -> dict[str, str]:
+        """The rule as data- attributes, for review.js to decide pass/fail live exactly as passing.verdict does
+        (the rule's data, never its words). Empty when there is no rule."""
+        if not self.has_rule:
+            return {}
+        if self.kind == "boolean":
+            return {"data-true-is-failure": "true" if passing.true_is_failure(self.config) else "false"}
+        rule = passing.numeric_rule(self.config)
+        if rule is not None:
+            return {"data-pass-operator": rule[0], "data-pass-threshold": repr(rule[1])}
+        return {"data-pass-categories": json.dumps(passing.passing_categories(self.config))}
+
+    @property
+    def verdict(self) -> bool | None:
+        """Pass/fail of what is filled in: the stored verdict while the saved score is shown unchanged,
+        otherwise passing.verdict of the value (None with no rule, nothing chosen, or no number)."""
+        if self.saved is not None and self.saved.definition_version_id == self.version.id \
+                and self.chosen == _saved_values(self.saved):
+            return self.saved.passed
+        if not self.chosen:
+            return None
+        if self.kind == "categorical":
+            return passing.verdict(self.kind, self.config, categorical_values=self.chosen)
+        if self.kind == "boolean":
+            return passing.verdict(self.kind, self.config, boolean_value=self.chosen[0] == "true")
+        try:
+            number = Decimal(self.chosen[0])
+        except InvalidOperation:
+            return None
+        return passing.verdict(self.kind, self.config, numeric_value=number) if number.is_finite() else None
+
     def entry(self) -> dict[str, Any] | None:
         """The score entry for the review service, or None when the reviewer left this scorer empty."""
         if not self.chosen:
@@ -126,11 +169,11 @@ def build_fields(definitions: list[ScoreDefinition], review: TraceReview | None 
         version = definition.live()
         if score is not None and score.definition_version_id != definition.current_version_id:
             version = scorers.load_version(definition.project_id, definition.id, score.definition_version_id)
-        fields.append(ScorerField(definition, version, _saved_values(score)))
+        fields.append(ScorerField(definition, version, _saved_values(score), saved=score))
     return fields
 
 
-def _saved_values(score) -> list[str]:
+def _saved_values(score: TraceReviewScore | None) -> list[str]:
     if score is None:
         return []
     if score.categorical_values is not None:

@@ -27,6 +27,8 @@ from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflic
 from reviewapp.web import page_number, project_view
 
 CHOICES_MAX = 1000
+FILTERS = ("search", "scorer", "queue", "reviewer", "failing")  # the reviews list's, kept by its export link
+FAILING_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False}
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
 
 
@@ -309,6 +311,12 @@ def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
             if value is None:
                 problems[name] = f"“{raw[:60]}” is not a valid id."
             setattr(filters, attr, value)
+    raw = args.get("failing")
+    if raw:
+        if raw in FAILING_VALUES:
+            filters.failing = FAILING_VALUES[raw]
+        else:
+            problems["failing"] = f"“{raw[:60]}” is not a valid choice for Failing only."
     raw = args.get("reviewer")
     if raw:
         if raw.isdigit() and int(raw) <= ID_MAX:  # a longer number would overflow in the database
@@ -328,12 +336,12 @@ def reviews_page(member: Membership):
         member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
     definitions = scorers.definitions_by_name(member.project_id, archived=None, limit=CHOICES_MAX)
     live_queues, _ = queues.list_queues(member.project_id, limit=CHOICES_MAX)
-    filtered = any(request.args.get(name) for name in ("search", "scorer", "queue", "reviewer"))
+    filtered = any(request.args.get(name) for name in FILTERS)
     return render_template(
         "review/reviews.html", rows=rows, count=count, page=page, per_page=per_page, problems=problems,
         definitions=definitions, queues=[q for q, _ in live_queues], members=members.list_members(member.project_id),
         queue_names={q.id: q.name for q, _ in live_queues}, sorted_scores=sorted_scores, filtered=filtered,
-        export_args={k: v for k, v in request.args.items() if k in ("search", "scorer", "queue", "reviewer") and v},
+        export_args={k: v for k, v in request.args.items() if k in FILTERS and v}, failing=filters.failing,
     ), 400 if problems else 200
 
 

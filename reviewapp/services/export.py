@@ -1,5 +1,6 @@
 """Review export: every live review matching the filters, as CSV or JSON Lines, produced a page at a time so
-an export of any size runs in bounded memory."""
+an export of any size runs in bounded memory. Each scorer has its value, the version it was scored against and
+whether it passed that version's rule (true, false, or empty / null without a rule)."""
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass
 class Column:
-    """One scorer's pair of columns: its value and the version it was scored against."""
+    """One scorer's columns: its value, the version it was scored against, and its verdict ("<label> passed")."""
 
     definition_id: uuid.UUID
     kind: str
@@ -73,11 +74,15 @@ def score_columns(project_id: int) -> list[Column]:
     columns: list[Column] = []
     for definition_id, name, kind in definitions:
         label = name
-        if counts[name] > 1 or label in used or f"{label} version" in used:
+        if counts[name] > 1 or any(heading in used for heading in _headings(label)):
             label = f"{name} ({definition_id.hex[-8:]})"
-        used.update((label, f"{label} version"))
+        used.update(_headings(label))
         columns.append(Column(definition_id, kind, label))
     return columns
+
+
+def _headings(label: str) -> tuple[str, str, str]:
+    return label, f"{label} version", f"{label} passed"
 
 
 @dataclass
@@ -89,7 +94,7 @@ class _Row:
     updated_at: Any
     queue: str | None
     time_spent_seconds: float | None
-    scores: dict[uuid.UUID, tuple[Any, int]]  # definition id → (value, version)
+    scores: dict[uuid.UUID, tuple[Any, int, bool | None]]  # definition id → (value, version, passed)
 
 
 def _pages(conditions: list[Any]) -> Iterator[list[_Row]]:
@@ -111,15 +116,15 @@ def _pages(conditions: list[Any]) -> Iterator[list[_Row]]:
         if not reviews:
             return
         ids = [row[0] for row in reviews]
-        scores: dict[uuid.UUID, dict[uuid.UUID, tuple[Any, int]]] = {review_id: {} for review_id in ids}
-        for review_id, definition_id, categorical, numeric, boolean, version in db.session.execute(
+        scores: dict[uuid.UUID, dict[uuid.UUID, tuple[Any, int, bool | None]]] = {review_id: {} for review_id in ids}
+        for review_id, definition_id, categorical, numeric, boolean, version, passed in db.session.execute(
             select(TraceReviewScore.review_id, TraceReviewScore.definition_id, TraceReviewScore.categorical_values,
                    TraceReviewScore.numeric_value, TraceReviewScore.boolean_value,
-                   TraceReviewScore.definition_version)
+                   TraceReviewScore.definition_version, TraceReviewScore.passed)
             .where(TraceReviewScore.review_id.in_(ids))
         ):
             value = categorical if categorical is not None else numeric if numeric is not None else boolean
-            scores[review_id][definition_id] = (value, version)
+            scores[review_id][definition_id] = (value, version, passed)
         yield [_Row(row[1], row[2], row[3], row[4], row[5], row[6], row[7], scores[row[0]]) for row in reviews]
         after = ids[-1]
         if len(reviews) < PAGE_SIZE:
@@ -176,7 +181,7 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
 
     header = list(FIXED_COLUMNS)
     for column in columns:
-        header += [_text(column.label), _text(f"{column.label} version")]
+        header += [_text(heading) for heading in _headings(column.label)]
     writer.writerow(header)
     yield flush()
     for page in pages:
@@ -185,8 +190,8 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
                      _iso(row.updated_at), _text(row.queue),
                      "" if row.time_spent_seconds is None else plain_number(row.time_spent_seconds)]
             for column in columns:
-                value, version = row.scores.get(column.definition_id, (None, None))
-                cells += [_cell_value(value), "" if version is None else str(version)]
+                value, version, passed = row.scores.get(column.definition_id, (None, None, None))
+                cells += [_cell_value(value), "" if version is None else str(version), _cell_value(passed)]
             writer.writerow(cells)
         yield flush()
 
@@ -204,7 +209,8 @@ def _jsonl(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
             scores = {
                 column.label: {"definition_id": str(column.definition_id), "kind": column.kind,
                                "value": _json_value(row.scores[column.definition_id][0]),
-                               "version": row.scores[column.definition_id][1]}
+                               "version": row.scores[column.definition_id][1],
+                               "passed": row.scores[column.definition_id][2]}
                 for column in columns if column.definition_id in row.scores
             }
             lines.append(json.dumps({

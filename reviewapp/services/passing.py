@@ -26,9 +26,11 @@ def numeric_rule(config: dict[str, Any]) -> tuple[str, float] | None:
     operator, threshold = rule.get("operator"), rule.get("threshold")
     if operator not in OPERATORS or isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         return None
-    if not math.isfinite(threshold):
+    try:
+        finite = math.isfinite(threshold)
+    except OverflowError:  # an integer too large for a float
         return None
-    return operator, float(threshold)
+    return (operator, float(threshold)) if finite else None
 
 
 def passing_categories(config: dict[str, Any]) -> list[str] | None:
@@ -67,6 +69,8 @@ def verdict(kind: str, config: dict[str, Any], *, categorical_values: Sequence[s
     categories = passing_categories(config)
     if categories is None or categorical_values is None:
         return None
+    if not categorical_values:  # an empty selection passes only when the category list is empty too
+        return not categories
     return all(key in categories for key in categorical_values)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, false, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -15,6 +16,8 @@ from reviewapp.models import (
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
+    TraceReview,
+    TraceReviewScore,
     User,
     utcnow,
 )
@@ -257,6 +260,44 @@ def reviewed_counts(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uui
     ).all()
     return {queue_id: count for queue_id, count in rows}
 
+
+@dataclass
+class VerdictCount:
+    """How the scores one scorer got in a queue's reviews fared against their passing rules."""
+
+    definition_id: uuid.UUID
+    name: str
+    passed: int
+    failed: int
+    first_version: int  # the versions the verdicts were made under: a rule may have changed in between
+    last_version: int
+
+    @property
+    def decided(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.decided if self.decided else 0.0
+
+
+def verdict_counts(project_id: int, queue_id: uuid.UUID) -> list[VerdictCount]:
+    """Passed and failed scores per scorer among the queue's live reviews, by scorer name; scorers whose scores
+    there have no verdict (no passing rule) are left out. One grouped query."""
+    rows = db.session.execute(
+        select(ScoreDefinition.id, ScoreDefinition.name,
+               func.sum(case((TraceReviewScore.passed == true(), 1), else_=0)),
+               func.sum(case((TraceReviewScore.passed == false(), 1), else_=0)),
+               func.min(TraceReviewScore.definition_version), func.max(TraceReviewScore.definition_version))
+        .join(TraceReview, TraceReview.id == TraceReviewScore.review_id)
+        .join(ScoreDefinition, ScoreDefinition.id == TraceReviewScore.definition_id)
+        .where(TraceReview.project_id == project_id, TraceReview.queue_id == queue_id,
+               TraceReview.deleted_at.is_(None), TraceReviewScore.passed.is_not(None))
+        .group_by(ScoreDefinition.id, ScoreDefinition.name)
+        .order_by(ScoreDefinition.name, ScoreDefinition.id)
+    ).all()
+    return [VerdictCount(definition_id, name, int(passed or 0), int(failed or 0), first, last)
+            for definition_id, name, passed, failed, first, last in rows]
 
 
 def queue_names(project_id: int) -> list[tuple[uuid.UUID, str]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -67,6 +67,7 @@ class ReviewFilters:
     search: str | None = None  # substring of trace id or comment
     queue_id: uuid.UUID | None = None
     reviewer_id: int | None = None
+    failing: bool = False  # reviews with at least one failing score (of `definition_id`, when given)
 
 
 # --- loading and listing -----------------------------------------------------------------------------
@@ -114,6 +115,12 @@ def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
         conditions.append(TraceReview.queue_id == filters.queue_id)
     if filters.reviewer_id is not None:
         conditions.append(TraceReview.reviewed_by_id == filters.reviewer_id)
+    if filters.failing:
+        failed = [TraceReviewScore.project_id == project_id, TraceReviewScore.review_id == TraceReview.id,
+                  TraceReviewScore.passed == false()]  # "= false", which the (project_id, passed) index serves
+        if filters.definition_id is not None:  # failing on the scorer the list is filtered by
+            failed.append(TraceReviewScore.definition_id == filters.definition_id)
+        conditions.append(exists().where(*failed))
     return conditions
 
 

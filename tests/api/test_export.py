@@ -1,4 +1,5 @@
-"""trace_reviews/export/: CSV and JSON Lines of every matching review, one column pair per scorer, streamed."""
+"""trace_reviews/export/: CSV and JSON Lines of every matching review, streamed, with three columns per scorer: its
+value, the version it was scored against, and whether it passed that version's rule (true / false / empty)."""
 import csv
 import io
 import json
@@ -8,10 +9,11 @@ import pytest
 from sqlalchemy import insert
 
 from reviewapp.extensions import db
-from reviewapp.models import TraceReview, TraceReviewScore, utcnow, uuid7
+from reviewapp.models import ScoreDefinition, TraceReview, TraceReviewScore, utcnow, uuid7
 from reviewapp.services import export
 from reviewapp.services.common import as_uuid
 from tests.support.api import assert_error
+from tests.support.rules import give_rule
 from tests.support.scoring import client_with_role, create_review, create_scorer, other_project_client
 
 EXPORT = "trace_reviews/export/"
@@ -35,6 +37,10 @@ def scored(api):
         "selection_mode": "multiple"})
     rating = create_scorer(api, name="Rating", kind="numeric", config={"step": 0.5})
     correct = create_scorer(api, name="Correct", kind="boolean")
+    # Rules: Verdict passes "good", Rating passes at 2 or more, Correct (a boolean) passes true; Tags has none.
+    give_rule(db.session.get(ScoreDefinition, as_uuid(verdict["id"])), passing_rule={"categories": ["good"]})
+    give_rule(db.session.get(ScoreDefinition, as_uuid(rating["id"])),
+              passing_rule={"operator": "gte", "threshold": 2.0})
     inbox = api.post("review_queues/", {"name": "Inbox"}).get_json()
     api.post("review_queue_items/", {"queue_id": inbox["id"], "trace_id": "t1"})
     first = create_review(api, "t1", comment="Rude, and wrong", time_spent_seconds=42.5, scores=[
@@ -48,7 +54,7 @@ def scored(api):
             "first": first, "second": second}
 
 
-def test_csv_has_fixed_columns_then_a_pair_per_scorer(api, scored):
+def test_csv_has_fixed_columns_then_three_per_scorer(api, scored):
     response = api.get(EXPORT)
     assert response.is_streamed
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -56,14 +62,15 @@ def test_csv_has_fixed_columns_then_a_pair_per_scorer(api, scored):
     assert disposition.startswith('attachment; filename="trace-reviews-project-') and disposition.endswith('.csv"')
     header, first, second = rows(response)
     assert header == ["trace_id", "comment", "reviewed_by", "created_at", "updated_at", "queue",
-                      "time_spent_seconds", "Correct", "Correct version", "Rating", "Rating version",
-                      "Tags", "Tags version", "Verdict", "Verdict version"]
+                      "time_spent_seconds", "Correct", "Correct version", "Correct passed",
+                      "Rating", "Rating version", "Rating passed", "Tags", "Tags version", "Tags passed",
+                      "Verdict", "Verdict version", "Verdict passed"]
     assert first == ["t1", "Rude, and wrong", api.user.email, scored["first"]["created_at"],
-                     scored["first"]["updated_at"], "Inbox", "42.5", "false", "1", "1.5", "1",
-                     "rude|wrong", "1", "bad", "1"]
+                     scored["first"]["updated_at"], "Inbox", "42.5", "false", "1", "false", "1.5", "1", "false",
+                     "rude|wrong", "1", "", "bad", "1", "false"]
     assert second[:7] == ["t2", "", api.user.email, scored["second"]["created_at"], scored["second"]["updated_at"],
                           "", ""]
-    assert second[7:] == ["true", "1", "", "", "", "", "", ""]
+    assert second[7:] == ["true", "1", "true", "", "", "", "", "", "", "", "", ""]
 
 
 def test_jsonl_carries_the_same(api, scored):
@@ -77,13 +84,17 @@ def test_jsonl_carries_the_same(api, scored):
         "queue": "Inbox", "time_spent_seconds": 42.5,
     }
     assert first["scores"] == {
-        "Correct": {"definition_id": scored["correct"]["id"], "kind": "boolean", "value": False, "version": 1},
-        "Rating": {"definition_id": scored["rating"]["id"], "kind": "numeric", "value": 1.5, "version": 1},
+        "Correct": {"definition_id": scored["correct"]["id"], "kind": "boolean", "value": False, "version": 1,
+                    "passed": False},
+        "Rating": {"definition_id": scored["rating"]["id"], "kind": "numeric", "value": 1.5, "version": 1,
+                   "passed": False},
         "Tags": {"definition_id": scored["tags"]["id"], "kind": "categorical", "value": ["rude", "wrong"],
-                 "version": 1},
-        "Verdict": {"definition_id": scored["verdict"]["id"], "kind": "categorical", "value": ["bad"], "version": 1},
+                 "version": 1, "passed": None},
+        "Verdict": {"definition_id": scored["verdict"]["id"], "kind": "categorical", "value": ["bad"], "version": 1,
+                    "passed": False},
     }
     assert second["comment"] is None and list(second["scores"]) == ["Correct"]
+    assert second["scores"]["Correct"]["passed"] is True
 
 
 @pytest.mark.parametrize("stored, in_csv, in_jsonl", [
@@ -116,7 +127,8 @@ def test_version_column_follows_the_pinned_version(api, scored):
     api.post(f"score_definitions/{verdict['id']}/new_version/", {"config": {"options": [{"key": "x", "label": "X"}]}})
     create_review(api, "t3", scores=[{"definition_id": verdict["id"], "categorical_values": ["x"]}])
     by_trace = {row[0]: row for row in rows(api.get(EXPORT))[1:]}
-    assert by_trace["t1"][-2:] == ["bad", "1"] and by_trace["t3"][-2:] == ["x", "2"]
+    # The verdict too is the pinned version's: version 2 has no passing rule.
+    assert by_trace["t1"][-3:] == ["bad", "1", "false"] and by_trace["t3"][-3:] == ["x", "2", ""]
 
 
 def test_same_filters_as_the_list(api, scored):
@@ -150,9 +162,9 @@ def test_duplicate_and_clashing_names_get_the_short_id(api):
     clash = create_scorer(api, name="comment", kind="boolean")
     header = rows(api.get(EXPORT))[0]
     labels = [f"{s['name']} ({s['id'].replace('-', '')[-8:]})" for s in (first, second, clash)]
-    assert set(header[7:]) == {h for label in labels for h in (label, f"{label} version")}
+    assert set(header[7:]) == {h for label in labels for h in (label, f"{label} version", f"{label} passed")}
     for label in labels:
-        assert header[header.index(label) + 1] == f"{label} version"
+        assert header[header.index(label) + 1:header.index(label) + 3] == [f"{label} version", f"{label} passed"]
     assert header[:7] == list(export.FIXED_COLUMNS)  # the fixed "comment" column keeps its name
 
 
@@ -222,3 +234,11 @@ def test_memory_stays_flat_as_the_export_grows(api, monkeypatch):
     assert (small_lines, large_lines) == (2_001, 20_001)
     # Ten times the reviews, about the same memory: pages are written out and dropped, never accumulated.
     assert large_peak < small_peak * 1.5, (small_peak, large_peak)
+
+
+def test_a_scorer_named_like_another_ones_passed_column_gets_the_short_id(api):
+    create_scorer(api, name="Tone", kind="boolean")
+    clash = create_scorer(api, name="Tone passed", kind="boolean")
+    header = rows(api.get(EXPORT))[0]
+    label = f"Tone passed ({clash['id'].replace('-', '')[-8:]})"
+    assert header[7:] == ["Tone", "Tone version", "Tone passed", label, f"{label} version", f"{label} passed"]

@@ -171,6 +171,26 @@ def test_seed_demo_creates_a_working_project(runner):
         assert pending > 0
 
 
+def test_seed_demo_scorers_have_passing_rules_and_its_reviews_pass_and_fail(runner):
+    """A new user sees pass/fail on first run: every scorer has a rule (booleans always do) and the demo
+    reviews have both verdicts."""
+    from reviewapp.models import ScoreDefinition, TraceReviewScore
+    from reviewapp.services import passing
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    definitions = db.session.scalars(select(ScoreDefinition)).all()
+    assert all(passing.has_rule(d.kind, d.current.config) for d in definitions)
+    rules = {d.name: passing.describe(d.kind, d.current.config) for d in definitions}
+    assert rules["Answer quality"] == "≥ 4 passes" and rules["Helpfulness"] == "Very helpful and Somewhat helpful pass"
+    # Stored as PostHog stores them: categories sorted, thresholds as floats.
+    helpfulness = next(d for d in definitions if d.name == "Helpfulness").current.config
+    assert helpfulness["passing_rule"] == {"categories": ["somewhat_helpful", "very_helpful"]}
+    verdicts = db.session.execute(select(ScoreDefinition.kind, TraceReviewScore.passed)
+                                  .join(TraceReviewScore.definition)).all()
+    assert {passed for _, passed in verdicts} == {True, False}
+    assert {kind for kind, passed in verdicts if passed is False} >= {"numeric", "categorical"}
+
+
 def test_seed_demo_again_adds_nothing_twice(runner):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     before = (count(TraceEvent), count(Trace))
