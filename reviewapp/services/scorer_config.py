@@ -146,17 +146,17 @@ def _present(raw: Any, attr: str, *, nullable: bool) -> bool:
     return True
 
 
-def _text(raw: Any, attr: str, max_length: int | None = None, index: int | None = None) -> str:
+def _text(raw: Any, attr: str, max_length: int | None = None) -> str:
     """DRF's CharField: numbers become text, surrounding spaces go, blank is refused."""
     if raw is MISSING or raw is None:
         _present(raw, attr, nullable=False)
     if raw == "" or str(raw).strip() == "":
-        raise ConfigError("This field may not be blank.", attr, "blank", index)
+        raise ConfigError("This field may not be blank.", attr, "blank")
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise ConfigError("Not a valid string.", attr, index=index)
+        raise ConfigError("Not a valid string.", attr)
     text = str(raw).strip()
     if max_length is not None and len(text) > max_length:
-        raise ConfigError(f"Ensure this field has no more than {max_length} characters.", attr, "max_length", index)
+        raise ConfigError(f"Ensure this field has no more than {max_length} characters.", attr, "max_length")
     return text
 
 
@@ -249,11 +249,13 @@ def _option(index: int, option: Any) -> dict[str, str]:
     if not isinstance(option, dict):
         raise ConfigError(f"Invalid data. Expected a dictionary, but got {type(option).__name__}.", attr,
                           index=index)
-    key = _text(option.get("key", MISSING), attr, OPTION_KEY_MAX, index)
-    key = normalise_option_key(key)
-    if not OPTION_KEY_RE.match(key):
-        raise ConfigError("`key` must use lowercase letters, numbers, underscores, or hyphens.", attr, index=index)
-    label = _text(option.get("label", MISSING), attr, LABEL_MAX, index)
+    try:
+        key = normalise_option_key(_text(option.get("key", MISSING), attr, OPTION_KEY_MAX))
+        if not OPTION_KEY_RE.match(key):
+            raise ConfigError("`key` must use lowercase letters, numbers, underscores, or hyphens.", attr)
+        label = _text(option.get("label", MISSING), attr, LABEL_MAX)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail, attr, index=index) from None
     return {"key": key, "label": label}
 
 
