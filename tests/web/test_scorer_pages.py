@@ -547,3 +547,152 @@ def test_viewers_and_reviewers_read_the_rubric_without_edit_controls(client, fac
     versions = client.get(url(project, f"{definition.id}/versions"))
     assert versions.status_code == 200
     assert "Added option “OK” (ok)." in page_text(versions)
+
+
+# --- passing rules -----------------------------------------------------------------------------------
+
+def list_rules(client, project) -> dict[str, str]:
+    page = page_text(client.get(url(project)))
+    rows = re.findall(r'class="scorer-link"[^>]*>([^<]+)</a>.*?<td class="scorer-rule">(.*?)</td>', page, re.S)
+    return {name: re.sub(r"<[^>]+>", "", rule).strip() for name, rule in rows}
+
+
+def history_changes(client, project, definition) -> list[str]:
+    page = page_text(client.get(url(project, f"{definition.id}/versions")))
+    newest = re.search(r'<ul class="changes">(.*?)</ul>', page, re.S).group(1)
+    return [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", newest)]
+
+
+def test_a_numeric_rule_is_saved_listed_and_in_the_history(client, project, admin, token):
+    definition = scorer(project, admin, name="Rating", kind="numeric", config={"min": 1, "max": 5})
+    assert list_rules(client, project) == {"Rating": "neutral"}
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert "Scores stay neutral without a passing rule." in editor
+    assert "Rule: Neutral: no pass or fail" in re.sub(r"<[^>]+>", "", editor)
+
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "min_value": "1", "max_value": "5", "rule_operator": "gte",
+        "threshold": "4"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert definition.current.config == {"min": 1, "max": 5, "passing_rule": {"operator": "gte", "threshold": 4}}
+    assert list_rules(client, project) == {"Rating": "≥ 4 passes"}
+    assert history_changes(client, project, definition) == ["Passing rule: none (neutral) → ≥ 4 passes."]
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert input_value(editor, "threshold") == "4"
+    assert "Rule: ≥ 4 passes" in re.sub(r"<[^>]+>", "", editor)
+
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "2", "min_value": "1", "max_value": "5", "rule_operator": "lte",
+        "threshold": "2.5"})
+    assert history_changes(client, project, definition) == ["Passing rule: ≥ 4 passes → ≤ 2.5 passes."]
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "3", "min_value": "1", "max_value": "5", "rule_operator": "",
+        "threshold": "2.5"})  # the threshold left behind is not saved without an operator
+    db.session.refresh(definition)
+    assert definition.current.config == {"min": 1, "max": 5}
+    assert history_changes(client, project, definition) == ["Passing rule: ≤ 2.5 passes → none (neutral)."]
+
+
+def test_a_boolean_rule_uses_the_scorers_own_labels_and_is_always_saved(client, project, admin, token):
+    response = client.post(url(project, "new?kind=boolean"), data={
+        "csrf_token": token, "name": "Broken?", "true_label": "Broken", "false_label": "Fine",
+        "true_is_failure": "true"})
+    assert response.status_code == 302
+    definition = db.session.scalars(select(ScoreDefinition)).one()
+    assert definition.current.config == {"true_is_failure": True, "true_label": "Broken", "false_label": "Fine"}
+    assert list_rules(client, project) == {"Broken?": "Fine means pass"}
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert re.findall(r'data-rule-choice="(\w+)">([^<]+)<', editor) == [("false", "Broken means pass"),
+                                                                        ("true", "Fine means pass")]
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "true_label": "Broken", "false_label": "Fine",
+        "true_is_failure": "false"})
+    assert history_changes(client, project, definition) == ["Passing rule: Fine means pass → Broken means pass."]
+
+
+def test_categorical_options_that_pass(client, project, admin, token):
+    definition = scorer(project, admin, name="Tone", config={"options": [
+        {"key": "great", "label": "Great"}, {"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}]})
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert "With none ticked, scores stay neutral" in editor
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "option_label": ["Great", "Good", "Bad", ""],
+        "option_key": ["great", "good", "bad", ""], "option_passes": ["0", "1"], "selection_mode": "single"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert definition.current.config["passing_rule"] == {"categories": ["good", "great"]}  # stored sorted
+    assert list_rules(client, project) == {"Tone": "Great and Good pass"}
+    assert history_changes(client, project, definition) == [
+        "Passing rule: none (neutral) → Great and Good pass."]
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', editor) == ["0", "1"]
+
+    # A relabelled option changes the rule's wording, not the rule: no "Passing rule" line.
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "2", "option_label": ["Superb", "Good", "Bad"],
+        "option_key": ["great", "good", "bad"], "option_passes": ["0", "1"], "selection_mode": "single"})
+    assert history_changes(client, project, definition) == ["Relabelled great: “Great” → “Superb”."]
+
+    # None ticked: neutral again.
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "3", "option_label": ["Superb", "Good", "Bad"],
+        "option_key": ["great", "good", "bad"], "selection_mode": "single"})
+    db.session.refresh(definition)
+    assert "passing_rule" not in definition.current.config
+    assert list_rules(client, project) == {"Tone": "neutral"}
+    assert history_changes(client, project, definition) == ["Passing rule: Superb and Good pass → none (neutral)."]
+
+
+def test_a_ticked_option_moves_with_its_row_without_scripts(client, project, token):
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "Draft", "option_label": ["First", "Second", "Third"],
+        "option_key": ["", "", ""], "option_passes": ["2"], "row_action": "up-2"}))
+    assert row_values(page, "option_label")[:3] == ["First", "Third", "Second"]
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', page) == ["1"]
+    assert "Rule: Third passes" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_refused_rule_keeps_the_ticks_and_the_threshold(client, project, admin, token):
+    definition = scorer(project, admin, kind="numeric", config={"min": 0, "max": 10})
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "min_value": "0", "max_value": "10", "rule_operator": "lte",
+        "threshold": "-1"})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "The threshold cannot be below the “Minimum”." in page
+    assert input_value(page, "threshold") == "-1"
+    assert re.search(r'<input[^>]*checked[^>]*value="lte"|<input[^>]*value="lte"[^>]*checked', page)
+
+    response = client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "", "option_label": ["Good", "Bad"], "option_key": ["", ""],
+        "option_passes": ["1"]})
+    assert response.status_code == 400
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', page_text(response)) == ["1"]
+
+
+@pytest.mark.parametrize("kind, config, fields", [
+    ("categorical", {"options": [{"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}]},
+     {"option_label": ["Good", "Bad"], "option_key": ["good", "bad"], "selection_mode": "single"}),
+    ("boolean", {}, {"true_label": "", "false_label": "", "true_is_failure": "false"}),
+    ("numeric", {"min": 0, "passing_rule": None}, {"min_value": "0", "rule_operator": "", "threshold": ""}),
+])
+def test_an_untouched_save_of_an_api_config_makes_no_version(client, project, admin, token, kind, config, fields):
+    """Configs made through the API leave out keys the editor always sends (selection_mode, true_is_failure):
+    the same meaning is no change."""
+    definition = scorer(project, admin, kind=kind, config=config)
+    response = client.post(url(project, f"{definition.id}/config"), data={"csrf_token": token, "base_version": "1",
+                                                                          **fields})
+    assert response.status_code == 302
+    assert "No change" in page_text(client.get(response.location))
+    db.session.refresh(definition)
+    assert definition.current_version == 1
+
+
+def test_the_read_only_page_and_the_history_show_the_rule(client, factory, project, admin, login):
+    definition = scorer(project, admin, kind="numeric", config={"passing_rule": {"operator": "gte", "threshold": 3}})
+    login(factory.member(project, "reviewer"))
+    detail = re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/"))))
+    assert "Passing rule: ≥ 3 passes" in detail
+    versions = re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/versions"))))
+    assert "Passing rule: ≥ 3 passes" in versions
