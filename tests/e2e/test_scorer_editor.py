@@ -66,7 +66,7 @@ def test_an_admin_sets_a_numeric_and_a_categorical_passing_rule(page, live_serve
     # The list shows each rule; the history shows the change like any other.
     page.goto(live_server(base))
     rules = dict(zip(page.locator(".scorer-link").all_inner_texts(),
-                     page.locator("td.scorer-rule").all_inner_texts()))
+                     page.locator("td.scorer-rule").all_inner_texts(), strict=True))
     assert rules == {"Rating": "≥ 4 passes", "Tone": "Superb and Good pass"}
     page.goto(live_server(f"{base}{rating.id}/versions"))
     assert "Passing rule: none (neutral) → ≥ 4 passes." in page.locator("ul.changes").first.inner_text()
