@@ -696,3 +696,12 @@ def test_the_read_only_page_and_the_history_show_the_rule(client, factory, proje
     assert "Passing rule: ≥ 3 passes" in detail
     versions = re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/versions"))))
     assert "Passing rule: ≥ 3 passes" in versions
+
+
+def test_the_history_shows_numbers_as_typed_and_unset_bounds_as_none(client, project, admin, token):
+    definition = scorer(project, admin, kind="numeric", config={})
+    scorers.new_version(project.id, admin, definition.id, {"min": 0, "max": 2.5})
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/versions")))))
+    assert "Minimum 0 · Maximum 2.5 · Step any" in page
+    assert "Minimum none · Maximum none · Step any" in page
+    assert "Minimum: not set → 0." in page and "Maximum: not set → 2.5." in page
