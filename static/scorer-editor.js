@@ -3,6 +3,9 @@
 //   [data-row-action="add|up|down|remove"]   edit the option rows without a round trip
 //   [data-option-label] → [data-option-key]  the key follows the label until the key is edited by hand
 //   [data-selection-mode]                    "at least / at most" are only sent for multiple choice
+//   [data-rule-editor]                       the passing rule in words ([data-rule-preview]) as the user edits,
+//                                            in the words of services.passing.describe ("≥ 4 passes",
+//                                            "No means pass", "Good and Great pass")
 (function () {
   "use strict";
 
@@ -31,6 +34,11 @@
       row.querySelector("[data-option-pos]").textContent = n;
       row.querySelector("[data-option-label]").setAttribute("aria-label", "Label of option " + n);
       row.querySelector("[data-option-key]").setAttribute("aria-label", "Key of option " + n);
+      var passes = row.querySelector("[data-option-passes]");
+      if (passes) {
+        passes.value = i;
+        passes.setAttribute("aria-label", "Option " + n + " passes");
+      }
       row.querySelectorAll("[data-row-action]").forEach(function (button) {
         var action = button.getAttribute("data-row-action");
         button.value = action + "-" + i;
@@ -46,6 +54,10 @@
     row.classList.remove("has-error");
     row.querySelectorAll(".field-error").forEach(function (p) { p.remove(); });
     row.querySelectorAll("input").forEach(function (input) {
+      if (input.type === "checkbox") {
+        input.checked = false;
+        return;
+      }
       input.value = "";
       input.removeAttribute("aria-invalid");
       input.removeAttribute("data-key-edited");
@@ -126,8 +138,72 @@
     sync();
   }
 
+  // --- the passing rule in words: the same wording as services.passing.describe ---------------------------
+
+  var OPERATORS = { gte: "≥", lte: "≤" };
+
+  function numericRule(form) {
+    var operator = form.querySelector("[data-rule-operator]:checked");
+    operator = operator ? operator.value : "";
+    var threshold = form.querySelector("[name=threshold]");
+    if (threshold) {
+      threshold.disabled = !operator;
+      form.querySelectorAll("[data-rule-threshold]").forEach(function (el) { el.classList.toggle("is-disabled", !operator); });
+    }
+    var text = threshold ? threshold.value.trim() : "";
+    var value = Number(text);
+    if (!operator || text === "" || !isFinite(value)) { return null; }
+    return OPERATORS[operator] + " " + String(value) + " passes";
+  }
+
+  function answerLabel(form, name, fallback) {
+    var input = form.querySelector("[name=" + name + "]");
+    return (input && input.value.trim()) || fallback;
+  }
+
+  function booleanRule(form) {
+    var yes = answerLabel(form, "true_label", "Yes");
+    var no = answerLabel(form, "false_label", "No");
+    form.querySelectorAll("[data-rule-choice]").forEach(function (span) {
+      span.textContent = (span.getAttribute("data-rule-choice") === "true" ? no : yes) + " means pass";
+    });
+    var choice = form.querySelector("[data-true-is-failure]:checked");
+    return (choice && choice.value === "true" ? no : yes) + " means pass";
+  }
+
+  function categoricalRule(form) {
+    var names = [];
+    form.querySelectorAll("[data-option-row]").forEach(function (row) {
+      var label = row.querySelector("[data-option-label]").value.trim();
+      var key = row.querySelector("[data-option-key]").value.trim();
+      var passes = row.querySelector("[data-option-passes]");
+      if ((label || key) && passes && passes.checked) { names.push(label || key); }
+    });
+    if (!names.length) { return null; }
+    if (names.length === 1) { return names[0] + " passes"; }
+    return names.slice(0, -1).join(", ") + " and " + names[names.length - 1] + " pass";
+  }
+
+  var RULES = { numeric: numericRule, "boolean": booleanRule, categorical: categoricalRule };
+
+  function setUpRule(section) {
+    var form = section.closest("form");
+    var preview = section.querySelector("[data-rule-preview]");
+    var describe = RULES[section.getAttribute("data-rule-editor")];
+    if (!form || !preview || !describe) { return; }
+    function sync() { preview.textContent = describe(form) || preview.getAttribute("data-neutral"); }
+    form.addEventListener("input", sync);
+    form.addEventListener("change", sync);
+    form.addEventListener("click", function (event) {
+      // Rows moved or removed by the buttons above change the order and the set of passing options.
+      if (event.target.closest("[data-row-action]")) { window.setTimeout(sync, 0); }
+    });
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-options-editor]").forEach(setUpOptions);
     document.querySelectorAll("form").forEach(setUpSelection);
+    document.querySelectorAll("[data-rule-editor]").forEach(setUpRule);
   });
 })();

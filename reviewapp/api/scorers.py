@@ -21,6 +21,7 @@ from reviewapp.api.core import (
 )
 from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.services import scorers
+from reviewapp.services.scorer_config import MISSING
 
 
 def definition_json(definition: ScoreDefinition) -> dict[str, Any]:
@@ -66,8 +67,8 @@ def list_score_definitions(ctx: ApiContext):
 def create_score_definition(ctx: ApiContext):
     body = json_body()
     definition = scorers.create_definition(
-        ctx.project_id, ctx.user, name=body.get("name"), kind=body.get("kind"), config=body.get("config"),
-        description=body.get("description"), archived=body.get("archived"),
+        ctx.project_id, ctx.user, name=body.get("name"), kind=body.get("kind", MISSING),
+        config=body.get("config", MISSING), description=body.get("description"), archived=body.get("archived"),
     )
     return jsonify(definition_json(definition)), 201
 
@@ -87,7 +88,7 @@ def update_score_definition(ctx: ApiContext, definition_id: str):
 @api_route("/score_definitions/<definition_id>/new_version/", methods=["POST"], role="admin")
 def new_score_definition_version(ctx: ApiContext, definition_id: str):
     body = json_body()
-    definition = scorers.new_version(ctx.project_id, ctx.user, path_uuid(definition_id), body.get("config"),
+    definition = scorers.new_version(ctx.project_id, ctx.user, path_uuid(definition_id), body.get("config", MISSING),
                                      body.get("base_version"))
     return jsonify(definition_json(definition))
 

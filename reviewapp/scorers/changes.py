@@ -3,21 +3,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from reviewapp.services import passing
+from reviewapp.services.scorer_config import with_defaults
+
+NO_RULE = "none (neutral)"
+
 
 def config_changes(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
-    """The differences from `old` to `new` (both normalised configs of `kind`), one sentence each.
-    `old` is None for a first version."""
+    """The differences from `old` to `new` (both stored configs of `kind`, read with their defaults), one sentence
+    each. `old` is None for a first version."""
     if old is None:
         return ["First version."]
+    old_full, new_full = with_defaults(kind, old), with_defaults(kind, new)
     if kind == "categorical":
-        changes = _option_changes(old.get("options") or [], new.get("options") or [])
-        changes += _setting_changes(old, new, {"selection_mode": "Selection", "min_selections": "At least",
-                                               "max_selections": "At most"})
+        changes = _option_changes(old_full["options"], new_full["options"])
+        changes += _setting_changes(old_full, new_full, {"selection_mode": "Selection", "min_selections": "At least",
+                                                         "max_selections": "At most"})
     elif kind == "numeric":
-        changes = _setting_changes(old, new, {"min": "Minimum", "max": "Maximum", "step": "Step"})
+        changes = _setting_changes(old_full, new_full, {"min": "Minimum", "max": "Maximum", "step": "Step"})
     else:
-        changes = _setting_changes(old, new, {"true_label": "Label for yes", "false_label": "Label for no"})
+        changes = _setting_changes(old_full, new_full, {"true_label": "Label for yes", "false_label": "Label for no"})
+    changes += _rule_change(kind, old, new)
     return changes or ["No change to the settings."]
+
+
+def _rule_change(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """"Passing rule: ≥ 3 passes → ≥ 4 passes." when the rule itself changed (a relabelled option or boolean
+    answer changes its wording, not the rule)."""
+    rule = {"numeric": passing.numeric_rule, "boolean": passing.true_is_failure,
+            "categorical": passing.passing_categories}[kind]
+    if rule(old) == rule(new):  # categories are stored sorted, so equal rules compare equal
+        return []
+    before, after = passing.describe(kind, old) or NO_RULE, passing.describe(kind, new) or NO_RULE
+    return [f"Passing rule: {before} → {after}."]
 
 
 def _option_changes(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[str]:
@@ -44,4 +62,6 @@ def _shown(value: Any) -> str:
         return "not set"
     if isinstance(value, str):
         return f"“{value}”"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)

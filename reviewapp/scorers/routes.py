@@ -20,7 +20,7 @@ from reviewapp.scorers.forms import (
     FilterForm,
     NewScorerForm,
 )
-from reviewapp.services import distributions, scorer_config, scorers
+from reviewapp.services import distributions, passing, scorer_config, scorers
 from reviewapp.services.errors import Conflict, ValidationError
 from reviewapp.web import page_number, project_view
 
@@ -45,7 +45,7 @@ def index(member: Membership):
     filtered = bool(form.search.data or kind or form.archived.data in ("true", "all"))
     return render_template(
         "scorers/index.html", form=form, definitions=definitions, count=count, page=page, per_page=per_page,
-        order=order or "name", filtered=filtered, kind_labels=KIND_LABELS,
+        order=order or "name", filtered=filtered, kind_labels=KIND_LABELS, describe_rule=passing.describe,
         review_counts=distributions.review_counts(member.project_id, [d.id for d in definitions]),
     )
 
@@ -91,7 +91,7 @@ def edit(member: Membership, definition_id: str):
     definition = scorers.load_definition(member.project_id, definition_id)
     if not member.has_role("admin"):
         return render_template(
-            "scorers/detail.html", definition=definition, kind_labels=KIND_LABELS,
+            "scorers/detail.html", definition=definition, kind_labels=KIND_LABELS, describe_rule=passing.describe,
             review_count=distributions.review_counts(member.project_id, [definition.id]).get(definition.id, 0))
     details = DetailsForm(obj=definition, formdata=None)
     config_form = ConfigForm(formdata=None)
@@ -197,7 +197,7 @@ def versions(member: Membership, definition_id: str):
     ]
     return render_template(
         "scorers/versions.html", definition=definition, history=history, count=count, page=page,
-        per_page=per_page, kind_labels=KIND_LABELS,
+        per_page=per_page, kind_labels=KIND_LABELS, describe_rule=passing.describe,
         usage=distributions.review_counts_by_version(member.project_id, definition.id),
     )
 

@@ -1,8 +1,16 @@
-"""Scorer configs checked and normalised by the rules of their kind, and the exact decimals configs and scores share."""
+"""Scorer configs checked by the rules of their kind, exactly as PostHog's config serializers check them, and the
+exact decimals configs and scores share.
+
+A config is stored as sent: only the keys the client sent, explicit nulls kept, no defaults filled in. What does
+change: option keys are trimmed and lower-cased, labels and passing categories trimmed, categories sorted, numbers
+made floats (selection bounds ints), booleans parsed leniently, unknown keys inside an option dropped. Readers
+treat a missing key as its default (`with_defaults`). The first refusal is the one PostHog would report: fields in
+the serializer's order, then the checks across fields."""
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,18 +20,35 @@ from reviewapp.services.errors import ValidationError, required
 LABEL_MAX = 256
 OPTION_KEY_MAX = 128
 OPTIONS_MAX = 100
-# Scores are stored as NUMERIC(24, 6): numbers in configs and values must fit that.
+# Scores are stored as NUMERIC(24, 6): numbers in configs and values must fit that (our limit, not PostHog's).
 DECIMAL_PLACES = 6
 NUMBER_LIMIT = Decimal(10) ** 18
 OPTION_KEY_RE = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 WHOLE_NUMBER_RE = re.compile(r"^[0-9]{1,9}$")
 SELECTION_MODES = ("single", "multiple")
+OPERATORS = ("gte", "lte")
+MAX_STRING_LENGTH = 1000  # DRF's guard on numbers sent as text
+TRAILING_ZEROS = re.compile(r"\.0*\s*$")  # DRF's IntegerField reads "3.0" as 3
+# DRF's BooleanField values (True, False and 0.0 are in these sets too: they hash as 1 and 0).
+TRUE_VALUES = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1", 1}
+FALSE_VALUES = {"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0", 0}
+NULL_VALUES = {"null", "Null", "NULL", "", None}
 
 CONFIG_KEYS = {
-    "categorical": ("options", "selection_mode", "min_selections", "max_selections"),
-    "numeric": ("min", "max", "step"),
-    "boolean": ("true_label", "false_label"),
+    "categorical": ("options", "selection_mode", "min_selections", "max_selections", "passing_rule"),
+    "numeric": ("min", "max", "step", "passing_rule"),
+    "boolean": ("true_is_failure", "true_label", "false_label"),
 }
+
+
+class _Missing:
+    """A key the client did not send (unlike null, which it did)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 
 class ConfigError(ValidationError):
@@ -41,32 +66,50 @@ def shown(raw: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def validate_kind(raw: Any) -> str:
-    if raw is None or raw == "":
+def validate_kind(raw: Any = MISSING) -> str:
+    """A scorer kind, refused as DRF's choice field refuses it."""
+    if raw is MISSING:
         raise required("kind")
-    if not isinstance(raw, str) or raw not in KINDS:
-        raise ValidationError(f"“{shown(raw)}” is not a valid choice. Choose one of: {', '.join(KINDS)}.", "kind",
-                              "invalid_choice")
-    return raw
+    if raw is None:
+        raise ValidationError("This field may not be null.", "kind", "null")
+    if str(raw) not in KINDS:
+        raise ValidationError(f'"{raw}" is not a valid choice.', "kind", "invalid_choice")
+    return str(raw)
 
 
-def validate_config(kind: str, config: Any) -> dict[str, Any]:
-    """The config checked against the rules of `kind`, in its normalised form (every key present, option keys
-    trimmed and lower-cased, numbers as JSON numbers). Raises ConfigError naming the field at fault."""
-    if config is None:
+def validate_config(kind: str | None, config: Any = MISSING) -> dict[str, Any]:
+    """The config checked against the rules of `kind`, as it is stored (see the module's docstring). Raises
+    ConfigError naming the field at fault."""
+    if config is MISSING:
         raise ConfigError("This field is required.", "config", "required")
-    if not isinstance(config, dict):
-        raise ConfigError("Expected an object with the scorer's settings.")
+    if config is None:
+        raise ConfigError("This field may not be null.", "config", "null")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError("Set `kind` before validating `config`.", "config__kind")
+    if kind not in CONFIG_KEYS:
+        raise ConfigError("Unsupported score definition kind.", "config__kind")
     allowed = CONFIG_KEYS[kind]
-    unknown = sorted(shown(key) for key in config if key not in allowed)[:10]
-    if unknown:
-        raise ConfigError(f"Unsupported config keys for a {kind} scorer: {', '.join(unknown)}. "
-                          f"Allowed keys: {', '.join(allowed)}.")
+    if isinstance(config, dict):
+        unknown = sorted(key for key in config if key not in allowed)
+        if unknown:
+            raise ConfigError(f"Unsupported keys for `kind` `{kind}`: {unknown!r}. Allowed keys: {sorted(allowed)!r}.")
+    _expect_object(config, "config")
+    checks: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "categorical": _categorical_config, "numeric": _numeric_config, "boolean": _boolean_config}
+    return checks[kind](config)
+
+
+def with_defaults(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A stored config with every key its reader would assume: what it means, for comparing two configs."""
     if kind == "categorical":
-        return _categorical_config(config)
+        return {"options": config.get("options") or [], "selection_mode": config.get("selection_mode") or "single",
+                "min_selections": config.get("min_selections"), "max_selections": config.get("max_selections"),
+                "passing_rule": config.get("passing_rule")}
     if kind == "numeric":
-        return _numeric_config(config)
-    return _boolean_config(config)
+        return {"min": config.get("min"), "max": config.get("max"), "step": config.get("step"),
+                "passing_rule": config.get("passing_rule")}
+    return {"true_label": config.get("true_label"), "false_label": config.get("false_label"),
+            "true_is_failure": config.get("true_is_failure") is True}
 
 
 def normalise_option_key(raw: str) -> str:
@@ -84,121 +127,240 @@ def suggest_option_key(label: str, taken: set[str] | frozenset[str] = frozenset(
     return key
 
 
+# --- field parsers, each refusing as the DRF field PostHog declares ----------------------------------------
+
+def _expect_object(raw: Any, attr: str) -> None:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Invalid data. Expected a dictionary, but got {type(raw).__name__}.",
+                          f"{attr}__non_field_errors")
+
+
+def _present(raw: Any, attr: str, *, nullable: bool) -> bool:
+    """Whether a sent value is there to parse: refuses a missing required value and a forbidden null."""
+    if raw is MISSING:
+        raise ConfigError("This field is required.", attr, "required")
+    if raw is None:
+        if not nullable:
+            raise ConfigError("This field may not be null.", attr, "null")
+        return False
+    return True
+
+
+def _text(raw: Any, attr: str, max_length: int | None = None) -> str:
+    """DRF's CharField: numbers become text, surrounding spaces go, blank is refused."""
+    if raw is MISSING or raw is None:
+        _present(raw, attr, nullable=False)
+    if raw == "" or str(raw).strip() == "":
+        raise ConfigError("This field may not be blank.", attr, "blank")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ConfigError("Not a valid string.", attr)
+    text = str(raw).strip()
+    if max_length is not None and len(text) > max_length:
+        raise ConfigError(f"Ensure this field has no more than {max_length} characters.", attr, "max_length")
+    return text
+
+
+def _choice(raw: Any, attr: str, choices: tuple[str, ...]) -> str:
+    if str(raw) not in choices:
+        raise ConfigError(f'"{raw}" is not a valid choice.', attr, "invalid_choice")
+    return str(raw)
+
+
+def _whole_number(raw: Any, attr: str) -> int:
+    """DRF's IntegerField(min_value=1)."""
+    if isinstance(raw, str) and len(raw) > MAX_STRING_LENGTH:
+        raise ConfigError("String value too large.", attr, "max_string_length")
+    try:
+        value = int(TRAILING_ZEROS.sub("", str(raw)))
+    except (TypeError, ValueError):
+        raise ConfigError("A valid integer is required.", attr) from None
+    if value < 1:
+        raise ConfigError("Ensure this value is greater than or equal to 1.", attr, "min_value")
+    return value
+
+
+def _float(raw: Any, attr: str) -> float:
+    """DRF's FloatField, then our limit: the number must fit the NUMERIC(24, 6) scores are compared in."""
+    if isinstance(raw, str) and len(raw) > MAX_STRING_LENGTH:
+        raise ConfigError("String value too large.", attr, "max_string_length")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError("A valid number is required.", attr) from None
+    except OverflowError:
+        raise ConfigError("Integer value too large to convert to float", attr, "overflow") from None
+    to_decimal(value, attr)
+    return value
+
+
+def _lenient_boolean(raw: Any, attr: str) -> bool | None:
+    """DRF's BooleanField(allow_null=True): "yes", "on", "1", 1 … are true; "no", "off", "0", 0 … false."""
+    try:
+        if raw in TRUE_VALUES:
+            return True
+        if raw in FALSE_VALUES:
+            return False
+        if raw in NULL_VALUES:
+            return None
+    except TypeError:  # a list or an object: not hashable, so not in any of the sets
+        pass
+    raise ConfigError("Must be a valid boolean.", attr)
+
+
+# --- categorical -------------------------------------------------------------------------------------------
+
 def _categorical_config(config: dict[str, Any]) -> dict[str, Any]:
-    options = _options(config.get("options"))
-
-    mode = config.get("selection_mode")
-    if mode is None or mode == "":
-        mode = "single"
-    if mode not in SELECTION_MODES:
-        raise ConfigError(f"“{shown(mode)}” is not a valid selection mode. Choose single or multiple.",
-                          "config__selection_mode", "invalid_choice")
-
-    bounds: dict[str, int | None] = {}
+    out: dict[str, Any] = {"options": _options(config.get("options", MISSING))}
+    if "selection_mode" in config and _present(config["selection_mode"], "config__selection_mode", nullable=False):
+        out["selection_mode"] = _choice(config["selection_mode"], "config__selection_mode", SELECTION_MODES)
     for name in ("min_selections", "max_selections"):
-        value = _whole_number(config.get(name), f"config__{name}")
-        if value is not None and mode != "multiple":
-            raise ConfigError(f"{name} is only allowed when selection_mode is multiple.", f"config__{name}")
-        if value is not None and value > len(options):
-            raise ConfigError(f"{name} cannot be more than the number of options ({len(options)}).",
-                              f"config__{name}")
-        bounds[name] = value
-    low, high = bounds["min_selections"], bounds["max_selections"]
-    if low is not None and high is not None and low > high:
-        raise ConfigError(f"min_selections ({low}) cannot be greater than max_selections ({high}).",
-                          "config__min_selections")
-    return {"options": options, "selection_mode": mode, "min_selections": low, "max_selections": high}
+        if name in config:
+            raw = config[name]
+            out[name] = _whole_number(raw, f"config__{name}") if raw is not None else None
+    if "passing_rule" in config:
+        raw = config["passing_rule"]
+        out["passing_rule"] = _categorical_rule(raw) if raw is not None else None
+    _check_categorical(out)
+    return out
 
 
 def _options(raw: Any) -> list[dict[str, str]]:
     attr = "config__options"
-    if raw is None:
-        raise ConfigError("This field is required.", attr, "required")
+    _present(raw, attr, nullable=False)
     if not isinstance(raw, list):
-        raise ConfigError("Expected a list of options, each with a key and a label.", attr)
-    if not raw:
-        raise ConfigError("Add at least one option.", attr)
+        raise ConfigError(f'Expected a list of items but got type "{type(raw).__name__}".',
+                          f"{attr}__non_field_errors", "not_a_list")
     if len(raw) > OPTIONS_MAX:
         raise ConfigError(f"A scorer can have at most {OPTIONS_MAX} options.", attr)
-    options: list[dict[str, str]] = []
+    options = [_option(index, option) for index, option in enumerate(raw)]
+    if not options:
+        raise ConfigError("Provide at least one categorical option.", attr)
     seen: set[str] = set()
-    for index, option in enumerate(raw):
-        options.append(_option(index, option, seen))
-        seen.add(options[-1]["key"])
+    for index, option in enumerate(options):
+        if option["key"] in seen:
+            raise ConfigError("Categorical option keys must be unique.", attr, index=index)
+        seen.add(option["key"])
     return options
 
 
-def _option(index: int, option: Any, seen: set[str]) -> dict[str, str]:
-    """One checked option of a categorical scorer; `seen` holds the keys of the options before it."""
+def _option(index: int, option: Any) -> dict[str, str]:
+    """One option; PostHog answers a bad one with the list's attr (its many=True serializer), so does this."""
     attr = "config__options"
-    where = f"Option {index + 1}"
     if not isinstance(option, dict):
-        raise ConfigError(f"{where}: expected an object with a key and a label.", attr, index=index)
-    unknown = sorted(shown(key) for key in option if key not in ("key", "label"))
-    if unknown:
-        raise ConfigError(f"{where}: unsupported keys {', '.join(unknown)}. Allowed keys: key, label.",
-                          attr, index=index)
-    key, label = option.get("key"), option.get("label")
-    if not isinstance(key, str) or not key.strip():
-        raise ConfigError(f"{where}: the key is required.", attr, index=index)
-    key = normalise_option_key(key)
-    if len(key) > OPTION_KEY_MAX:
-        raise ConfigError(f"{where}: the key must be at most {OPTION_KEY_MAX} characters.", attr, index=index)
-    if not OPTION_KEY_RE.match(key):
-        raise ConfigError(f"{where}: the key “{shown(key)}” may only contain lowercase letters and digits, "
-                          "separated by single - or _ (for example “very_good”).", attr, index=index)
-    if key in seen:
-        raise ConfigError(f"{where}: the key “{key}” is used by another option; keys must be unique.",
-                          attr, index=index)
-    if not isinstance(label, str) or not label.strip():
-        raise ConfigError(f"{where}: the label is required.", attr, index=index)
-    label = label.strip()
-    if len(label) > LABEL_MAX:
-        raise ConfigError(f"{where}: the label must be at most {LABEL_MAX} characters.", attr, index=index)
+        raise ConfigError(f"Invalid data. Expected a dictionary, but got {type(option).__name__}.", attr,
+                          index=index)
+    try:
+        key = normalise_option_key(_text(option.get("key", MISSING), attr, OPTION_KEY_MAX))
+        if not OPTION_KEY_RE.match(key):
+            raise ConfigError("`key` must use lowercase letters, numbers, underscores, or hyphens.", attr)
+        label = _text(option.get("label", MISSING), attr, LABEL_MAX)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail, attr, index=index) from None
     return {"key": key, "label": label}
 
 
-def _numeric_config(config: dict[str, Any]) -> dict[str, Any]:
-    low = to_decimal(config.get("min"), "config__min")
-    high = to_decimal(config.get("max"), "config__max")
-    step = to_decimal(config.get("step"), "config__step")
-    if low is not None and high is not None and low > high:
-        raise ConfigError(f"min ({format_decimal(low)}) cannot be greater than max ({format_decimal(high)}).",
-                          "config__min")
-    if step is not None and step <= 0:
-        raise ConfigError("step must be greater than 0.", "config__step")
-    return {"min": json_number(low), "max": json_number(high), "step": json_number(step)}
+def _categorical_rule(raw: Any) -> dict[str, list[str]]:
+    attr = "config__passing_rule"
+    if isinstance(raw, dict) and set(raw) - {"categories"}:
+        raise ConfigError("Only category keys may be configured in this rule.", f"{attr}__non_field_errors")
+    _expect_object(raw, attr)
+    categories = raw.get("categories", MISSING)
+    _present(categories, f"{attr}__categories", nullable=False)
+    if not isinstance(categories, list):
+        raise ConfigError(f'Expected a list of items but got type "{type(categories).__name__}".',
+                          f"{attr}__categories", "not_a_list")
+    keys = [_text(key, f"{attr}__categories__{i}", OPTION_KEY_MAX) for i, key in enumerate(categories)]
+    if len(set(keys)) != len(keys):
+        raise ConfigError("Select each passing category only once.", f"{attr}__categories")
+    return {"categories": sorted(keys)}
 
+
+def _check_categorical(config: dict[str, Any]) -> None:
+    """The checks across fields, in PostHog's order: the rule, then the bounds of the selection mode."""
+    multiple = (config.get("selection_mode") or "single") == "multiple"
+    low, high = config.get("min_selections"), config.get("max_selections")
+    count = len(config["options"])
+    rule = config.get("passing_rule")
+    if rule is not None:
+        if not multiple and not rule["categories"]:
+            raise ConfigError("Choose at least one passing category.", "config__passing_rule")
+        if not set(rule["categories"]) <= {option["key"] for option in config["options"]}:
+            raise ConfigError("Choose passing categories from the configured options.", "config__passing_rule")
+    if not multiple:
+        for name, value in (("min_selections", low), ("max_selections", high)):
+            if value is not None:
+                raise ConfigError(f"`{name}` is only supported when `selection_mode` is `multiple`.",
+                                  f"config__{name}")
+        return
+    for name, value in (("min_selections", low), ("max_selections", high)):
+        if value is not None and value > count:
+            raise ConfigError(f"Ensure `{name}` is less than or equal to the number of options.", f"config__{name}")
+    if low is not None and high is not None and low > high:
+        raise ConfigError("Ensure `max_selections` is greater than or equal to `min_selections`.",
+                          "config__max_selections")
+
+
+# --- numeric -----------------------------------------------------------------------------------------------
+
+def _numeric_config(config: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("min", "max", "step"):
+        if name in config:
+            raw = config[name]
+            out[name] = _float(raw, f"config__{name}") if raw is not None else None
+    if "passing_rule" in config:
+        raw = config["passing_rule"]
+        out["passing_rule"] = _numeric_rule(raw) if raw is not None else None
+    low, high, step, rule = out.get("min"), out.get("max"), out.get("step"), out.get("passing_rule")
+    if low is not None and high is not None and low > high:
+        raise ConfigError("Ensure `max` is greater than or equal to `min`.", "config__max")
+    if step is not None and step <= 0:
+        raise ConfigError("Ensure `step` is greater than 0.", "config__step")
+    if rule is not None and low is not None and rule["threshold"] < low:
+        raise ConfigError("The passing threshold must be at least `min`.", "config__passing_rule")
+    if rule is not None and high is not None and rule["threshold"] > high:
+        raise ConfigError("The passing threshold must be at most `max`.", "config__passing_rule")
+    return out
+
+
+def _numeric_rule(raw: Any) -> dict[str, Any]:
+    attr = "config__passing_rule"
+    if isinstance(raw, dict):
+        unknown = sorted(set(raw) - {"operator", "threshold"})
+        if unknown:
+            raise ConfigError(f"Unsupported passing rule keys: {unknown!r}.", f"{attr}__non_field_errors")
+        threshold = raw.get("threshold", MISSING)
+        if threshold is not MISSING and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
+            raise ConfigError("Provide a finite number.", f"{attr}__threshold")
+    _expect_object(raw, attr)
+    operator = raw.get("operator", MISSING)
+    _present(operator, f"{attr}__operator", nullable=False)
+    operator = _choice(operator, f"{attr}__operator", OPERATORS)
+    threshold = raw.get("threshold", MISSING)
+    _present(threshold, f"{attr}__threshold", nullable=False)
+    try:
+        value = float(threshold)
+    except OverflowError:
+        raise ConfigError("Provide a finite number.", f"{attr}__threshold") from None
+    if not math.isfinite(value):
+        raise ConfigError("Provide a finite number.", f"{attr}__threshold")
+    to_decimal(value, f"{attr}__threshold")
+    return {"operator": operator, "threshold": value}
+
+
+# --- boolean -----------------------------------------------------------------------------------------------
 
 def _boolean_config(config: dict[str, Any]) -> dict[str, Any]:
-    labels: dict[str, str | None] = {}
+    out: dict[str, Any] = {}
+    if "true_is_failure" in config:
+        out["true_is_failure"] = _lenient_boolean(config["true_is_failure"], "config__true_is_failure")
     for name in ("true_label", "false_label"):
-        raw = config.get(name)
-        if raw is None:
-            labels[name] = None
-            continue
-        if not isinstance(raw, str) or not raw.strip():
-            raise ConfigError(f"{name} must be a non-blank text when given.", f"config__{name}")
-        if len(raw.strip()) > LABEL_MAX:
-            raise ConfigError(f"{name} must be at most {LABEL_MAX} characters.", f"config__{name}")
-        labels[name] = raw.strip()
-    return labels
+        if name in config:
+            out[name] = _text(config[name], f"config__{name}", LABEL_MAX)
+    return out
 
 
-def _whole_number(raw: Any, attr: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    value: int | None = None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        value = raw
-    elif isinstance(raw, float) and raw.is_integer():
-        value = int(raw)
-    elif isinstance(raw, str) and WHOLE_NUMBER_RE.match(raw.strip()):
-        value = int(raw.strip())
-    if value is None or value < 1:
-        raise ConfigError("Must be a whole number of at least 1, or null.", attr)
-    return value
-
+# --- exact decimals ----------------------------------------------------------------------------------------
 
 def to_decimal(raw: Any, attr: str, *, error: type[ValidationError] = ConfigError) -> Decimal | None:
     """A JSON number (or numeric string) as an exact Decimal, via its shortest text so 0.3 stays 0.3."""

@@ -12,7 +12,7 @@ from reviewapp.extensions import db
 from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
-from reviewapp.services.scorer_config import WHOLE_NUMBER_RE, validate_config, validate_kind
+from reviewapp.services.scorer_config import MISSING, WHOLE_NUMBER_RE, validate_config, validate_kind, with_defaults
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -99,8 +99,8 @@ def create_definition(
     actor: User | None,
     *,
     name: Any,
-    kind: Any,
-    config: Any,
+    kind: Any = MISSING,
+    config: Any = MISSING,
     description: Any = None,
     archived: Any = None,
 ) -> ScoreDefinition:
@@ -164,7 +164,7 @@ def _base_version(raw: Any) -> int | None:
 
 
 @refusal_rolls_back
-def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | str, config: Any,
+def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | str, config: Any = MISSING,
                 base_version: Any = None) -> ScoreDefinition:
     """Add version current+1 with `config`. With `base_version`, refuse (Conflict) if someone else made a
     version since. The definition row is locked while checking and inserting, so concurrent calls queue up;
@@ -209,8 +209,10 @@ def new_version_if_changed(project_id: int, actor: User | None, definition_id: u
     the current version, makes no version (None), so saving an untouched editor does not pile up versions. (The
     API keeps PostHog's rule: new_version always makes one.)"""
     definition = load_definition(project_id, definition_id)
+    # Compared by meaning: configs are stored as sent, so one made by the API may leave out keys the editor sends.
     if _base_version(base_version) == definition.current_version and \
-            validate_config(definition.kind, config) == definition.live().config:
+            with_defaults(definition.kind, validate_config(definition.kind, config)) == \
+            with_defaults(definition.kind, definition.live().config):
         return None
     return new_version(project_id, actor, definition.id, config, base_version=base_version)
 

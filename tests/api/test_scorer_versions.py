@@ -23,7 +23,7 @@ def test_new_version_returns_the_whole_definition_one_version_up(api):
     body = response.get_json()
     assert body["id"] == created["id"] and body["current_version"] == 2
     assert body["current_version_id"] != created["current_version_id"]
-    assert body["config"] == {**NEW_CONFIG, "min_selections": None}
+    assert body["config"] == NEW_CONFIG
     assert (body["name"], body["kind"], body["created_at"]) == (created["name"], "categorical", created["created_at"])
     assert api.get(f"{LIST}{created['id']}/").get_json() == body
     third = new_version(api, created, {"config": CONFIGS["categorical"]}).get_json()  # no base_version: no check
@@ -33,12 +33,13 @@ def test_new_version_returns_the_whole_definition_one_version_up(api):
 def test_new_version_validates_against_the_stored_kind(api):
     created = create_scorer(api, kind="numeric")
     assert_error(new_version(api, created, {"config": CONFIGS["categorical"]}), 400, "invalid_input", "config",
-                 "Unsupported config keys for a numeric scorer: options. Allowed keys: min, max, step.")
+                 "Unsupported keys for `kind` `numeric`: ['options']. Allowed keys: ['max', 'min', 'passing_rule', "
+                 "'step'].")
     assert_error(new_version(api, created, {"config": {"step": -1}}), 400, "invalid_input", "config__step",
-                 "step must be greater than 0.")
+                 "Ensure `step` is greater than 0.")
     assert_error(new_version(api, created, {}), 400, "required", "config", "This field is required.")
     changed = new_version(api, created, {"config": {"max": 100}, "kind": "boolean"}).get_json()
-    assert changed["kind"] == "numeric" and changed["config"] == {"min": None, "max": 100, "step": None}
+    assert changed["kind"] == "numeric" and changed["config"] == {"max": 100.0}
 
 
 def test_stale_base_version_is_409_with_the_current_version(api):

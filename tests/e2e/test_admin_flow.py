@@ -89,7 +89,7 @@ def test_an_admin_sets_up_scorers_queues_and_keys_and_reads_the_results(admin_pa
     screenshot(page, "admin_scorer_new")
     page.get_by_role("button", name="Create scorer").click()
     # Refused beside the field, in the form's own words; everything typed is still there.
-    page.get_by_text("“At least” (3) cannot be greater than “At most” (2).").wait_for()
+    page.get_by_text("“At most” cannot be less than “At least”.").wait_for()
     assert page.get_by_label("Name").input_value() == "Issues"
     assert option_rows(page)[:3] == [("Wrong facts", "wrong_facts"), ("Off topic", "off_topic"),
                                      ("Rude tone", "rude_tone")]

@@ -75,7 +75,7 @@ def test_review_page_shows_the_trace_beside_every_scorer_by_kind(app, login, cli
     multiple = scorer_block(page, "Issues")
     assert multiple.count('type="checkbox"') == 4 and "Choose 1–2" in multiple
     numeric = scorer_block(page, "Rating")
-    assert 'type="number"' in numeric and 'min="0"' in numeric and 'max="10"' in numeric and 'step="0.5"' in numeric
+    assert 'type="number"' in numeric and 'min="0.0"' in numeric and 'max="10.0"' in numeric and 'step="0.5"' in numeric
     assert "0 to 10, step 0.5" in numeric
     boolean = scorer_block(page, "Resolved the issue")
     assert ">Resolved<" in boolean and ">Not resolved<" in boolean

@@ -134,73 +134,87 @@ def test_create_numeric_and_boolean_scorers(client, project, token):
         "csrf_token": token, "name": "Safe", "true_label": "Safe", "false_label": ""})
     assert response.status_code == 302
     configs = {d.name: d.current.config for d in db.session.scalars(select(ScoreDefinition))}
+    # Only what was filled in is saved; a boolean scorer's rule always is (true passes unless told otherwise).
     assert configs == {"Rating": {"min": 1, "max": 5, "step": 0.5},
-                       "Safe": {"true_label": "Safe", "false_label": None}}
+                       "Safe": {"true_label": "Safe", "true_is_failure": False}}
 
 
-# Each case: the editor's fields, the same config as the API takes, and where the page shows the message.
+# Each case: the editor's fields, the same config through the API with PostHog's answer, where the page shows the
+# message and the page's words for it.
 BAD_CONFIGS = [
     pytest.param("categorical", {"option_label": ["", ""], "option_key": ["", ""]},
-                 {"options": []}, "config", id="no-options"),
+                 {"options": []}, "config", "Provide at least one categorical option.", "Add at least one option.",
+                 id="no-options"),
     pytest.param("categorical", {"option_label": ["Good", "Bad"], "option_key": ["good", "Not OK!"]},
                  {"options": [{"key": "good", "label": "Good"}, {"key": "Not OK!", "label": "Bad"}]},
-                 ("row", 1), id="bad-key"),
+                 ("row", 1), "`key` must use lowercase letters, numbers, underscores, or hyphens.",
+                 "The key may only contain lowercase letters and digits, separated by single - or _ "
+                 "(for example “very_good”).", id="bad-key"),
     pytest.param("categorical", {"option_label": ["Good", "Also good"], "option_key": ["good", "GOOD"]},
                  {"options": [{"key": "good", "label": "Good"}, {"key": "GOOD", "label": "Also good"}]},
-                 ("row", 1), id="duplicate-key"),
+                 ("row", 1), "Categorical option keys must be unique.",
+                 "This key is used by another option; keys must be unique.", id="duplicate-key"),
     pytest.param("categorical", {"option_label": ["Good", ""], "option_key": ["good", "meh"]},
                  {"options": [{"key": "good", "label": "Good"}, {"key": "meh", "label": ""}]},
-                 ("row", 1), id="missing-label"),
+                 ("row", 1), "This field may not be blank.", "Give this option a label.", id="missing-label"),
     pytest.param("categorical", {"option_label": ["A", "B", "C"], "option_key": ["", "", ""],
                                  "selection_mode": "multiple", "min_selections": "3", "max_selections": "2"},
                  {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}, {"key": "c", "label": "C"}],
                   "selection_mode": "multiple", "min_selections": 3, "max_selections": 2},
-                 "min_selections", id="min-over-max"),
+                 "max_selections", "Ensure `max_selections` is greater than or equal to `min_selections`.",
+                 "“At most” cannot be less than “At least”.", id="min-over-max"),
     pytest.param("categorical", {"option_label": ["A", "B"], "option_key": ["", ""],
                                  "selection_mode": "multiple", "max_selections": "3"},
                  {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}],
                   "selection_mode": "multiple", "max_selections": 3},
-                 "max_selections", id="max-over-option-count"),
+                 "max_selections", "Ensure `max_selections` is less than or equal to the number of options.",
+                 "“At most” cannot be more than the number of options.", id="max-over-option-count"),
     pytest.param("categorical", {"option_label": ["A", "B"], "option_key": ["", ""],
                                  "selection_mode": "single", "min_selections": "1"},
                  {"options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}],
                   "selection_mode": "single", "min_selections": 1},
-                 "min_selections", id="bounds-in-single-mode"),
+                 "min_selections", "`min_selections` is only supported when `selection_mode` is `multiple`.",
+                 "“At least” applies to multiple choice only.", id="bounds-in-single-mode"),
     pytest.param("categorical", {"option_label": ["A"], "option_key": [""], "selection_mode": "multiple",
                                  "min_selections": "zero"},
                  {"options": [{"key": "a", "label": "A"}], "selection_mode": "multiple", "min_selections": "zero"},
-                 "min_selections", id="not-a-number"),
-    pytest.param("numeric", {"min_value": "10", "max_value": "1"}, {"min": 10, "max": 1}, "min_value",
+                 "min_selections", "A valid integer is required.", "Enter a whole number, or leave it blank.",
+                 id="not-a-number"),
+    pytest.param("numeric", {"min_value": "10", "max_value": "1"}, {"min": 10, "max": 1}, "max_value",
+                 "Ensure `max` is greater than or equal to `min`.", "“Maximum” cannot be less than “Minimum”.",
                  id="min-over-max-number"),
-    pytest.param("numeric", {"step": "0"}, {"step": 0}, "step", id="zero-step"),
-    pytest.param("numeric", {"max_value": "lots"}, {"max": "lots"}, "max_value", id="max-not-a-number"),
-    pytest.param("numeric", {"step": "0.0000001"}, {"step": 0.0000001}, "step", id="too-many-places"),
-    pytest.param("boolean", {"true_label": "   "}, {"true_label": "   "}, "true_label", id="blank-label"),
+    pytest.param("numeric", {"step": "0"}, {"step": 0}, "step", "Ensure `step` is greater than 0.",
+                 "“Step” must be greater than 0.", id="zero-step"),
+    pytest.param("numeric", {"max_value": "lots"}, {"max": "lots"}, "max_value", "A valid number is required.",
+                 "Enter a number, or leave it blank.", id="max-not-a-number"),
+    pytest.param("numeric", {"step": "0.0000001"}, {"step": 0.0000001}, "step",
+                 "Ensure that there are no more than 6 decimal places.",
+                 "Ensure that there are no more than 6 decimal places.", id="too-many-places"),
+    pytest.param("numeric", {"min_value": "1", "max_value": "5", "rule_operator": "gte", "threshold": "7"},
+                 {"min": 1, "max": 5, "passing_rule": {"operator": "gte", "threshold": 7}}, "threshold",
+                 "The passing threshold must be at most `max`.", "The threshold cannot be above the “Maximum”.",
+                 id="threshold-over-max"),
+    pytest.param("numeric", {"rule_operator": "lte", "threshold": "high"},
+                 {"passing_rule": {"operator": "lte", "threshold": "high"}}, "threshold",
+                 "Provide a finite number.", "Enter the number the rule compares with.", id="threshold-not-a-number"),
+    pytest.param("numeric", {"rule_operator": "gte", "threshold": ""},
+                 {"passing_rule": {"operator": "gte", "threshold": None}}, "threshold",
+                 "Provide a finite number.", "Enter the number the rule compares with.", id="threshold-missing"),
+    pytest.param("numeric", {"rule_operator": "above", "threshold": "3"},
+                 {"passing_rule": {"operator": "above", "threshold": 3}}, "rule_operator",
+                 '"above" is not a valid choice.', '"above" is not a valid choice.', id="unknown-operator"),
+    pytest.param("boolean", {"true_label": "   "}, {"true_label": "   "}, "true_label",
+                 "This field may not be blank.", "Cannot be only spaces (leave it empty for the default).",
+                 id="blank-label"),
 ]
 
 
-# The API names config fields; the page says what the form calls them.
-FORM_WORDS = [("min_selections", "“At least”"), ("max_selections", "“At most”"), ("min", "“Minimum”"),
-              ("max", "“Maximum”"), ("step", "“Step”"), ("true_label", "“Label for yes”"),
-              ("is only allowed when selection_mode is multiple", "applies to multiple choice only"),
-              ("or null", "or blank"),
-              ("must be a non-blank text when given", "cannot be only spaces (leave it empty for the default)")]
-INTERNAL_NAMES = ("min_selections", "max_selections", "selection_mode", "true_label", "false_label", "null")
-
-
-def in_form_words(detail: str) -> str:
-    for api, form in FORM_WORDS:
-        detail = re.sub(rf"(?<![\w“]){re.escape(api)}(?![\w”])", form, detail)
-    return detail[:1].upper() + detail[1:]
-
-
-@pytest.mark.parametrize("kind, fields, api_config, where", BAD_CONFIGS)
-def test_config_errors_show_the_api_refusal_in_the_forms_words_beside_the_field_and_keep_the_input(
-        client, project, token, api_client, kind, fields, api_config, where):
+@pytest.mark.parametrize("kind, fields, api_config, where, api_detail, page_detail", BAD_CONFIGS)
+def test_config_errors_show_beside_the_field_in_the_forms_words_and_keep_the_input(
+        client, project, token, api_client, kind, fields, api_config, where, api_detail, page_detail):
     api_answer = api_client.post("score_definitions/", {"name": "Same", "kind": kind, "config": api_config})
     assert api_answer.status_code == 400
-    detail = in_form_words(api_answer.get_json()["detail"])
-    assert not any(re.search(rf"\b{name}\b", detail) for name in INTERNAL_NAMES), detail
+    assert api_answer.get_json()["detail"] == api_detail  # the API keeps PostHog's words
 
     response = client.post(url(project, f"new?kind={kind}"), data={"csrf_token": token, "name": "Kept name",
                                                                     **fields})
@@ -208,19 +222,25 @@ def test_config_errors_show_the_api_refusal_in_the_forms_words_beside_the_field_
     page = page_text(response)
     assert input_value(page, "name") == "Kept name"
     if where == "config":
-        assert re.search(r'class="config-errors"[^>]*>\s*<p class="field-error">' + re.escape(detail), page)
+        assert re.search(r'class="config-errors"[^>]*>\s*<p class="field-error">' + re.escape(page_detail), page)
     elif isinstance(where, tuple):
         rows = re.findall(r'<tr class="option-row[^"]*"[^>]*>(.*?)</tr>', page, re.S)
-        assert detail in rows[where[1]] and "has-error" in page
-        assert all(detail not in row for i, row in enumerate(rows) if i != where[1])
+        assert page_detail in rows[where[1]] and "has-error" in page
+        assert all(page_detail not in row for i, row in enumerate(rows) if i != where[1])
+    elif where == "rule_operator":
+        block = re.search(r'<div class="field has-error">.*?data-rule-operator.*?</div>', page, re.S)
+        assert block and page_detail in block.group(0)
     else:
         block = re.search(rf'<div class="field[^"]*has-error[^"]*">\s*<label for="{where}">.*?</div>', page, re.S)
-        assert block and detail in block.group(0), (where, detail)
+        assert block and page_detail in block.group(0), (where, page_detail)
     for name, value in fields.items():
         if isinstance(value, list):
             submitted = [v for v in value]
             assert row_values(page, name)[:len(submitted)] == submitted or name == "option_key"
-        elif name != "selection_mode":
+        elif name in ("selection_mode", "rule_operator"):
+            assert re.search(rf'<input[^>]*checked[^>]*value="{value}"|<input[^>]*value="{value}"[^>]*checked',
+                             page) or value == "above"
+        else:
             assert input_value(page, name) == value
     assert definition_count() == 0
 
@@ -230,9 +250,9 @@ def test_the_at_least_and_at_most_refusal_uses_the_forms_words(client, project, 
         "csrf_token": token, "name": "Issues", "option_label": ["A", "B", "C"], "option_key": ["", "", ""],
         "selection_mode": "multiple", "min_selections": "3", "max_selections": "2"})
     page = page_text(response)
-    assert "“At least” (3) cannot be greater than “At most” (2)." in page
+    assert "“At most” cannot be less than “At least”." in page
     words = re.sub(r"<[^>]+>", " ", page.split("<main")[1])  # what the user reads, not the field names
-    assert "min_selections" not in words and "max_selections" not in words
+    assert "min_selections" not in words and "max_selections" not in words and "`" not in words
 
 
 def test_name_and_config_errors_show_together(client, project, token, api_client):
@@ -243,7 +263,7 @@ def test_name_and_config_errors_show_together(client, project, token, api_client
     assert response.status_code == 400
     page = page_text(response)
     assert re.search(r'<label for="name">Name</label>.*?' + re.escape(name_detail), page, re.S)
-    assert "“Minimum” (5) cannot be greater than “Maximum” (1)." in page
+    assert "“Maximum” cannot be less than “Minimum”." in page
     assert "Kept description" in page
     assert definition_count() == 0
 
@@ -344,7 +364,8 @@ def test_new_version_error_keeps_input_and_saves_nothing(client, project, admin,
     page = page_text(response)
     api_detail = api_client.post(f"score_definitions/{definition.id}/new_version/", {"config": {
         "options": [{"key": "good", "label": "Good"}, {"key": "good", "label": "Good too"}]}}).get_json()["detail"]
-    assert api_detail in page
+    assert api_detail == "Categorical option keys must be unique."
+    assert "This key is used by another option; keys must be unique." in page
     assert row_values(page, "option_label")[:2] == ["Good", "Good too"]
     db.session.expire_all()
     assert definition.current_version == 1
@@ -526,3 +547,161 @@ def test_viewers_and_reviewers_read_the_rubric_without_edit_controls(client, fac
     versions = client.get(url(project, f"{definition.id}/versions"))
     assert versions.status_code == 200
     assert "Added option “OK” (ok)." in page_text(versions)
+
+
+# --- passing rules -----------------------------------------------------------------------------------
+
+def list_rules(client, project) -> dict[str, str]:
+    page = page_text(client.get(url(project)))
+    rows = re.findall(r'class="scorer-link"[^>]*>([^<]+)</a>.*?<td class="scorer-rule">(.*?)</td>', page, re.S)
+    return {name: re.sub(r"<[^>]+>", "", rule).strip() for name, rule in rows}
+
+
+def history_changes(client, project, definition) -> list[str]:
+    page = page_text(client.get(url(project, f"{definition.id}/versions")))
+    newest = re.search(r'<ul class="changes">(.*?)</ul>', page, re.S).group(1)
+    return [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", newest)]
+
+
+def test_a_numeric_rule_is_saved_listed_and_in_the_history(client, project, admin, token):
+    definition = scorer(project, admin, name="Rating", kind="numeric", config={"min": 1, "max": 5})
+    assert list_rules(client, project) == {"Rating": "neutral"}
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert "Scores stay neutral without a passing rule." in editor
+    assert "Rule: Neutral: no pass or fail" in re.sub(r"<[^>]+>", "", editor)
+
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "min_value": "1", "max_value": "5", "rule_operator": "gte",
+        "threshold": "4"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert definition.current.config == {"min": 1, "max": 5, "passing_rule": {"operator": "gte", "threshold": 4}}
+    assert list_rules(client, project) == {"Rating": "≥ 4 passes"}
+    assert history_changes(client, project, definition) == ["Passing rule: none (neutral) → ≥ 4 passes."]
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert input_value(editor, "threshold") == "4"
+    assert "Rule: ≥ 4 passes" in re.sub(r"<[^>]+>", "", editor)
+
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "2", "min_value": "1", "max_value": "5", "rule_operator": "lte",
+        "threshold": "2.5"})
+    assert history_changes(client, project, definition) == ["Passing rule: ≥ 4 passes → ≤ 2.5 passes."]
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "3", "min_value": "1", "max_value": "5", "rule_operator": "",
+        "threshold": "2.5"})  # the threshold left behind is not saved without an operator
+    db.session.refresh(definition)
+    assert definition.current.config == {"min": 1, "max": 5}
+    assert history_changes(client, project, definition) == ["Passing rule: ≤ 2.5 passes → none (neutral)."]
+
+
+def test_a_boolean_rule_uses_the_scorers_own_labels_and_is_always_saved(client, project, admin, token):
+    response = client.post(url(project, "new?kind=boolean"), data={
+        "csrf_token": token, "name": "Broken?", "true_label": "Broken", "false_label": "Fine",
+        "true_is_failure": "true"})
+    assert response.status_code == 302
+    definition = db.session.scalars(select(ScoreDefinition)).one()
+    assert definition.current.config == {"true_is_failure": True, "true_label": "Broken", "false_label": "Fine"}
+    assert list_rules(client, project) == {"Broken?": "Fine means pass"}
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert re.findall(r'data-rule-choice="(\w+)">([^<]+)<', editor) == [("false", "Broken means pass"),
+                                                                        ("true", "Fine means pass")]
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "true_label": "Broken", "false_label": "Fine",
+        "true_is_failure": "false"})
+    assert history_changes(client, project, definition) == ["Passing rule: Fine means pass → Broken means pass."]
+
+
+def test_categorical_options_that_pass(client, project, admin, token):
+    definition = scorer(project, admin, name="Tone", config={"options": [
+        {"key": "great", "label": "Great"}, {"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}]})
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert "With none ticked, scores stay neutral" in editor
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "option_label": ["Great", "Good", "Bad", ""],
+        "option_key": ["great", "good", "bad", ""], "option_passes": ["0", "1"], "selection_mode": "single"})
+    assert response.status_code == 302
+    db.session.refresh(definition)
+    assert definition.current.config["passing_rule"] == {"categories": ["good", "great"]}  # stored sorted
+    assert list_rules(client, project) == {"Tone": "Great and Good pass"}
+    assert history_changes(client, project, definition) == [
+        "Passing rule: none (neutral) → Great and Good pass."]
+    editor = page_text(client.get(url(project, f"{definition.id}/")))
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', editor) == ["0", "1"]
+
+    # A relabelled option changes the rule's wording, not the rule: no "Passing rule" line.
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "2", "option_label": ["Superb", "Good", "Bad"],
+        "option_key": ["great", "good", "bad"], "option_passes": ["0", "1"], "selection_mode": "single"})
+    assert history_changes(client, project, definition) == ["Relabelled great: “Great” → “Superb”."]
+
+    # None ticked: neutral again.
+    client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "3", "option_label": ["Superb", "Good", "Bad"],
+        "option_key": ["great", "good", "bad"], "selection_mode": "single"})
+    db.session.refresh(definition)
+    assert "passing_rule" not in definition.current.config
+    assert list_rules(client, project) == {"Tone": "neutral"}
+    assert history_changes(client, project, definition) == ["Passing rule: Superb and Good pass → none (neutral)."]
+
+
+def test_a_ticked_option_moves_with_its_row_without_scripts(client, project, token):
+    page = page_text(client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "Draft", "option_label": ["First", "Second", "Third"],
+        "option_key": ["", "", ""], "option_passes": ["2"], "row_action": "up-2"}))
+    assert row_values(page, "option_label")[:3] == ["First", "Third", "Second"]
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', page) == ["1"]
+    assert "Rule: Third passes" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_refused_rule_keeps_the_ticks_and_the_threshold(client, project, admin, token):
+    definition = scorer(project, admin, kind="numeric", config={"min": 0, "max": 10})
+    response = client.post(url(project, f"{definition.id}/config"), data={
+        "csrf_token": token, "base_version": "1", "min_value": "0", "max_value": "10", "rule_operator": "lte",
+        "threshold": "-1"})
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "The threshold cannot be below the “Minimum”." in page
+    assert input_value(page, "threshold") == "-1"
+    assert re.search(r'<input[^>]*checked[^>]*value="lte"|<input[^>]*value="lte"[^>]*checked', page)
+
+    response = client.post(url(project, "new?kind=categorical"), data={
+        "csrf_token": token, "name": "", "option_label": ["Good", "Bad"], "option_key": ["", ""],
+        "option_passes": ["1"]})
+    assert response.status_code == 400
+    assert re.findall(r'name="option_passes" value="(\d)"[^>]*checked', page_text(response)) == ["1"]
+
+
+@pytest.mark.parametrize("kind, config, fields", [
+    ("categorical", {"options": [{"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}]},
+     {"option_label": ["Good", "Bad"], "option_key": ["good", "bad"], "selection_mode": "single"}),
+    ("boolean", {}, {"true_label": "", "false_label": "", "true_is_failure": "false"}),
+    ("numeric", {"min": 0, "passing_rule": None}, {"min_value": "0", "rule_operator": "", "threshold": ""}),
+])
+def test_an_untouched_save_of_an_api_config_makes_no_version(client, project, admin, token, kind, config, fields):
+    """Configs made through the API leave out keys the editor always sends (selection_mode, true_is_failure):
+    the same meaning is no change."""
+    definition = scorer(project, admin, kind=kind, config=config)
+    response = client.post(url(project, f"{definition.id}/config"), data={"csrf_token": token, "base_version": "1",
+                                                                          **fields})
+    assert response.status_code == 302
+    assert "No change" in page_text(client.get(response.location))
+    db.session.refresh(definition)
+    assert definition.current_version == 1
+
+
+def test_the_read_only_page_and_the_history_show_the_rule(client, factory, project, admin, login):
+    definition = scorer(project, admin, kind="numeric", config={"passing_rule": {"operator": "gte", "threshold": 3}})
+    login(factory.member(project, "reviewer"))
+    detail = re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/"))))
+    assert "Passing rule: ≥ 3 passes" in detail
+    versions = re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/versions"))))
+    assert "Passing rule: ≥ 3 passes" in versions
+
+
+def test_the_history_shows_numbers_as_typed_and_unset_bounds_as_none(client, project, admin, token):
+    definition = scorer(project, admin, kind="numeric", config={})
+    scorers.new_version(project.id, admin, definition.id, {"min": 0, "max": 2.5})
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page_text(client.get(url(project, f"{definition.id}/versions")))))
+    assert "Minimum 0 · Maximum 2.5 · Step any" in page
+    assert "Minimum none · Maximum none · Step any" in page
+    assert "Minimum: not set → 0." in page and "Maximum: not set → 2.5." in page
