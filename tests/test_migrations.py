@@ -1,9 +1,11 @@
 """The Alembic migrations build exactly the schema the models describe, on this run's database kind, and carry
 the data already stored."""
 import uuid
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -13,8 +15,8 @@ from sqlalchemy.engine import make_url
 from reviewapp import create_app
 from reviewapp.extensions import db
 from reviewapp.models import Base
-from reviewapp.models.base import exists_on
-from reviewapp.services import accounts, traces
+from reviewapp.models.base import JSONType, UTCDateTime, exists_on
+from reviewapp.services import accounts, scorers, traces
 from tests.conftest import IS_POSTGRES
 from tests.traces.helpers import chat_trace
 
@@ -115,5 +117,43 @@ def test_downgrading_removes_the_search_index_and_keeps_the_traces(empty_databas
             assert list(conn.execute(text("SELECT trace_id FROM traces")).scalars()) == ["kept"]
         upgrade(directory=directory)
         assert [row.trace.trace_id for row in traces.list_traces(project_id, search="my parcel")[0]] == ["kept"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+BEFORE_STORED_AS_SENT = "8d3a4b5c6e7f"
+
+
+def test_upgrading_drops_the_null_labels_old_boolean_configs_were_filled_in_with(empty_database_url):
+    """Such a config is refused by PostHog's rules, so the scorer could not be duplicated or re-saved."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision=BEFORE_STORED_AS_SENT)
+        project_id = accounts.create_project("Scored before").id
+        definition_id, version_id = uuid.uuid4(), uuid.uuid4()
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        definitions = sa.table("score_definitions", *(sa.column(name, type_) for name, type_ in (
+            ("id", sa.Uuid()), ("project_id", sa.Integer()), ("name", sa.String()), ("description", sa.Text()),
+            ("kind", sa.String()), ("archived", sa.Boolean()), ("current_version", sa.Integer()),
+            ("current_version_id", sa.Uuid()), ("created_at", UTCDateTime()), ("updated_at", UTCDateTime()))))
+        versions = sa.table("score_definition_versions", *(sa.column(name, type_) for name, type_ in (
+            ("id", sa.Uuid()), ("definition_id", sa.Uuid()), ("project_id", sa.Integer()), ("version", sa.Integer()),
+            ("kind", sa.String()), ("config", JSONType()), ("created_at", UTCDateTime()))))
+        with db.engine.begin() as conn:
+            conn.execute(sa.insert(definitions).values(
+                id=definition_id, project_id=project_id, name="Resolved", description="", kind="boolean",
+                archived=False, current_version=1, created_at=now, updated_at=now))
+            conn.execute(sa.insert(versions).values(
+                id=version_id, definition_id=definition_id, project_id=project_id, version=1, kind="boolean",
+                config={"true_label": "Resolved", "false_label": None}, created_at=now))
+            conn.execute(sa.update(definitions).where(definitions.c.id == definition_id)
+                         .values(current_version_id=version_id))
+        db.session.remove()
+
+        upgrade(directory=directory)
+        copy = scorers.duplicate_definition(project_id, None, definition_id)
+        assert scorers.load_definition(project_id, definition_id).live().config == {"true_label": "Resolved"}
+        assert copy.live().config == {"true_label": "Resolved"}
         db.session.remove()
         db.engine.dispose()
