@@ -70,7 +70,7 @@ def test_create_refusals(api, body, code, attr, detail):
 def test_one_active_review_per_trace(api):
     first = create_review(api, "t")
     assert_error(api.post(LIST, {"trace_id": "t"}), 400, "invalid_input", "trace_id",
-                 "This trace already has a review. Update that review instead.")
+                 "An active review already exists for this trace.")
     assert api.delete(f"{LIST}{first['id']}/").status_code == 204
     second = create_review(api, "t", comment="again")
     assert second["id"] != first["id"]
