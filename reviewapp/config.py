@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Config
 
@@ -31,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_DAYS": 14,
     "SESSION_COOKIE_SECURE": False,
     "PAGE_SIZE": 50,
+    # The app's public address (scheme and host, and a path prefix if it has one), for the absolute links the API
+    # hands out (a review's trace_url). Unset: the address each request came to (scheme as REVIEWAPP_TRUSTED_PROXIES
+    # lets the proxy say).
+    "SITE_URL": None,
 }
 
 # Not for the environment to loosen: cookies that scripts cannot read and other sites' pages do not send; a CSRF
@@ -53,6 +58,7 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
     config.from_prefixed_env(PREFIX)
     check_types(config)
+    config["SITE_URL"] = site_url(config["SITE_URL"])
     config.update(FIXED)
     config.update(overrides or {})
 
@@ -73,7 +79,9 @@ def check_types(config: Mapping[str, Any]) -> None:
     `REVIEWAPP_RATELIMIT_ENABLED=yes`): read as text, it would fail in a request or pass as true."""
     for name, default in DEFAULTS.items():
         value = config[name]
-        if isinstance(default, bool):
+        if default is None:  # an optional text setting
+            fits, expected = value is None or isinstance(value, str), "text"
+        elif isinstance(default, bool):
             fits, expected = isinstance(value, bool), "true or false"
         elif isinstance(default, int):
             fits, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
@@ -81,6 +89,18 @@ def check_types(config: Mapping[str, Any]) -> None:
             fits, expected = isinstance(value, str), "text"
         if not fits:
             raise RuntimeError(f"{PREFIX}_{name} must be {expected}, not {os.environ.get(f'{PREFIX}_{name}')!r}.")
+
+
+def site_url(value: str | None) -> str | None:
+    """The site URL without its trailing slash; None when unset or empty. Anything but an absolute http(s) URL
+    stops the start: the links built from it would lead nowhere."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(f"{PREFIX}_SITE_URL must be an absolute http(s) URL such as https://reviews.example.com, "
+                           f"not {value!r}.")
+    return value.strip().rstrip("/")
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -37,6 +37,7 @@ SETTINGS = [
     ("REVIEWAPP_SESSION_IDLE_DAYS", "1", "SESSION_IDLE_DAYS", 1),
     ("REVIEWAPP_SESSION_COOKIE_SECURE", "true", "SESSION_COOKIE_SECURE", True),
     ("REVIEWAPP_PAGE_SIZE", "20", "PAGE_SIZE", 20),
+    ("REVIEWAPP_SITE_URL", "https://reviews.example.com/", "SITE_URL", "https://reviews.example.com"),
     ("DATABASE_URL", "postgresql+psycopg://u:pw@db.example/reviews", "SQLALCHEMY_DATABASE_URI",
      "postgresql+psycopg://u:pw@db.example/reviews"),
     ("SECRET_KEY", "the-deployment-secret", "SECRET_KEY", "the-deployment-secret"),
@@ -76,6 +77,22 @@ def test_a_value_of_the_wrong_type_stops_the_start(monkeypatch, variable, raw, m
     with pytest.raises(RuntimeError) as refused:
         create_app()
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("raw", ["reviews.example.com", "ftp://reviews.example.com", "https://",
+                                 "https://reviews.example.com/?a=1", "https://reviews.example.com/#top", "42"])
+def test_a_site_url_that_is_no_absolute_http_url_stops_the_start(monkeypatch, raw):
+    monkeypatch.setenv("REVIEWAPP_SITE_URL", raw)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value).startswith("REVIEWAPP_SITE_URL must be")
+
+
+@pytest.mark.parametrize("raw, expected", [("", None), ("  ", None), ("http://10.0.0.5:8000", "http://10.0.0.5:8000"),
+                                           ("https://example.com/reviews/", "https://example.com/reviews")])
+def test_the_site_url_is_kept_without_its_trailing_slash(monkeypatch, raw, expected):
+    monkeypatch.setenv("REVIEWAPP_SITE_URL", raw)
+    assert create_app().config["SITE_URL"] == expected
 
 
 def test_production_requires_a_secret_key(monkeypatch, tmp_path):

@@ -305,6 +305,69 @@ def list_response(
     return paginated(results, shown, limit, offset, count_is_capped=capped)
 
 
+# --- strict read queries (PostHog's newer read endpoints) ------------------------------------------------
+
+QueryField = Callable[[str, str], Any]  # (parameter name, its value) -> the value read, or a ValidationError
+DRF_WHOLE = re.compile(r"\.0*\s*$")  # DRF's IntegerField reads "5.0" and "5.00 " as 5
+INTEGER_TEXT_MAX = 1000
+
+
+def query_integer(minimum: int, maximum: int) -> QueryField:
+    def read(name: str, raw: str) -> int:
+        if len(raw) > INTEGER_TEXT_MAX:
+            raise ValidationError("String value too large.", name, "max_string_length")
+        try:
+            value = int(DRF_WHOLE.sub("", raw))
+        except ValueError:
+            raise ValidationError("A valid integer is required.", name) from None
+        if value < minimum:
+            raise ValidationError(f"Ensure this value is greater than or equal to {minimum}.", name, "min_value")
+        if value > maximum:
+            raise ValidationError(f"Ensure this value is less than or equal to {maximum}.", name, "max_value")
+        return value
+
+    return read
+
+
+def query_text(max_length: int) -> QueryField:
+    def read(name: str, raw: str) -> str:
+        if len(raw) > max_length:
+            raise ValidationError(f"Ensure this field has no more than {max_length} characters.", name,
+                                  "max_length")
+        return raw
+
+    return read
+
+
+def strict_query(fields: dict[str, QueryField]) -> dict[str, Any]:
+    """The query read as PostHog's strict read endpoints read it: each field from its last value (an empty one
+    is absent), in the order of `fields`; only once all are valid, a parameter given twice and then any other
+    parameter are refused. Absent fields are left out of the answer."""
+    values: dict[str, Any] = {}
+    for name, read in fields.items():
+        given = request.args.getlist(name)
+        if given and given[-1] != "":
+            values[name] = read(name, given[-1])
+    for name in fields:
+        if len(request.args.getlist(name)) > 1:
+            raise ValidationError("Supply this parameter once.", name)
+    for name in request.args:
+        if name not in fields:
+            raise ValidationError("Unsupported query parameter.", name)
+    return values
+
+
+def no_query() -> None:
+    """A read that takes no query parameter refuses the first one given."""
+    for name in request.args:
+        raise ValidationError("This parameter is not supported.", name)
+
+
+def cursor_page(results: list[Any], count: int, next_cursor: str | None):
+    """A keyset page in PostHog's cursor envelope: no next/previous links, a cursor while more rows follow."""
+    return jsonify({"count": count, "next_cursor": next_cursor, "results": results})
+
+
 # --- shared serializers ------------------------------------------------------------------------------
 
 def iso(value: datetime | None) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, stream_with_context
+from flask import Response, current_app, jsonify, request, stream_with_context
 
 from reviewapp.api.core import (
     ApiContext,
@@ -40,10 +40,18 @@ def score_json(score: TraceReviewScore) -> dict[str, Any]:
     }
 
 
+def trace_url(project_id: int, trace_id: str) -> str:
+    """PostHog's absolute link to a trace, its id as it is (not URL-encoded), on REVIEWAPP_SITE_URL or else the
+    address the request came to. reviewapp serves that path too: it redirects to the trace's page here."""
+    site = current_app.config["SITE_URL"] or request.url_root.rstrip("/")
+    return f"{site}/project/{project_id}/ai-observability/traces/{trace_id}"
+
+
 def review_json(review: TraceReview) -> dict[str, Any]:
     return {
         "id": str(review.id),
         "trace_id": review.trace_id,
+        "trace_url": trace_url(review.project_id, review.trace_id),
         "comment": review.comment,
         "created_at": iso(review.created_at),
         "updated_at": iso(review.updated_at),

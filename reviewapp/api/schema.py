@@ -8,6 +8,7 @@ from flask import jsonify
 from reviewapp.api import bp
 from reviewapp.models.scoring import KINDS
 from reviewapp.services.common import ID_MAX, INT64_MAX
+from reviewapp.services.cursor import CURSOR_MAX_LENGTH
 from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
 
 PREFIX = "/api/environments/{project_id}/llm_analytics"
@@ -35,6 +36,10 @@ UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
 INT = {"type": "integer"}
 KIND = {"type": "string", "enum": list(KINDS)}
+OPTION_KEY = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
+CURSOR_LIMIT = {**INT, "minimum": 1, "maximum": 100, "default": 50}
+CURSOR = {"type": "string", "maxLength": CURSOR_MAX_LENGTH,
+          "description": "The previous page's next_cursor (base64url JSON, without padding)."}
 NUMBER_OR_TEXT = {"oneOf": [{"type": "number"}, {"type": "string"}],
                   "description": "A number, or a decimal number as a string (e.g. \"4.5\")."}
 TIME_SPENT = {"oneOf": [{"type": "number", "minimum": 0, "nullable": True}, {"type": "string"}],
@@ -76,9 +81,39 @@ SCHEMAS: dict[str, Any] = {
     "ReviewQueueItem": {"type": "object", "properties": {
         "id": UUID, "queue_id": UUID, "queue_name": STR, "trace_id": STR, "created_at": TIME, "updated_at": TIME,
         "created_by": _ref("User"), "team": INT, "claimed_by": _ref("User"), "claim_expires_at": _nullable(TIME)}},
-    "ScoreDefinitionConfig": {"type": "object", "description": "Per kind: categorical {options, selection_mode, "
-                              "min_selections, max_selections}; numeric {min, max, step}; boolean "
-                              "{true_label, false_label}.", "additionalProperties": True},
+    "ScoreDefinitionConfig": {"description": (
+        "The scorer's settings, by its kind (a kind's config takes only its own keys). Stored as sent: a key "
+        "left out stays out (a missing selection_mode means single; a missing passing_rule, or null, means no "
+        "pass/fail; a missing or null true_is_failure means true passes)."),
+        "anyOf": [_ref("CategoricalConfig"), _ref("NumericConfig"), _ref("BooleanConfig")]},
+    "CategoricalConfig": {"type": "object", "required": ["options"], "additionalProperties": False, "properties": {
+        "options": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["key", "label"],
+            "description": "Other keys in an option are dropped.",
+            "properties": {"key": {**STR, "maxLength": 128, "pattern": OPTION_KEY,
+                                   "description": "Trimmed and lower-cased; unique."},
+                           "label": {**STR, "maxLength": 256}}}},
+        "selection_mode": {"type": "string", "enum": ["single", "multiple"]},
+        "min_selections": _nullable({**INT, "minimum": 1, "description": "Only with multiple."}),
+        "max_selections": _nullable({**INT, "minimum": 1, "description": "Only with multiple."}),
+        "passing_rule": _nullable({"type": "object", "required": ["categories"], "additionalProperties": False,
+                                   "description": (
+            "A result passes when every selected option is one of these (an empty selection only when the list "
+            "is empty). Single selection needs at least one; stored sorted."),
+            "properties": {"categories": {"type": "array", "items": {**STR, "maxLength": 128}}}})}},
+    "NumericConfig": {"type": "object", "additionalProperties": False, "properties": {
+        "min": _nullable({"type": "number"}), "max": _nullable({"type": "number"}),
+        "step": _nullable({"type": "number", "description": "Greater than 0; counted from min (or 0)."}),
+        "passing_rule": _nullable({"type": "object", "required": ["operator", "threshold"],
+                                   "additionalProperties": False, "description": (
+            "A value passes when it is at or above (gte) or at or below (lte) the threshold, which lies within "
+            "min and max."),
+            "properties": {"operator": {"type": "string", "enum": ["gte", "lte"]},
+                           "threshold": {"type": "number"}}})}},
+    "BooleanConfig": {"type": "object", "additionalProperties": False, "properties": {
+        "true_label": _nullable(STR), "false_label": _nullable(STR),
+        "true_is_failure": _nullable({**BOOL, "description": "true: false passes. Left out, false or null: true "
+                                                             "passes."})}},
     "ScoreDefinition": {"type": "object", "properties": {
         "id": UUID, "name": STR, "description": STR, "kind": {"type": "string", "enum": ["categorical", "numeric",
                                                                                          "boolean"]},
@@ -96,7 +131,12 @@ SCHEMAS: dict[str, Any] = {
         "numeric_value": _nullable({"type": "string", "pattern": r"^-?\d+\.\d{6}$"}),
         "boolean_value": _nullable(BOOL), "created_at": TIME, "updated_at": TIME}},
     "TraceReview": {"type": "object", "properties": {
-        "id": UUID, "trace_id": STR, "comment": _nullable(STR), "created_at": TIME, "updated_at": TIME,
+        "id": UUID, "trace_id": STR,
+        "trace_url": {"type": "string", "description": (
+            "The trace in PostHog's address shape, {site}/project/{project_id}/ai-observability/traces/{trace_id} "
+            "(the id not URL-encoded): reviewapp serves it as a redirect to its trace page. The site is "
+            "REVIEWAPP_SITE_URL, or the address the request came to.")},
+        "comment": _nullable(STR), "created_at": TIME, "updated_at": TIME,
         "created_by": _ref("User"), "reviewed_by": _ref("User"), "team": INT,
         "scores": {"type": "array", "items": _ref("Score")},
         "queue_id": _nullable({**UUID, "description": "Extension: the queue whose item this review completed."}),
@@ -165,6 +205,14 @@ def _page_of(name: str, *, capped: bool = False) -> dict[str, Any]:
     return _exact({"type": "object", "properties": properties})
 
 
+def _cursor_page_of(name: str) -> dict[str, Any]:
+    return _exact({"type": "object", "properties": {
+        "count": {**INT, "description": "Every row, counted at request time (the cursor aside)."},
+        "next_cursor": _nullable({"type": "string", "description": (
+            "Pass as `cursor` for the next page; null on the last page. Pages hold still when rows are added.")}),
+        "results": {"type": "array", "items": _ref(name)}}})
+
+
 def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
@@ -213,12 +261,16 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
                                           _ref("ScoreDefinition")),
     ("/score_definitions/{id}/", "patch"): ("Update name, description or archived", "write", [], _body(
         {"name": NAME, "description": STR, "archived": BOOL}), 200, _ref("ScoreDefinition")),
-    ("/score_definitions/{id}/new_version/", "post"): ("Create the next config version (409 if stale)", "write",
-                                                       [], _body({"config": _ref("ScoreDefinitionConfig"),
-                                                                  "base_version": INT}, ["config"]), 200,
-                                                       _ref("ScoreDefinition")),
-    ("/score_definitions/{id}/versions/", "get"): ("List versions, newest first", "read", ["limit", "offset"],
-                                                   None, 200, _page_of("ScoreDefinitionVersion")),
+    ("/score_definitions/{id}/new_version/", "post"): (
+        "Create the next config version, with any new name or description (409 if stale: then nothing changes)",
+        "write", [], _body({"config": _ref("ScoreDefinitionConfig"),
+                            "base_version": {**INT, "minimum": 1, "description": "The version the change builds on."},
+                            "name": NAME, "description": _nullable({**STR, "description": "null is stored as \"\"."}),
+                            "kind": {**STR, "description": "Ignored: the scorer's kind stays."}},
+                           ["config"]), 200, _ref("ScoreDefinition")),
+    ("/score_definitions/{id}/versions/", "get"): ("List versions, newest first, by cursor", "read",
+                                                   [("limit", CURSOR_LIMIT), ("cursor", CURSOR)], None, 200,
+                                                   _cursor_page_of("ScoreDefinitionVersion")),
     ("/score_definitions/{id}/versions/{version_id}/", "get"): ("Retrieve a version", "read", [], None, 200,
                                                                 _ref("ScoreDefinitionVersion")),
     ("/trace_reviews/", "get"): ("List trace reviews", "read",
@@ -261,10 +313,26 @@ TOO_LARGE = {"description": "Request body too large", "content": {"application/j
 QUERY_SCHEMAS: dict[str, Any] = {
     "limit": {**INT, "minimum": 1, "description": "Page size; default 100, more than 1,000 counts as 1,000."},
     "offset": {**INT, "format": "int64", "minimum": 0, "maximum": INT64_MAX},
-    "archived": BOOL, "errors_only": BOOL,
+    "archived": {**STR, "description": (
+        "Never refused. true/True: archived only; false/False, absent or anything unrecognised: active only; "
+        "1, 0, TRUE, FALSE (or padded): all; 2: none; 3: active only (as PostHog reads it).")},
+    "errors_only": BOOL,
     "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
     "kind": {"type": "string", "enum": list(KINDS)},
     "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
+}
+
+
+# The reads that refuse what they do not take, as PostHog's newer read endpoints do.
+STRICT = {
+    ("/score_definitions/{id}/versions/", "get"): (
+        "Only `limit` and `cursor`: once both are valid, a parameter given twice (\"Supply this parameter once.\") "
+        "or any other parameter (\"Unsupported query parameter.\") is a 400 naming it in `attr`. A cursor that "
+        "does not decode is a 400 \"Provide a valid continuation cursor.\" on `cursor`."),
+    ("/score_definitions/{id}/versions/{version_id}/", "get"): (
+        "Takes no query parameter: any is a 400 \"This parameter is not supported.\" naming it in `attr` (before "
+        "the scorer is looked up). A version_id that is no UUID is a 400 on `version_id`; a version the scorer "
+        "does not have is a 404 \"Scorer version not found.\"."),
 }
 
 
@@ -275,8 +343,9 @@ def _operation(path: str, method: str, spec: tuple) -> dict[str, Any]:
     for name in ("id", "version_id", "trace_id"):
         if "{" + name + "}" in path:
             parameters.append({"name": name, "in": "path", "required": True, "schema": STR})
-    for name in params:
-        parameters.append({"name": name, "in": "query", "required": False, "schema": QUERY_SCHEMAS.get(name, STR)})
+    for param in params:  # a name, or (name, schema) where the operation reads it its own way
+        name, schema = param if isinstance(param, tuple) else (param, QUERY_SCHEMAS.get(param, STR))
+        parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
     responses: dict[str, Any] = {str(status): {"description": "OK"}}
     if response is not None:
         responses[str(status)]["content"] = {"application/json": {"schema": response}}
@@ -291,6 +360,8 @@ def _operation(path: str, method: str, spec: tuple) -> dict[str, Any]:
                  "security": [{"PersonalApiKey": [f"llm_analytics:{scope}"]}]}
     if body:
         operation["requestBody"] = body
+    if (path, method) in STRICT:
+        operation["description"] = STRICT[(path, method)]
     return operation
 
 

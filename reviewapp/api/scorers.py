@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from reviewapp.api.core import (
     ApiContext,
     api_route,
+    cursor_page,
     iso,
     json_body,
     list_response,
-    page_params,
-    paginated,
+    no_query,
+    parse_uuid,
     path_uuid,
-    query_bool,
+    query_integer,
     query_param,
+    query_text,
+    strict_query,
     user_json,
 )
+from reviewapp.http_errors import RequestError
 from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.services import scorers
+from reviewapp.services.cursor import CURSOR_MAX_LENGTH, decode_version_cursor, encode_version_cursor
 from reviewapp.services.scorer_config import MISSING
+
+VERSION_NOT_FOUND = "Scorer version not found."
+VERSION_QUERY = {"limit": query_integer(1, 100), "cursor": query_text(CURSOR_MAX_LENGTH)}
+VERSION_PAGE_DEFAULT = 50
+# `archived=` is read as PostHog reads it, in two layers, and is never refused. First, unless the value (trimmed,
+# lower-cased) is one of these, only active scorers are listed...
+ARCHIVED_KNOWN = {"true", "false", "1", "0"}
+# ...then Django's NullBooleanSelect filters on the exact value, and ignores any other.
+ARCHIVED_FILTER = {"true": True, "True": True, "2": True, "false": False, "False": False, "3": False}
 
 
 def definition_json(definition: ScoreDefinition) -> dict[str, Any]:
@@ -56,8 +70,10 @@ def version_json(version: ScoreDefinitionVersion) -> dict[str, Any]:
 @api_route("/score_definitions/", methods=["GET"])
 def list_score_definitions(ctx: ApiContext):
     def filters() -> dict[str, Any]:
-        archived = query_bool("archived")
-        return {"archived": False if archived is None else archived, "kind": query_param("kind"),
+        given = request.args.getlist("archived")
+        raw = given[-1] if given else None  # as Django's QueryDict reads it: the last value
+        return {"active_only": (raw or "").strip().lower() not in ARCHIVED_KNOWN,
+                "archived": ARCHIVED_FILTER.get(raw or ""), "kind": query_param("kind"),
                 "search": query_param("search")}
 
     return list_response(ctx, scorers.list_definitions, definition_json, scorers.ORDERS, filters)
@@ -88,19 +104,28 @@ def update_score_definition(ctx: ApiContext, definition_id: str):
 @api_route("/score_definitions/<definition_id>/new_version/", methods=["POST"], role="admin")
 def new_score_definition_version(ctx: ApiContext, definition_id: str):
     body = json_body()
+    metadata: dict[str, Any] = {name: body[name] for name in ("name", "description") if name in body}
     definition = scorers.new_version(ctx.project_id, ctx.user, path_uuid(definition_id), body.get("config", MISSING),
-                                     body.get("base_version"))
+                                     body.get("base_version"), metadata)
     return jsonify(definition_json(definition))
 
 
 @api_route("/score_definitions/<definition_id>/versions/", methods=["GET"])
 def list_score_definition_versions(ctx: ApiContext, definition_id: str):
-    limit, offset = page_params()
-    versions, count = scorers.list_versions(ctx.project_id, path_uuid(definition_id), limit=limit, offset=offset)
-    return paginated([version_json(v) for v in versions], count, limit, offset)
+    query = strict_query(VERSION_QUERY)
+    after = decode_version_cursor(query["cursor"]) if "cursor" in query else None
+    versions, count, more = scorers.version_page(ctx.project_id, path_uuid(definition_id),
+                                                 limit=query.get("limit", VERSION_PAGE_DEFAULT), after=after)
+    next_cursor = encode_version_cursor(versions[-1].version, versions[-1].id) if more else None
+    return cursor_page([version_json(v) for v in versions], count, next_cursor)
 
 
 @api_route("/score_definitions/<definition_id>/versions/<version_id>/", methods=["GET"])
 def get_score_definition_version(ctx: ApiContext, definition_id: str, version_id: str):
-    version = scorers.load_version(ctx.project_id, path_uuid(definition_id), path_uuid(version_id))
+    no_query()  # before the scorer is looked up, as PostHog checks it
+    wanted = parse_uuid(version_id, "version_id")
+    try:
+        version = scorers.load_version(ctx.project_id, path_uuid(definition_id), wanted)
+    except scorers.VersionNotFound:
+        raise RequestError(404, "not_found", VERSION_NOT_FOUND) from None
     return jsonify(version_json(version))

@@ -33,7 +33,7 @@ TIME_SPENT_MAX = 7 * 24 * 3600  # per save
 TIME_SPENT_TOTAL_MAX = 10 ** 8  # what the column holds, with room to spare
 ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.created_at}
 
-ALREADY_REVIEWED = "This trace already has a review. Update that review instead."
+ALREADY_REVIEWED = "An active review already exists for this trace."
 TRACE_CHANGE = "The trace of a review cannot be changed. Delete this review and review the other trace instead."
 CHANGED_WHILE_SAVING = "This review was changed by someone else while saving. Reload it and try again."
 

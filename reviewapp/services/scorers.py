@@ -3,9 +3,10 @@ under a row lock (the config rules of each kind are in scorer_config)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -24,10 +25,13 @@ ORDERS = {
     "current_version": ScoreDefinition.current_version,
 }
 
-STALE_VERSION = ("This scorer was changed since you opened it: it is now at version {current}, "
-                 "not {base}. Reload it and apply your change again.")
-VERSION_RACE = ("This scorer was changed by someone else while saving (it is now at version {current}). "
-                "Reload it and apply your change again.")
+# PostHog's words for a stale base_version; a clash on the version number (a race past the row lock) is the same
+# news for the caller.
+STALE_VERSION = "The scorer changed since you opened it. Reload the latest version and try again."
+
+
+class VersionNotFound(NotFound):
+    """The scorer exists, the version does not (or is another scorer's): the API names what was not found."""
 
 
 # --- definitions -------------------------------------------------------------------------------------
@@ -47,6 +51,7 @@ def list_definitions(
     project_id: int,
     *,
     archived: bool | None = False,
+    active_only: bool = False,
     kind: str | None = None,
     search: str | None = None,
     order: str | None = None,
@@ -54,8 +59,11 @@ def list_definitions(
     offset: int = 0,
 ) -> tuple[list[ScoreDefinition], int]:
     """A page of definitions with their current version (one query) and the total (one query).
-    `archived=None` lists both active and archived ones."""
+    `archived=None` lists both active and archived ones; `active_only` adds "not archived" on top of `archived`
+    (as PostHog's list layers its default under its filter, so both together may match nothing)."""
     conditions = _definition_conditions(project_id, archived)
+    if active_only:
+        conditions.append(ScoreDefinition.archived.is_(False))
     if kind is not None:
         conditions.append(ScoreDefinition.kind == validate_kind(kind))
     if search:
@@ -132,16 +140,25 @@ def update_definition(project_id: int, actor: User | None, definition_id: uuid.U
                       data: dict[str, Any]) -> ScoreDefinition:
     """Metadata only (name, description, archived); keys absent from `data` are left alone. Never a version."""
     definition = load_definition(project_id, definition_id)
-    if "name" in data:
-        definition.name = clean_text(data["name"], "name", max_length=NAME_MAX)
-    if "description" in data:
-        definition.description = clean_text(data["description"], "description", max_length=DESCRIPTION_MAX,
-                                            required=False)
+    for field, value in _metadata(data).items():
+        setattr(definition, field, value)
     if "archived" in data and data["archived"] is not None:
         definition.archived = _boolean(data["archived"], "archived")
     definition.updated_at = utcnow()
     db.session.commit()
     return definition
+
+
+def _metadata(data: Mapping[str, Any]) -> dict[str, str]:
+    """The name and description in `data`, cleaned, as PATCH and new_version take them: only the keys present;
+    a name is trimmed, not blank and at most NAME_MAX; a null description is stored as ""."""
+    fields = {}
+    if "name" in data:
+        fields["name"] = clean_text(data["name"], "name", max_length=NAME_MAX)
+    if "description" in data:
+        fields["description"] = clean_text(data["description"], "description", max_length=DESCRIPTION_MAX,
+                                           required=False)
+    return fields
 
 
 def set_archived(project_id: int, actor: User | None, definition_id: uuid.UUID | str,
@@ -165,13 +182,17 @@ def _base_version(raw: Any) -> int | None:
 
 @refusal_rolls_back
 def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | str, config: Any = MISSING,
-                base_version: Any = None) -> ScoreDefinition:
-    """Add version current+1 with `config`. With `base_version`, refuse (Conflict) if someone else made a
-    version since. The definition row is locked while checking and inserting, so concurrent calls queue up;
-    the unique (definition, version) constraint turns any race that slips through into the same Conflict."""
+                base_version: Any = None, metadata: Mapping[str, Any] | None = None) -> ScoreDefinition:
+    """Add version current+1 with `config` (always, even an unchanged one), and apply the `name` and
+    `description` in `metadata` in the same transaction. With `base_version`, refuse (Conflict) if someone else
+    made a version since, changing nothing. The definition row is locked while checking and writing, so
+    concurrent calls queue up, and the metadata is applied over whatever the locked row holds (a rename made
+    meanwhile is overwritten); the unique (definition, version) constraint turns any race that slips through
+    into the same Conflict."""
     definition = load_definition(project_id, definition_id)
     base = _base_version(base_version)
     config = validate_config(definition.kind, config)
+    fields = _metadata(metadata or {})
     locked = db.session.scalar(
         select(ScoreDefinition)
         .where(ScoreDefinition.id == definition.id)
@@ -181,8 +202,10 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
     if locked is None:  # deleted (with its project) between the load and the lock
         raise NotFound()
     if base is not None and base != locked.current_version:
-        current = locked.current_version
-        raise Conflict(STALE_VERSION.format(current=current, base=base), current_version=current)
+        raise Conflict(STALE_VERSION, current_version=locked.current_version)
+    for field, value in fields.items():
+        if getattr(locked, field) != value:
+            setattr(locked, field, value)
     now = utcnow()
     version = ScoreDefinitionVersion(definition_id=locked.id, project_id=project_id,
                                      version=locked.current_version + 1, kind=locked.kind, config=config,
@@ -198,7 +221,7 @@ def new_version(project_id: int, actor: User | None, definition_id: uuid.UUID | 
         db.session.rollback()
         latest = db.session.scalar(select(ScoreDefinition.current_version).where(
             ScoreDefinition.id == definition.id))
-        raise Conflict(VERSION_RACE.format(current=latest), current_version=latest) from None
+        raise Conflict(STALE_VERSION, current_version=latest) from None
     return locked
 
 
@@ -247,12 +270,32 @@ def list_versions(project_id: int, definition_id: uuid.UUID | str, *, limit: int
     return list(versions), total
 
 
+def version_page(project_id: int, definition_id: uuid.UUID | str, *, limit: int,
+                 after: tuple[int, uuid.UUID] | None = None) -> tuple[list[ScoreDefinitionVersion], int, bool]:
+    """A keyset page of a definition's versions (version descending, then id), starting after `after` (the
+    version number and id of the previous page's last row): the rows, the total counted now, and whether more
+    follow. Versions added meanwhile are newer, so they never shift the pages still to come."""
+    definition = load_definition(project_id, definition_id)
+    total = db.session.scalar(select(func.count(ScoreDefinitionVersion.id)).where(
+        ScoreDefinitionVersion.definition_id == definition.id)) or 0
+    query = _versions(project_id, definition.id)
+    if after is not None:
+        number, version_id = after
+        query = query.where(or_(ScoreDefinitionVersion.version < number,
+                                and_(ScoreDefinitionVersion.version == number, ScoreDefinitionVersion.id > version_id)))
+    rows = list(db.session.scalars(
+        query.order_by(ScoreDefinitionVersion.version.desc(), ScoreDefinitionVersion.id.asc()).limit(limit + 1)))
+    return rows[:limit], total, len(rows) > limit
+
+
 def load_version(project_id: int, definition_id: uuid.UUID | str,
                  version_id: uuid.UUID | str) -> ScoreDefinitionVersion:
+    """A version of a definition of this project: NotFound for the definition, VersionNotFound for a version it
+    does not have."""
     definition = load_definition(project_id, definition_id)
     wanted = as_uuid(version_id)
     version = wanted and db.session.scalar(
         _versions(project_id, definition.id).where(ScoreDefinitionVersion.id == wanted))
     if not version:
-        raise NotFound()
+        raise VersionNotFound()
     return version

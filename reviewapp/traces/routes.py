@@ -1,7 +1,8 @@
-"""HTML pages: the traces list with its filters, and one trace."""
+"""HTML pages: the traces list with its filters, one trace, and PostHog's trace links leading to it."""
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 
 from reviewapp.models import Membership
 from reviewapp.services import traces
@@ -58,6 +59,19 @@ def detail(member: Membership, trace_id: str):
     detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
                               start=request.args.get("from", 0, type=int))
     return render_template("traces/detail.html", detail=detail)
+
+
+@project_view(role="viewer")
+def posthog_trace_link(member: Membership, trace_id: str):
+    """PostHog's trace address, the `trace_url` the API gives each review: on to the trace's page here."""
+    return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
+
+
+@bp.record_once
+def _serve_posthog_trace_links(state: BlueprintSetupState) -> None:
+    # PostHog's path starts with /project/, outside this blueprint's /projects/<id> prefix: the app serves it.
+    state.app.add_url_rule("/project/<int:project_id>/ai-observability/traces/<path:trace_id>",
+                           endpoint="traces.posthog_trace_link", view_func=posthog_trace_link)
 
 
 @bp.route("/events/<event_uuid>")

@@ -78,7 +78,7 @@ def test_concurrent_reviews_of_one_trace_leave_one(app, api):
     for status, body in results:
         if status == 400:
             assert (body["attr"], body["detail"]) == ("trace_id",
-                                                      "This trace already has a review. Update that review instead.")
+                                                      "An active review already exists for this trace.")
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(TraceReview).where(
         TraceReview.trace_id == "racy", TraceReview.deleted_at.is_(None))) == 1

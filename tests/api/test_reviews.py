@@ -8,8 +8,8 @@ from tests.support.api import assert_error
 from tests.support.scoring import client_with_role, create_review, create_scorer, other_project_client
 
 LIST = "trace_reviews/"
-FIELDS = {"id", "trace_id", "comment", "created_at", "updated_at", "created_by", "reviewed_by", "team", "scores",
-          "queue_id", "time_spent_seconds"}
+FIELDS = {"id", "trace_id", "trace_url", "comment", "created_at", "updated_at", "created_by", "reviewed_by", "team",
+          "scores", "queue_id", "time_spent_seconds"}
 
 
 def queue(api, name="Inbox"):
@@ -70,7 +70,7 @@ def test_create_refusals(api, body, code, attr, detail):
 def test_one_active_review_per_trace(api):
     first = create_review(api, "t")
     assert_error(api.post(LIST, {"trace_id": "t"}), 400, "invalid_input", "trace_id",
-                 "This trace already has a review. Update that review instead.")
+                 "An active review already exists for this trace.")
     assert api.delete(f"{LIST}{first['id']}/").status_code == 204
     second = create_review(api, "t", comment="again")
     assert second["id"] != first["id"]
@@ -235,6 +235,59 @@ def test_list_is_a_constant_number_of_queries(api, count_queries):
         body = api.get(LIST).get_json()
     assert len(body["results"]) == 100 and all(len(r["scores"]) == 3 for r in body["results"])
     assert len(hundred) == len(one)
+
+
+# --- trace_url -----------------------------------------------------------------------------------------
+
+def link(base: str, project_id: int, trace_id: str) -> str:
+    return f"{base}/project/{project_id}/ai-observability/traces/{trace_id}"
+
+
+def test_every_review_answer_carries_the_trace_url(api):
+    """Without REVIEWAPP_SITE_URL the link is on the address the request came to."""
+    created = create_review(api, "trace_link_check")
+    expected = link("http://localhost", api.project_id, "trace_link_check")
+    assert created["trace_url"] == expected
+    assert api.get(f"{LIST}{created['id']}/").get_json()["trace_url"] == expected
+    assert api.get(LIST).get_json()["results"][0]["trace_url"] == expected
+    assert api.patch(f"{LIST}{created['id']}/", {"comment": "x"}).get_json()["trace_url"] == expected
+
+
+def test_the_trace_url_is_on_the_configured_site(app, api, monkeypatch):
+    monkeypatch.setitem(app.config, "SITE_URL", "https://us.posthog.com")
+    created = create_review(api, "trace_link_check")
+    assert created["trace_url"] == f"https://us.posthog.com/project/{api.project_id}/ai-observability/traces/" \
+                                   "trace_link_check"
+
+
+def test_the_trace_id_is_not_url_encoded(api):
+    trace_id = "runs/2024 06/é?x=1#frag"
+    created = create_review(api, trace_id)
+    assert created["trace_url"] == link("http://localhost", api.project_id, trace_id)
+    assert not created["trace_url"].endswith("/")
+
+
+def test_the_trace_url_follows_the_scheme_a_trusted_proxy_gives(app, api, monkeypatch):
+    from reviewapp import trust_proxies
+
+    created = create_review(api, "t")
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    untrusted = api.get(f"{LIST}{created['id']}/", headers=headers).get_json()
+    assert untrusted["trace_url"] == link("http://localhost", api.project_id, "t")  # no proxy is trusted
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # put back after the test
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    trust_proxies(app)
+    trusted = api.get(f"{LIST}{created['id']}/", headers=headers).get_json()
+    assert trusted["trace_url"] == link("https://localhost", api.project_id, "t")
+
+
+def test_the_trace_detail_review_carries_the_trace_url(api):
+    from tests.traces.helpers import chat_trace
+
+    chat_trace(api.project_id, "t-1")
+    create_review(api, "t-1")
+    review = api.get("traces/t-1/").get_json()["review"]
+    assert review["trace_url"] == link("http://localhost", api.project_id, "t-1")
 
 
 # --- access ------------------------------------------------------------------------------------------

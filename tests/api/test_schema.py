@@ -131,7 +131,8 @@ CONTRACT = {
                                                                {"description", "archived"})),
     ("/score_definitions/{id}/", "get"): (200, "ScoreDefinition", None),
     ("/score_definitions/{id}/", "patch"): (200, "ScoreDefinition", (set(), {"name", "description", "archived"})),
-    ("/score_definitions/{id}/new_version/", "post"): (200, "ScoreDefinition", ({"config"}, {"base_version"})),
+    ("/score_definitions/{id}/new_version/", "post"): (200, "ScoreDefinition", ({"config"}, {"base_version", "name",
+                                                                                           "description"})),
     ("/score_definitions/{id}/versions/", "get"): (200, page("ScoreDefinitionVersion"), None),
     ("/score_definitions/{id}/versions/{version_id}/", "get"): (200, "ScoreDefinitionVersion", None),
     ("/trace_reviews/", "get"): (200, page("TraceReview"), None),
@@ -152,7 +153,7 @@ QUERY = {
     ("/review_queues/", "get"): LIST | {"name"},
     ("/review_queue_items/", "get"): LIST | {"queue_id", "trace_id", "trace_id__in"},
     ("/score_definitions/", "get"): LIST | {"archived", "kind"},
-    ("/score_definitions/{id}/versions/", "get"): PAGE,
+    ("/score_definitions/{id}/versions/", "get"): {"limit", "cursor"},
     ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
     ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format"},
     ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
@@ -265,3 +266,58 @@ def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(ap
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:200])
         names = {p["name"] for p in operation_of(document, path, method)["parameters"] if p["in"] == "query"}
         assert read == names, (path, sorted(read ^ names))
+
+
+# --- scorer configs: each kind's keys, stored as sent (spec §1) ------------------------------------------
+
+OPTIONS = [{"key": "good", "label": "Good"}, {"key": "bad", "label": "Bad"}]
+
+
+def config_errors(config) -> list[str]:
+    from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+    from reviewapp.api.schema import SCHEMAS
+
+    def inline(schema):
+        if isinstance(schema, dict):
+            if "$ref" in schema:
+                return inline(SCHEMAS[schema["$ref"].rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in schema.items()}
+        if isinstance(schema, list):
+            return [inline(item) for item in schema]
+        return schema
+
+    validator = OAS30Validator(inline(SCHEMAS["ScoreDefinitionConfig"]), format_checker=oas30_format_checker)
+    return [error.message for error in validator.iter_errors(config)]
+
+
+@pytest.mark.parametrize("config", [
+    {"options": OPTIONS},
+    {"options": OPTIONS, "passing_rule": {"categories": ["good"]}},
+    {"options": OPTIONS, "selection_mode": "multiple", "min_selections": None, "max_selections": 2,
+     "passing_rule": {"categories": []}},
+    {"options": OPTIONS, "passing_rule": None},
+    {"options": OPTIONS, "selection_mode": "single", "min_selections": None, "max_selections": None},
+    {},
+    {"min": 1.0, "max": 5.0, "step": 1.0, "passing_rule": {"operator": "gte", "threshold": 3.0}},
+    {"min": None, "max": None, "step": None, "passing_rule": {"operator": "lte", "threshold": -2.5}},
+    {"passing_rule": None},
+    {"true_label": "Yes", "false_label": "No", "true_is_failure": False},
+    {"true_is_failure": True},
+    {"true_label": None, "false_label": None, "true_is_failure": None},
+])
+def test_every_stored_config_shape_is_documented(config):
+    assert config_errors(config) == []
+
+
+@pytest.mark.parametrize("config", [
+    {"options": OPTIONS, "passing_rule": {"categories": ["good"], "extra": 1}},
+    {"min": 1.0, "passing_rule": {"operator": "gt", "threshold": 3.0}},
+    {"min": 1.0, "passing_rule": {"operator": "gte"}},
+    {"options": OPTIONS, "min": 1.0},
+    {"true_is_failure": "sometimes"},
+    {"options": []},
+    [],
+])
+def test_configs_no_kind_takes_are_not_documented(config):
+    assert config_errors(config) != []

@@ -45,6 +45,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.event": {"GET": VIEWER},
     "traces.generation_io": {"GET": VIEWER},
     "traces.message_part": {"GET": VIEWER},
+    "traces.posthog_trace_link": {"GET": VIEWER},
     "curation.add_to_queue": {"POST": REVIEWER},
     "insights.index": {"GET": VIEWER},
     "scorers.index": {"GET": VIEWER},
