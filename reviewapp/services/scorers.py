@@ -10,10 +10,17 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
-from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
+from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
-from reviewapp.services.scorer_config import MISSING, WHOLE_NUMBER_RE, validate_config, validate_kind, with_defaults
+from reviewapp.services.scorer_config import (
+    MISSING,
+    WHOLE_NUMBER_RE,
+    shown,
+    validate_config,
+    validate_kind,
+    with_defaults,
+)
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -65,7 +72,10 @@ def list_definitions(
     if active_only:
         conditions.append(ScoreDefinition.archived.is_(False))
     if kind is not None:
-        conditions.append(ScoreDefinition.kind == validate_kind(kind))
+        if kind not in KINDS:  # as django-filter's choice filter refuses it
+            raise ValidationError(f"Select a valid choice. {shown(kind)} is not one of the available choices.",
+                                  "kind", "invalid_choice")
+        conditions.append(ScoreDefinition.kind == kind)
     if search:
         pattern = contains(search)
         conditions.append(or_(ScoreDefinition.name.ilike(pattern, escape="\\"),

@@ -111,7 +111,8 @@ def test_list_filters_by_kind_and_search(api):
     assert names("?search=FACTUALLY") == ["Correct"]  # description matches too
     assert names("?search=%25") == ["100% sure"]  # a literal percent sign, not a wildcard
     assert names("?search=rat&kind=numeric") == ["Rating"]
-    assert_error(api.get(LIST + "?kind=rating"), 400, "invalid_choice", "kind")
+    assert_error(api.get(LIST + "?kind=rating"), 400, "invalid_choice", "kind",
+                 "Select a valid choice. rating is not one of the available choices.")
 
 
 def test_list_order(api):
