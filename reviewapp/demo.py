@@ -7,14 +7,22 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from reviewapp.demo_traces import DemoTrace, build_traces
 from reviewapp.extensions import db
-from reviewapp.models import Project, ReviewQueue, ScoreDefinition, TraceReview, User, utcnow
+from reviewapp.models import (
+    Project,
+    ReviewQueue,
+    ReviewQueueItem,
+    ScoreDefinition,
+    TraceReview,
+    User,
+    utcnow,
+)
 from reviewapp.services import accounts, ingest, queue_items, queues, reviews, scorers
 
 DEMO_PROJECT = "Demo project"
@@ -65,7 +73,7 @@ def seed(now: datetime | None = None) -> Seeded:
     ingest.ingest_batch(project.id, [event for trace in traces for event in trace.events])
     scorer_ids = _scorers(project.id, admin)
     queue_count = _queues(project.id, admin, traces, scorer_ids)
-    _reviews(project.id, by_role["reviewer"], rng)
+    _reviews(project.id, admin, by_role["reviewer"], rng, {t.trace_id: t.start for t in traces}, now)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -86,7 +94,7 @@ SCORERS: tuple[dict[str, Any], ...] = (
          {"key": "incomplete", "label": "Incomplete answer"}, {"key": "policy", "label": "Policy violation"}],
          "passing_rule": {"categories": ["none"]}}},
     {"name": "Answer quality", "kind": "numeric", "description": "1 (poor) to 5 (excellent).",
-     "config": {"min": 1, "max": 5, "step": 1, "passing_rule": {"operator": "gte", "threshold": 4.0}}},
+     "config": {"min": 1, "max": 5, "step": 1, "passing_rule": {"operator": "gte", "threshold": 3.0}}},
     {"name": "Grounding", "kind": "numeric",
      "description": "Share of the answer supported by the retrieved documents, in percent.",
      "config": {"min": 0, "max": 100, "step": 5, "passing_rule": {"operator": "gte", "threshold": 80.0}}},
@@ -128,26 +136,91 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
         # Most matching traces wait for review; a few are left out so "add to queue" has something to do.
         pending = [t.trace_id for t in traces if t.kind in kinds][:12]
         queue_items.bulk_add(project_id, admin, str(queue_id), pending)
+        _added_as_they_arrived(queue_id, {t.trace_id: t.start for t in traces if t.trace_id in pending})
     return len(plans)
+
+
+def _added_as_they_arrived(queue_id: uuid.UUID, starts: dict[str, datetime]) -> None:
+    """Date the queue's items to a few minutes after their trace started, as a rule filling the queue would."""
+    for item in db.session.scalars(select(ReviewQueueItem).where(ReviewQueueItem.queue_id == queue_id,
+                                                                 ReviewQueueItem.trace_id.in_(starts))):
+        item.created_at = min(item.created_at, starts[item.trace_id] + timedelta(minutes=5))
+    db.session.commit()
 
 
 DEMO_COMMENTS = ("Polite and correct.", "Right answer, but it took two turns too many.",
                  "Missed that the customer had already tried this.", "")
 
 
-def _reviews(project_id: int, reviewer: User, rng: random.Random, per_queue: int = 3) -> None:
-    """The demo reviewer has finished the oldest few traces of each queue, so the queues show progress and
-    Insights and Reviews have something to show on first run. Saved through the same service as the review page."""
+# Halfway through its demo reviews, the team made Answer quality stricter (3 passed, now 4 must): Insights shows
+# the pass rate per version with a marker at the change, so the drop is read as the rule's, not the answers'.
+STRICTER = ("Answer quality", {"min": 1, "max": 5, "step": 1, "passing_rule": {"operator": "gte", "threshold": 4.0}})
+
+
+def _reviews(project_id: int, admin: User | None, reviewer: User, rng: random.Random,
+             trace_starts: dict[str, datetime], now: datetime, per_queue: int = 5) -> None:
+    """The demo reviewer has finished the oldest few traces of each queue over the last days, so the queues
+    show progress and Insights and Reviews have something to show on first run. Saved through the same service
+    as the review page, then dated back to when they would have happened."""
+    plan: list[tuple[datetime, ReviewQueue, ReviewQueueItem]] = []
     for queue, _count in queues.list_queues(project_id)[0]:
         if db.session.scalar(select(TraceReview.id).where(TraceReview.queue_id == queue.id).limit(1)):
             continue  # reviewed in an earlier seed: running it again adds nothing
         items, _total = queue_items.list_items(project_id, queue_id=queue.id, limit=per_queue)
-        definitions = {d.id: d for d in scorers.definitions_by_name(project_id, limit=1000)}
-        chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
         for item in items:
-            scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.live().config, rng)} for d in chosen]
-            reviews.save_review(project_id, reviewer, trace_id=item.trace_id, comment=rng.choice(DEMO_COMMENTS),
-                                scores=scores, queue_id=str(queue.id), time_spent_seconds=rng.randint(25, 140))
+            start = trace_starts.get(item.trace_id, now - timedelta(days=1))
+            when = min(start + timedelta(hours=rng.uniform(1, 30)), now - timedelta(minutes=rng.uniform(10, 90)))
+            plan.append((when, queue, item))
+    if not plan:
+        return
+    definitions = {d.id: d for d in scorers.definitions_by_name(project_id, limit=1000)}
+    stricter_at = _halfway(plan, definitions)
+    for when, queue, item in sorted(plan, key=lambda step: step[0]):
+        if when >= stricter_at:
+            _make_stricter(project_id, admin, definitions, stricter_at)
+        chosen = [definitions[i] for i in queues.queue_scorer_ids(queue) if i in definitions]
+        scores = [{"definition_id": str(d.id), **_demo_value(d.kind, d.live().config, rng)} for d in chosen]
+        review = reviews.save_review(project_id, reviewer, trace_id=item.trace_id,
+                                     comment=rng.choice(DEMO_COMMENTS), scores=scores, queue_id=str(queue.id),
+                                     time_spent_seconds=rng.randint(25, 140))
+        _dated(review, item, when)
+    _make_stricter(project_id, admin, definitions, stricter_at)
+    db.session.commit()
+
+
+def _halfway(plan: list[tuple[datetime, ReviewQueue, ReviewQueueItem]],
+             definitions: dict[uuid.UUID, ScoreDefinition]) -> datetime:
+    """A minute before the middle one of the planned reviews that answer the scorer made stricter."""
+    ids = {d.id for d in definitions.values() if d.name == STRICTER[0]}
+    times = sorted(when for when, queue, _ in plan if ids & set(queues.queue_scorer_ids(queue))) or \
+        sorted(when for when, _, _ in plan)
+    return times[len(times) // 2] - timedelta(minutes=1)
+
+
+def _make_stricter(project_id: int, admin: User | None, definitions: dict[uuid.UUID, ScoreDefinition],
+                   when: datetime) -> None:
+    """Answer quality's version 2, dated `when`; once (a scorer already past version 1 is left alone)."""
+    name, config = STRICTER
+    definition = next((d for d in definitions.values() if d.name == name), None)
+    if definition is None or definition.current_version != 1:
+        return
+    updated = scorers.new_version(project_id, admin, definition.id, config, base_version=1)
+    updated.live().created_at = updated.updated_at = when
+    db.session.commit()
+    definitions[updated.id] = updated
+
+
+def _dated(review: TraceReview, item: ReviewQueueItem, when: datetime) -> None:
+    """A demo review, its scores and the queue item it completed, as if saved at `when` (the item added when
+    its trace arrived)."""
+    review.created_at = review.updated_at = when
+    for score in review.scores:
+        score.created_at = score.updated_at = when
+    completed = db.session.get(ReviewQueueItem, item.id)
+    if completed is not None:
+        completed.created_at = min(completed.created_at, when - timedelta(hours=1))
+        completed.deleted_at = when
+    db.session.commit()
 
 
 def _demo_value(kind: str, config: dict[str, Any], rng: random.Random) -> dict[str, Any]:

@@ -285,8 +285,33 @@ def test_demo_has_a_few_reviews_so_insights_and_reviews_show_data(runner):
 
     runner.invoke(args=["seed-demo"])
     reviewed, completed = counts()
-    assert reviewed == completed == 6  # three per queue, each completing its queue item
+    assert reviewed == completed == 10  # five per queue, each completing its queue item
     review = db.session.scalars(select(TraceReview)).first()
     assert review.scores and review.time_spent_seconds and review.queue_id is not None
     runner.invoke(args=["seed-demo"])
-    assert counts() == (6, 6)
+    assert counts() == (10, 10)
+
+
+def test_demo_reviews_span_the_last_days_and_a_stricter_rule(runner):
+    """Insights opens on a history: reviews spread over several days, Answer quality's rule made stricter halfway
+    through (version 2), with reviews under each version. Seeding again makes no third version."""
+    from sqlalchemy import func, select
+
+    from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
+    from reviewapp.models.base import utcnow
+
+    runner.invoke(args=["seed-demo"])
+    days = {review.created_at.date() for review in db.session.scalars(select(TraceReview))}
+    assert len(days) >= 3 and max(days) <= utcnow().date()
+    quality = db.session.scalar(select(ScoreDefinition).where(ScoreDefinition.name == "Answer quality"))
+    assert quality.current_version == 2
+    v2 = db.session.scalar(select(ScoreDefinitionVersion).where(ScoreDefinitionVersion.definition_id == quality.id,
+                                                                ScoreDefinitionVersion.version == 2))
+    assert min(days) < v2.created_at.date() or v2.created_at.date() < max(days)
+    by_version = dict(db.session.execute(
+        select(TraceReviewScore.definition_version, func.count()).where(TraceReviewScore.definition_id == quality.id)
+        .group_by(TraceReviewScore.definition_version)).all())
+    assert set(by_version) == {1, 2}
+    runner.invoke(args=["seed-demo"])
+    db.session.expire_all()
+    assert db.session.get(ScoreDefinition, quality.id).current_version == 2
