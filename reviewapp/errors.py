@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -29,9 +31,27 @@ DATABASE_RETRY_AFTER = 5
 SQLITE_TRANSIENT = ("database is locked", "database table is locked", "unable to open database", "disk i/o error")
 
 
-def error_page(status: int, message: str | None = None):
-    title, default = PAGES.get(status, (f"Error {status}", "The request could not be completed."))
-    return render_template("errors/error.html", status=status, title=title, message=message or default), status
+def error_page(status: int, message: str | None = None, *, title: str | None = None, next_url: str | None = None):
+    """The error page; with `next_url`, its button signs in again and comes back there."""
+    page_title, default = PAGES.get(status, (f"Error {status}", "The request could not be completed."))
+    return render_template("errors/error.html", status=status, title=title or page_title, message=message or default,
+                           next_url=next_url), status
+
+
+SESSION_ENDED = ("Your session ended before this form was sent, so nothing was saved. Sign in again: answers "
+                 "typed on a review page come back when you open that trace's review again in this browser.")
+FORM_EXPIRED = ("This form was out of date, so nothing was saved. Go back and send it again: answers typed on a "
+                "review page come back when you reload it in this browser.")
+
+
+def _csrf_error(exc: CSRFError):
+    """A form post without a valid CSRF token: almost always a session that ended while the page was open."""
+    if wants_json():
+        return http_error_json(exc)
+    if current_user.is_authenticated:
+        return error_page(400, FORM_EXPIRED, title="Nothing was saved")
+    # Back to the page the form was on, when it is one a GET can open (the review page is).
+    return error_page(400, SESSION_ENDED, title="Signed out", next_url=request.path)
 
 
 def _own_description(exc: HTTPException) -> str | None:
@@ -81,6 +101,8 @@ def register(app: Flask) -> None:
                 return error_response(exc.code or 500, "invalid_request", "error", exc.description or "Error.")
             return http_error_json(exc)
         return error_page(exc.code or 500, _own_description(exc))
+
+    app.register_error_handler(CSRFError, _csrf_error)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):

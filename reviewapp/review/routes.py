@@ -96,6 +96,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
         comment=comment or "", basis=reviews.basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
+        submitted=basis is not None,  # the reviewer's own input is on the page: no draft to offer
         skipped=claims.last_skip(current_user, item.id) if item is not None else None,
         conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
         holding=item is not None and queue_items.is_live(item) and item.claimed_by_id == current_user.id

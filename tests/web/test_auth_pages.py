@@ -56,8 +56,23 @@ def test_sign_in_with_wrong_password_says_so_and_keeps_email(client, member):
 def test_sign_in_without_csrf_token_is_refused(client, member):
     response = client.post("/login", data={"email": "ann@example.com", "password": Factory.PASSWORD})
     assert response.status_code == 400
-    assert "Bad request" in response.get_data(as_text=True)
+    assert "nothing was saved" in response.get_data(as_text=True)
     assert client.get("/").location == "/login"
+
+
+def test_a_form_sent_after_the_session_ended_says_so_and_signs_in_back_to_that_page(client, member):
+    response = client.post("/projects/1/review/abc", data={"comment": "typed"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your session ended before this form was sent, so nothing was saved." in page
+    assert 'href="/login?next=/projects/1/review/abc"' in page
+
+
+def test_a_stale_form_of_a_signed_in_user_says_nothing_was_saved(client, member, login):
+    login(member[0])
+    response = client.post("/account/password", data={"current_password": "x"})
+    assert response.status_code == 400
+    assert "This form was out of date, so nothing was saved." in response.get_data(as_text=True)
 
 
 def test_sign_in_follows_a_local_next(client, member):
