@@ -1,9 +1,10 @@
 """Every model, imported here so Alembic and create_all see the whole schema."""
 from reviewapp.models.api_key import SCOPES, PersonalApiKey
 from reviewapp.models.base import Base, utcnow, uuid7
+from reviewapp.models.judgment import Judgment, JudgmentScore
 from reviewapp.models.project import ROLES, Membership, Project, User
-from reviewapp.models.queue import QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
-from reviewapp.models.review import TraceReview, TraceReviewScore
+from reviewapp.models.queue import ItemClaim, QueueAssignee, QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
+from reviewapp.models.review import ScoreValues, TraceReview, TraceReviewScore
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.models.session import SignInAttempt, UserSession
 from reviewapp.models.trace import Trace, TraceEvent, TraceModel
@@ -11,7 +12,8 @@ from reviewapp.models.trace import Trace, TraceEvent, TraceModel
 __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
     "User", "Project", "Membership", "PersonalApiKey", "UserSession", "SignInAttempt",
-    "ReviewQueue", "ReviewQueueItem", "QueueScorer", "ReviewSkip",
-    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore",
+    "ReviewQueue", "ReviewQueueItem", "QueueScorer", "QueueAssignee", "ItemClaim", "ReviewSkip",
+    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ScoreValues",
+    "Judgment", "JudgmentScore",
     "Trace", "TraceEvent", "TraceModel",
 ]

@@ -1,4 +1,5 @@
-"""Trace reviews and their scores; each score pins the scorer version and keeps a copy of its config."""
+"""Final trace reviews and their scores; each score pins the scorer version and keeps a copy of its config. The
+score columns are shared with judgments' scores (models.judgment) through ScoreValues."""
 from __future__ import annotations
 
 import uuid
@@ -6,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from reviewapp.models.base import Base, UTCDateTime, json_type, live_index, utcnow, uuid7
 from reviewapp.models.project import User
@@ -36,6 +37,9 @@ class TraceReview(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Seconds the reviewer spent on the trace before saving, when known (the review page measures it).
     time_spent_seconds: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
+    # How the final review came about: "single" (one reviewer saved it, as PostHog has it), "consensus" (the
+    # judgments of a queue with several reviewers per trace agreed) or "adjudicated" (someone settled them).
+    resolution: Mapped[str] = mapped_column(String(16), default="single", server_default="single")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -47,17 +51,12 @@ class TraceReview(Base):
     )
 
 
-class TraceReviewScore(Base):
-    __tablename__ = "trace_review_scores"
-    __table_args__ = (
-        UniqueConstraint("review_id", "definition_id"),
-        Index("ix_trace_review_scores_definition", "definition_id", "definition_version"),
-        # Pass rates read the scores of a project saved within a window of days.
-        Index("ix_trace_review_scores_project_updated", "project_id", "updated_at"),
-    )
+class ScoreValues:
+    """One scorer's answer, as a final review's score and a judgment's score both hold it: the scorer version it
+    was given under (with a copy of that version's config), the value in the column of its kind, and whether it
+    passes that version's passing rule (services.passing; null when the version has none)."""
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    review_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trace_reviews.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     definition_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("score_definitions.id", ondelete="CASCADE"))
     definition_version_id: Mapped[uuid.UUID] = mapped_column(
@@ -68,10 +67,24 @@ class TraceReviewScore(Base):
     categorical_values: Mapped[list[str] | None] = mapped_column(json_type())
     numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(24, 6))
     boolean_value: Mapped[bool | None] = mapped_column(Boolean)
-    # Whether the value passes its version's passing rule (services.passing): null when the version has none.
     passed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @declared_attr
+    def definition(cls) -> Mapped[ScoreDefinition]:
+        return relationship(ScoreDefinition, lazy="joined", innerjoin=True)
+
+
+class TraceReviewScore(ScoreValues, Base):
+    __tablename__ = "trace_review_scores"
+    __table_args__ = (
+        UniqueConstraint("review_id", "definition_id"),
+        Index("ix_trace_review_scores_definition", "definition_id", "definition_version"),
+        # Pass rates read the scores of a project saved within a window of days.
+        Index("ix_trace_review_scores_project_updated", "project_id", "updated_at"),
+    )
+
+    review_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trace_reviews.id", ondelete="CASCADE"))
+
     review: Mapped[TraceReview] = relationship(back_populates="scores")
-    definition: Mapped[ScoreDefinition] = relationship(lazy="joined", innerjoin=True)
