@@ -4,6 +4,7 @@ from reviewapp.models.base import Base, utcnow, uuid7
 from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
 from reviewapp.models.review import TraceReview, TraceReviewScore
+from reviewapp.models.review_change import ReviewChange
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.models.session import SignInAttempt, UserSession
 from reviewapp.models.trace import Trace, TraceEvent, TraceModel
@@ -12,6 +13,6 @@ __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
     "User", "Project", "Membership", "PersonalApiKey", "UserSession", "SignInAttempt",
     "ReviewQueue", "ReviewQueueItem", "QueueScorer", "ReviewSkip",
-    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore",
+    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ReviewChange",
     "Trace", "TraceEvent", "TraceModel",
 ]
