@@ -18,7 +18,7 @@ from reviewapp.services.errors import NotFound
 REVIEW = "review"
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 ORDERS = {"created_at": ReviewChange.created_at}
-NEWEST_FIRST = [ReviewChange.created_at.desc(), ReviewChange.id.desc()]
+NEWEST_FIRST: list[Any] = [ReviewChange.created_at.desc(), ReviewChange.id.desc()]
 SHOWN = 25  # entries the trace page shows before "Show all"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -73,6 +74,15 @@ class ReviewFilters:
 
 # --- loading and listing -----------------------------------------------------------------------------
 
+def _locked(query):
+    """`query` holding the review's row until commit (PostgreSQL), read afresh. Its users come by a second
+    statement, once the lock is held: a statement that waited for the lock re-reads the locked row only, so a
+    joined user would still be the one the review named before the save it waited for (or none)."""
+    return (query.with_for_update(of=TraceReview)
+            .options(selectinload(TraceReview.created_by), selectinload(TraceReview.reviewed_by))
+            .execution_options(populate_existing=True))
+
+
 def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = False) -> TraceReview:
     """A live review of this project, or NotFound. `lock` holds its row until commit (PostgreSQL), so
     concurrent saves of one review run one after the other, each on the other's result."""
@@ -80,7 +90,7 @@ def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = Fal
     query = select(TraceReview).where(
         TraceReview.project_id == project_id, TraceReview.id == wanted, TraceReview.deleted_at.is_(None))
     if lock:
-        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+        query = _locked(query)
     review = wanted and db.session.scalar(query)
     if not review:
         raise NotFound()
@@ -92,7 +102,7 @@ def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = Fals
     query = select(TraceReview).where(
         TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None))
     if lock:
-        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+        query = _locked(query)
     return db.session.scalar(query)
 
 
