@@ -112,9 +112,14 @@ def test_the_history_pages_newest_first_and_orders_on_request(api):
     assert_error(api.get("traces/t-1/review_history/?limit=0"), 400, "invalid_input", "limit")
 
 
-def test_a_trace_id_with_slashes_and_an_unknown_trace(api):
+def test_a_trace_id_with_slashes_or_any_character_and_an_unknown_trace(api):
     create_review(api, "conv/42/turn", comment="slashes")
     assert [e["trace_id"] for e in trace_history(api, "conv/42/turn")["results"]] == ["conv/42/turn"]
+    review = create_review(api, "café ?#", comment="c0")
+    api.patch(f"trace_reviews/{review['id']}/", {"comment": "c1"})
+    first = trace_history(api, "caf%C3%A9%20%3F%23", "?limit=1")
+    assert first["next"].isascii() and "/traces/caf%C3%A9%20%3F%23/review_history/?" in first["next"]
+    assert [e["after"]["comment"] for e in api.get(first["next"]).get_json()["results"]] == ["c0"]
     assert trace_history(api, "never-reviewed") == {"count": 0, "next": None, "previous": None, "results": []}
 
 
