@@ -143,3 +143,23 @@ def test_viewers_and_read_only_keys_read_the_history(app, api, factory):
     assert_error(write_only.get(f"trace_reviews/{review['id']}/history/"), 403, "permission_denied")
     assert_error(write_only.get("traces/t-1/review_history/"), 403, "permission_denied")
     assert_error(api.as_key(None).get("traces/t-1/review_history/"), 401)
+
+
+def test_a_page_of_history_is_a_fixed_number_of_queries(app, api, factory, count_queries):
+    review = create_review(api, "t-1", comment="c0")
+    rita = client_with_role(app, api, factory, "reviewer")
+
+    def read() -> tuple[int, int]:
+        with count_queries() as statements:
+            body = history(api, review["id"])
+        # Beyond authentication (whose user may come from the session's identity map): the review, the count
+        # and the page with its actors.
+        ours = [s for s in statements if not s.lstrip().startswith(("SELECT personal_api_keys", "SELECT users.",
+                                                                   "SELECT memberships"))]
+        return len(ours), len(body["results"])
+
+    one_queries, one = read()
+    for n in range(1, 30):
+        assert (rita if n % 2 else api).patch(f"trace_reviews/{review['id']}/", {"comment": f"c{n}"}).status_code == 200
+    many_queries, many = read()
+    assert (one, many) == (1, 30) and one_queries == many_queries == 3
