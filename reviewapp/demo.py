@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reviewapp.demo_traces import DemoTrace, build_traces
 from reviewapp.extensions import db
 from reviewapp.models import (
     Project,
+    ReviewChange,
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
@@ -211,11 +212,12 @@ def _make_stricter(project_id: int, admin: User | None, definitions: dict[uuid.U
 
 
 def _dated(review: TraceReview, item: ReviewQueueItem, when: datetime) -> None:
-    """A demo review, its scores and the queue item it completed, as if saved at `when` (the item added when
-    its trace arrived)."""
+    """A demo review, its scores, its history entry and the queue item it completed, as if saved at `when` (the
+    item added when its trace arrived)."""
     review.created_at = review.updated_at = when
     for score in review.scores:
         score.created_at = score.updated_at = when
+    db.session.execute(update(ReviewChange).where(ReviewChange.review_id == review.id).values(created_at=when))
     completed = db.session.get(ReviewQueueItem, item.id)
     if completed is not None:
         completed.created_at = min(completed.created_at, when - timedelta(hours=1))

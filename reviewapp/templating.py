@@ -15,7 +15,7 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from reviewapp.services import accounts, passing, traces
+from reviewapp.services import accounts, passing, review_history, traces
 from reviewapp.services.conversation import pretty_json
 from reviewapp.services.traces import clip, event_json
 
@@ -157,19 +157,8 @@ def format_decimal_number(value: float | Decimal | None, places: int = 2) -> str
 
 
 def format_score(score: Any) -> str:
-    """A saved score's value in the words of the scorer version it was saved against."""
-    config = score.definition_config or {}
-    if score.categorical_values is not None:
-        labels = {o.get("key"): o.get("label") for o in config.get("options", []) if isinstance(o, dict)}
-        return ", ".join(str(labels.get(key) or key) for key in score.categorical_values)
-    if score.boolean_value is not None:
-        if score.boolean_value:
-            return str(config.get("true_label") or "Yes")
-        return str(config.get("false_label") or "No")
-    if score.numeric_value is not None:
-        text = f"{score.numeric_value:f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return "—"
+    """A saved score's value in the words of the scorer version it was saved against (the history keeps it so)."""
+    return review_history.score_text(score)
 
 
 def score_rule(score: Any) -> str | None:

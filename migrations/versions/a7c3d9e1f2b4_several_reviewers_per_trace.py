@@ -7,7 +7,7 @@ claim of its own (review_item_claims); items count their judgments and say wheth
 Final reviews record how they came about (resolution: "single" for every review so far).
 
 Revision ID: a7c3d9e1f2b4
-Revises: 9e4b5c6d7f80
+Revises: a7c1d2e3f4b5
 Create Date: 2026-12-02 01:44:58.919397
 
 """
@@ -18,7 +18,7 @@ import reviewapp.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3d9e1f2b4'
-down_revision = '9e4b5c6d7f80'
+down_revision = 'a7c1d2e3f4b5'
 branch_labels = None
 depends_on = None
 

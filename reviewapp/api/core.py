@@ -16,6 +16,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
+from werkzeug.urls import iri_to_uri
 from wtforms.validators import ValidationError as WTFValidationError
 
 from reviewapp.api import bp
@@ -267,7 +268,8 @@ def _page_url(limit: int, offset: int) -> str:
         args["offset"] = str(offset)
     else:
         args.pop("offset", None)
-    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+    # base_url is an IRI (a trace id in the path may hold any character): the link must be a URI.
+    return f"{iri_to_uri(request.base_url)}?{urlencode(list(args.items(multi=True)))}"
 
 
 def paginated(results: list[Any], count: int, limit: int, offset: int, *, count_is_capped: bool | None = None):

@@ -18,8 +18,8 @@ from reviewapp.api.core import (
     query_uuid,
     user_json,
 )
-from reviewapp.models import TraceReview, TraceReviewScore, utcnow
-from reviewapp.services import export, reviews
+from reviewapp.models import ReviewChange, TraceReview, TraceReviewScore, utcnow
+from reviewapp.services import export, review_history, reviews
 
 
 def score_json(score: TraceReviewScore) -> dict[str, Any]:
@@ -62,6 +62,23 @@ def review_json(review: TraceReview) -> dict[str, Any]:
         # Extensions: the queue whose item the review completed, and the reviewer's time on the trace.
         "queue_id": None if review.queue_id is None else str(review.queue_id),
         "time_spent_seconds": review.time_spent_seconds,
+    }
+
+
+def change_json(change: ReviewChange) -> dict[str, Any]:
+    """An entry of a review's history (an extension): who changed it, when, how, and its values before and after
+    (snapshots as services/review_history keeps them)."""
+    return {
+        "id": str(change.id),
+        "subject": change.subject,
+        "review_id": None if change.review_id is None else str(change.review_id),
+        "trace_id": change.trace_id,
+        "action": change.action,
+        "actor": user_json(change.actor),
+        "created_at": iso(change.created_at),
+        "before": change.before,
+        "after": change.after,
+        "team": change.project_id,
     }
 
 
@@ -111,6 +128,14 @@ def export_trace_reviews(ctx: ApiContext):
 @api_route("/trace_reviews/<review_id>/", methods=["GET"])
 def get_trace_review(ctx: ApiContext, review_id: str):
     return jsonify(review_json(reviews.load_review(ctx.project_id, path_uuid(review_id))))
+
+
+@api_route("/trace_reviews/<review_id>/history/", methods=["GET"])
+def trace_review_history(ctx: ApiContext, review_id: str):
+    """Extension: every change to the review, newest first; a deleted review's too."""
+    wanted = path_uuid(review_id)
+    return list_response(ctx, review_history.review_history, change_json, review_history.ORDERS,
+                         lambda: {"review_id": wanted})
 
 
 @api_route("/trace_reviews/<review_id>/", methods=["PATCH"], role="reviewer")

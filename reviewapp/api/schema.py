@@ -142,6 +142,34 @@ SCHEMAS: dict[str, Any] = {
         "queue_id": _nullable({**UUID, "description": "Extension: the queue whose item this review completed."}),
         "time_spent_seconds": _nullable({"type": "number", "description": (
             "Extension: the reviewer's time on the trace, added up over saves.")})}},
+    "ReviewChange": {"type": "object", "description": (
+        "Extension: one change to a review (PostHog has no history). Entries are only added: every creation, "
+        "edit and deletion of the trace's final review, in the transaction of the write. An edit that changes "
+        "nothing is not recorded, unless it makes someone else the reviewer."), "properties": {
+        "id": UUID, "subject": {"type": "string", "enum": ["review"], "description": "What changed."},
+        "review_id": _nullable(UUID), "trace_id": STR,
+        "action": {"type": "string", "enum": ["created", "updated", "deleted"]},
+        "actor": _ref("User"),  # who made the change; null for a user since removed
+        "created_at": TIME,
+        "before": _nullable_ref("ReviewSnapshot"), "after": _nullable_ref("ReviewSnapshot"), "team": INT}},
+    "ReviewSnapshot": {"type": "object", "description": (
+        "A review's values as a change found or left them: null before a creation and after a deletion."),
+        "properties": {
+            "comment": _nullable(STR),
+            "reviewed_by": {"type": "object", "nullable": True, "description": (
+                "Who the review named as its reviewer, with their name at the time."),
+                "properties": {"id": INT, "name": STR}},
+            "scores": {"type": "array", "items": _ref("ReviewSnapshotScore"), "description": "By scorer name."}}},
+    "ReviewSnapshotScore": {"type": "object", "properties": {
+        "definition_id": UUID, "definition_name": {**STR, "description": "The scorer's name at the time."},
+        "definition_kind": KIND, "definition_version_id": UUID, "definition_version": INT,
+        "categorical_values": _nullable({"type": "array", "items": STR}),
+        "numeric_value": _nullable({"type": "string", "pattern": r"^-?\d+\.\d{6}$"}),
+        "boolean_value": _nullable(BOOL),
+        "display_value": {**STR, "description": (
+            "The value in words, as the pages show it: option labels, the boolean's label, the number.")},
+        "passed": _nullable({**BOOL, "description": (
+            "Whether the value passed its version's passing rule; null when the version has none.")})}},
     "ScoreInput": {"type": "object", "required": ["definition_id"], "properties": {
         "definition_id": UUID, "definition_version_id": UUID,
         "categorical_values": {"type": "array", "items": STR}, "numeric_value": NUMBER_OR_TEXT,
@@ -184,8 +212,10 @@ def _exact(schema: dict[str, Any]) -> dict[str, Any]:
 
 # Applied here rather than in each entry above, so an entry stays a plain list of its fields.
 for _name in ("User", "ReviewQueue", "ReviewQueueItem", "ScoreDefinition", "ScoreDefinitionVersion", "Score",
-              "TraceReview", "Trace", "TraceDetail", "BulkAddResult"):
+              "TraceReview", "Trace", "TraceDetail", "BulkAddResult", "ReviewChange", "ReviewSnapshot",
+              "ReviewSnapshotScore"):
     SCHEMAS[_name] = _exact(SCHEMAS[_name])
+SCHEMAS["ReviewSnapshot"]["properties"]["reviewed_by"] = _exact(SCHEMAS["ReviewSnapshot"]["properties"]["reviewed_by"])
 for _name in ("Trace", "TraceDetail"):
     SCHEMAS[_name]["properties"]["queue"] = _exact(SCHEMAS[_name]["properties"]["queue"])
 _events = SCHEMAS["TraceDetail"]["properties"]["events"]
@@ -221,6 +251,8 @@ def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict
 
 
 LIST_PARAMS = ["limit", "offset", "order_by", "search"]
+HISTORY_PARAMS = ["limit", "offset", ("order_by", {"type": "string", "enum": ["created_at", "-created_at"],
+                                                   "description": "Default: newest first (-created_at)."})]
 
 # (path, method): (summary, scope, query parameters, request body, status, response schema)
 OPERATIONS: dict[tuple[str, str], tuple] = {
@@ -289,9 +321,16 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
          "scores": {"type": "array", "items": _ref("ScoreInput")}}),
         200, _ref("TraceReview")),
     ("/trace_reviews/{id}/", "delete"): ("Delete a review", "write", [], None, 204, None),
+    ("/trace_reviews/{id}/history/", "get"): (
+        "Extension: the review's history, newest first (a deleted review's too)", "read", HISTORY_PARAMS, None, 200,
+        _page_of("ReviewChange")),
     ("/traces/", "get"): ("List stored traces", "read",
                           LIST_PARAMS + ["model", "date_from", "date_to", "errors_only", "review_state"], None, 200,
                           _page_of("Trace", capped=True)),
+    # Before traces/{trace_id}/, whose trace_id may hold slashes: this path is matched first.
+    ("/traces/{trace_id}/review_history/", "get"): (
+        "Extension: the history of every review the trace has had, deleted ones included, newest first", "read",
+        HISTORY_PARAMS, None, 200, _page_of("ReviewChange")),
     ("/traces/{trace_id}/", "get"): ("Retrieve a trace with events, tree, review and queue", "read", [], None, 200,
                                      _ref("TraceDetail")),
 }

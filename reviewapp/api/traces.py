@@ -8,9 +8,9 @@ from flask import jsonify
 
 from reviewapp.api.core import ApiContext, api_route, iso, list_response, query_bool, query_param
 from reviewapp.api.queues import item_json
-from reviewapp.api.reviews import review_json
+from reviewapp.api.reviews import change_json, review_json
 from reviewapp.models import Trace, TraceEvent
-from reviewapp.services import traces
+from reviewapp.services import review_history, traces
 from reviewapp.services.span_tree import SpanNode, preorder
 from reviewapp.services.traces import TraceDetail, TraceRow
 
@@ -25,6 +25,14 @@ def list_traces(ctx: ApiContext):
         "errors_only": bool(query_bool("errors_only")),
         "review_state": query_param("review_state"),
     }, count_cap=traces.shown_count)
+
+
+@api_route("/traces/<path:trace_id>/review_history/", methods=["GET"], role="viewer")
+def review_history_of_trace(ctx: ApiContext, trace_id: str):
+    """Extension: every change to the trace's reviews, deleted ones included, newest first. (This path wins over
+    retrieving a trace whose own id ends in "/review_history"; the traces list's search still finds that one.)"""
+    return list_response(ctx, review_history.trace_history, change_json, review_history.ORDERS,
+                         lambda: {"trace_id": trace_id})
 
 
 @api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")

@@ -5,6 +5,7 @@ from reviewapp.models.judgment import Judgment, JudgmentScore
 from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import ItemClaim, QueueAssignee, QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
 from reviewapp.models.review import ScoreValues, TraceReview, TraceReviewScore
+from reviewapp.models.review_change import ReviewChange
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
 from reviewapp.models.session import SignInAttempt, UserSession
 from reviewapp.models.trace import Trace, TraceEvent, TraceModel
@@ -13,7 +14,7 @@ __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
     "User", "Project", "Membership", "PersonalApiKey", "UserSession", "SignInAttempt",
     "ReviewQueue", "ReviewQueueItem", "QueueScorer", "QueueAssignee", "ItemClaim", "ReviewSkip",
-    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ScoreValues",
+    "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ScoreValues", "ReviewChange",
     "Judgment", "JudgmentScore",
     "Trace", "TraceEvent", "TraceModel",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -21,8 +22,9 @@ from reviewapp.models import (
     TraceReviewScore,
     User,
     utcnow,
+    uuid7,
 )
-from reviewapp.services import claims, passing, queue_items, queues
+from reviewapp.services import claims, passing, queue_items, queues, review_history
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -72,6 +74,15 @@ class ReviewFilters:
 
 # --- loading and listing -----------------------------------------------------------------------------
 
+def _locked(query):
+    """`query` holding the review's row until commit (PostgreSQL), read afresh. Its users come by a second
+    statement, once the lock is held: a statement that waited for the lock re-reads the locked row only, so a
+    joined user would still be the one the review named before the save it waited for (or none)."""
+    return (query.with_for_update(of=TraceReview)
+            .options(selectinload(TraceReview.created_by), selectinload(TraceReview.reviewed_by))
+            .execution_options(populate_existing=True))
+
+
 def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = False) -> TraceReview:
     """A live review of this project, or NotFound. `lock` holds its row until commit (PostgreSQL), so
     concurrent saves of one review run one after the other, each on the other's result."""
@@ -79,7 +90,7 @@ def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = Fal
     query = select(TraceReview).where(
         TraceReview.project_id == project_id, TraceReview.id == wanted, TraceReview.deleted_at.is_(None))
     if lock:
-        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+        query = _locked(query)
     review = wanted and db.session.scalar(query)
     if not review:
         raise NotFound()
@@ -91,7 +102,7 @@ def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = Fals
     query = select(TraceReview).where(
         TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None))
     if lock:
-        query = query.with_for_update(of=TraceReview).execution_options(populate_existing=True)
+        query = _locked(query)
     return db.session.scalar(query)
 
 
@@ -199,14 +210,16 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
     pending item (only in `queue`, when given), in one transaction."""
     now = utcnow()
     creating = review is None
+    before = None if review is None else review_history.snapshot(review)
     try:
         # The relationships, not only their ids: the session is not expired on commit, so the review answered
         # must already name its reviewer. (`actor` may be a proxy of the signed-in user; get() gives the row,
         # from the identity map without a query.)
         reviewer = db.session.get(User, actor.id)
         if review is None:
-            review = TraceReview(project_id=project_id, trace_id=trace_id, created_by=reviewer, created_at=now,
-                                 scores=[])
+            # Its id now, not at the flush: the history entry written with it names it.
+            review = TraceReview(id=uuid7(), project_id=project_id, trace_id=trace_id, created_by=reviewer,
+                                 created_at=now, scores=[])
             db.session.add(review)
         review.reviewed_by = reviewer
         review.updated_at = now
@@ -223,6 +236,8 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
             if pending is not None:
                 review.queue_id = pending.queue_id
         queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
+        action = review_history.CREATED if creating else review_history.UPDATED
+        review_history.record(review, actor, action, before, review_history.snapshot(review), now)
         commit_keeping_state()
     except IntegrityError:
         # Another request saved first: a second review of the trace, or the same scorer added twice.
@@ -404,9 +419,12 @@ def submit_review(
 
 @refusal_rolls_back
 def delete_review(project_id: int, actor: User, review_id: uuid.UUID | str) -> None:
-    """Soft-delete: the review disappears and the trace may be reviewed (or queued) again."""
+    """Soft-delete: the review disappears and the trace may be reviewed (or queued) again; its history keeps
+    what it held."""
     review = load_review(project_id, review_id, lock=True)
     now = utcnow()
+    before = review_history.snapshot(review)
     review.deleted_at = now
     review.updated_at = now
+    review_history.record(review, actor, review_history.DELETED, before, None, now)
     db.session.commit()

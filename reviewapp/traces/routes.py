@@ -5,7 +5,7 @@ from flask import Response, current_app, redirect, render_template, request, url
 from flask.blueprints import BlueprintSetupState
 
 from reviewapp.models import Membership
-from reviewapp.services import traces
+from reviewapp.services import review_history, traces
 from reviewapp.services.errors import ValidationError
 from reviewapp.traces import bp
 from reviewapp.traces.forms import TraceFilterForm
@@ -58,7 +58,10 @@ def index(member: Membership):
 def detail(member: Membership, trace_id: str):
     detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
                               start=request.args.get("from", 0, type=int))
-    return render_template("traces/detail.html", detail=detail)
+    all_history = request.args.get("history") == "all"
+    history, older = review_history.recent_for_trace(member.project_id, trace_id,
+                                                     limit=None if all_history else review_history.SHOWN)
+    return render_template("traces/detail.html", detail=detail, history=history, older_history=older)
 
 
 @project_view(role="viewer")

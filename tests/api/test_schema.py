@@ -141,8 +141,10 @@ CONTRACT = {
     ("/trace_reviews/{id}/", "get"): (200, "TraceReview", None),
     ("/trace_reviews/{id}/", "patch"): (200, "TraceReview", (set(), {"comment", "scores", "queue_id"})),
     ("/trace_reviews/{id}/", "delete"): (204, None, None),
+    ("/trace_reviews/{id}/history/", "get"): (200, page("ReviewChange"), None),
     ("/traces/", "get"): (200, page("Trace"), None),
     ("/traces/{trace_id}/", "get"): (200, "TraceDetail", None),
+    ("/traces/{trace_id}/review_history/", "get"): (200, page("ReviewChange"), None),
 }
 
 PAGE = {"limit", "offset"}
@@ -157,6 +159,8 @@ QUERY = {
     ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
     ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format"},
     ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
+    ("/trace_reviews/{id}/history/", "get"): PAGE | {"order_by"},
+    ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
 }
 
 
