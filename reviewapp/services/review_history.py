@@ -16,7 +16,8 @@ from reviewapp.services.common import as_uuid, ordering
 from reviewapp.services.errors import NotFound
 
 REVIEW = "review"
-CREATED, UPDATED, DELETED = "created", "updated", "deleted"
+CREATED, UPDATED, DELETED, ADJUDICATED = "created", "updated", "deleted", "adjudicated"
+JUDGMENT = "judgment"  # the subject of a judgment's entries (services.judgments)
 ORDERS = {"created_at": ReviewChange.created_at}
 NEWEST_FIRST: list[Any] = [ReviewChange.created_at.desc(), ReviewChange.id.desc()]
 SHOWN = 25  # entries the trace page shows before "Show all"

@@ -204,10 +204,24 @@ def save_review(
     return _write(project_id, actor, review, trace_id, new_comment, new_scores, queue, seconds)
 
 
+def write_settled_review(project_id: int, actor: User, *, trace_id: str, scores: list[ValidatedScore],
+                         comment: str | None, queue: ReviewQueue, resolution: str) -> TraceReview:
+    """The final review of a trace whose judgments settled it: "consensus" (they agreed; the actor is the judge
+    whose save completed them) or "adjudicated" (the actor decided). Written with whatever the caller has added
+    to the session (the judgment, the decision), completing the trace's item in `queue`, in one transaction;
+    a review someone saved directly meanwhile is updated, with its history."""
+    review = active_review_for_trace(project_id, trace_id, lock=True)
+    action = review_history.ADJUDICATED if resolution == "adjudicated" else None
+    return _write(project_id, actor, review, trace_id, comment, scores, queue, None, resolution=resolution,
+                  action=action)
+
+
 def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: str, new_comment: Any,
-           new_scores: list[ValidatedScore] | None, queue: ReviewQueue | None, seconds: float | None) -> TraceReview:
+           new_scores: list[ValidatedScore] | None, queue: ReviewQueue | None, seconds: float | None, *,
+           resolution: str | None = None, action: str | None = None) -> TraceReview:
     """Store checked values (ABSENT / None leave the comment / scores as they are) and complete the trace's
-    pending item (only in `queue`, when given), in one transaction."""
+    pending item (only in `queue`, when given), in one transaction. `resolution` says how a settled review came
+    about (a new review is otherwise "single"); `action` names the history entry (created or updated)."""
     now = utcnow()
     creating = review is None
     before = None if review is None else review_history.snapshot(review)
@@ -223,6 +237,8 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
             db.session.add(review)
         review.reviewed_by = reviewer
         review.updated_at = now
+        if resolution is not None:
+            review.resolution = resolution
         if new_comment is not ABSENT:
             review.comment = new_comment
         if new_scores is not None:
@@ -236,7 +252,7 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
             if pending is not None:
                 review.queue_id = pending.queue_id
         queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
-        action = review_history.CREATED if creating else review_history.UPDATED
+        action = action or (review_history.CREATED if creating else review_history.UPDATED)
         review_history.record(review, actor, action, before, review_history.snapshot(review), now)
         commit_keeping_state()
     except IntegrityError:
