@@ -24,6 +24,7 @@ from reviewapp.services import queues, reviews, scorers
 from reviewapp.services.common import as_uuid, clean_text, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import validate_scores
+from reviewapp.services.scorer_config import format_decimal
 
 NEEDS_DECISION = "needs_decision"
 SCORERS_MAX = 500
@@ -59,10 +60,21 @@ class Waiting:
     trace: Trace | None
     judgments: list[Judgment]
 
+    @property
+    def differing(self) -> list[ScoreDefinition]:
+        """The scorers the judgments differ on, by name (from the loaded judgments: no query)."""
+        return [row.definition for row in _rows(self.judgments, []) if row.differ]
+
 
 def waiting_count(project_id: int, queue_id: uuid.UUID) -> int:
     """How many of the queue's items wait for a decision: one query."""
     return db.session.scalar(select(func.count(ReviewQueueItem.id)).where(*_waiting(project_id, queue_id))) or 0
+
+
+def next_waiting(project_id: int, queue_id: uuid.UUID) -> ReviewQueueItem | None:
+    """The queue's oldest item waiting for a decision (where Save decision goes next)."""
+    return db.session.scalar(select(ReviewQueueItem).where(*_waiting(project_id, queue_id))
+                             .order_by(ReviewQueueItem.created_at.asc(), ReviewQueueItem.id.asc()).limit(1))
 
 
 def needs_decision(project_id: int, queue_id: uuid.UUID | str, *, limit: int = 100,
@@ -116,6 +128,11 @@ class ScorerRow:
         return max(numbers) - min(numbers) if len(numbers) > 1 else None
 
     @property
+    def spread_text(self) -> str | None:
+        spread = self.spread
+        return None if spread is None else format_decimal(spread)
+
+    @property
     def first_answer(self) -> JudgmentScore | None:
         return next((score for score in self.scores if score is not None), None)
 
@@ -159,6 +176,15 @@ def judgments_of(item_id: uuid.UUID) -> list[Judgment]:
                                    .order_by(Judgment.created_at, Judgment.id)))
 
 
+def _rows(judgments: list[Judgment], asked: list[ScoreDefinition]) -> list[ScorerRow]:
+    """A row per scorer: the `asked` ones in order, then any other a judgment answered, by name."""
+    shown = list(asked)
+    others = {s.definition_id: s.definition for j in judgments for s in j.scores if s.definition not in asked}
+    shown += sorted(others.values(), key=lambda d: (d.name.lower(), d.name, str(d.id)))
+    answers = [{score.definition_id: score for score in judgment.scores} for judgment in judgments]
+    return [ScorerRow(d, d in asked, [a.get(d.id) for a in answers]) for d in shown]
+
+
 def decision(project_id: int, item_id: uuid.UUID | str) -> Decision:
     """The item's judgments side by side: a row per scorer — the queue's scorers in its order (every active
     scorer by name when it chose none), then any other scorer a judgment answered — and a column per judgment."""
@@ -168,13 +194,7 @@ def decision(project_id: int, item_id: uuid.UUID | str) -> Decision:
     everything = {d.id: d for d in scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)}
     asked = [everything[i] for i in chosen if i in everything] if chosen else \
         [d for d in everything.values() if not d.archived]
-    shown = list(asked)
-    for judgment in judgments:
-        for score in sorted(judgment.scores, key=lambda s: s.definition.name.lower()):
-            if score.definition not in shown:
-                shown.append(score.definition)
-    answers = [{score.definition_id: score for score in judgment.scores} for judgment in judgments]
-    rows = [ScorerRow(d, d in asked, [a.get(d.id) for a in answers]) for d in shown]
+    rows = _rows(judgments, asked)
     review = None if item.deleted_at is None else reviews.active_review_for_trace(project_id, item.trace_id)
     return Decision(item, judgments, rows, review)
 
