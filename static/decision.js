@@ -72,6 +72,9 @@
       cell.querySelector('.own-options input:checked') || cell.querySelector('.own-options input');
     if (target) {
       target.focus();
+      if (target.type === "number") {
+        target.select();  // typing replaces the pre-filled value
+      }
     }
   }
 

@@ -49,7 +49,8 @@ def test_deciding_with_taken_and_own_values_writes_the_adjudicated_review(case):
     wb = case.wb
     bobs = next(j for j in adjudication.decision(wb.project.id, case.item.id).judgments if j.reviewer_id == case.bob.id)
     bobs_quality = next(s for s in bobs.scores if s.definition_id == wb.quality.id)
-    review = adjudication.decide(wb.project.id, wb.admin, case.item.id, comment="  Bob is right about refunds. ", scores=[
+    note = "  Bob is right about refunds. "
+    review = adjudication.decide(wb.project.id, wb.admin, case.item.id, comment=note, scores=[
         {"definition_id": str(wb.quality.id), "definition_version_id": str(bobs_quality.definition_version_id),
          "categorical_values": bobs_quality.categorical_values},  # taken from Bob's judgment
         case.rating("5"),  # the adjudicator's own value

@@ -4,10 +4,9 @@ judgment_count and state kept in step."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-
-from dataclasses import dataclass
 
 from reviewapp.extensions import db
 from reviewapp.models import Judgment, JudgmentScore, ReviewQueueItem, User, utcnow
