@@ -8,7 +8,7 @@ from flask_login import current_user
 from reviewapp.decisions import bp
 from reviewapp.decisions.forms import ScorerChoice, attach_error, choices, read
 from reviewapp.models import Membership, ReviewQueue
-from reviewapp.services import adjudication, queues, traces
+from reviewapp.services import adjudication, queues, reviews, traces
 from reviewapp.services.adjudication import Decision, NotDecidable
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.web import page_number, project_view
@@ -48,7 +48,8 @@ def _render(member: Membership, view: Decision, fields: list[ScorerChoice], *, n
             status: int = 200):
     return render_template(
         "decisions/decide.html", view=view, fields=fields, note=note, error=error, note_error=note_error,
-        refusal=refusal, detail=_trace_detail(member.project_id, view.item.trace_id),
+        refusal=refusal, sorted_scores=reviews.sorted_scores,
+        detail=_trace_detail(member.project_id, view.item.trace_id),
         waiting=adjudication.waiting_count(member.project_id, view.item.queue_id),
     ), status
 

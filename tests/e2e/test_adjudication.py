@@ -13,6 +13,13 @@ from tests.support.judgments import three_judges
 
 pytestmark = pytest.mark.e2e
 
+# Runs before any page script: every Content-Security-Policy violation and uncaught error is recorded.
+WATCH = """
+window.__problems = [];
+document.addEventListener('securitypolicyviolation', e => window.__problems.push('csp ' + e.violatedDirective));
+window.addEventListener('error', e => window.__problems.push('error ' + e.message));
+"""
+
 
 def active_scorer(page) -> str | None:
     return page.evaluate("() => { const r = document.querySelector('[data-scorer].is-active');"
@@ -29,6 +36,7 @@ def test_an_admin_adjudicates_from_the_keyboard(page, live_server, sign_in, fact
     case = three_judges(factory, traces=2, waiting=2)
     wb = case.wb
     pid = wb.project.id
+    page.add_init_script(WATCH)
     sign_in(page, wb.admin, f"/projects/{pid}/queues/{wb.queue.id}/")
     page.get_by_role("link", name="Needs a decision (2)").click()
     page.wait_for_url(f"**/queues/{wb.queue.id}/decisions/")
@@ -64,11 +72,16 @@ def test_an_admin_adjudicates_from_the_keyboard(page, live_server, sign_in, fact
     page.keyboard.press("c")
     page.keyboard.type("Bob spotted the wrong refund policy.")
     screenshot(page, "decision-view")
+    assert page.evaluate("window.__problems") == []
 
     page.keyboard.press("Control+Enter")
     page.wait_for_url(lambda url: str(case.item.id) not in url)
     assert "Decided trace-001: its final review is saved." in page.locator(".flash").first.inner_text()
     assert "Needs a decision (1)" in page.locator(".breadcrumbs").inner_text()
+    assert "Decide trace-002" in page.locator("h1").inner_text()  # the next trace that needs a decision
+    page.set_viewport_size({"width": 820, "height": 900})  # narrow: the decision above the trace
+    screenshot(page, "decision-view-narrow")
+    assert page.evaluate("window.__problems") == []
 
     db.session.expire_all()
     review = reviews.active_review_for_trace(pid, "trace-001")
