@@ -175,3 +175,15 @@ def test_deciding_an_item_someone_decided_meanwhile_is_refused_with_the_input_ke
     assert "Too late?</textarea>" in page
     assert re.search(rf'name="choice-{wb.quality.id}" value="j2" checked', page)
     assert reviews.active_review_for_trace(wb.project.id, "trace-001").comment == "first"
+
+
+def test_a_trace_not_waiting_for_a_decision_says_why_and_offers_no_save(app, case):
+    wb = case.wb
+    admin, _ = signed_in(app, wb.admin)
+    pending = wb.items()[2]
+    page = text(admin.get(page_url(case, pending)))
+    assert "This trace is not waiting for a decision: its judgments are not all in yet." in page
+    assert re.search(r'<button type="submit" class="btn btn-primary" title="Ctrl\+Enter" disabled>', page)
+    adjudication.decide(wb.project.id, wb.admin, case.item.id, scores=[case.quality("ok")], comment=None)
+    settled = text(admin.get(page_url(case, case.item)))
+    assert "This trace is settled: its final review by Ada Admin was saved" in settled
