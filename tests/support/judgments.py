@@ -1,6 +1,7 @@
 """Judgments for tests, written straight into the tables (the judging service is built elsewhere): each score
 checked by services.score_validation exactly as a review's, its verdict from services.passing, and the item's
-judgment_count and state kept in step."""
+judgment_count and state kept in step. `three_judges` builds a workbench whose queue has three reviewers per trace
+and items waiting for a decision."""
 from __future__ import annotations
 
 import copy
