@@ -148,7 +148,7 @@ SCHEMAS: dict[str, Any] = {
         "nothing is not recorded, unless it makes someone else the reviewer."), "properties": {
         "id": UUID, "subject": {"type": "string", "enum": ["review"], "description": "What changed."},
         "review_id": _nullable(UUID), "trace_id": STR,
-        "action": {"type": "string", "enum": ["created", "updated", "deleted"]},
+        "action": {"type": "string", "enum": ["created", "updated", "deleted", "adjudicated"]},
         "actor": _ref("User"),  # who made the change; null for a user since removed
         "created_at": TIME,
         "before": _nullable_ref("ReviewSnapshot"), "after": _nullable_ref("ReviewSnapshot"), "team": INT}},
@@ -283,6 +283,13 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/review_queue_items/{id}/", "patch"): ("Move an item to another queue", "write", [],
                                              _body({"queue_id": UUID}, ["queue_id"]), 200, _ref("ReviewQueueItem")),
     ("/review_queue_items/{id}/", "delete"): ("Remove an item", "write", [], None, 204, None),
+    ("/review_queue_items/{id}/adjudicate/", "post"): (
+        "Extension (admins): settle an item whose judgments disagree; answers the trace's final review", "write", [],
+        _body({"scores": {"type": "array", "items": _ref("ScoreInput"), "description": (
+                   "The final scores: per scorer a judgment's value or the adjudicator's own, validated as a "
+                   "review's.")},
+               "comment": _nullable({**STR, "description": "The adjudicator's note: the final review's comment."})},
+              ["scores"]), 200, _ref("TraceReview")),
     ("/score_definitions/", "get"): ("List score definitions", "read", LIST_PARAMS + ["archived", "kind"], None,
                                      200, _page_of("ScoreDefinition")),
     ("/score_definitions/", "post"): ("Create a score definition (version 1)", "write", [], _body(
@@ -341,6 +348,10 @@ ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missin
 # Answers only some operations give, beside their success status and ERRORS.
 EXTRA_RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
     ("/review_queues/{id}/claim_next/", "post"): {"204": {"description": "Nothing left to claim"}},
+    ("/review_queue_items/{id}/adjudicate/", "post"): {"409": {
+        "description": "The item is not waiting for a decision: already settled (by a decision or its "
+                       "judgments), still collecting judgments, or taken out of its queue",
+        "content": {"application/json": {"schema": _ref("Error")}}}},
     ("/score_definitions/{id}/new_version/", "post"): {"409": {
         "description": "base_version is not the current version: someone changed the scorer meanwhile",
         "content": {"application/json": {"schema": _ref("VersionConflict")}}}},

@@ -126,6 +126,7 @@ CONTRACT = {
     ("/review_queue_items/{id}/", "get"): (200, "ReviewQueueItem", None),
     ("/review_queue_items/{id}/", "patch"): (200, "ReviewQueueItem", ({"queue_id"}, set())),
     ("/review_queue_items/{id}/", "delete"): (204, None, None),
+    ("/review_queue_items/{id}/adjudicate/", "post"): (200, "TraceReview", ({"scores"}, {"comment"})),
     ("/score_definitions/", "get"): (200, page("ScoreDefinition"), None),
     ("/score_definitions/", "post"): (201, "ScoreDefinition", ({"name", "kind", "config"},
                                                                {"description", "archived"})),
