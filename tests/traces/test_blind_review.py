@@ -32,7 +32,12 @@ def flat(html: str) -> str:
 
 
 def card(html: str, section_id: str) -> str:
-    start = html.index(f'id="{section_id}"')
+    start = html.index(">", html.index(f'id="{section_id}"')) + 1
+    return flat(html[start:html.index("</section>", start)])
+
+
+def review_card(html: str) -> str:
+    start = html.index('aria-labelledby="review-heading"')
     return flat(html[start:html.index("</section>", start)])
 
 
@@ -65,11 +70,11 @@ def test_a_reviewer_who_has_not_judged_sees_no_other_judgment_and_is_told_why(ap
     wb = world.wb
     html = trace_page(app, wb.reviewer, wb.project.id, "trace-001")
     assert "Bob Other" not in html and BOB_SAYS not in html
+    assert NOTE in review_card(html)
     judgments = card(html, "judgments")
-    assert NOTE in judgments
+    assert "Others' judgments are hidden until you submit yours." in judgments
     assert "1 of 3 judgments · waiting" in judgments
-    assert NOTE in card(html, "history")
-    assert "No changes recorded yet." in card(html, "history")
+    assert card(html, "history") == "History Others' changes are hidden until you submit your judgment."
 
 
 def test_a_reviewer_who_has_not_judged_sees_no_final_review(app, world):
@@ -122,7 +127,7 @@ def test_their_own_earlier_judgment_is_always_shown_even_while_others_are_hidden
     judge(old_item, wb.reviewer, quality(wb, "ok"), "Rita took a first look", minutes_ago=60)
     html = trace_page(app, wb.reviewer, wb.project.id, "trace-001")
     judgments = card(html, "judgments")
-    assert NOTE in judgments
+    assert NOTE in review_card(html) and "Others' judgments are hidden" in judgments
     assert "Rita Reviewer" in judgments and "Rita took a first look" in judgments and "Earlier round" in judgments
     assert "Bob Other" not in html and BOB_SAYS not in html
     history = card(html, "history")
