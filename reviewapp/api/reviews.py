@@ -151,6 +151,7 @@ def trace_review_history(ctx: ApiContext, review_id: str):
 @api_route("/trace_reviews/<review_id>/", methods=["PATCH"], role="reviewer")
 def update_trace_review(ctx: ApiContext, review_id: str):
     body = json_body()
+    _visible_review(ctx, review_id)  # blind review: a hidden review is not there to change
     review = reviews.save_review(ctx.project_id, ctx.user, review_id=path_uuid(review_id),
                                  trace_id=body.get("trace_id"), **_saved(body))
     return jsonify(review_json(review))
@@ -158,5 +159,6 @@ def update_trace_review(ctx: ApiContext, review_id: str):
 
 @api_route("/trace_reviews/<review_id>/", methods=["DELETE"], role="reviewer")
 def delete_trace_review(ctx: ApiContext, review_id: str):
+    _visible_review(ctx, review_id)
     reviews.delete_review(ctx.project_id, ctx.user, path_uuid(review_id))
     return "", 204

@@ -60,6 +60,15 @@ def test_a_hidden_review_is_a_404_and_so_is_its_history(world):
     assert ok(world.ada.get(f"trace_reviews/{world.review_id}/"))["comment"] == ADA_SAYS
 
 
+def test_a_hidden_review_cannot_be_changed_or_deleted_through_its_id(world):
+    assert_error(world.rita.patch(f"trace_reviews/{world.review_id}/", {"comment": "Overwritten"}), 404,
+                 "not_found")
+    assert_error(world.rita.delete(f"trace_reviews/{world.review_id}/"), 404, "not_found")
+    review = ok(world.ada.get(f"trace_reviews/{world.review_id}/"))
+    assert review["comment"] == ADA_SAYS
+    assert ok(world.ada.get(f"trace_reviews/{world.review_id}/history/"))["count"] == 1  # nothing recorded
+
+
 def test_the_trace_history_leaves_out_what_the_caller_may_not_see(world):
     assert ok(world.rita.get("traces/trace-002/review_history/"))["count"] == 0
     entries = ok(world.ada.get("traces/trace-002/review_history/?limit=1"))
