@@ -261,7 +261,6 @@ def model_names(project_id: int) -> list[str]:
 # --- one trace ---------------------------------------------------------------------------------------
 
 
-
 @dataclass
 class TraceDetail:
     trace: Trace
@@ -356,7 +355,6 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         judgments=judgments,
         blind=blind,
     )
-
 
 
 @dataclass(frozen=True)
