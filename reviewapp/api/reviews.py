@@ -19,7 +19,8 @@ from reviewapp.api.core import (
     user_json,
 )
 from reviewapp.models import ReviewChange, TraceReview, TraceReviewScore, utcnow
-from reviewapp.services import export, review_history, reviews
+from reviewapp.services import export, review_history, reviews, visibility
+from reviewapp.services.errors import NotFound
 
 
 def score_json(score: TraceReviewScore) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def change_json(change: ReviewChange) -> dict[str, Any]:
     }
 
 
-def _filters() -> reviews.ReviewFilters:
+def _filters(ctx: ApiContext) -> reviews.ReviewFilters:
     def uuids(name: str) -> list | None:
         values = query_list(name)
         return None if values is None else [parse_uuid(v, name) for v in values]
@@ -93,7 +94,16 @@ def _filters() -> reviews.ReviewFilters:
         definition_id=query_uuid("definition_id"),
         definition_ids=uuids("definition_id__in"),
         search=query_param("search"),
+        visible_to=ctx.membership,  # blind review: reviews hidden from the caller are left out
     )
+
+
+def _visible_review(ctx: ApiContext, review_id: str) -> TraceReview:
+    """The live review, or a 404 when blind review hides it from the caller as when there is none."""
+    review = reviews.load_review(ctx.project_id, path_uuid(review_id))
+    if not visibility.can_see_others_work(ctx.membership, review.trace_id):
+        raise NotFound()
+    return review
 
 
 def _saved(body: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +114,7 @@ def _saved(body: dict[str, Any]) -> dict[str, Any]:
 
 @api_route("/trace_reviews/", methods=["GET"])
 def list_trace_reviews(ctx: ApiContext):
-    return list_response(ctx, reviews.list_reviews, review_json, reviews.ORDERS, lambda: {"filters": _filters()})
+    return list_response(ctx, reviews.list_reviews, review_json, reviews.ORDERS, lambda: {"filters": _filters(ctx)})
 
 
 @api_route("/trace_reviews/", methods=["POST"], role="reviewer")
@@ -117,7 +127,7 @@ def create_trace_review(ctx: ApiContext):
 @api_route("/trace_reviews/export/", methods=["GET"])
 def export_trace_reviews(ctx: ApiContext):
     fmt = export.validate_format(query_param("format"))
-    chunks = export.export_reviews(ctx.project_id, fmt, _filters())
+    chunks = export.export_reviews(ctx.project_id, fmt, _filters(ctx))
     response = Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow())}"'
@@ -127,7 +137,7 @@ def export_trace_reviews(ctx: ApiContext):
 
 @api_route("/trace_reviews/<review_id>/", methods=["GET"])
 def get_trace_review(ctx: ApiContext, review_id: str):
-    return jsonify(review_json(reviews.load_review(ctx.project_id, path_uuid(review_id))))
+    return jsonify(review_json(_visible_review(ctx, review_id)))
 
 
 @api_route("/trace_reviews/<review_id>/history/", methods=["GET"])
@@ -135,12 +145,13 @@ def trace_review_history(ctx: ApiContext, review_id: str):
     """Extension: every change to the review, newest first; a deleted review's too."""
     wanted = path_uuid(review_id)
     return list_response(ctx, review_history.review_history, change_json, review_history.ORDERS,
-                         lambda: {"review_id": wanted})
+                         lambda: {"review_id": wanted, "membership": ctx.membership})
 
 
 @api_route("/trace_reviews/<review_id>/", methods=["PATCH"], role="reviewer")
 def update_trace_review(ctx: ApiContext, review_id: str):
     body = json_body()
+    _visible_review(ctx, review_id)  # blind review: a hidden review is not there to change
     review = reviews.save_review(ctx.project_id, ctx.user, review_id=path_uuid(review_id),
                                  trace_id=body.get("trace_id"), **_saved(body))
     return jsonify(review_json(review))
@@ -148,5 +159,6 @@ def update_trace_review(ctx: ApiContext, review_id: str):
 
 @api_route("/trace_reviews/<review_id>/", methods=["DELETE"], role="reviewer")
 def delete_trace_review(ctx: ApiContext, review_id: str):
+    _visible_review(ctx, review_id)
     reviews.delete_review(ctx.project_id, ctx.user, path_uuid(review_id))
     return "", 204

@@ -1,5 +1,6 @@
 """API: the stored traces (an extension beyond PostHog's review API) — the filtered list and one trace with its
-events, span tree, conversation, active review and queue membership."""
+events, span tree, conversation, active review and queue membership. Blind review applies to the caller (a
+personal API key acts as its user's membership): a review hidden from them is left out, as if there were none."""
 from __future__ import annotations
 
 from typing import Any
@@ -24,6 +25,7 @@ def list_traces(ctx: ApiContext):
         "date_to": query_param("date_to"),
         "errors_only": bool(query_bool("errors_only")),
         "review_state": query_param("review_state"),
+        "membership": ctx.membership,  # blind review: a review hidden from the caller counts as none
     }, count_cap=traces.shown_count)
 
 
@@ -32,12 +34,12 @@ def review_history_of_trace(ctx: ApiContext, trace_id: str):
     """Extension: every change to the trace's reviews, deleted ones included, newest first. (This path wins over
     retrieving a trace whose own id ends in "/review_history"; the traces list's search still finds that one.)"""
     return list_response(ctx, review_history.trace_history, change_json, review_history.ORDERS,
-                         lambda: {"trace_id": trace_id})
+                         lambda: {"trace_id": trace_id, "membership": ctx.membership})
 
 
 @api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")
 def get_trace(ctx: ApiContext, trace_id: str):
-    return jsonify(detail_json(traces.get_trace(ctx.project_id, trace_id)))
+    return jsonify(detail_json(traces.get_trace(ctx.project_id, trace_id, membership=ctx.membership)))
 
 
 # --- serializers -------------------------------------------------------------------------------------

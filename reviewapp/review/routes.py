@@ -304,7 +304,7 @@ def take_over(member: Membership, item_id: str):
 def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
     """The list's filters from the query string, and the refusal of any malformed one, by parameter."""
     args, problems = request.args, {}
-    filters = ReviewFilters(search=(args.get("search") or "").strip()[:200] or None)
+    filters = ReviewFilters(search=(args.get("search") or "").strip()[:200] or None, visible_to=member)
     for name, attr in (("scorer", "definition_id"), ("queue", "queue_id")):
         raw = args.get(name)
         if raw:

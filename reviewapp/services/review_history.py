@@ -1,6 +1,8 @@
 """The history of reviews: a snapshot of a review's values, the change recorded in the transaction of the write
 that made it (services/reviews calls `record`, for every creation, edit and deletion), and the history read back
-for the trace page and the API — deleted reviews' entries included, so nothing vanishes."""
+for the trace page and the API — deleted reviews' entries included, so nothing vanishes. Read by a member, the
+history obeys blind review (services.visibility): entries of others' work they may not see are left out, the
+entries of their own judgment never."""
 from __future__ import annotations
 
 import uuid
@@ -8,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewChange, TraceReview, TraceReviewScore, User
+from reviewapp.models import Judgment, Membership, ReviewChange, TraceReview, TraceReviewScore, User
+from reviewapp.services import visibility
 from reviewapp.services.common import as_uuid, ordering
 from reviewapp.services.errors import NotFound
 
@@ -86,6 +89,21 @@ def record(review: TraceReview, actor: User, action: str, before: dict[str, Any]
 
 # --- reading it back -----------------------------------------------------------------------------------
 
+SUBJECTS = (REVIEW, JUDGMENT)  # a trace's history: its final reviews' changes and its judgments'
+
+
+def visible_to(membership: Membership | None) -> list[ColumnElement[bool]]:
+    """The entries `membership` may read (all when None): blind review's rule applied to each entry's trace,
+    except that the entries of the member's own judgments are always theirs to see."""
+    if membership is None:
+        return []
+    shown = visibility.visible(membership, ReviewChange.trace_id)
+    if shown is None:
+        return []
+    own_judgments = select(Judgment.id).where(Judgment.reviewer_id == membership.user_id)
+    return [or_(shown, (ReviewChange.subject == JUDGMENT) & ReviewChange.subject_id.in_(own_judgments))]
+
+
 def _page(conditions: list[Any], order: str | None, limit: int, offset: int) -> tuple[list[ReviewChange], int]:
     total = db.session.scalar(select(func.count(ReviewChange.id)).where(*conditions)) or 0
     order_by = ordering(order, ORDERS, NEWEST_FIRST, ReviewChange.id)
@@ -95,22 +113,25 @@ def _page(conditions: list[Any], order: str | None, limit: int, offset: int) -> 
 
 
 def review_history(project_id: int, review_id: uuid.UUID | str, *, order: str | None = None, limit: int = 100,
-                   offset: int = 0) -> tuple[list[ReviewChange], int]:
+                   offset: int = 0, membership: Membership | None = None) -> tuple[list[ReviewChange], int]:
     """A page of one review's changes, newest first by default; a deleted review's too. NotFound when the
-    project has no such review."""
+    project has no such review, or blind review hides it from `membership`."""
     wanted = as_uuid(review_id)
     known = wanted and db.session.scalar(
-        select(TraceReview.id).where(TraceReview.project_id == project_id, TraceReview.id == wanted))
+        select(TraceReview.id).where(TraceReview.project_id == project_id, TraceReview.id == wanted,
+                                     *([] if membership is None
+                                       else visibility.where_visible(membership, TraceReview.trace_id))))
     if not known:
         raise NotFound()
     return _page([ReviewChange.review_id == wanted, ReviewChange.project_id == project_id], order, limit, offset)
 
 
 def trace_history(project_id: int, trace_id: str, *, order: str | None = None, limit: int = 100,
-                  offset: int = 0) -> tuple[list[ReviewChange], int]:
-    """A page of the changes to every review the trace has had (deleted ones too), newest first by default."""
+                  offset: int = 0, membership: Membership | None = None) -> tuple[list[ReviewChange], int]:
+    """A page of the changes to every review the trace has had (deleted ones too) and to its judgments, newest
+    first by default; for `membership`, only the entries blind review lets them see."""
     conditions = [ReviewChange.project_id == project_id, ReviewChange.trace_id == trace_id,
-                  ReviewChange.subject == REVIEW]
+                  ReviewChange.subject.in_(SUBJECTS), *visible_to(membership)]
     return _page(conditions, order, limit, offset)
 
 
@@ -154,6 +175,10 @@ class ChangeView:
         return self.change.action
 
     @property
+    def subject(self) -> str:
+        return self.change.subject
+
+    @property
     def comment_changed(self) -> bool:
         return self.comment_before != self.comment_after
 
@@ -183,19 +208,22 @@ def _name(user: User | None) -> str:
 
 def describe(change: ReviewChange) -> ChangeView:
     before, after = change.before or {}, change.after or {}
-    owner = (before or after).get("reviewed_by")
-    owner_name = owner["name"] if owner and owner["id"] != change.actor_id else None
+    values = before or after
+    owner = values.get("reviewed_by") or values.get("reviewer")  # a judgment's snapshot may name it so
+    owner_name = owner.get("name") if isinstance(owner, dict) and owner.get("id") != change.actor_id else None
     return ChangeView(change=change, actor_name=_name(change.actor), owner_name=owner_name,
                       scores=_score_changes(before, after, only_changed=change.action == UPDATED),
                       comment_before=before.get("comment"), comment_after=after.get("comment"))
 
 
-def recent_for_trace(project_id: int, trace_id: str, limit: int | None = SHOWN) -> tuple[list[ChangeView], bool]:
+def recent_for_trace(project_id: int, trace_id: str, limit: int | None = SHOWN,
+                     membership: Membership | None = None) -> tuple[list[ChangeView], bool]:
     """The trace's history for its page, newest first: the newest `limit` entries (None: all) and whether
-    there are more — one query, whatever the number of entries."""
+    there are more — one query, whatever the number of entries. For `membership`, only the entries blind
+    review lets them see (their own judgment's always)."""
     query = (select(ReviewChange)
              .where(ReviewChange.project_id == project_id, ReviewChange.trace_id == trace_id,
-                    ReviewChange.subject == REVIEW)
+                    ReviewChange.subject.in_(SUBJECTS), *visible_to(membership))
              .order_by(*NEWEST_FIRST))
     if limit is not None:
         query = query.limit(limit + 1)

@@ -1,18 +1,30 @@
 """The read side of the trace store: the filtered trace list, and one trace with its span tree, conversation,
-active review and queue membership. Each is a fixed number of queries, whatever the size of the page."""
+active review, judgments and queue membership. Each is a fixed number of queries, whatever the size of the page.
+Given the member reading, both apply blind review (services.visibility): a trace whose others' work is hidden
+from them shows no final review and only their own judgment."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceEvent, TraceModel, TraceReview, TraceReviewScore
+from reviewapp.models import (
+    Judgment,
+    Membership,
+    ReviewQueue,
+    ReviewQueueItem,
+    Trace,
+    TraceEvent,
+    TraceModel,
+    TraceReview,
+    TraceReviewScore,
+)
 from reviewapp.models.trace import SEARCHED, traces_search
-from reviewapp.services import common, queue_items, reviews
+from reviewapp.services import common, queue_items, reviews, visibility
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
@@ -108,10 +120,11 @@ def review_state(reviewed: bool, pending: bool) -> str:
     return "pending" if pending else "not_queued"
 
 
-def _with_review_state(stmt: Select) -> Select:
+def _with_review_state(stmt: Select, membership: Membership | None = None) -> Select:
     """Outer-join each trace's pending item, its queue and its active review straight from the trace row, so
     each is one probe of the live unique indexes (as subqueries, SQLite materialised and scanned them per row).
-    A trace is pending when both its live item and that item's queue are found."""
+    A trace is pending when both its live item and that item's queue are found. For a `membership` the review
+    is joined only where blind review lets them see it: a hidden one is as if there were none."""
     return (
         stmt.outerjoin(ReviewQueueItem, and_(
             ReviewQueueItem.project_id == Trace.project_id,
@@ -123,6 +136,7 @@ def _with_review_state(stmt: Select) -> Select:
             TraceReview.project_id == Trace.project_id,
             TraceReview.trace_id == Trace.trace_id,
             TraceReview.deleted_at.is_(None),
+            *([] if membership is None else visibility.where_visible(membership, Trace.trace_id)),
         ))
     )
 
@@ -162,9 +176,11 @@ def list_traces(
     order: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    membership: Membership | None = None,
 ) -> tuple[list[TraceRow], int]:
     """One page of the project's traces, newest first by default, and the number matching counted up to
-    COUNT_CAP + 1 (see `shown_count`): two queries."""
+    COUNT_CAP + 1 (see `shown_count`): two queries. With the `membership` reading it, a review blind review
+    hides from them counts as none (its trace is pending, not reviewed, in the list and its filter)."""
     start = parse_time(date_from, "date_from")
     end = parse_time(date_to, "date_to", end_of_day=True)
     state = clean_review_state(review_state)
@@ -199,11 +215,12 @@ def list_traces(
             TraceModel.project_id == project_id, TraceModel.model == model)
     else:
         matching = select(literal_column("1")).select_from(Trace).where(*conditions)
-    total = _capped_count(_with_review_state(matching) if state else matching)
+    total = _capped_count(_with_review_state(matching, membership) if state else matching)
 
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
-        _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id))
+        _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id),
+                           membership)
         .where(*conditions)
         .order_by(*order_by)
         .limit(limit)
@@ -244,7 +261,6 @@ def model_names(project_id: int) -> list[str]:
 # --- one trace ---------------------------------------------------------------------------------------
 
 
-
 @dataclass
 class TraceDetail:
     trace: Trace
@@ -257,10 +273,33 @@ class TraceDetail:
     queue_item: ReviewQueueItem | None
     focus: str | None = None  # the span whose subtree the page shows (the root when None)
     start: int = 0  # the first span the page lists of that subtree
+    judgments: list[Judgment] = field(default_factory=list)  # oldest first; only the reader's own when blind
+    blind: bool = False  # blind review hides others' judgments and the final review from the reader
 
     @property
     def review_state(self) -> str:
         return review_state(self.review is not None, self.queue_item is not None)
+
+    @property
+    def several_reviewers(self) -> bool:
+        item = self.queue_item
+        return bool(self.judgments) or (item is not None and item.queue.reviews_per_trace > 1)
+
+    @property
+    def judging_state(self) -> str | None:
+        """Where the trace stands with several reviewers: "2 of 3 judgments · waiting", "needs a decision",
+        "consensus" or "decided by …"; None when it is not judged by several."""
+        item = self.queue_item
+        if item is not None and item.queue.reviews_per_trace > 1:
+            if item.state == "needs_decision":
+                return "needs a decision"
+            return f"{item.judgment_count} of {item.queue.reviews_per_trace} judgments · waiting"
+        if self.review is not None and self.review.resolution == "consensus":
+            return "consensus"
+        if self.review is not None and self.review.resolution == "adjudicated":
+            who = self.review.reviewed_by
+            return f"decided by {who.display_name if who else 'a former user'}"
+        return None
 
     @property
     def tree_view(self) -> TreeView:
@@ -275,16 +314,29 @@ def load_trace(project_id: int, trace_id: str) -> Trace:
     return trace
 
 
-def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0) -> TraceDetail:
+def trace_judgments(project_id: int, trace_id: str, reviewer_id: int | None = None) -> list[Judgment]:
+    """The trace's judgments in every queue, oldest first, with their reviewers, queues and scores (two queries,
+    one when there are none); only `reviewer_id`'s when given."""
+    query = select(Judgment).where(Judgment.project_id == project_id, Judgment.trace_id == trace_id)
+    if reviewer_id is not None:
+        query = query.where(Judgment.reviewer_id == reviewer_id)
+    return list(db.session.scalars(query.order_by(Judgment.created_at, Judgment.id)))
+
+
+def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0,
+              membership: Membership | None = None) -> TraceDetail:
     """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
-    page shows and `start` the first of its spans listed (for deep and wide trees)."""
+    page shows and `start` the first of its spans listed (for deep and wide trees). For the `membership`
+    reading it, blind review applies: when others' work is hidden, no final review and only their own judgment."""
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
         .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id)
         .order_by(TraceEvent.timestamp, TraceEvent.id)
     ))
-    review = reviews.active_review_for_trace(project_id, trace_id)
+    blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
+    review = None if blind else reviews.active_review_for_trace(project_id, trace_id)
+    judgments = trace_judgments(project_id, trace_id, membership.user_id if blind and membership else None)
     generations = [
         (node_id(e), event_props(e).get("$ai_input"), event_props(e).get("$ai_output_choices"), e.uuid)
         for e in events if e.event == "$ai_generation"
@@ -300,8 +352,9 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         queue_item=queue_items.pending_item_for_trace(project_id, trace_id),
         focus=focus or None,
         start=start,
+        judgments=judgments,
+        blind=blind,
     )
-
 
 
 @dataclass(frozen=True)

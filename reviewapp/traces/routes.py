@@ -39,6 +39,7 @@ def index(member: Membership):
                 order=form.order.data or None,
                 limit=per_page,
                 offset=(page - 1) * per_page,
+                membership=member,
             )
         except ValidationError as exc:
             form.show_error(exc.attr, exc.detail)
@@ -57,10 +58,11 @@ def index(member: Membership):
 @project_view(role="viewer")
 def detail(member: Membership, trace_id: str):
     detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
-                              start=request.args.get("from", 0, type=int))
+                              start=request.args.get("from", 0, type=int), membership=member)
     all_history = request.args.get("history") == "all"
     history, older = review_history.recent_for_trace(member.project_id, trace_id,
-                                                     limit=None if all_history else review_history.SHOWN)
+                                                     limit=None if all_history else review_history.SHOWN,
+                                                     membership=member)
     return render_template("traces/detail.html", detail=detail, history=history, older_history=older)
 
 

@@ -4,8 +4,9 @@ import time
 import pytest
 
 from reviewapp.extensions import db
-from reviewapp.services import queue_items, queues, reviews, scorers, span_tree, traces
+from reviewapp.services import accounts, queue_items, queues, reviews, scorers, span_tree, traces
 from reviewapp.services.errors import NotFound
+from tests.support.blind_rows import judge, several_reviewers
 from tests.traces.helpers import agent_trace, at, chain_trace, chat_trace, event, generation, root, span, store
 
 
@@ -164,7 +165,38 @@ def test_the_trace_costs_a_fixed_number_of_queries(project, factory, count_queri
             [(s.definition.name, s.definition_version) for s in detail.scores]
         return len(statements)
 
-    assert queries("small") == queries("big") == 5  # trace, events, review, its scores, queue item
+    assert queries("small") == queries("big") == 6  # trace, events, review, its scores, judgments, queue item
+
+
+def test_the_trace_costs_a_fixed_number_of_queries_whatever_its_judgments_and_blind_review(project, factory,
+                                                                                           count_queries):
+    """With several reviewers per trace the same statements whether the trace has one judgment or six; blind
+    review's check is one of them (none for an admin)."""
+    admin = factory.user(project=project, role="admin")
+    rita = factory.user(project=project, role="reviewer")
+    judges = [factory.user(project=project, role="reviewer") for _ in range(5)]
+    definition = scorers.create_definition(project.id, admin, name="ok", kind="boolean", config={})
+    queue = several_reviewers(queues.create_queue(project.id, admin, "Three each"), reviews_per_trace=8)
+    for trace_id, others in (("small", judges[:0]), ("big", judges)):
+        chat_trace(project.id, trace_id)
+        item = queue_items.add_item(project.id, admin, queue.id, trace_id)
+        for who in (rita, *others):
+            judge(item, who, [{"definition_id": str(definition.id), "boolean_value": True}], "fine")
+    members = {user.id: accounts.membership_for(user.id, project.id) for user in (admin, rita)}
+    project_id = project.id
+
+    def queries(trace_id, user_id):
+        db.session.expire_all()
+        with count_queries() as statements:
+            detail = traces.get_trace(project_id, trace_id, membership=members[user_id])
+            [(j.reviewer.email, j.queue.name, [s.definition.name for s in j.scores]) for j in detail.judgments]
+        return len(statements), len(detail.judgments)
+
+    for user_id in (admin.id, rita.id):  # she judged both, so blind review shows her all of them
+        (few, few_shown), (many, many_shown) = queries("small", user_id), queries("big", user_id)
+        assert (few_shown, many_shown) == (1, 6)
+        assert few == many
+    assert queries("big", rita.id)[0] == queries("big", admin.id)[0] + 1  # blind review's one check
 
 
 @pytest.fixture
