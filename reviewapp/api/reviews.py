@@ -62,6 +62,8 @@ def review_json(review: TraceReview) -> dict[str, Any]:
         # Extensions: the queue whose item the review completed, and the reviewer's time on the trace.
         "queue_id": None if review.queue_id is None else str(review.queue_id),
         "time_spent_seconds": review.time_spent_seconds,
+        # Extension: how the review came about ("single", "consensus" of judgments, or "adjudicated").
+        "resolution": review.resolution,
     }
 
 

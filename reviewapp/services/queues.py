@@ -1,5 +1,5 @@
-"""Review queues: names, descriptions, scorers and required scorers, soft deletion, and the per-queue counts the
-queue pages show. Their items live in services/queue_items.py, claims on items in services/claims.py."""
+"""Review queues: names, descriptions, scorers and required scorers, review settings (services/queue_settings.py),
+soft deletion, and the per-queue counts the queue pages show. Their items live in services/queue_items.py, claims on items in services/claims.py."""
 from __future__ import annotations
 
 import uuid
@@ -29,6 +29,7 @@ from reviewapp.services.common import (
     ordering,
     refusal_rolls_back,
 )
+from reviewapp.services import queue_settings
 from reviewapp.services.errors import NotFound, ValidationError, required
 
 NAME_MAX = 255
@@ -163,17 +164,20 @@ def _clean_required(project_id: int, raw: Any, chosen: list[uuid.UUID]) -> list[
 
 @refusal_rolls_back
 def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
-                 scorer_ids: Any = None, required_scorer_ids: Any = None, *, commit: bool = True) -> ReviewQueue:
-    """A new queue. With commit=False it is only flushed: the caller's transaction (adding its first traces)
-    commits it, or rolls it back with them."""
+                 scorer_ids: Any = None, required_scorer_ids: Any = None, *, settings: dict[str, Any] | None = None,
+                 commit: bool = True) -> ReviewQueue:
+    """A new queue, with the review `settings` given (reviews_per_trace, blind, numeric_tolerance,
+    assignee_ids; the rest default). With commit=False it is only flushed: the caller's transaction (adding its
+    first traces) commits it, or rolls it back with them."""
     name = clean_text(name, "name", max_length=NAME_MAX)
     description = clean_text(description, "description", max_length=DESCRIPTION_MAX, required=False)
     scorers = _clean_scorer_ids(project_id, scorer_ids) if scorer_ids is not None else []
     required = _clean_required(project_id, required_scorer_ids, scorers)
-    if _name_taken(project_id, name):
-        raise ValidationError(DUPLICATE_NAME, "name")
     queue = ReviewQueue(project_id=project_id, name=name, description=description,
                         created_by_id=actor.id if actor else None, required_scorer_ids=required)
+    queue_settings.apply(project_id, queue, settings or {}, new=True)
+    if _name_taken(project_id, name):
+        raise ValidationError(DUPLICATE_NAME, "name")
     queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
     db.session.add(queue)
     commit_or(ValidationError(DUPLICATE_NAME, "name"), commit=commit)
@@ -182,8 +186,8 @@ def create_queue(project_id: int, actor: User | None, name: Any, description: An
 
 @refusal_rolls_back
 def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str, data: dict[str, Any]) -> ReviewQueue:
-    """Rename, re-describe, re-choose scorers or required scorers; keys absent from `data` are left alone. A
-    required scorer the queue no longer asks for stops being required."""
+    """Rename, re-describe, re-choose scorers or required scorers, change the review settings; keys absent from
+    `data` are left alone. A required scorer the queue no longer asks for stops being required."""
     queue = load_queue(project_id, queue_id)
     if "name" in data:
         name = clean_text(data["name"], "name", max_length=NAME_MAX)
@@ -201,6 +205,7 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
         queue.required_scorer_ids = _clean_required(project_id, data["required_scorer_ids"], chosen)
     elif queue.required_scorer_ids and chosen:
         queue.required_scorer_ids = [i for i in queue.required_scorer_ids if uuid.UUID(i) in chosen]
+    queue_settings.apply(project_id, queue, data, new=False)
     queue.updated_at = utcnow()
     commit_or(ValidationError(DUPLICATE_NAME, "name"))
     return queue
