@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
+    ItemClaim,
     QueueScorer,
     ReviewQueue,
     ReviewQueueItem,
@@ -264,6 +265,31 @@ def reviewed_counts(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uui
         .group_by(ReviewQueueItem.queue_id)
     ).all()
     return {queue_id: count for queue_id, count in rows}
+
+
+def state_counts(project_id: int, queue_id: uuid.UUID) -> dict[str, int]:
+    """The queue's live items by state ("pending", "needs_decision"), one grouped query."""
+    rows = db.session.execute(
+        select(ReviewQueueItem.state, func.count(ReviewQueueItem.id))
+        .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id == queue_id,
+               ReviewQueueItem.deleted_at.is_(None))
+        .group_by(ReviewQueueItem.state)
+    ).all()
+    return {"pending": 0, "needs_decision": 0} | {state: count for state, count in rows}
+
+
+def judges_now(item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Who holds a live claim on each item of a queue with several reviewers per trace, by name (one query)."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    held: dict[uuid.UUID, list[User]] = {}
+    for claim in db.session.scalars(
+        select(ItemClaim).where(ItemClaim.item_id.in_(ids), ItemClaim.expires_at > utcnow())
+        .order_by(ItemClaim.created_at, ItemClaim.user_id)
+    ):
+        held.setdefault(claim.item_id, []).append(claim.user)
+    return held
 
 
 @dataclass
