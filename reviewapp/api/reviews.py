@@ -84,7 +84,7 @@ def change_json(change: ReviewChange) -> dict[str, Any]:
     }
 
 
-def _filters() -> reviews.ReviewFilters:
+def _filters(ctx: ApiContext) -> reviews.ReviewFilters:
     def uuids(name: str) -> list | None:
         values = query_list(name)
         return None if values is None else [parse_uuid(v, name) for v in values]
@@ -95,6 +95,7 @@ def _filters() -> reviews.ReviewFilters:
         definition_id=query_uuid("definition_id"),
         definition_ids=uuids("definition_id__in"),
         search=query_param("search"),
+        viewer=ctx.membership,  # blind review
     )
 
 
@@ -106,7 +107,7 @@ def _saved(body: dict[str, Any]) -> dict[str, Any]:
 
 @api_route("/trace_reviews/", methods=["GET"])
 def list_trace_reviews(ctx: ApiContext):
-    return list_response(ctx, reviews.list_reviews, review_json, reviews.ORDERS, lambda: {"filters": _filters()})
+    return list_response(ctx, reviews.list_reviews, review_json, reviews.ORDERS, lambda: {"filters": _filters(ctx)})
 
 
 @api_route("/trace_reviews/", methods=["POST"], role="reviewer")
@@ -119,10 +120,11 @@ def create_trace_review(ctx: ApiContext):
 @api_route("/trace_reviews/export/", methods=["GET"])
 def export_trace_reviews(ctx: ApiContext):
     fmt = export.validate_format(query_param("format"))
-    chunks = export.export_reviews(ctx.project_id, fmt, _filters())
+    form = export.validate_form(query_param("form"))
+    chunks = export.export_reviews(ctx.project_id, fmt, _filters(ctx), form)
     response = Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow())}"'
+        f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow(), form)}"'
     )
     return response
 

@@ -344,7 +344,7 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
         {"trace_id": TRACE_ID, "comment": _nullable(STR), "queue_id": _nullable(UUID), "time_spent_seconds": TIME_SPENT,
          "scores": {"type": "array", "items": _ref("ScoreInput")}}, ["trace_id"]), 201, _ref("TraceReview")),
     ("/trace_reviews/export/", "get"): ("Export reviews as CSV or JSON Lines (streamed)", "read",
-                                        ["format", "search", "trace_id", "trace_id__in", "definition_id",
+                                        ["format", "form", "search", "trace_id", "trace_id__in", "definition_id",
                                          "definition_id__in"], None, 200, None),
     ("/trace_reviews/{id}/", "get"): ("Retrieve a review", "read", [], None, 200, _ref("TraceReview")),
     ("/trace_reviews/{id}/", "patch"): ("Update comment or replace scores", "write", [], _body(
@@ -389,6 +389,11 @@ QUERY_SCHEMAS: dict[str, Any] = {
         "1, 0, TRUE, FALSE (or padded): all; 2: none; 3: active only (as PostHog reads it).")},
     "errors_only": BOOL,
     "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+    "form": {"type": "string", "enum": ["long", "wide"], "description": (
+        "Extension. Left out: a row per review. long: a row per judgment and scorer (trace_id, queue, reviewer, "
+        "scorer, version, value, passed, comment, judged_at, final value, resolution; a review saved by one "
+        "reviewer is its own judgment). wide: a row per trace: its final value per scorer, its resolution, then a "
+        "column per reviewer and scorer named \"<reviewer email> · <scorer>\". Blind review applies.")},
     "kind": {"type": "string", "enum": list(KINDS)},
     "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
 }

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
+    Membership,
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
@@ -24,7 +25,7 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services import claims, passing, queue_items, queues, review_history
+from reviewapp.services import claims, passing, queue_items, queues, review_history, visibility
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -70,6 +71,7 @@ class ReviewFilters:
     queue_id: uuid.UUID | None = None
     reviewer_id: int | None = None
     failing: bool = False  # reviews with at least one failing score (of `definition_id`, when given)
+    viewer: Membership | None = None  # blind review (services.visibility) applied for this member, when given
 
 
 # --- loading and listing -----------------------------------------------------------------------------
@@ -132,6 +134,8 @@ def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
         if filters.definition_id is not None:  # failing on the scorer the list is filtered by
             failed.append(TraceReviewScore.definition_id == filters.definition_id)
         conditions.append(exists().where(*failed))
+    if filters.viewer is not None:
+        conditions.extend(visibility.where_visible(filters.viewer, TraceReview.trace_id))
     return conditions
 
 
