@@ -161,7 +161,7 @@ def iso(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def numerictext_cell(value: Any) -> str:
+def numeric_text(value: Any) -> str:
     """A numeric score as the API writes it: PostHog's decimal string with six places ("1.500000")."""
     return f"{Decimal(str(value)):.6f}"
 
@@ -212,8 +212,8 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
     yield flush()
     for page in pages:
         for row in page:
-            cells = [text_cell(row.trace_id), text_cell(row.comment), text_cell(row.reviewed_by), iso(row.created_at),
-                     iso(row.updated_at), text_cell(row.queue),
+            cells = [text_cell(row.trace_id), text_cell(row.comment), text_cell(row.reviewed_by),
+                     iso(row.created_at), iso(row.updated_at), text_cell(row.queue),
                      "" if row.time_spent_seconds is None else plain_number(row.time_spent_seconds)]
             for column in columns:
                 value, version, passed = row.scores.get(column.definition_id, (None, None, None))
