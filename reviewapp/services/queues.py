@@ -1,5 +1,6 @@
 """Review queues: names, descriptions, scorers and required scorers, review settings (services/queue_settings.py),
-soft deletion, and the per-queue counts the queue pages show. Their items live in services/queue_items.py, claims on items in services/claims.py."""
+soft deletion, and the per-queue counts the queue pages show. Their items live in services/queue_items.py, claims
+on items in services/claims.py."""
 from __future__ import annotations
 
 import uuid
@@ -22,6 +23,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
+from reviewapp.services import queue_settings
 from reviewapp.services.common import (
     as_uuid,
     clean_text,
@@ -30,7 +32,6 @@ from reviewapp.services.common import (
     ordering,
     refusal_rolls_back,
 )
-from reviewapp.services import queue_settings
 from reviewapp.services.errors import NotFound, ValidationError, required
 
 NAME_MAX = 255

@@ -36,7 +36,8 @@ def test_settings_are_written_on_create_and_patch(api, factory):
     patched = api.patch(f"review_queues/{body['id']}/", {"numeric_tolerance": "2", "assignee_ids": []}).get_json()
     assert (patched["reviews_per_trace"], patched["blind"], patched["numeric_tolerance"], patched["assignee_ids"]) == (
         3, True, "2.000000", [])
-    assert api.patch(f"review_queues/{body['id']}/", {"numeric_tolerance": None}).get_json()["numeric_tolerance"] is None
+    cleared = api.patch(f"review_queues/{body['id']}/", {"numeric_tolerance": None}).get_json()
+    assert cleared["numeric_tolerance"] is None
 
 
 @pytest.mark.parametrize("body, code, attr, detail", [

@@ -37,7 +37,8 @@ def test_a_new_queue_has_one_reviewer_per_trace_no_blind_no_tolerance_and_no_ass
 def test_settings_are_stored_on_create_and_update(team):
     project, admin, rita, *_ = team
     queue = queues.create_queue(project.id, admin, "Panel", settings={
-        "reviews_per_trace": 3, "blind": True, "numeric_tolerance": "0.5", "assignee_ids": [rita.id, admin.id, rita.id]})
+        "reviews_per_trace": 3, "blind": True, "numeric_tolerance": "0.5",
+        "assignee_ids": [rita.id, admin.id, rita.id]})
     db.session.expire_all()
     assert queue.reviews_per_trace == 3 and queue.blind is True
     assert queue.numeric_tolerance == Decimal("0.5")

@@ -10,6 +10,7 @@ from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue
 from reviewapp.services import reviews
 from tests.support import judgment_rows, panel_reviews
+from tests.web.workbench import signed_in
 
 
 @pytest.fixture
@@ -81,8 +82,7 @@ def test_judgments_cost_one_query_however_many_settled_reviews_the_page_shows(cl
     assert len(many) == len(few), many
 
 
-def test_blind_review_keeps_a_pending_traces_review_from_a_reviewer_until_they_judge(client, login, factory, panel,
-                                                                                      app):
+def test_blind_review_keeps_a_pending_traces_review_from_a_reviewer_until_they_judge(client, login, panel, app):
     # a trace with a final review, pending again in a blind queue (a review saved elsewhere meanwhile)
     reviews.save_review(panel.project.id, panel.ada, trace_id="t-hidden", scores=[])
     blind = judgment_rows.queue(panel.project.id, "Blind pairs", per_trace=2, blind=True)
@@ -91,8 +91,6 @@ def test_blind_review_keeps_a_pending_traces_review_from_a_reviewer_until_they_j
     page = text(client.get(reviews_url(panel)))
     assert "t-hidden" not in page and "t-agree" in page
     assert re.search(r'<span class="count-pill">3</span>', page)
-    from tests.web.workbench import signed_in
-
     admin_client, _ = signed_in(app, panel.ada)
     assert "t-hidden" in text(admin_client.get(reviews_url(panel)))
     judgment_rows.judge(row, panel.rita, [])
