@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import Membership, QueueAssignee, ReviewQueue, ReviewQueueItem, User
+from reviewapp.services.common import ID_MAX
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.scorer_config import FALSE_VALUES, TRUE_VALUES, to_decimal
 
@@ -82,17 +83,18 @@ def clean_assignee_ids(project_id: int, raw: Any) -> list[int]:
         raise ValidationError(f"Expected a list of items but got type “{type(raw).__name__}”.", attr, "not_a_list")
     ids: list[int] = []
     for value in raw:
-        if isinstance(value, str) and value.strip().isdigit() and len(value) < 20:
+        if isinstance(value, str) and value.strip().isdigit() and len(value) <= 20:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError("A valid integer is required.", attr, "invalid")
         if value not in ids:
             ids.append(value)
     if ids:
+        storable = [i for i in ids if 0 < i <= ID_MAX]  # a bigger number is no user, and would overflow the query
         reviewers = set(db.session.scalars(
-            select(Membership.user_id).where(Membership.project_id == project_id, Membership.user_id.in_(ids),
+            select(Membership.user_id).where(Membership.project_id == project_id, Membership.user_id.in_(storable),
                                              Membership.role.in_(ASSIGNEE_ROLES))
-        ))
+        )) if storable else set()
         outside = [i for i in ids if i not in reviewers]
         if outside:
             raise ValidationError(f"User {outside[0]} is not a reviewer or admin of this project.", attr)

@@ -53,6 +53,11 @@ def test_settings_are_written_on_create_and_patch(api, factory):
     ({"assignee_ids": [True]}, "invalid", "assignee_ids", "A valid integer is required."),
     ({"assignee_ids": [999999]}, "invalid_input", "assignee_ids",
      "User 999999 is not a reviewer or admin of this project."),
+    ({"assignee_ids": [2 ** 70]}, "invalid_input", "assignee_ids",
+     f"User {2 ** 70} is not a reviewer or admin of this project."),
+    ({"assignee_ids": [-3]}, "invalid_input", "assignee_ids", "User -3 is not a reviewer or admin of this project."),
+    ({"reviews_per_trace": "9" * 400}, "invalid", "reviews_per_trace", "A valid integer is required."),
+    ({"numeric_tolerance": True}, "invalid_input", "numeric_tolerance", "A valid number is required."),
 ])
 def test_bad_settings_are_exact_400s_on_create_and_patch(api, body, code, attr, detail):
     assert_error(api.post("review_queues/", {"name": "Q", **body}), 400, code, attr, detail)
