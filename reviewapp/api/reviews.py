@@ -95,7 +95,7 @@ def _filters(ctx: ApiContext) -> reviews.ReviewFilters:
         definition_id=query_uuid("definition_id"),
         definition_ids=uuids("definition_id__in"),
         search=query_param("search"),
-        viewer=ctx.membership,  # blind review
+        visible_to=ctx.membership,  # blind review: reviews hidden from the caller are left out
     )
 
 

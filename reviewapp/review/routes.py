@@ -314,7 +314,7 @@ def take_over(member: Membership, item_id: str):
 def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
     """The list's filters from the query string, and the refusal of any malformed one, by parameter."""
     args, problems = request.args, {}
-    filters = ReviewFilters(search=(args.get("search") or "").strip()[:200] or None)
+    filters = ReviewFilters(search=(args.get("search") or "").strip()[:200] or None, visible_to=member)
     for name, attr in (("scorer", "definition_id"), ("queue", "queue_id")):
         raw = args.get(name)
         if raw:
@@ -341,7 +341,6 @@ def _filters(member: Membership) -> tuple[ReviewFilters, dict[str, str]]:
 @project_view(role="viewer")
 def reviews_page(member: Membership):
     filters, problems = _filters(member)
-    filters.viewer = member  # blind review: a trace's review hidden from this member stays off the list
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number(per_page)
     rows, count = ([], 0) if problems else reviews.list_reviews(
@@ -365,7 +364,6 @@ def export_reviews(member: Membership):
     filters, problems = _filters(member)
     if problems:
         raise ValidationError(next(iter(problems.values())), next(iter(problems)))
-    filters.viewer = member
     fmt = export.validate_format(request.args.get("format"))
     form = export.validate_form(request.args.get("form"))
     chunks = export.export_reviews(member.project_id, fmt, filters, form)

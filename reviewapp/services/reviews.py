@@ -71,7 +71,7 @@ class ReviewFilters:
     queue_id: uuid.UUID | None = None
     reviewer_id: int | None = None
     failing: bool = False  # reviews with at least one failing score (of `definition_id`, when given)
-    viewer: Membership | None = None  # blind review (services.visibility) applied for this member, when given
+    visible_to: Membership | None = None  # only the reviews blind review lets this member see (services.visibility)
 
 
 # --- loading and listing -----------------------------------------------------------------------------
@@ -134,8 +134,8 @@ def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
         if filters.definition_id is not None:  # failing on the scorer the list is filtered by
             failed.append(TraceReviewScore.definition_id == filters.definition_id)
         conditions.append(exists().where(*failed))
-    if filters.viewer is not None:
-        conditions.extend(visibility.where_visible(filters.viewer, TraceReview.trace_id))
+    if filters.visible_to is not None:
+        conditions.extend(visibility.where_visible(filters.visible_to, TraceReview.trace_id))
     return conditions
 
 
