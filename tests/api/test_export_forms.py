@@ -149,3 +149,14 @@ def test_blind_review_applies_to_the_reviews_page_export(client, login, panel):
     assert wide.headers["Content-Disposition"].startswith(
         f'attachment; filename="trace-reviews-wide-project-{panel.project.id}-')
     assert client.get(f"/projects/{panel.project.id}/reviews/export?form=tall").status_code == 400
+
+
+def test_each_page_of_the_long_and_wide_forms_reads_its_judgments_in_one_query(admin_api, panel, monkeypatch,
+                                                                                count_queries):
+    monkeypatch.setattr(export, "PAGE_SIZE", 2)  # pages: [t-agree, t-split], [t-alone]
+    for form in ("long", "wide"):
+        with count_queries() as statements:
+            assert "t-alone" in admin_api.get(f"{EXPORT}?form={form}").get_data(as_text=True)
+        page_reads = [s for s in statements if "FROM trace_reviews" in s and "LIMIT" in s]
+        judgment_reads = [s for s in statements if s.startswith("SELECT judgments.")]
+        assert (len(page_reads), len(judgment_reads)) == (2, 1), form  # the second page has no settled review
