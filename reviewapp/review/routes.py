@@ -20,19 +20,10 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.services import (
-    claims,
-    export,
-    members,
-    queue_items,
-    queues,
-    review_judgments,
-    reviews,
-    scorers,
-    traces,
-)
+from reviewapp.services import claims, export, members, queue_items, queues, reviews, scorers, traces
 from reviewapp.services.common import ID_MAX, as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
+from reviewapp.services.review_judgments import judgments_behind
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
 from reviewapp.web import page_number, project_view
 
@@ -345,7 +336,7 @@ def reviews_page(member: Membership):
     page = page_number(per_page)
     rows, count = ([], 0) if problems else reviews.list_reviews(
         member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
-    judgments = review_judgments.for_reviews(member.project_id, rows)
+    judgments = judgments_behind(member.project_id, rows)
     definitions = scorers.definitions_by_name(member.project_id, archived=None, limit=CHOICES_MAX)
     live_queues, _ = queues.list_queues(member.project_id, limit=CHOICES_MAX)
     filtered = any(request.args.get(name) for name in FILTERS)

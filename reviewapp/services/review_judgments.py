@@ -64,7 +64,7 @@ def _completed_items(rows: Sequence[Any], keys: dict[tuple, uuid.UUID]) -> dict[
     return {item_id: keys[key] for key, (_, item_id) in latest.items()}
 
 
-def for_reviews(project_id: int, reviews: Sequence[TraceReview]) -> dict[uuid.UUID, list[JudgmentLine]]:
+def judgments_behind(project_id: int, reviews: Sequence[TraceReview]) -> dict[uuid.UUID, list[JudgmentLine]]:
     """Each settled review's judgments, oldest first, with their reviewers and scores: one query for the page
     (none when no review on it was settled)."""
     keys = _settled_keys((r.id, r.trace_id, r.queue_id, r.resolution) for r in reviews)
