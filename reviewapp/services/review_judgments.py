@@ -4,17 +4,18 @@ the review's queue that left the queue reviewed."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import Judgment, JudgmentScore, ReviewQueueItem, TraceReview, TraceReviewScore, User
 
 SETTLED = ("consensus", "adjudicated")
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,18 +45,23 @@ def _settled_keys(reviews: Iterable[tuple[uuid.UUID, str, uuid.UUID | None, str]
             if resolution in SETTLED and queue_id is not None}
 
 
-def _behind(query: Select, keys: dict[tuple, uuid.UUID]) -> Select:
-    traces = sorted({trace_id for trace_id, _ in keys})
-    queue_ids = sorted({queue_id for _, queue_id in keys})
-    return (query.join(ReviewQueueItem, ReviewQueueItem.id == Judgment.item_id)
-            .where(Judgment.trace_id.in_(traces), Judgment.queue_id.in_(queue_ids),
-                   ReviewQueueItem.deleted_reason == "reviewed")
-            .order_by(Judgment.created_at, Judgment.id))
+def _rows(project_id: int, keys: dict[tuple, uuid.UUID], *extra: Any) -> Sequence[Any]:
+    """The judgments (one row per score; one for a judgment without any) of the reviewed items of the keys' traces
+    in their queues, oldest first, with `extra` columns: one query."""
+    return db.session.execute(
+        select(Judgment.id.label("judgment_id"), Judgment.item_id, Judgment.trace_id, Judgment.queue_id,
+               Judgment.comment, Judgment.updated_at, ReviewQueueItem.deleted_at.label("done_at"), *extra)
+        .join(ReviewQueueItem, ReviewQueueItem.id == Judgment.item_id)
+        .outerjoin(User, User.id == Judgment.reviewer_id)
+        .outerjoin(JudgmentScore, JudgmentScore.judgment_id == Judgment.id)
+        .where(Judgment.project_id == project_id, Judgment.trace_id.in_(sorted({t for t, _ in keys})),
+               Judgment.queue_id.in_(sorted({q for _, q in keys})), ReviewQueueItem.deleted_reason == "reviewed")
+        .order_by(Judgment.created_at, Judgment.id)
+    ).all()
 
 
 def _completed_items(rows: Sequence[Any], keys: dict[tuple, uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
-    """Item id → review id: for each review, the latest item of its trace in its queue to leave it reviewed.
-    Each row has trace_id, queue_id, item_id and done_at."""
+    """Item id → review id: for each review, the latest item of its trace in its queue to leave it reviewed."""
     latest: dict[tuple, tuple[datetime, uuid.UUID]] = {}
     for row in rows:
         key = (row.trace_id, row.queue_id)
@@ -64,62 +70,58 @@ def _completed_items(rows: Sequence[Any], keys: dict[tuple, uuid.UUID]) -> dict[
     return {item_id: keys[key] for key, (_, item_id) in latest.items()}
 
 
+def _grouped(rows: Sequence[Any], keys: dict[tuple, uuid.UUID], make: Callable[[Any], T],
+             ) -> Iterator[tuple[uuid.UUID, T, Any, bool]]:
+    """Each row behind a review: the review's id, its judgment's entry (made by `make` from the judgment's first
+    row), the row, and whether the entry was just made."""
+    items = _completed_items(rows, keys)
+    entries: dict[uuid.UUID, T] = {}
+    for row in rows:
+        review_id = items.get(row.item_id)
+        if review_id is None:
+            continue
+        entry = entries.get(row.judgment_id)
+        if entry is None:
+            entry = entries[row.judgment_id] = make(row)
+            yield review_id, entry, row, True
+        else:
+            yield review_id, entry, row, False
+
+
 def judgments_behind(project_id: int, reviews: Sequence[TraceReview]) -> dict[uuid.UUID, list[JudgmentLine]]:
     """Each settled review's judgments, oldest first, with their reviewers and scores: one query for the page
     (none when no review on it was settled)."""
     keys = _settled_keys((r.id, r.trace_id, r.queue_id, r.resolution) for r in reviews)
     if not keys:
         return {}
-    rows = db.session.execute(_behind(
-        select(Judgment.id.label("judgment_id"), Judgment.item_id, Judgment.trace_id, Judgment.queue_id,
-               Judgment.comment, Judgment.updated_at, ReviewQueueItem.deleted_at.label("done_at"), User,
-               JudgmentScore)
-        .outerjoin(User, User.id == Judgment.reviewer_id)
-        .outerjoin(JudgmentScore, JudgmentScore.judgment_id == Judgment.id)
-        .where(Judgment.project_id == project_id), keys)).all()
-    items = _completed_items(rows, keys)
-    lines: dict[uuid.UUID, JudgmentLine] = {}
     behind: dict[uuid.UUID, list[JudgmentLine]] = {}
-    for row in rows:
-        review_id = items.get(row.item_id)
-        if review_id is None:
-            continue
-        line = lines.get(row.judgment_id)
-        if line is None:
-            line = lines[row.judgment_id] = JudgmentLine(row.judgment_id, row.User, row.comment, row.updated_at)
+    rows = _rows(project_id, keys, User, JudgmentScore)
+    for review_id, line, row, first in _grouped(
+            rows, keys, lambda row: JudgmentLine(row.judgment_id, row.User, row.comment, row.updated_at)):
+        if first:
             behind.setdefault(review_id, []).append(line)
         if row.JudgmentScore is not None:
             line.scores.append(row.JudgmentScore)
-    for line in lines.values():
-        line.scores.sort(key=lambda s: (s.definition.name.lower(), s.definition.name, str(s.definition_id)))
+    for lines in behind.values():
+        for line in lines:
+            line.scores.sort(key=lambda s: (s.definition.name.lower(), s.definition.name, str(s.definition_id)))
     return behind
 
 
 def records_for(project_id: int, reviews: Sequence[tuple[uuid.UUID, str, uuid.UUID | None, str]],
                 ) -> dict[uuid.UUID, list[JudgmentRecord]]:
     """For the export: each settled review's (id, trace id, queue id, resolution) judgments as plain values, oldest
-    first (one query)."""
+    first (one query; none without a settled review)."""
     keys = _settled_keys(reviews)
     if not keys:
         return {}
-    rows = db.session.execute(_behind(
-        select(Judgment.id.label("judgment_id"), Judgment.item_id, Judgment.trace_id, Judgment.queue_id,
-               Judgment.comment, Judgment.updated_at, ReviewQueueItem.deleted_at.label("done_at"), User.email,
-               JudgmentScore.definition_id, JudgmentScore.categorical_values, JudgmentScore.numeric_value,
-               JudgmentScore.boolean_value, JudgmentScore.definition_version, JudgmentScore.passed)
-        .outerjoin(User, User.id == Judgment.reviewer_id)
-        .outerjoin(JudgmentScore, JudgmentScore.judgment_id == Judgment.id)
-        .where(Judgment.project_id == project_id), keys)).all()
-    items = _completed_items(rows, keys)
-    records: dict[uuid.UUID, JudgmentRecord] = {}
     behind: dict[uuid.UUID, list[JudgmentRecord]] = {}
-    for row in rows:
-        review_id = items.get(row.item_id)
-        if review_id is None:
-            continue
-        record = records.get(row.judgment_id)
-        if record is None:
-            record = records[row.judgment_id] = JudgmentRecord(row.email, row.comment, row.updated_at)
+    rows = _rows(project_id, keys, User.email, JudgmentScore.definition_id, JudgmentScore.categorical_values,
+                 JudgmentScore.numeric_value, JudgmentScore.boolean_value, JudgmentScore.definition_version,
+                 JudgmentScore.passed)
+    for review_id, record, row, first in _grouped(
+            rows, keys, lambda row: JudgmentRecord(row.email, row.comment, row.updated_at)):
+        if first:
             behind.setdefault(review_id, []).append(record)
         if row.definition_id is not None:
             value = (row.categorical_values if row.categorical_values is not None
