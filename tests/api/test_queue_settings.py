@@ -118,3 +118,12 @@ def test_reviews_carry_their_resolution(api):
     assert (body["resolution"], body["comment"], body["queue_id"]) == ("adjudicated", "Both close enough", queue["id"])
     listed = {r["trace_id"]: r["resolution"] for r in api.get("trace_reviews/").get_json()["results"]}
     assert listed == {"t-1": "single", "t-2": "adjudicated"}
+
+
+def test_a_patch_without_settings_leaves_them_alone(api, factory):
+    rita = factory.member(api.project, "reviewer")
+    queue = api.post("review_queues/", {"name": "Panel", "reviews_per_trace": 4, "blind": True,
+                                        "numeric_tolerance": "1.25", "assignee_ids": [rita.id]}).get_json()
+    renamed = api.patch(f"review_queues/{queue['id']}/", {"name": "Panel two"}).get_json()
+    assert {k: renamed[k] for k in ("reviews_per_trace", "blind", "numeric_tolerance", "assignee_ids")} == {
+        "reviews_per_trace": 4, "blind": True, "numeric_tolerance": "1.250000", "assignee_ids": [rita.id]}
