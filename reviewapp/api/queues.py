@@ -18,7 +18,7 @@ from reviewapp.api.core import (
     user_json,
 )
 from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import claims, queue_items, queues
+from reviewapp.services import claims, export, queue_items, queue_settings, queues
 
 
 def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
@@ -33,7 +33,19 @@ def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
         "updated_at": iso(queue.updated_at),
         "created_by": user_json(queue.created_by),
         "team": queue.project_id,
+        # Extensions: several reviewers per trace, blind review, the numeric tolerance and the assignees.
+        "reviews_per_trace": queue.reviews_per_trace,
+        "blind": queue.blind,
+        "numeric_tolerance": None if queue.numeric_tolerance is None else export.numeric_text(queue.numeric_tolerance),
+        "assignee_ids": queue_settings.assignee_ids(queue),
     }
+
+
+def item_state(item: ReviewQueueItem) -> str:
+    """"pending" or "needs_decision" while live; "done" once it left its queue reviewed."""
+    if item.deleted_at is not None and item.deleted_reason == "reviewed":
+        return "done"
+    return item.state
 
 
 def item_json(item: ReviewQueueItem) -> dict[str, Any]:
@@ -49,6 +61,9 @@ def item_json(item: ReviewQueueItem) -> dict[str, Any]:
         "team": item.project_id,
         "claimed_by": user_json(item.claimed_by) if claimed else None,
         "claim_expires_at": iso(item.claim_expires_at) if claimed else None,
+        # Extensions: judgments saved so far (queues with several reviewers per trace) and the item's state.
+        "judgment_count": item.judgment_count,
+        "state": item_state(item),
     }
 
 
@@ -69,7 +84,8 @@ def list_review_queues(ctx: ApiContext):
 def create_review_queue(ctx: ApiContext):
     body = json_body()
     queue = queues.create_queue(ctx.project_id, ctx.user, body.get("name"), body.get("description"),
-                                body.get("scorer_ids"), body.get("required_scorer_ids"))
+                                body.get("scorer_ids"), body.get("required_scorer_ids"),
+                                settings={k: body[k] for k in queue_settings.SETTINGS if k in body})
     return jsonify(queue_json(queue, 0)), 201
 
 

@@ -63,6 +63,8 @@ def review_json(review: TraceReview) -> dict[str, Any]:
         # Extensions: the queue whose item the review completed, and the reviewer's time on the trace.
         "queue_id": None if review.queue_id is None else str(review.queue_id),
         "time_spent_seconds": review.time_spent_seconds,
+        # Extension: how the review came about ("single", "consensus" of judgments, or "adjudicated").
+        "resolution": review.resolution,
     }
 
 
@@ -127,10 +129,11 @@ def create_trace_review(ctx: ApiContext):
 @api_route("/trace_reviews/export/", methods=["GET"])
 def export_trace_reviews(ctx: ApiContext):
     fmt = export.validate_format(query_param("format"))
-    chunks = export.export_reviews(ctx.project_id, fmt, _filters(ctx))
+    form = export.validate_form(query_param("form"))
+    chunks = export.export_reviews(ctx.project_id, fmt, _filters(ctx), form)
     response = Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow())}"'
+        f'attachment; filename="{export.filename(ctx.project_id, fmt, utcnow(), form)}"'
     )
     return response
 

@@ -53,6 +53,32 @@ REQUIRED_SCORERS = _nullable({"type": "array", "items": UUID, "description": (
     "Extension. Scorers the review page requires answered (unless a comment is given) before it saves a review "
     "in this queue; each one of scorer_ids when the queue chose scorers. null (the default): every scorer the "
     "queue asks for; []: none, though the page never saves an empty review. trace_reviews/ ignores it.")})
+# Extensions of PostHog's queue: several reviewers per trace, blind review, the tolerance and the assignees.
+REVIEWS_PER_TRACE = {**INT, "minimum": 1, "maximum": 10, "default": 1, "description": (
+    "Extension. How many reviewers judge each trace. 1 (the default): a reviewer's save is the trace's review, as "
+    "in PostHog. Above 1 each save is a judgment; the last one settles the item: the final review when all agree "
+    "(resolution consensus), else the item needs a decision. Lowering it stops at the most judgments a pending "
+    "trace of the queue already has.")}
+BLIND = {**BOOL, "default": False, "description": (
+    "Extension. Blind review: a member below admin sees no other judgment of a trace pending in this queue, nor "
+    "its final review, until they have submitted their own judgment of it.")}
+NUMERIC_TOLERANCE = _nullable({"type": "string", "description": (
+    "Extension. Numeric judgments at most this far apart still agree; null (the default): they must be equal. "
+    "Answered as a decimal string like numeric_value (\"0.500000\"); written as a number ≥ 0 or such a string, at "
+    "most 6 decimal places, or null.")})
+NUMERIC_TOLERANCE_INPUT = {"oneOf": [{"type": "number", "minimum": 0, "nullable": True}, {"type": "string"}],
+                           "description": NUMERIC_TOLERANCE["description"]}
+ASSIGNEE_IDS = {"type": "array", "items": INT, "description": (
+    "Extension. User ids of the only members who claim from this queue (each a reviewer or admin of the project); "
+    "[] (the default): every reviewer.")}
+QUEUE_SETTINGS_INPUT = {"reviews_per_trace": REVIEWS_PER_TRACE, "blind": BLIND,
+                        "numeric_tolerance": NUMERIC_TOLERANCE_INPUT, "assignee_ids": ASSIGNEE_IDS}
+ITEM_STATE = {"type": "string", "enum": ["pending", "needs_decision", "done"], "description": (
+    "Extension. pending: open for judgments (always, at one reviewer per trace); needs_decision: every judgment "
+    "is in and they disagree; done: the item left its queue reviewed.")}
+RESOLUTION = {"type": "string", "enum": ["single", "consensus", "adjudicated"], "description": (
+    "Extension. How the review came about: single (one reviewer saved it, as in PostHog), consensus (the "
+    "judgments of a queue with several reviewers per trace agreed) or adjudicated (someone settled them).")}
 TRACE_SUMMARY: dict[str, Any] = {
     "id": STR, "trace_id": STR, "name": _nullable(STR), "first_timestamp": TIME, "last_timestamp": TIME,
     "session_id": _nullable(STR), "distinct_id": _nullable(STR), "models": {"type": "array", "items": STR},
@@ -77,10 +103,15 @@ SCHEMAS: dict[str, Any] = {
     "ReviewQueue": {"type": "object", "properties": {
         "id": UUID, "name": STR, "description": STR, "pending_item_count": INT,
         "scorer_ids": {"type": "array", "items": UUID}, "required_scorer_ids": REQUIRED_SCORERS,
-        "created_at": TIME, "updated_at": TIME, "created_by": _ref("User"), "team": INT}},
+        "created_at": TIME, "updated_at": TIME, "created_by": _ref("User"), "team": INT,
+        "reviews_per_trace": REVIEWS_PER_TRACE, "blind": BLIND, "numeric_tolerance": NUMERIC_TOLERANCE,
+        "assignee_ids": ASSIGNEE_IDS}},
     "ReviewQueueItem": {"type": "object", "properties": {
         "id": UUID, "queue_id": UUID, "queue_name": STR, "trace_id": STR, "created_at": TIME, "updated_at": TIME,
-        "created_by": _ref("User"), "team": INT, "claimed_by": _ref("User"), "claim_expires_at": _nullable(TIME)}},
+        "created_by": _ref("User"), "team": INT, "claimed_by": _ref("User"), "claim_expires_at": _nullable(TIME),
+        "judgment_count": {**INT, "minimum": 0, "description": (
+            "Extension. Judgments saved so far (queues with several reviewers per trace; 0 otherwise).")},
+        "state": ITEM_STATE}},
     "ScoreDefinitionConfig": {"description": (
         "The scorer's settings, by its kind (a kind's config takes only its own keys). Stored as sent: a key "
         "left out stays out (a missing selection_mode means single; a missing passing_rule, or null, means no "
@@ -141,7 +172,8 @@ SCHEMAS: dict[str, Any] = {
         "scores": {"type": "array", "items": _ref("Score")},
         "queue_id": _nullable({**UUID, "description": "Extension: the queue whose item this review completed."}),
         "time_spent_seconds": _nullable({"type": "number", "description": (
-            "Extension: the reviewer's time on the trace, added up over saves.")})}},
+            "Extension: the reviewer's time on the trace, added up over saves.")}),
+        "resolution": RESOLUTION}},
     "ReviewChange": {"type": "object", "description": (
         "Extension: one change to a review (PostHog has no history). Entries are only added: every creation, "
         "edit and deletion of the trace's final review, in the transaction of the write. An edit that changes "
@@ -260,12 +292,12 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
                                  _page_of("ReviewQueue")),
     ("/review_queues/", "post"): ("Create a review queue", "write", [], _body(
         {"name": NAME, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
-         "required_scorer_ids": REQUIRED_SCORERS}, ["name"]), 201,
+         "required_scorer_ids": REQUIRED_SCORERS, **QUEUE_SETTINGS_INPUT}, ["name"]), 201,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "get"): ("Retrieve a review queue", "read", [], None, 200, _ref("ReviewQueue")),
-    ("/review_queues/{id}/", "patch"): ("Rename a review queue", "write", [], _body(
+    ("/review_queues/{id}/", "patch"): ("Rename a review queue or change its settings", "write", [], _body(
         {"name": NAME, "description": STR, "scorer_ids": {"type": "array", "items": UUID},
-         "required_scorer_ids": REQUIRED_SCORERS}), 200,
+         "required_scorer_ids": REQUIRED_SCORERS, **QUEUE_SETTINGS_INPUT}), 200,
         _ref("ReviewQueue")),
     ("/review_queues/{id}/", "delete"): ("Delete a review queue and its items", "write", [], None, 204, None),
     ("/review_queues/{id}/claim_next/", "post"): ("Claim the next item under a lease (204 when none)", "write",
@@ -319,7 +351,7 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
         {"trace_id": TRACE_ID, "comment": _nullable(STR), "queue_id": _nullable(UUID), "time_spent_seconds": TIME_SPENT,
          "scores": {"type": "array", "items": _ref("ScoreInput")}}, ["trace_id"]), 201, _ref("TraceReview")),
     ("/trace_reviews/export/", "get"): ("Export reviews as CSV or JSON Lines (streamed)", "read",
-                                        ["format", "search", "trace_id", "trace_id__in", "definition_id",
+                                        ["format", "form", "search", "trace_id", "trace_id__in", "definition_id",
                                          "definition_id__in"], None, 200, None),
     ("/trace_reviews/{id}/", "get"): ("Retrieve a review", "read", [], None, 200, _ref("TraceReview")),
     ("/trace_reviews/{id}/", "patch"): ("Update comment or replace scores", "write", [], _body(
@@ -368,6 +400,11 @@ QUERY_SCHEMAS: dict[str, Any] = {
         "1, 0, TRUE, FALSE (or padded): all; 2: none; 3: active only (as PostHog reads it).")},
     "errors_only": BOOL,
     "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
+    "form": {"type": "string", "enum": ["long", "wide"], "description": (
+        "Extension. Left out: a row per review. long: a row per judgment and scorer (trace_id, queue, reviewer, "
+        "scorer, version, value, passed, comment, judged_at, final value, resolution; a review saved by one "
+        "reviewer is its own judgment). wide: a row per trace: its final value per scorer, its resolution, then a "
+        "column per reviewer and scorer named \"<reviewer email> · <scorer>\". Blind review applies.")},
     "kind": {"type": "string", "enum": list(KINDS)},
     "review_state": {"type": "string", "enum": list(REVIEW_STATES)},
 }

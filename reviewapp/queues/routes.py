@@ -11,8 +11,9 @@ from flask_login import current_user
 from reviewapp.models import Membership, ReviewQueue
 from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
-from reviewapp.services import claims, queue_items, queues, scorers
+from reviewapp.services import claims, members, queue_items, queue_settings, queues, scorers
 from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.scorer_config import format_decimal
 from reviewapp.web import page_number, project_view
 
 QUEUE_SORTS = {"name": "Name", "-updated_at": "Recently updated", "-created_at": "Newest", "created_at": "Oldest"}
@@ -36,9 +37,19 @@ def _with_scorer_choices(form: QueueForm, project_id: int) -> QueueForm:
     return form
 
 
+def _with_choices(form: QueueForm, project_id: int) -> QueueForm:
+    """The full form's choices: scorers, and the members who may be assigned (reviewers and admins)."""
+    _with_scorer_choices(form, project_id)
+    form.assignee_ids.choices = [
+        (str(m.user_id), f"{m.user.display_name} ({m.role})") for m in members.list_members(project_id)
+        if m.role in queue_settings.ASSIGNEE_ROLES]
+    return form
+
+
 def _queue_data(form: QueueForm) -> dict:
     return {"name": form.name.data or "", "description": form.description.data or "",
-            "scorer_ids": list(form.scorer_ids.data or []), "required_scorer_ids": form.required_ids()}
+            "scorer_ids": list(form.scorer_ids.data or []), "required_scorer_ids": form.required_ids(),
+            **form.settings()}
 
 
 # --- the queues ---------------------------------------------------------------------------------------
@@ -62,11 +73,12 @@ def index(member: Membership):
 @bp.route("/queues/new", methods=["GET", "POST"])
 @project_view(role="admin")
 def create(member: Membership):
-    form = _with_scorer_choices(QueueForm(), member.project_id)
+    form = _with_choices(QueueForm(), member.project_id)
 
     def save(data: dict[str, Any]) -> ReviewQueue:
         return queues.create_queue(member.project_id, current_user, data["name"], data["description"],
-                                   data["scorer_ids"], data["required_scorer_ids"])
+                                   data["scorer_ids"], data["required_scorer_ids"],
+                                   settings={k: data[k] for k in queue_settings.SETTINGS})
 
     return _save_queue(member, form, None, save, "Queue “{name}” created. Add traces to it from the Traces page.")
 
@@ -75,10 +87,11 @@ def create(member: Membership):
 @project_view(role="admin")
 def edit(member: Membership, queue_id: str):
     queue = queues.load_queue(member.project_id, queue_id)
-    form = _with_scorer_choices(QueueForm(obj=None if request.method == "POST" else queue), member.project_id)
+    form = _with_choices(QueueForm(obj=None if request.method == "POST" else queue), member.project_id)
     if request.method == "GET":
         form.scorer_ids.data = [str(i) for i in queues.queue_scorer_ids(queue)]
         form.show_required(queue.required_scorer_ids)
+        form.show_settings(queue)
     return _save_queue(member, form, queue,
                        lambda data: queues.update_queue(member.project_id, current_user, queue.id, data),
                        "Queue “{name}” saved.")
@@ -135,9 +148,14 @@ def detail(member: Membership, queue_id: str):
                                  if queue_id != queue.id]
     reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
     reviewers = claims.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
+    several = queue.reviews_per_trace > 1
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
-        verdicts=queues.verdict_counts(member.project_id, queue.id),
+        verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,
+        states=queues.state_counts(member.project_id, queue.id) if several else None,
+        judging=queues.judges_now([item.id for item, _ in rows]) if several else {},
+        assignees=queue_settings.assignees(queue),
+        tolerance=None if queue.numeric_tolerance is None else format_decimal(queue.numeric_tolerance),
         count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,
         confirm=ConfirmForm(), active_claim=claims.active_claim,
     )

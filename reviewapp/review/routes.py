@@ -23,6 +23,7 @@ from reviewapp.review.panel import (
 from reviewapp.services import claims, export, members, queue_items, queues, reviews, scorers, traces
 from reviewapp.services.common import ID_MAX, as_uuid
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
+from reviewapp.services.review_judgments import judgments_behind
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
 from reviewapp.web import page_number, project_view
 
@@ -335,6 +336,7 @@ def reviews_page(member: Membership):
     page = page_number(per_page)
     rows, count = ([], 0) if problems else reviews.list_reviews(
         member.project_id, filters, order="-created_at", limit=per_page, offset=(page - 1) * per_page)
+    judgments = judgments_behind(member.project_id, rows)
     definitions = scorers.definitions_by_name(member.project_id, archived=None, limit=CHOICES_MAX)
     live_queues, _ = queues.list_queues(member.project_id, limit=CHOICES_MAX)
     filtered = any(request.args.get(name) for name in FILTERS)
@@ -343,6 +345,7 @@ def reviews_page(member: Membership):
         definitions=definitions, queues=[q for q, _ in live_queues], members=members.list_members(member.project_id),
         queue_names={q.id: q.name for q, _ in live_queues}, sorted_scores=sorted_scores, filtered=filtered,
         export_args={k: v for k, v in request.args.items() if k in FILTERS and v}, failing=filters.failing,
+        judgments=judgments,
     ), 400 if problems else 200
 
 
@@ -353,7 +356,8 @@ def export_reviews(member: Membership):
     if problems:
         raise ValidationError(next(iter(problems.values())), next(iter(problems)))
     fmt = export.validate_format(request.args.get("format"))
-    chunks = export.export_reviews(member.project_id, fmt, filters)
-    name = export.filename(member.project_id, fmt, utcnow())
+    form = export.validate_form(request.args.get("form"))
+    chunks = export.export_reviews(member.project_id, fmt, filters, form)
+    name = export.filename(member.project_id, fmt, utcnow(), form)
     return Response(stream_with_context(chunks), content_type=export.MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

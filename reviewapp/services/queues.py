@@ -1,5 +1,6 @@
-"""Review queues: names, descriptions, scorers and required scorers, soft deletion, and the per-queue counts the
-queue pages show. Their items live in services/queue_items.py, claims on items in services/claims.py."""
+"""Review queues: names, descriptions, scorers and required scorers, review settings (services/queue_settings.py),
+soft deletion, and the per-queue counts the queue pages show. Their items live in services/queue_items.py, claims
+on items in services/claims.py."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
+    ItemClaim,
     QueueScorer,
     ReviewQueue,
     ReviewQueueItem,
@@ -21,6 +23,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
+from reviewapp.services import queue_settings
 from reviewapp.services.common import (
     as_uuid,
     clean_text,
@@ -163,17 +166,20 @@ def _clean_required(project_id: int, raw: Any, chosen: list[uuid.UUID]) -> list[
 
 @refusal_rolls_back
 def create_queue(project_id: int, actor: User | None, name: Any, description: Any = None,
-                 scorer_ids: Any = None, required_scorer_ids: Any = None, *, commit: bool = True) -> ReviewQueue:
-    """A new queue. With commit=False it is only flushed: the caller's transaction (adding its first traces)
-    commits it, or rolls it back with them."""
+                 scorer_ids: Any = None, required_scorer_ids: Any = None, *, settings: dict[str, Any] | None = None,
+                 commit: bool = True) -> ReviewQueue:
+    """A new queue, with the review `settings` given (reviews_per_trace, blind, numeric_tolerance,
+    assignee_ids; the rest default). With commit=False it is only flushed: the caller's transaction (adding its
+    first traces) commits it, or rolls it back with them."""
     name = clean_text(name, "name", max_length=NAME_MAX)
     description = clean_text(description, "description", max_length=DESCRIPTION_MAX, required=False)
     scorers = _clean_scorer_ids(project_id, scorer_ids) if scorer_ids is not None else []
     required = _clean_required(project_id, required_scorer_ids, scorers)
-    if _name_taken(project_id, name):
-        raise ValidationError(DUPLICATE_NAME, "name")
     queue = ReviewQueue(project_id=project_id, name=name, description=description,
                         created_by_id=actor.id if actor else None, required_scorer_ids=required)
+    queue_settings.apply(project_id, queue, settings or {}, new=True)
+    if _name_taken(project_id, name):
+        raise ValidationError(DUPLICATE_NAME, "name")
     queue.scorers = [QueueScorer(definition_id=sid, position=i) for i, sid in enumerate(scorers)]
     db.session.add(queue)
     commit_or(ValidationError(DUPLICATE_NAME, "name"), commit=commit)
@@ -182,8 +188,8 @@ def create_queue(project_id: int, actor: User | None, name: Any, description: An
 
 @refusal_rolls_back
 def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str, data: dict[str, Any]) -> ReviewQueue:
-    """Rename, re-describe, re-choose scorers or required scorers; keys absent from `data` are left alone. A
-    required scorer the queue no longer asks for stops being required."""
+    """Rename, re-describe, re-choose scorers or required scorers, change the review settings; keys absent from
+    `data` are left alone. A required scorer the queue no longer asks for stops being required."""
     queue = load_queue(project_id, queue_id)
     if "name" in data:
         name = clean_text(data["name"], "name", max_length=NAME_MAX)
@@ -201,6 +207,7 @@ def update_queue(project_id: int, actor: User | None, queue_id: uuid.UUID | str,
         queue.required_scorer_ids = _clean_required(project_id, data["required_scorer_ids"], chosen)
     elif queue.required_scorer_ids and chosen:
         queue.required_scorer_ids = [i for i in queue.required_scorer_ids if uuid.UUID(i) in chosen]
+    queue_settings.apply(project_id, queue, data, new=False)
     queue.updated_at = utcnow()
     commit_or(ValidationError(DUPLICATE_NAME, "name"))
     return queue
@@ -259,6 +266,31 @@ def reviewed_counts(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uui
         .group_by(ReviewQueueItem.queue_id)
     ).all()
     return {queue_id: count for queue_id, count in rows}
+
+
+def state_counts(project_id: int, queue_id: uuid.UUID) -> dict[str, int]:
+    """The queue's live items by state ("pending", "needs_decision"), one grouped query."""
+    rows = db.session.execute(
+        select(ReviewQueueItem.state, func.count(ReviewQueueItem.id))
+        .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id == queue_id,
+               ReviewQueueItem.deleted_at.is_(None))
+        .group_by(ReviewQueueItem.state)
+    ).all()
+    return {"pending": 0, "needs_decision": 0} | {state: count for state, count in rows}
+
+
+def judges_now(item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Who holds a live claim on each item of a queue with several reviewers per trace, by name (one query)."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    held: dict[uuid.UUID, list[User]] = {}
+    for claim in db.session.scalars(
+        select(ItemClaim).where(ItemClaim.item_id.in_(ids), ItemClaim.expires_at > utcnow())
+        .order_by(ItemClaim.created_at, ItemClaim.user_id)
+    ):
+        held.setdefault(claim.item_id, []).append(claim.user)
+    return held
 
 
 @dataclass

@@ -9,7 +9,7 @@ from tests.support.scoring import client_with_role, create_review, create_scorer
 
 LIST = "trace_reviews/"
 FIELDS = {"id", "trace_id", "trace_url", "comment", "created_at", "updated_at", "created_by", "reviewed_by", "team",
-          "scores", "queue_id", "time_spent_seconds"}
+          "scores", "queue_id", "time_spent_seconds", "resolution"}
 
 
 def queue(api, name="Inbox"):

@@ -158,7 +158,7 @@ QUERY = {
     ("/score_definitions/", "get"): LIST | {"archived", "kind"},
     ("/score_definitions/{id}/versions/", "get"): {"limit", "cursor"},
     ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
-    ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format"},
+    ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format", "form"},
     ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
     ("/trace_reviews/{id}/history/", "get"): PAGE | {"order_by"},
     ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
