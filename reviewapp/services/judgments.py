@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import delete, exists, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -120,8 +120,9 @@ def _place_claim(queue: ReviewQueue, actor: User, item_id: uuid.UUID, now: datet
                 ReviewQueueItem.judgment_count + _live_claims(item_id, now, other_than=actor.id)
                 < queue.reviews_per_trace)))
     statement = insert(ItemClaim).from_select(
-        ["item_id", "user_id", "project_id", "queue_id", "expires_at", "created_at"], room)
-    return cast(CursorResult[Any], db.session.execute(statement)).rowcount > 0
+        ["item_id", "user_id", "project_id", "queue_id", "expires_at", "created_at"], room
+    ).returning(ItemClaim.item_id)  # (psycopg answers rowcount -1 for INSERT … SELECT)
+    return db.session.execute(statement).first() is not None
 
 
 def claim_next_judging(project_id: int, actor: User, queue: ReviewQueue,
