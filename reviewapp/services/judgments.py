@@ -30,12 +30,13 @@ from reviewapp.models import (
     uuid7,
 )
 from reviewapp.services import agreement, passing, review_history, reviews
-from reviewapp.services.common import as_uuid, commit_keeping_state, refusal_rolls_back
+from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
 from reviewapp.services.visibility import where_visible
 
 CLAIM_ATTEMPTS_MAX = 1000
+ORDERS = {"created_at": Judgment.created_at, "updated_at": Judgment.updated_at}
 NEEDS_DECISION = "needs_decision"
 PENDING = "pending"
 
@@ -279,12 +280,19 @@ def _settle_if_complete(project_id: int, actor: User, item: ReviewQueueItem) -> 
     commit_keeping_state()
 
 
-_ABSENT: Any = reviews.ABSENT
+class _Missing:
+    """A keyword left out by the caller (as opposed to given as None)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 
 @refusal_rolls_back
-def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, *, scores: Any = _ABSENT,
-                    comment: Any = _ABSENT) -> Judgment:
+def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, *, scores: Any = MISSING,
+                    comment: Any = MISSING) -> Judgment:
     """Its author edits a judgment while its item is live (pending or needing a decision); nobody else may. An
     edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree."""
     judgment = load_judgment(project_id, judgment_id)
@@ -294,8 +302,8 @@ def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, 
     if item is None or item.deleted_at is not None or item.queue.deleted_at is not None:
         raise ValidationError(CLOSED)
     db.session.refresh(judgment)
-    new_comment = judgment.comment if comment is _ABSENT else comment
-    entries = scores if scores is not _ABSENT else [
+    new_comment = judgment.comment if comment is MISSING else comment
+    entries = scores if scores is not MISSING else [
         {"definition_id": str(s.definition_id), "definition_version_id": str(s.definition_version_id),
          **_value_of(s)} for s in judgment.scores]
     validated, cleaned = _checked(project_id, item.queue, entries, new_comment)
@@ -341,9 +349,15 @@ def visible_to(membership: Membership) -> list[Any]:
     return [or_(Judgment.reviewer_id == membership.user_id, *rule)] if rule else []
 
 
+def may_see(membership: Membership, judgment: Judgment) -> bool:
+    """Whether blind review lets the member see this judgment (their own always)."""
+    rule = visible_to(membership)
+    return not rule or bool(db.session.scalar(select(exists().where(Judgment.id == judgment.id, *rule))))
+
+
 def list_judgments(project_id: int, membership: Membership, *, queue_id: uuid.UUID | None = None,
                    trace_id: str | None = None, reviewer_id: int | None = None,
-                   definition_id: uuid.UUID | None = None, limit: int = 100,
+                   definition_id: uuid.UUID | None = None, order: str | None = None, limit: int = 100,
                    offset: int = 0) -> tuple[list[Judgment], int]:
     """A page of the judgments the member may see, newest first: three queries whatever the page size."""
     conditions: list[Any] = [Judgment.project_id == project_id, *visible_to(membership)]
@@ -357,8 +371,8 @@ def list_judgments(project_id: int, membership: Membership, *, queue_id: uuid.UU
         conditions.append(exists().where(JudgmentScore.judgment_id == Judgment.id,
                                          JudgmentScore.definition_id == definition_id))
     total = db.session.scalar(select(func.count(Judgment.id)).where(*conditions)) or 0
-    found = db.session.scalars(select(Judgment).where(*conditions)
-                               .order_by(Judgment.created_at.desc(), Judgment.id.desc()).limit(limit).offset(offset))
+    order_by = ordering(order, ORDERS, [Judgment.created_at.desc(), Judgment.id.desc()], Judgment.id)
+    found = db.session.scalars(select(Judgment).where(*conditions).order_by(*order_by).limit(limit).offset(offset))
     return list(found), total
 
 
