@@ -162,7 +162,8 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
         held = take_claim(item, actor, lease)
     commit_keeping_state()
     if not held:
-        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
+        message = judgments.FULL if item.queue.reviews_per_trace > 1 else CLAIM_LOST
+        raise Conflict(message.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
     return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
 
 

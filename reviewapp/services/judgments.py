@@ -44,6 +44,7 @@ NOT_ASSIGNED = "You are not assigned to this queue."
 ALREADY_JUDGED = "You have already judged this trace in this queue. Edit your judgment instead."
 NOT_OPEN = "This trace is no longer open for judgments in this queue: it was settled or taken out of it."
 NOT_JUDGING = "This trace is not pending in a queue with several reviewers per trace."
+FULL = "Trace {trace_id} has all the judgments it needs, or other reviewers are judging it in every place left."
 NO_PLACE = "All {n} places on this trace are taken: other reviewers are judging it now."
 CLOSED = "This judgment can no longer be edited: its trace was settled or taken out of its queue."
 QUEUE_BUSY = "So many reviewers are claiming traces in this queue at once that none could be held for you. Try again."
@@ -149,7 +150,11 @@ def claim_next_judging(project_id: int, actor: User, queue: ReviewQueue,
 
 
 def hold_judging(actor: User, item: ReviewQueueItem, lease: timedelta) -> bool:
-    """Take or renew the actor's claim on this open item when it has room for them (does not commit)."""
+    """Whether the actor may work on this live item: they judged it already (and may edit their judgment: no
+    claim needed), or they hold a claim on it now — taken or renewed when it has room for them (does not
+    commit)."""
+    if own_judgment(item.id, actor) is not None:
+        return True
     _lock_item(item.id)
     return _place_claim(item.queue, actor, item.id, utcnow(), lease)
 
