@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue
+from reviewapp.models import QueueAssignee, ReviewQueue
 from tests.support.api import assert_error
 from tests.support.scoring import client_with_role, create_scorer
 
@@ -109,3 +109,13 @@ def test_list_filters_and_pages(setup, api):
     assert api.get("judgments/", query_string={"definition_id": verdict["id"]}).get_json()["count"] == 3
     assert_error(api.get("judgments/", query_string={"reviewer_id": "ann"}), 400, "invalid_input", "reviewer_id")
     assert_error(api.get("judgments/", query_string={"queue_id": "nope"}), 400, attr="queue_id")
+
+
+def test_claim_next_tells_a_non_assignee_why(setup, api):
+    queue, _verdict, ann, bob = setup
+    row = db.session.get(ReviewQueue, uuid.UUID(queue["id"]))
+    row.assignees.append(QueueAssignee(queue_id=row.id, user_id=ann.user.id))
+    db.session.commit()
+    assert_error(bob.post(f"review_queues/{queue['id']}/claim_next/"), 403, "permission_denied",
+                 detail="You are not assigned to this queue.")
+    assert ann.post(f"review_queues/{queue['id']}/claim_next/").get_json()["trace_id"] == "t-1"
