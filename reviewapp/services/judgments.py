@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, or_, select
+from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -175,10 +175,15 @@ def holders(item: ReviewQueueItem) -> list[ItemClaim]:
 # --- saving ------------------------------------------------------------------------------------------
 
 def _lock_item(item_id: uuid.UUID) -> ReviewQueueItem | None:
-    """The item read afresh, its row held until commit on PostgreSQL."""
+    """The item read afresh, its row held until commit: FOR UPDATE on PostgreSQL; on SQLite a write that
+    changes nothing takes the database's write lock first, so what is read next is read inside it."""
     query = select(ReviewQueueItem).where(ReviewQueueItem.id == item_id).execution_options(populate_existing=True)
     if _postgres():
         query = query.with_for_update(of=ReviewQueueItem)
+    else:
+        db.session.execute(update(ReviewQueueItem).where(ReviewQueueItem.id == item_id)
+                           .values(judgment_count=ReviewQueueItem.judgment_count)
+                           .execution_options(synchronize_session=False))
     return db.session.scalar(query)
 
 
