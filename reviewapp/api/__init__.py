@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 from reviewapp.api import (  # noqa: E402,F401
     core,
     decisions,
+    judgments,
     queues,
     reviews,
     schema,

@@ -19,6 +19,7 @@ from reviewapp.api.core import (
 )
 from reviewapp.models import ReviewQueue, ReviewQueueItem
 from reviewapp.services import claims, export, queue_items, queue_settings, queues
+from reviewapp.services.errors import PermissionDenied
 
 
 def queue_json(queue: ReviewQueue, pending_item_count: int) -> dict[str, Any]:
@@ -112,6 +113,9 @@ def claim_next_item(ctx: ApiContext, queue_id: str):
     json_body()  # a body, if any, must still be well-formed and within size
     item = claims.claim_next(ctx.project_id, ctx.user, path_uuid(queue_id))
     if item is None:
+        refusal = claims.refusal(queues.load_queue(ctx.project_id, path_uuid(queue_id)), ctx.user)
+        if refusal is not None:  # a queue with assignees, and the caller is not one of them
+            raise PermissionDenied(refusal)
         return "", 204
     return jsonify(item_json(item)), 200
 

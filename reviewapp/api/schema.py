@@ -374,6 +374,38 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
                                      _ref("TraceDetail")),
 }
 
+# --- judgments (issue 11: several reviewers per trace) -------------------------------------------------
+SCHEMAS["Judgment"] = _exact({"type": "object", "description": (
+    "Extension: one reviewer's scores and comment for a trace in a queue with several reviewers per trace. When "
+    "the queue's last judgment of a trace lands, agreeing judgments become its final review (resolution "
+    "consensus); otherwise the item needs a decision."), "properties": {
+    "id": UUID, "queue_id": UUID, "item_id": UUID, "trace_id": STR,
+    "reviewer": _ref("User"),  # null for a user since removed
+    "comment": _nullable(STR),
+    "time_spent_seconds": _nullable({"type": "number", "description": "The reviewer's time on the trace."}),
+    "scores": {"type": "array", "items": _ref("Score"), "description": "By scorer name, as a review's."},
+    "created_at": TIME, "updated_at": TIME}})
+_JUDGMENT_ORDER = ("order_by", {"type": "string", "enum": ["created_at", "-created_at", "updated_at", "-updated_at"],
+                                "description": "Default: newest first (-created_at)."})
+OPERATIONS.update({
+    ("/judgments/", "get"): (
+        "Extension: list judgments; in a blind queue, others' judgments of a trace you have not judged are left "
+        "out (admins see all)", "read",
+        ["limit", "offset", _JUDGMENT_ORDER, "queue_id", "trace_id", ("reviewer_id", INT), "definition_id"],
+        None, 200, _page_of("Judgment")),
+    ("/judgments/", "post"): (
+        "Extension: judge a trace pending in a queue with several reviewers per trace (once per reviewer)",
+        "write", [], _body({"queue_id": UUID, "trace_id": TRACE_ID, "comment": _nullable(STR),
+                            "time_spent_seconds": TIME_SPENT, "scores": {"type": "array", "items": _ref("ScoreInput")}},
+                           ["queue_id", "trace_id"]), 201, _ref("Judgment")),
+    ("/judgments/{id}/", "get"): ("Extension: retrieve a judgment (404 while blind review hides it)", "read", [],
+                                  None, 200, _ref("Judgment")),
+    ("/judgments/{id}/", "patch"): (
+        "Extension: its author edits a judgment while the trace is open (others: 403)", "write", [],
+        _body({"comment": _nullable(STR), "scores": {"type": "array", "items": _ref("ScoreInput")}}), 200,
+        _ref("Judgment")),
+})
+
 ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missing scope or role",
           "404": "Not found (or another project's)",
           "503": "The database is unreachable for a moment: retry after Retry-After seconds"}

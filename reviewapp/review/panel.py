@@ -14,7 +14,15 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
-from reviewapp.models import ReviewQueue, ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
+from reviewapp.models import (
+    Judgment,
+    JudgmentScore,
+    ReviewQueue,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
+    TraceReview,
+    TraceReviewScore,
+)
 from reviewapp.services import passing, queues, scorers
 from reviewapp.services.errors import NotFound
 from reviewapp.services.scorer_config import format_decimal
@@ -32,7 +40,7 @@ class ScorerField:
     version: ScoreDefinitionVersion
     chosen: list[str] = field(default_factory=list)  # option keys, or ["true"]/["false"], or [number text]
     error: str | None = None
-    saved: TraceReviewScore | None = None  # the review's score for this scorer, as the page opened
+    saved: TraceReviewScore | JudgmentScore | None = None  # the saved score for this scorer, as the page opened
 
     @property
     def input_name(self) -> str:
@@ -143,7 +151,7 @@ def _number(value: Any) -> str:
 
 
 def panel_definitions(project_id: int, queue: ReviewQueue | None,
-                      review: TraceReview | None = None) -> list[ScoreDefinition]:
+                      review: TraceReview | Judgment | None = None) -> list[ScoreDefinition]:
     """The queue's chosen scorers in their order, or every active scorer by name; plus any scorer the review
     already has a score for (saving replaces the whole set, so none may silently drop out)."""
     everything = scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)
@@ -159,9 +167,11 @@ def panel_definitions(project_id: int, queue: ReviewQueue | None,
     return shown
 
 
-def build_fields(definitions: list[ScoreDefinition], review: TraceReview | None = None) -> list[ScorerField]:
-    """Fields filled from a saved review. A score saved against an older version is shown against that version
-    (it stays pinned unless the reviewer changes scorer versions on purpose elsewhere)."""
+def build_fields(definitions: list[ScoreDefinition],
+                 review: TraceReview | Judgment | None = None) -> list[ScorerField]:
+    """Fields filled from a saved review (or the reviewer's own judgment). A score saved against an older version
+    is shown against that version (it stays pinned unless the reviewer changes scorer versions on purpose
+    elsewhere)."""
     saved = {s.definition_id: s for s in (review.scores if review else [])}
     fields = []
     for definition in definitions:
@@ -173,7 +183,7 @@ def build_fields(definitions: list[ScoreDefinition], review: TraceReview | None 
     return fields
 
 
-def _saved_values(score: TraceReviewScore | None) -> list[str]:
+def _saved_values(score: TraceReviewScore | JudgmentScore | None) -> list[str]:
     if score is None:
         return []
     if score.categorical_values is not None:

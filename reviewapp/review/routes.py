@@ -9,9 +9,10 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
+from reviewapp.models import Judgment, Membership, ReviewQueue, ReviewQueueItem, TraceReview, utcnow
 from reviewapp.queues.forms import ConfirmForm
 from reviewapp.review import bp
+from reviewapp.review.judging import Judging, judging_for
 from reviewapp.review.panel import (
     attach_error,
     build_fields,
@@ -20,9 +21,9 @@ from reviewapp.review.panel import (
     seconds_since,
     started_stamp,
 )
-from reviewapp.services import claims, export, members, queue_items, queues, reviews, scorers, traces
+from reviewapp.services import claims, export, judgments, members, queue_items, queues, reviews, scorers, traces
 from reviewapp.services.common import ID_MAX, as_uuid
-from reviewapp.services.errors import Conflict, NotFound, ValidationError
+from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.review_judgments import judgments_behind
 from reviewapp.services.reviews import MissingScores, ReviewFilters, SaveConflict, sorted_scores
 from reviewapp.web import page_number, project_view
@@ -80,7 +81,8 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
             item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
             basis: str | None = None, started: str | None = None, error: str | None = None,
             comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
-            skip_error: str | None = None, n: int | None = None, status: int = 200):
+            skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
+            status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
     refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
     pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
@@ -90,7 +92,8 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         action = url_for("review.edit_trace", project_id=member.project_id, trace_id=trace_id,
                          queue=queue.id if queue else None, n=n)
     if comment is None:
-        comment = review.comment if review is not None else None
+        saved = judging.judgment if judging is not None else review
+        comment = saved.comment if saved is not None else None
     pending_item = item if item is not None else queue_items.pending_item_for_trace(member.project_id, trace_id)
     return render_template(
         "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
@@ -103,7 +106,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         holding=item is not None and queue_items.is_live(item) and item.claimed_by_id == current_user.id
         and claims.active_claim(item),
         held_by=pending_item if claims.held_by_other(pending_item, current_user) else None,
-        sorted_scores=sorted_scores,
+        sorted_scores=sorted_scores, judging=judging,
     ), status
 
 
@@ -126,7 +129,7 @@ def _refused(member: Membership, exc: ValidationError | SaveConflict, fields, en
     return _render(member, fields=fields, error=error, comment_error=comment_error, status=400, **page)
 
 
-def _submitted(member: Membership, queue: ReviewQueue | None, review: TraceReview | None):
+def _submitted(member: Membership, queue: ReviewQueue | None, review: TraceReview | Judgment | None):
     """The panel filled from the submitted form, its score entries and the rest of what the reviewer sent."""
     fields = build_fields(panel_definitions(member.project_id, queue, review))
     entries = read_form(fields, request.form, member.project_id)
@@ -148,7 +151,7 @@ def start(member: Membership, queue_id: str):
 @project_view(role="reviewer")
 def done(member: Membership, queue_id: str):
     queue, left = claims.outlook(member.project_id, current_user, queue_id)
-    return render_template("review/done.html", queue=queue, left=left)
+    return render_template("review/done.html", queue=queue, left=left, refusal=claims.refusal(queue, current_user))
 
 
 @bp.route("/review/<item_id>")
@@ -159,6 +162,12 @@ def item(member: Membership, item_id: str):
     except (NotFound, Conflict) as exc:
         return _claim_refused(member, exc, "That trace is no longer pending: someone reviewed it or took it out of "
                               "its queue.", "info")
+    n = request.args.get("n", type=int)
+    judging = judging_for(found, current_user)
+    if judging is not None:  # several reviewers per trace: the reviewer's own judgment, nobody else's work
+        fields = build_fields(panel_definitions(member.project_id, found.queue, judging.judgment), judging.judgment)
+        return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, n=n,
+                       judging=judging)
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
@@ -175,6 +184,9 @@ def save(member: Membership, item_id: str):
     except NotFound:
         flash("That trace is not in any queue of this project.", "warning")
         return _claim_next(member, request.form.get("queue_id"))
+    judging = judging_for(found, current_user)
+    if judging is not None:
+        return _save_judgment(member, found, judging)
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields, entries, sent = _submitted(member, found.queue, review)
     try:
@@ -186,6 +198,28 @@ def save(member: Membership, item_id: str):
         return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         review=getattr(exc, "review", None) or review, **sent)
     flash(f"Saved your review of {found.trace_id}.", "success")
+    return _claim_next(member, found.queue_id)
+
+
+def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging):
+    """Save & next in a queue with several reviewers per trace: the reviewer's judgment (or their edit of it),
+    then the next trace. A refusal comes back beside the scorer it names, with the reviewer's input."""
+    fields, entries, sent = _submitted(member, found.queue, judging.judgment)
+    try:
+        if judging.judgment is not None:
+            judgments.update_judgment(member.project_id, current_user, judging.judgment.id, scores=entries,
+                                      comment=sent["comment"])
+        else:
+            judgments.submit_judgment(member.project_id, current_user, found, scores=entries, comment=sent["comment"],
+                                      time_spent_seconds=seconds_since(sent["started"]), queue=found.queue)
+    except PermissionDenied as exc:
+        flash(exc.detail, "warning")
+        return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=found.queue_id))
+    except ValidationError as exc:
+        sent.pop("basis")
+        return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
+                        judging=judging, basis="", **sent)
+    flash(f"Saved your judgment of {found.trace_id}.", "success")
     return _claim_next(member, found.queue_id)
 
 
@@ -216,6 +250,11 @@ def previous(member: Membership, queue_id: str):
     """Your n-th latest review in this queue (n=1 the latest), opened for editing."""
     queue = queues.load_queue(member.project_id, queue_id)
     n = page_number(1, "n")  # a page of one review
+    if queue.reviews_per_trace > 1:  # the reviewer's own judgments, reopened for editing while their trace waits
+        mine, _ = judgments.list_judgments(member.project_id, member, queue_id=queue.id, reviewer_id=current_user.id,
+                                           order="-created_at", limit=1, offset=n - 1)
+        if mine:
+            return redirect(url_for("review.item", project_id=member.project_id, item_id=mine[0].item_id, n=n))
     found, _ = reviews.list_reviews(member.project_id, ReviewFilters(queue_id=queue.id, reviewer_id=current_user.id),
                                     order="-created_at", limit=1, offset=n - 1)
     if not found:

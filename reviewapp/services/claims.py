@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, exists, func, or_, select, union, update
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
+from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
+from reviewapp.services import judgments
 from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
@@ -46,9 +47,16 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
 
     None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
     write) is followed by another look, however often, since each loss is an item someone else now holds. Only
-    a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left"."""
+    a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left".
+
+    A queue with assignees answers None to anyone else (`refusal` says why); a queue with several reviewers per
+    trace claims through services.judgments."""
     queue = load_queue(project_id, queue_id)
     lease = lease or configured_lease()
+    if queue.reviews_per_trace > 1:
+        return judgments.claim_next_judging(project_id, actor, queue, lease)
+    if not judgments.assigned(queue, actor):
+        return None
     postgres = db.session.get_bind().dialect.name == "postgresql"
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
@@ -61,6 +69,11 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             return db.session.get_one(ReviewQueueItem, candidate, populate_existing=True)
         db.session.rollback()  # someone else took it between our read and our write: look again
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def refusal(queue: ReviewQueue, actor: User) -> str | None:
+    """Why the actor may claim nothing from this queue whatever is left in it, or None."""
+    return None if judgments.assigned(queue, actor) else judgments.NOT_ASSIGNED
 
 
 def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, take_over: bool) -> bool:
@@ -115,13 +128,18 @@ def _expired(item: ReviewQueueItem) -> bool:
 
 
 def active_claim(item: ReviewQueueItem) -> bool:
-    """Whether someone holds a live claim on the item."""
+    """Whether someone holds a live claim on the item (at several reviewers per trace: anyone's ItemClaim)."""
+    if item.queue.reviews_per_trace > 1:
+        return bool(judgments.holders(item))
     return item.claimed_by_id is not None and not _expired(item)
 
 
 def held_by_other(item: ReviewQueueItem | None, actor: User) -> bool:
-    """Whether someone other than `actor` holds a live claim on this live item."""
-    return item is not None and item.deleted_at is None and active_claim(item) and item.claimed_by_id != actor.id
+    """Whether someone other than `actor` holds a live claim on this live item. At several reviewers per trace
+    nobody's claim keeps another out (each saves their own judgment): False."""
+    if item is None or item.deleted_at is not None or item.queue.reviews_per_trace > 1:
+        return False
+    return active_claim(item) and item.claimed_by_id != actor.id
 
 
 def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta | None = None, *,
@@ -138,10 +156,14 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
     same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
     item = load_item(project_id, item_id)
-    held = take_claim(item, actor, lease)
+    if item.queue.reviews_per_trace > 1:
+        held = judgments.hold_judging(actor, item, lease or configured_lease())
+    else:
+        held = take_claim(item, actor, lease)
     commit_keeping_state()
     if not held:
-        raise Conflict(CLAIM_LOST.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
+        message = judgments.FULL if item.queue.reviews_per_trace > 1 else CLAIM_LOST
+        raise Conflict(message.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
     return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
 
 
@@ -168,6 +190,7 @@ def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: An
     skip = ReviewSkip(project_id=project_id, item_id=item.id, queue_id=item.queue_id, trace_id=item.trace_id,
                       user_id=actor.id, reason=reason)
     db.session.add(skip)
+    judgments.drop_claim(actor, item.id)
     if item.claimed_by_id == actor.id:
         item.claimed_by_id = None
         item.claim_expires_at = None
@@ -206,27 +229,41 @@ def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[Re
     when (three queries)."""
     queue, pending = load_queue_with_count(project_id, queue_id)
     now = utcnow()
-    held, first, last = db.session.execute(
-        select(func.count(ReviewQueueItem.id), func.min(ReviewQueueItem.claim_expires_at),
-               func.max(ReviewQueueItem.claim_expires_at))
-        .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
-               ReviewQueueItem.claimed_by_id.is_not(None), ReviewQueueItem.claimed_by_id != actor.id,
-               ReviewQueueItem.claim_expires_at >= now)
-    ).one()
+    statement: Select
+    if queue.reviews_per_trace > 1:  # claims of queues with several reviewers per trace
+        statement = (select(func.count(func.distinct(ItemClaim.item_id)), func.min(ItemClaim.expires_at),
+                            func.max(ItemClaim.expires_at))
+                     .join(ReviewQueueItem, ReviewQueueItem.id == ItemClaim.item_id)
+                     .where(ItemClaim.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+                            ItemClaim.user_id != actor.id, ItemClaim.expires_at >= now))
+    else:
+        statement = (select(func.count(ReviewQueueItem.id), func.min(ReviewQueueItem.claim_expires_at),
+                            func.max(ReviewQueueItem.claim_expires_at))
+                     .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+                            ReviewQueueItem.claimed_by_id.is_not(None), ReviewQueueItem.claimed_by_id != actor.id,
+                            ReviewQueueItem.claim_expires_at >= now))
+    held, first, last = db.session.execute(statement).one()
     holders = [u for u in reviewers_now(project_id, [queue.id]).get(queue.id, []) if u.id != actor.id] if held else []
     return queue, Outlook(pending, held or 0, holders, first, last)
 
 
 def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
-    """Who holds a live claim in each queue right now (one query)."""
+    """Who holds a live claim in each queue right now, the items' own (one reviewer per trace) and ItemClaims
+    (several) alike (one query)."""
     ids = list(queue_ids)
     if not ids:
         return {}
+    now = utcnow()
+    single = select(ReviewQueueItem.queue_id.label("queue_id"), ReviewQueueItem.claimed_by_id.label("user_id")).where(
+        ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
+        ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= now)
+    several = select(ItemClaim.queue_id, ItemClaim.user_id).join(
+        ReviewQueueItem, ReviewQueueItem.id == ItemClaim.item_id).where(
+        ItemClaim.project_id == project_id, ItemClaim.queue_id.in_(ids), ItemClaim.expires_at >= now,
+        ReviewQueueItem.deleted_at.is_(None))
+    holding = union(single, several).subquery()
     rows = db.session.execute(
-        select(ReviewQueueItem.queue_id, User).join(User, User.id == ReviewQueueItem.claimed_by_id).where(
-            ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
-            ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= utcnow(),
-        ).distinct()
+        select(holding.c.queue_id, User).join(User, User.id == holding.c.user_id)
     ).all()
     found: dict[uuid.UUID, list[User]] = {}
     for queue_id, user in rows:

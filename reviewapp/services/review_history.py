@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 
 from reviewapp.extensions import db
-from reviewapp.models import Judgment, Membership, ReviewChange, TraceReview, TraceReviewScore, User
+from reviewapp.models import Judgment, JudgmentScore, Membership, ReviewChange, TraceReview, TraceReviewScore, User
 from reviewapp.services import visibility
 from reviewapp.services.common import as_uuid, ordering
 from reviewapp.services.errors import NotFound
@@ -45,7 +45,7 @@ def score_text(score: Any) -> str:
     return "—"
 
 
-def _score_snapshot(score: TraceReviewScore) -> dict[str, Any]:
+def _score_snapshot(score: TraceReviewScore | JudgmentScore) -> dict[str, Any]:
     numeric = score.numeric_value
     return {
         "definition_id": str(score.definition_id),
@@ -82,6 +82,31 @@ def record(review: TraceReview, actor: User, action: str, before: dict[str, Any]
         return None
     change = ReviewChange(project_id=review.project_id, trace_id=review.trace_id, subject=REVIEW,
                           subject_id=review.id, review_id=review.id, actor_id=actor.id, action=action,
+                          before=before, after=after, created_at=when)
+    db.session.add(change)
+    return change
+
+
+def judgment_snapshot(judgment: Judgment) -> dict[str, Any]:
+    """What a history entry keeps of a judgment: as a review's snapshot, its author named as reviewer."""
+    reviewer = judgment.reviewer
+    scores = sorted((_score_snapshot(score) for score in judgment.scores),
+                    key=lambda s: (s["definition_name"].lower(), s["definition_name"], s["definition_id"]))
+    return {
+        "comment": judgment.comment,
+        "reviewed_by": None if reviewer is None else {"id": reviewer.id, "name": reviewer.display_name},
+        "scores": scores,
+    }
+
+
+def record_judgment(judgment: Judgment, actor: User, action: str, before: dict[str, Any] | None,
+                    after: dict[str, Any] | None, when: datetime) -> ReviewChange | None:
+    """As `record`, for a judgment (subject JUDGMENT): added to the session for the caller's commit; an edit that
+    changes nothing is not a change."""
+    if action == UPDATED and before == after:
+        return None
+    change = ReviewChange(project_id=judgment.project_id, trace_id=judgment.trace_id, subject=JUDGMENT,
+                          subject_id=judgment.id, review_id=None, actor_id=actor.id, action=action,
                           before=before, after=after, created_at=when)
     db.session.add(change)
     return change

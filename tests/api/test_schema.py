@@ -22,6 +22,7 @@ def served_operations(app) -> set[tuple[str, str]]:
         templated = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", path[len("/api" + prefix):])
         templated = templated.replace("{queue_id}", "{id}").replace("{item_id}", "{id}")
         templated = templated.replace("{definition_id}", "{id}").replace("{review_id}", "{id}")
+        templated = templated.replace("{judgment_id}", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operations.add((templated, method.lower()))
     return operations
@@ -146,6 +147,11 @@ CONTRACT = {
     ("/traces/", "get"): (200, page("Trace"), None),
     ("/traces/{trace_id}/", "get"): (200, "TraceDetail", None),
     ("/traces/{trace_id}/review_history/", "get"): (200, page("ReviewChange"), None),
+    ("/judgments/", "get"): (200, page("Judgment"), None),
+    ("/judgments/", "post"): (201, "Judgment", ({"queue_id", "trace_id"}, {"comment", "scores",
+                                                                           "time_spent_seconds"})),
+    ("/judgments/{id}/", "get"): (200, "Judgment", None),
+    ("/judgments/{id}/", "patch"): (200, "Judgment", (set(), {"comment", "scores"})),
 }
 
 PAGE = {"limit", "offset"}
@@ -162,6 +168,7 @@ QUERY = {
     ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
     ("/trace_reviews/{id}/history/", "get"): PAGE | {"order_by"},
     ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
+    ("/judgments/", "get"): PAGE | {"order_by", "queue_id", "trace_id", "reviewer_id", "definition_id"},
 }
 
 
@@ -228,6 +235,20 @@ def test_each_list_documents_the_spec_filters(client):
         assert names == QUERY.get((path, method), set()), (path, method)
 
 
+def judged(api, trace_id: str) -> dict:
+    """A judgment of `trace_id`, in a new queue with two reviewers per trace."""
+    import uuid
+
+    from reviewapp.extensions import db
+    from reviewapp.models import ReviewQueue
+
+    pairs = api.post("review_queues/", {"name": "Pairs"}).get_json()
+    db.session.get(ReviewQueue, uuid.UUID(pairs["id"])).reviews_per_trace = 2
+    db.session.commit()
+    api.post("review_queue_items/", {"queue_id": pairs["id"], "trace_id": trace_id})
+    return api.post("judgments/", {"queue_id": pairs["id"], "trace_id": trace_id, "comment": "ok"}).get_json()
+
+
 def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(app, api, monkeypatch):
     """A filter the API reads but the document leaves out (or the reverse) is a client's surprise: record which
     query parameters each GET really looks at."""
@@ -258,9 +279,10 @@ def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(ap
     queue = api.post("review_queues/", {"name": "Inbox"}).get_json()
     item = api.post("review_queue_items/", {"queue_id": queue["id"], "trace_id": "t-1"}).get_json()
     review = api.post("trace_reviews/", {"trace_id": "t-2", "comment": "fine"}).get_json()
+    judgment = judged(api, "t-3")
     ids = {"id": None, "version_id": scorer["current_version_id"], "trace_id": "t-1"}
     by_resource = {"review_queues": queue["id"], "review_queue_items": item["id"],
-                   "score_definitions": scorer["id"], "trace_reviews": review["id"]}
+                   "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"]}
     document = documented(api.client)
     for path, method in CONTRACT:
         if method != "get":

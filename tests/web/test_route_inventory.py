@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from reviewapp.services import accounts, reviews, traces
+from reviewapp.services import accounts, judgments, queue_items, queues, reviews, traces
 from tests.conftest import csrf_token_from
 from tests.web.workbench import build, signed_in
 
@@ -103,6 +103,10 @@ def wb(factory):
     membership = accounts.membership_for(wb.reviewer.id, wb.project.id)
     key_id = accounts.create_api_key(wb.admin, "*", "inventory")[0].id
     item = wb.items()[0]
+    pairs = queues.create_queue(wb.project.id, wb.admin, "Pairs")
+    pairs.reviews_per_trace = 2
+    judged = queue_items.add_item(wb.project.id, wb.admin, pairs.id, "trace-003")
+    judgment = judgments.submit_judgment(wb.project.id, wb.admin, judged, scores=[], comment="a judgment")
     wb.values = {
         "project_id": wb.project.id,
         "queue_id": wb.queue.id,
@@ -111,6 +115,7 @@ def wb(factory):
         "definition_id": wb.quality.id,
         "version_id": wb.quality.current_version_id,
         "review_id": review.id,
+        "judgment_id": judgment.id,
         "membership_id": membership.id,
         "key_id": key_id,
         "event_uuid": next(e.uuid for e in traces.get_trace(wb.project.id, item.trace_id).events
