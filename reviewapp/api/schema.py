@@ -178,7 +178,9 @@ SCHEMAS: dict[str, Any] = {
         "Extension: one change to a review (PostHog has no history). Entries are only added: every creation, "
         "edit and deletion of the trace's final review, in the transaction of the write. An edit that changes "
         "nothing is not recorded, unless it makes someone else the reviewer."), "properties": {
-        "id": UUID, "subject": {"type": "string", "enum": ["review"], "description": "What changed."},
+        "id": UUID, "subject": {"type": "string", "enum": ["review", "judgment"], "description": (
+            "What changed: the trace's final review, or one reviewer's judgment (queues with several reviewers "
+            "per trace; blind review leaves out what the caller may not see yet).")},
         "review_id": _nullable(UUID), "trace_id": STR,
         "action": {"type": "string", "enum": ["created", "updated", "deleted", "adjudicated"]},
         "actor": _ref("User"),  # who made the change; null for a user since removed

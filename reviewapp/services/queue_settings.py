@@ -23,7 +23,7 @@ WHOLE_TEXT = re.compile(r"^\s*[+-]?\d+(?:\.0*)?\s*$")  # "3", " 3 ", "3.0": DRF'
 
 NOT_NULL = "This field may not be null."
 LOWER_THAN_JUDGED = ("A trace still pending in this queue already has {count} judgments: reviews per trace can go "
-                     "down to {count}, not {wanted}.")
+                     "down to {floor}, not {wanted}.")
 
 
 def clean_reviews_per_trace(raw: Any) -> int:
@@ -111,13 +111,15 @@ def most_judged(queue_id: uuid.UUID) -> int:
 
 def apply(project_id: int, queue: ReviewQueue, data: dict[str, Any], *, new: bool) -> None:
     """Check and set the settings present in `data` (a new queue gets the defaults for the rest). Lowering
-    reviews_per_trace stops at the most judgments a pending trace of the queue already has."""
+    reviews_per_trace stops one above the most judgments a pending trace of the queue already has: a trace it would
+    complete without a last judgment would be left neither settled nor open to judge."""
     if "reviews_per_trace" in data:
         wanted = clean_reviews_per_trace(data["reviews_per_trace"])
         if not new and wanted < (queue.reviews_per_trace or 1):
             judged = most_judged(queue.id)
-            if wanted < judged:
-                raise ValidationError(LOWER_THAN_JUDGED.format(count=judged, wanted=wanted), "reviews_per_trace")
+            if judged and wanted <= judged:
+                raise ValidationError(LOWER_THAN_JUDGED.format(count=judged, floor=judged + 1, wanted=wanted),
+                                      "reviews_per_trace")
         queue.reviews_per_trace = wanted
     elif new:
         queue.reviews_per_trace = 1

@@ -61,55 +61,47 @@ def _score_snapshot(score: TraceReviewScore | JudgmentScore) -> dict[str, Any]:
     }
 
 
-def snapshot(review: TraceReview) -> dict[str, Any]:
-    """What a history entry keeps of a review: its comment, who it names as reviewer, and each score (the
-    scorer's name and version at the time, the value raw and in words, the verdict), by scorer name."""
-    reviewer = review.reviewed_by
-    scores = sorted((_score_snapshot(score) for score in review.scores),
-                    key=lambda s: (s["definition_name"].lower(), s["definition_name"], s["definition_id"]))
+def _snapshot(comment: str | None, reviewer: User | None, scores: Any) -> dict[str, Any]:
     return {
-        "comment": review.comment,
+        "comment": comment,
         "reviewed_by": None if reviewer is None else {"id": reviewer.id, "name": reviewer.display_name},
-        "scores": scores,
+        "scores": sorted((_score_snapshot(score) for score in scores),
+                         key=lambda s: (s["definition_name"].lower(), s["definition_name"], s["definition_id"])),
     }
 
 
-def record(review: TraceReview, actor: User, action: str, before: dict[str, Any] | None,
-           after: dict[str, Any] | None, when: datetime) -> ReviewChange | None:
-    """Add the change to the session, for the caller's commit (so a refused or failed write records nothing).
-    An edit that changes nothing — not even who the review names as reviewer — is not a change."""
-    if action == UPDATED and before == after:
-        return None
-    change = ReviewChange(project_id=review.project_id, trace_id=review.trace_id, subject=REVIEW,
-                          subject_id=review.id, review_id=review.id, actor_id=actor.id, action=action,
-                          before=before, after=after, created_at=when)
-    db.session.add(change)
-    return change
+def snapshot(review: TraceReview) -> dict[str, Any]:
+    """What a history entry keeps of a review: its comment, who it names as reviewer, and each score (the
+    scorer's name and version at the time, the value raw and in words, the verdict), by scorer name."""
+    return _snapshot(review.comment, review.reviewed_by, review.scores)
 
 
 def judgment_snapshot(judgment: Judgment) -> dict[str, Any]:
     """What a history entry keeps of a judgment: as a review's snapshot, its author named as reviewer."""
-    reviewer = judgment.reviewer
-    scores = sorted((_score_snapshot(score) for score in judgment.scores),
-                    key=lambda s: (s["definition_name"].lower(), s["definition_name"], s["definition_id"]))
-    return {
-        "comment": judgment.comment,
-        "reviewed_by": None if reviewer is None else {"id": reviewer.id, "name": reviewer.display_name},
-        "scores": scores,
-    }
+    return _snapshot(judgment.comment, judgment.reviewer, judgment.scores)
+
+
+def _record(subject: str, owner: TraceReview | Judgment, actor: User, action: str, before: dict[str, Any] | None,
+            after: dict[str, Any] | None, when: datetime) -> ReviewChange | None:
+    """Add the change to the session, for the caller's commit (so a refused or failed write records nothing).
+    An edit that changes nothing — not even who is named as reviewer — is not a change."""
+    if action == UPDATED and before == after:
+        return None
+    change = ReviewChange(project_id=owner.project_id, trace_id=owner.trace_id, subject=subject,
+                          subject_id=owner.id, review_id=owner.id if subject == REVIEW else None,
+                          actor_id=actor.id, action=action, before=before, after=after, created_at=when)
+    db.session.add(change)
+    return change
+
+
+def record(review: TraceReview, actor: User, action: str, before: dict[str, Any] | None,
+           after: dict[str, Any] | None, when: datetime) -> ReviewChange | None:
+    return _record(REVIEW, review, actor, action, before, after, when)
 
 
 def record_judgment(judgment: Judgment, actor: User, action: str, before: dict[str, Any] | None,
                     after: dict[str, Any] | None, when: datetime) -> ReviewChange | None:
-    """As `record`, for a judgment (subject JUDGMENT): added to the session for the caller's commit; an edit that
-    changes nothing is not a change."""
-    if action == UPDATED and before == after:
-        return None
-    change = ReviewChange(project_id=judgment.project_id, trace_id=judgment.trace_id, subject=JUDGMENT,
-                          subject_id=judgment.id, review_id=None, actor_id=actor.id, action=action,
-                          before=before, after=after, created_at=when)
-    db.session.add(change)
-    return change
+    return _record(JUDGMENT, judgment, actor, action, before, after, when)
 
 
 # --- reading it back -----------------------------------------------------------------------------------

@@ -80,9 +80,10 @@ def test_lowering_below_the_judgments_in_is_refused(api, factory):
         judgment_rows.judge(row, user, [])
     assert_error(api.patch(f"review_queues/{queue['id']}/", {"reviews_per_trace": 1}), 400, "invalid_input",
                  "reviews_per_trace",
-                 "A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 2, "
+                 "A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 3, "
                  "not 1.")
-    assert api.patch(f"review_queues/{queue['id']}/", {"reviews_per_trace": 2}).get_json()["reviews_per_trace"] == 2
+    assert api.patch(f"review_queues/{queue['id']}/", {"reviews_per_trace": 2}).status_code == 400
+    assert api.patch(f"review_queues/{queue['id']}/", {"reviews_per_trace": 4}).get_json()["reviews_per_trace"] == 4
 
 
 def test_items_carry_their_judgment_count_and_state(api, factory):

@@ -106,7 +106,7 @@ def test_assignees_must_review_in_this_project(team):
     assert queues.list_queues(project.id)[1] == 0  # nothing was created by the refusals
 
 
-def test_reviews_per_trace_goes_up_freely_and_down_only_to_the_most_judgments_in(team):
+def test_reviews_per_trace_goes_up_freely_and_down_only_above_the_most_judgments_in(team):
     project, admin, rita, *_ = team
     queue = judgment_rows.queue(project.id, per_trace=3)
     row = judgment_rows.item(queue, "t-1")
@@ -115,10 +115,12 @@ def test_reviews_per_trace_goes_up_freely_and_down_only_to_the_most_judgments_in
     queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 5})
     assert refusal(lambda: queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 1})) == (
         "reviews_per_trace",
-        "A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 2, not 1.")
+        "A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 3, not 1.")
     db.session.expire_all()
     assert queue.reviews_per_trace == 5
-    assert queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 2}).reviews_per_trace == 2
+    assert refusal(lambda: queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 2}))[0] == \
+        "reviews_per_trace"  # it would complete t-1 without a last judgment
+    assert queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 3}).reviews_per_trace == 3
 
 
 def test_a_done_item_does_not_hold_reviews_per_trace_up(team):

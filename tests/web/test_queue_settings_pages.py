@@ -85,7 +85,7 @@ def test_lowering_reviewers_below_the_judgments_in_is_refused_beside_the_field(c
     response = client.post(f"/projects/{wb.project.id}/queues/{queue.id}/edit", data={
         "csrf_token": token, "name": queue.name, "reviews_per_trace": "1"})
     assert response.status_code == 400
-    assert ("A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 2, not 1."
+    assert ("A trace still pending in this queue already has 2 judgments: reviews per trace can go down to 3, not 1."
             in text(response))
     assert queues.load_queue(wb.project.id, queue.id).reviews_per_trace == 3
 
