@@ -24,11 +24,12 @@ from reviewapp.models import (
     User,
     utcnow,
 )
-from reviewapp.services import accounts, ingest, queue_items, queues, reviews, scorers
+from reviewapp.services import accounts, claims, ingest, judgments, queue_items, queues, reviews, scorers
 
 DEMO_PROJECT = "Demo project"
 DEMO_PASSWORD = "reviewapp-demo"
-DEMO_USERS = (("admin@example.com", "Ada", "Admin", "admin"), ("reviewer@example.com", "Rui", "Reviewer", "reviewer"))
+DEMO_USERS = (("admin@example.com", "Ada", "Admin", "admin"), ("reviewer@example.com", "Rui", "Reviewer", "reviewer"),
+              ("noor@example.com", "Noor", "Nakamura", "reviewer"), ("sam@example.com", "Sam", "Okafor", "reviewer"))
 SEED = 20250301
 
 
@@ -61,20 +62,21 @@ def seed(now: datetime | None = None) -> Seeded:
     now = now or utcnow()
     project = accounts.find_project_by_name(DEMO_PROJECT) or accounts.create_project(DEMO_PROJECT)
     users = []
-    by_role: dict[str, User] = {}
+    members: list[User] = []
     for email, first, last, role in DEMO_USERS:
         user = accounts.find_user_by_email(email) or accounts.create_user(email, DEMO_PASSWORD, first, last)
         accounts.set_membership(user, project, role)
         users.append((email, role))
-        by_role[role] = user
-    admin = by_role["admin"]
+        members.append(user)
+    admin, reviewers = members[0], members[1:]
 
     rng = random.Random(SEED)
     traces = build_traces(rng, now)
     ingest.ingest_batch(project.id, [event for trace in traces for event in trace.events])
     scorer_ids = _scorers(project.id, admin)
     queue_count = _queues(project.id, admin, traces, scorer_ids)
-    _reviews(project.id, admin, by_role["reviewer"], rng, {t.trace_id: t.start for t in traces}, now)
+    _reviews(project.id, admin, reviewers[0], rng, {t.trace_id: t.start for t in traces}, now)
+    queue_count += _panel(project.id, admin, reviewers, traces, scorer_ids)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -139,6 +141,56 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
         queue_items.bulk_add(project_id, admin, str(queue_id), pending)
         _added_as_they_arrived(queue_id, {t.trace_id: t.start for t in traces if t.trace_id in pending})
     return len(plans)
+
+
+# Three reviewers judge each trace of this queue, blind; by the end of the demo five traces have all their
+# judgments (three agree, so they have consensus reviews; two wait for a decision), one has two of three, and the
+# rest have none yet. Per trace in claiming order: each reviewer's (Answer quality, Resolved), or None to stop.
+PANEL = "Double-checked answers"
+PANEL_ANSWERS: tuple[tuple[tuple[int, bool] | None, ...], ...] = (
+    ((5, True), (5, True), (5, True)),
+    ((4, True), (2, False), (4, True)),  # Noor disagrees: needs a decision
+    ((2, False), (2, False), (2, False)),
+    ((4, True), (4, True), (3, True)),  # Sam scores one lower: needs a decision
+    ((4, True), (4, True), (4, True)),
+    ((3, False), (3, False), None),  # Sam has not got to it yet
+)
+PANEL_COMMENTS = ("", "Answer is fine but the tone is off.", "Did not actually solve the problem.")
+
+
+def _panel(project_id: int, admin: User, reviewers: list[User], traces: list[DemoTrace],
+           scorer_ids: dict[str, uuid.UUID]) -> int:
+    """A blind queue with three reviewers per trace: consensus reviews, disagreements waiting for a decision, a
+    trace half judged. Everything through the services the review page uses."""
+    if db.session.scalar(select(ReviewQueue.id).where(ReviewQueue.project_id == project_id,
+                                                      ReviewQueue.name == PANEL)):
+        return 1  # seeded earlier
+    queue = queues.create_queue(
+        project_id, admin, PANEL, "Hard support chats, judged by three reviewers each without seeing the others' "
+        "answers. Agreeing judgments become the review; disagreements wait for an admin's decision.",
+        scorer_ids=[str(scorer_ids["Answer quality"]), str(scorer_ids["Resolved"])],
+        settings={"reviews_per_trace": 3, "blind": True})
+    queued = [t for t in traces if t.kind == "support"][12:20]
+    queue_items.bulk_add(project_id, admin, str(queue.id), [t.trace_id for t in queued])
+    _added_as_they_arrived(queue.id, {t.trace_id: t.start for t in queued})
+    order: dict[str, int] = {}
+    for position, reviewer in enumerate(reviewers[:3]):
+        for _ in PANEL_ANSWERS:
+            item = claims.claim_next(project_id, reviewer, queue.id)
+            if item is None:
+                break
+            index = order.setdefault(item.trace_id, len(order))
+            answer = PANEL_ANSWERS[index][position] if index < len(PANEL_ANSWERS) else None
+            if answer is None:
+                judgments.drop_claim(reviewer, item.id)  # claimed, then put down: open for the third judgment
+                db.session.commit()
+                break
+            quality, resolved = answer
+            judgments.submit_judgment(project_id, reviewer, item, queue=queue, scores=[
+                {"definition_id": str(scorer_ids["Answer quality"]), "numeric_value": quality},
+                {"definition_id": str(scorer_ids["Resolved"]), "boolean_value": resolved}],
+                comment=PANEL_COMMENTS[position] if quality < 4 else "", time_spent_seconds=40 + 9 * index)
+    return 1
 
 
 def _added_as_they_arrived(queue_id: uuid.UUID, starts: dict[str, datetime]) -> None:

@@ -164,7 +164,7 @@ def test_seed_demo_creates_a_working_project(runner):
     assert all(c["true_label"] and c["false_label"] for kind, c in configs if kind == "boolean")
 
     queues = db.session.scalars(select(ReviewQueue).where(ReviewQueue.project_id == project.id)).all()
-    assert len(queues) == 2
+    assert len(queues) == 3
     for queue in queues:
         pending = db.session.scalar(select(func.count()).select_from(ReviewQueueItem).where(
             ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None)))
@@ -220,7 +220,9 @@ def test_second_make_run_reminds_the_demo_sign_in(runner):
     assert again.output == ("The demo project is already set up.\n"
                             "Sign in at http://127.0.0.1:5000/login with:\n"
                             "  admin@example.com / reviewapp-demo   (admin)\n"
-                            "  reviewer@example.com / reviewapp-demo   (reviewer)\n")
+                            "  reviewer@example.com / reviewapp-demo   (reviewer)\n"
+                            "  noor@example.com / reviewapp-demo   (reviewer)\n"
+                            "  sam@example.com / reviewapp-demo   (reviewer)\n")
 
 
 def test_the_reminder_leaves_out_a_demo_user_whose_password_changed(runner):
@@ -285,11 +287,12 @@ def test_demo_has_a_few_reviews_so_insights_and_reviews_show_data(runner):
 
     runner.invoke(args=["seed-demo"])
     reviewed, completed = counts()
-    assert reviewed == completed == 10  # five per queue, each completing its queue item
+    # Five per single-review queue, each completing its queue item; three consensus reviews in the panel queue.
+    assert reviewed == completed == 13
     review = db.session.scalars(select(TraceReview)).first()
     assert review.scores and review.time_spent_seconds and review.queue_id is not None
     runner.invoke(args=["seed-demo"])
-    assert counts() == (10, 10)
+    assert counts() == (13, 13)
 
 
 def test_demo_reviews_span_the_last_days_and_a_stricter_rule(runner):
@@ -315,3 +318,24 @@ def test_demo_reviews_span_the_last_days_and_a_stricter_rule(runner):
     runner.invoke(args=["seed-demo"])
     db.session.expire_all()
     assert db.session.get(ScoreDefinition, quality.id).current_version == 2
+
+
+def test_demo_has_a_blind_panel_queue_with_consensus_and_decisions_waiting(runner):
+    """Three reviewers per trace, blind: three traces settled by consensus, two waiting for a decision, one with
+    two of three judgments, the rest untouched; every judgment made through the judging service."""
+    from sqlalchemy import func, select
+
+    from reviewapp.models import Judgment, ReviewQueue, ReviewQueueItem, TraceReview
+
+    runner.invoke(args=["seed-demo"])
+    panel = db.session.scalar(select(ReviewQueue).where(ReviewQueue.name == "Double-checked answers"))
+    assert (panel.reviews_per_trace, panel.blind) == (3, True)
+    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 17
+    live = db.session.execute(select(ReviewQueueItem.state, ReviewQueueItem.judgment_count).where(
+        ReviewQueueItem.queue_id == panel.id, ReviewQueueItem.deleted_at.is_(None))).all()
+    assert sorted(live) == [("needs_decision", 3), ("needs_decision", 3), ("pending", 0), ("pending", 0),
+                            ("pending", 2)]
+    resolutions = db.session.scalars(select(TraceReview.resolution).where(TraceReview.queue_id == panel.id)).all()
+    assert resolutions == ["consensus"] * 3
+    runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 17
