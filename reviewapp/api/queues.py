@@ -17,8 +17,8 @@ from reviewapp.api.core import (
     query_uuid,
     user_json,
 )
-from reviewapp.models import ReviewQueue, ReviewQueueItem
-from reviewapp.services import claims, export, queue_items, queue_settings, queues
+from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem
+from reviewapp.services import claims, export, judgments, queue_items, queue_settings, queues
 from reviewapp.services.errors import PermissionDenied
 
 
@@ -49,8 +49,10 @@ def item_state(item: ReviewQueueItem) -> str:
     return item.state
 
 
-def item_json(item: ReviewQueueItem) -> dict[str, Any]:
-    claimed = claims.active_claim(item)
+def item_json(item: ReviewQueueItem, claim: ItemClaim | None = None) -> dict[str, Any]:
+    """An item; `claim` is the caller's own claim on it in a queue with several reviewers per trace, whose
+    claims are each reviewer's (claim_next answers with it)."""
+    claimed = claim is None and claims.active_claim(item)
     return {
         "id": str(item.id),
         "queue_id": str(item.queue_id),
@@ -60,8 +62,8 @@ def item_json(item: ReviewQueueItem) -> dict[str, Any]:
         "updated_at": iso(item.updated_at),
         "created_by": user_json(item.created_by),
         "team": item.project_id,
-        "claimed_by": user_json(item.claimed_by) if claimed else None,
-        "claim_expires_at": iso(item.claim_expires_at) if claimed else None,
+        "claimed_by": user_json(claim.user) if claim else user_json(item.claimed_by) if claimed else None,
+        "claim_expires_at": iso(claim.expires_at) if claim else iso(item.claim_expires_at) if claimed else None,
         # Extensions: judgments saved so far (queues with several reviewers per trace) and the item's state.
         "judgment_count": item.judgment_count,
         "state": item_state(item),
@@ -117,7 +119,8 @@ def claim_next_item(ctx: ApiContext, queue_id: str):
         if refusal is not None:  # a queue with assignees, and the caller is not one of them
             raise PermissionDenied(refusal)
         return "", 204
-    return jsonify(item_json(item)), 200
+    mine = next((c for c in judgments.holders(item) if c.user_id == ctx.user.id), None)
+    return jsonify(item_json(item, mine)), 200
 
 
 # --- review_queue_items/ -----------------------------------------------------------------------------

@@ -119,3 +119,13 @@ def test_claim_next_tells_a_non_assignee_why(setup, api):
     assert_error(bob.post(f"review_queues/{queue['id']}/claim_next/"), 403, "permission_denied",
                  detail="You are not assigned to this queue.")
     assert ann.post(f"review_queues/{queue['id']}/claim_next/").get_json()["trace_id"] == "t-1"
+
+
+def test_claim_next_at_several_reviewers_names_the_callers_own_claim(setup, api):
+    """Each reviewer holds their own claim on a shared trace: claim_next answers with the caller's."""
+    queue, _verdict, ann, bob = setup
+    first = ann.post(f"review_queues/{queue['id']}/claim_next/").get_json()
+    second = bob.post(f"review_queues/{queue['id']}/claim_next/").get_json()
+    assert first["trace_id"] == second["trace_id"] == "t-1"
+    assert first["claimed_by"]["id"] == ann.user.id and first["claim_expires_at"]
+    assert second["claimed_by"]["id"] == bob.user.id and second["claim_expires_at"]
