@@ -8,7 +8,6 @@ UPDATE; SQLite serialises writers, and the claim itself is one guarded INSERT â€
 more than N live claims and judgments together."""
 from __future__ import annotations
 
-import copy
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +28,7 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services import agreement, passing, review_history, reviews
+from reviewapp.services import agreement, review_history, reviews, score_rows
 from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -196,28 +195,7 @@ def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any) -> 
 
 def _set_scores(judgment: Judgment, validated: list[ValidatedScore], now: datetime) -> None:
     """Make the judgment's scores exactly `validated` (verdicts by services.passing, as a review's)."""
-    existing = {score.definition_id: score for score in judgment.scores}
-    for item in validated:
-        values = {
-            "definition_version_id": item.version.id, "definition_version": item.version.version,
-            "definition_config": copy.deepcopy(item.version.config),
-            "categorical_values": item.categorical_values, "numeric_value": item.numeric_value,
-            "boolean_value": item.boolean_value,
-            "passed": passing.verdict(item.version.kind, item.version.config,
-                                      categorical_values=item.categorical_values, numeric_value=item.numeric_value,
-                                      boolean_value=item.boolean_value),
-        }
-        score = existing.pop(item.definition.id, None)
-        if score is None:
-            judgment.scores.append(JudgmentScore(project_id=judgment.project_id, definition_id=item.definition.id,
-                                                 definition=item.definition, created_at=now, updated_at=now,
-                                                 **values))
-        elif any(getattr(score, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(score, name, value)
-            score.updated_at = now
-    for score in existing.values():
-        judgment.scores.remove(score)
+    score_rows.replace_scores(judgment.scores, JudgmentScore, judgment.project_id, validated, now)
 
 
 def _refusal(item: ReviewQueueItem | None, actor: User, now: datetime) -> ServiceRefusal | None:

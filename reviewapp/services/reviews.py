@@ -3,7 +3,6 @@ transaction), the review page's save (required scorers, no silent overwrite), so
 Each score is checked by services/score_validation.py."""
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +24,7 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services import claims, passing, queue_items, queues, review_history, visibility
+from reviewapp.services import claims, queue_items, queues, review_history, score_rows, visibility
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -270,30 +269,7 @@ def _write(project_id: int, actor: User, review: TraceReview | None, trace_id: s
 
 def _replace_scores(review: TraceReview, validated: list[ValidatedScore], now) -> None:
     """Make the review's scores exactly `validated`: unchanged scores keep their row and timestamps."""
-    existing = {score.definition_id: score for score in review.scores}
-    for item in validated:
-        values = {
-            "definition_version_id": item.version.id,
-            "definition_version": item.version.version,
-            "definition_config": copy.deepcopy(item.version.config),
-            "categorical_values": item.categorical_values,
-            "numeric_value": item.numeric_value,
-            "boolean_value": item.boolean_value,
-            "passed": passing.verdict(item.version.kind, item.version.config,
-                                      categorical_values=item.categorical_values, numeric_value=item.numeric_value,
-                                      boolean_value=item.boolean_value),
-        }
-        score = existing.pop(item.definition.id, None)
-        if score is None:
-            review.scores.append(TraceReviewScore(project_id=review.project_id, definition_id=item.definition.id,
-                                                  definition=item.definition, created_at=now, updated_at=now,
-                                                  **values))
-        elif any(getattr(score, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(score, name, value)
-            score.updated_at = now
-    for score in existing.values():
-        review.scores.remove(score)
+    score_rows.replace_scores(review.scores, TraceReviewScore, review.project_id, validated, now)
 
 
 # --- the review page -----------------------------------------------------------------------------------
