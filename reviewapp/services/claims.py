@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, exists, func, or_, select, union, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, union, update
 
 from reviewapp.extensions import db
 from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
-from reviewapp.services import judgments
+from reviewapp.services import candidates, judgments
 from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
@@ -102,23 +102,8 @@ def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) 
     mine = select(ReviewQueueItem.id).where(
         live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
     ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
-    skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-    fresh = select(ReviewQueueItem.id).where(live, _claimable(actor, now), ~skipped_by_me).order_by(
-        ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    last_skipped = (
-        select(func.max(ReviewSkip.created_at))
-        .where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-        .correlate(ReviewQueueItem).scalar_subquery()
-    )
-    skipped = select(ReviewQueueItem.id).where(live, _claimable(actor, now), skipped_by_me).order_by(
-        last_skipped, ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    for query in (mine, fresh, skipped):
-        if lock:
-            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
-        found = db.session.scalar(query)
-        if found is not None:
-            return found
-    return None
+    return candidates.first_found([mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)],
+                                  lock)
 
 
 # --- holding and taking over -------------------------------------------------------------------------

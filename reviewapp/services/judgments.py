@@ -23,12 +23,11 @@ from reviewapp.models import (
     Membership,
     ReviewQueue,
     ReviewQueueItem,
-    ReviewSkip,
     User,
     utcnow,
     uuid7,
 )
-from reviewapp.services import agreement, review_history, reviews, score_rows
+from reviewapp.services import agreement, candidates, review_history, reviews, score_rows
 from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -88,21 +87,7 @@ def _candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uu
                  ReviewQueueItem.state == PENDING, ~_judged_by(actor.id),
                  ReviewQueueItem.judgment_count + _live_claims(ReviewQueueItem.id, now, other_than=actor.id)
                  < queue.reviews_per_trace]
-    skipped_by_me = exists().where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-    last_skipped = (select(func.max(ReviewSkip.created_at))
-                    .where(ReviewSkip.item_id == ReviewQueueItem.id, ReviewSkip.user_id == actor.id)
-                    .correlate(ReviewQueueItem).scalar_subquery())
-    fresh = select(ReviewQueueItem.id).where(*open_here, ~skipped_by_me).order_by(
-        ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    skipped = select(ReviewQueueItem.id).where(*open_here, skipped_by_me).order_by(
-        last_skipped, ReviewQueueItem.created_at, ReviewQueueItem.id).limit(1)
-    for query in (fresh, skipped):
-        if lock:
-            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
-        found = db.session.scalar(query)
-        if found is not None:
-            return found
-    return None
+    return candidates.first_found(candidates.fresh_then_skipped(open_here, actor), lock)
 
 
 def _place_claim(queue: ReviewQueue, actor: User, item_id: uuid.UUID, now: datetime, lease: timedelta) -> bool:
