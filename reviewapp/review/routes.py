@@ -275,6 +275,8 @@ def edit_trace(member: Membership, trace_id: str):
     queue = _page_queue(member, request.args.get("queue"), keep_going=request.method == "POST")
     n = request.args.get("n", type=int)
     review = reviews.active_review_for_trace(member.project_id, trace_id)
+    if review is None and (judged_elsewhere := _judged_in_its_queue(member, trace_id)) is not None:
+        return judged_elsewhere
     page: dict[str, Any] = {"trace_id": trace_id, "queue": queue, "n": n}
     if request.method == "GET":
         fields = build_fields(panel_definitions(member.project_id, queue, review), review)
@@ -292,6 +294,21 @@ def edit_trace(member: Membership, trace_id: str):
     if queue is not None:
         return _claim_next(member, queue.id)
     return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
+
+
+def _judged_in_its_queue(member: Membership, trace_id: str) -> ResponseReturnValue | None:
+    """A trace pending in a queue with several reviewers per trace gets judgments there, not a review written
+    around them: its review page sends the reviewer to judge it (or an admin to decide it). None otherwise."""
+    pending = queue_items.pending_item_for_trace(member.project_id, trace_id)
+    if pending is None or pending.queue.reviews_per_trace <= 1:
+        return None
+    if pending.state == "needs_decision":
+        if member.has_role("admin"):
+            return redirect(url_for("decisions.decide_page", project_id=member.project_id, item_id=pending.id))
+        flash(f"{trace_id} has all its judgments in “{pending.queue.name}”; they differ, and an admin decides.",
+              "info")
+        return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
+    return redirect(url_for("review.item", project_id=member.project_id, item_id=pending.id))
 
 
 def _page_queue(member: Membership, raw: str | None, keep_going: bool) -> ReviewQueue | None:

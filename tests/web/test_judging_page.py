@@ -102,3 +102,24 @@ def test_a_non_assignee_is_told_why_nothing_is_claimed(app, wb, factory):
     rita, token = signed_in(app, wb.reviewer)
     done = rita.get(start(rita, wb, token)).get_data(as_text=True)
     assert "You are not assigned to this queue." in done
+
+
+def test_the_trace_page_sends_a_reviewer_to_judge_a_trace_of_such_a_queue_not_around_it(app, wb, factory):
+    """A trace pending in a queue with several reviewers per trace is judged there: its page offers "Judge this
+    trace", and the review form outside the queue sends there instead of writing a review around the judgments;
+    once the judgments disagree, an admin is sent to decide and a reviewer is told an admin decides."""
+    rita, _ = signed_in(app, wb.reviewer)
+    base = f"/projects/{wb.project.id}"
+    assert "Judge this trace" in rita.get(f"{base}/traces/trace-001").get_data(as_text=True)
+    item = next(i for i in wb.items() if i.trace_id == "trace-001")
+    opened = rita.get(f"{base}/traces/trace-001/review")
+    assert opened.status_code == 302 and opened.location == f"{base}/review/{item.id}"
+    assert db.session.scalar(select(func.count(TraceReview.id))) == 0
+
+    item.state = "needs_decision"
+    db.session.commit()
+    told = rita.get(f"{base}/traces/trace-001/review", follow_redirects=True).get_data(as_text=True)
+    assert "they differ, and an admin decides" in told and "Waiting for a decision" in told
+    admin, _ = signed_in(app, wb.admin)
+    sent = admin.get(f"{base}/traces/trace-001/review")
+    assert sent.location == f"{base}/decisions/{item.id}"
