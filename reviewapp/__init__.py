@@ -9,6 +9,7 @@ from flask import Flask
 
 from reviewapp.config import load_config
 from reviewapp.extensions import csrf, db, login_manager, migrate
+from reviewapp.web import TraceIdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "migrations"
@@ -23,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     # An id may hold an encoded slash: "items/0%2F/" must reach no route (a 404), not be redirected to "items/0/".
     app.url_map.merge_slashes = False
+    app.url_map.converters["trace"] = TraceIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, test_config))
 

@@ -8,9 +8,17 @@ from urllib.parse import urlsplit
 
 from flask import abort, g, request
 from flask_login import current_user, login_required
+from werkzeug.routing import PathConverter
 
 from reviewapp.services import accounts
 from reviewapp.services.common import ID_MAX, INT64_MAX
+
+
+class TraceIdConverter(PathConverter):
+    """A trace id in a path, `<trace:trace_id>`: any text, slashes and line breaks included (trace ids come from
+    clients, and werkzeug's path converter stops at a line break)."""
+
+    regex = r"[^/][\s\S]*?"
 
 
 def project_view(role: str = "viewer") -> Callable:

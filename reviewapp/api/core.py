@@ -107,7 +107,7 @@ def api_route(path: str, methods: list[str], role: str = "viewer") -> Callable:
 
         bare = path.rstrip("/")
         for prefix in PREFIXES:
-            if "<path:" in bare:
+            if "<path:" in bare or "<trace:" in bare:
                 # A path converter would take the bare form for a redirect; one lenient rule serves both.
                 bp.add_url_rule(prefix + bare + "/", endpoint=view.__name__, view_func=wrapped, methods=methods,
                                 strict_slashes=False)

@@ -29,7 +29,7 @@ def list_traces(ctx: ApiContext):
     }, count_cap=traces.shown_count)
 
 
-@api_route("/traces/<path:trace_id>/review_history/", methods=["GET"], role="viewer")
+@api_route("/traces/<trace:trace_id>/review_history/", methods=["GET"], role="viewer")
 def review_history_of_trace(ctx: ApiContext, trace_id: str):
     """Extension: every change to the trace's reviews, deleted ones included, newest first. (This path wins over
     retrieving a trace whose own id ends in "/review_history"; the traces list's search still finds that one.)"""
@@ -37,7 +37,7 @@ def review_history_of_trace(ctx: ApiContext, trace_id: str):
                          lambda: {"trace_id": trace_id, "membership": ctx.membership})
 
 
-@api_route("/traces/<path:trace_id>/", methods=["GET"], role="viewer")
+@api_route("/traces/<trace:trace_id>/", methods=["GET"], role="viewer")
 def get_trace(ctx: ApiContext, trace_id: str):
     return jsonify(detail_json(traces.get_trace(ctx.project_id, trace_id, membership=ctx.membership)))
 

@@ -268,7 +268,7 @@ def previous(member: Membership, queue_id: str):
                             queue=queue.id, n=n))
 
 
-@bp.route("/traces/<path:trace_id>/review", methods=["GET", "POST"])
+@bp.route("/traces/<trace:trace_id>/review", methods=["GET", "POST"])
 @project_view(role="reviewer")
 def edit_trace(member: Membership, trace_id: str):
     """Review one trace, or edit its review, outside the queue flow (from the trace page, or Previous)."""

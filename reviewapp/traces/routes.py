@@ -54,7 +54,7 @@ def index(member: Membership):
     ), status
 
 
-@bp.route("/traces/<path:trace_id>")
+@bp.route("/traces/<trace:trace_id>")
 @project_view(role="viewer")
 def detail(member: Membership, trace_id: str):
     detail = traces.get_trace(member.project_id, trace_id, focus=request.args.get("span"),
@@ -75,7 +75,7 @@ def posthog_trace_link(member: Membership, trace_id: str):
 @bp.record_once
 def _serve_posthog_trace_links(state: BlueprintSetupState) -> None:
     # PostHog's path starts with /project/, outside this blueprint's /projects/<id> prefix: the app serves it.
-    state.app.add_url_rule("/project/<int:project_id>/ai-observability/traces/<path:trace_id>",
+    state.app.add_url_rule("/project/<int:project_id>/ai-observability/traces/<trace:trace_id>",
                            endpoint="traces.posthog_trace_link", view_func=posthog_trace_link)
 
 

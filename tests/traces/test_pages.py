@@ -355,3 +355,17 @@ def test_a_wide_trace_lists_its_spans_a_page_at_a_time(signed_in, project):
     assert f'<a href="/projects/{project.id}/traces/wide?span=wide#spans">Earlier spans</a>' in html
     assert len(re.findall(r"<ul[ >]", html)) == html.count("</ul>")
     assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
+
+
+def test_a_trace_id_with_a_line_break_or_a_slash_opens(signed_in, project, factory):
+    """Trace ids come from clients: whatever they hold, the trace's page and its API answer open it."""
+    from urllib.parse import quote
+
+    key = factory.api_key(factory.user(project=project, role="viewer"))
+    for n, trace_id in enumerate(("line\nbreak", "a/b/c", "tab\there")):
+        chat_trace(project.id, trace_id, question=f"Question number {n}")
+        html = page(signed_in, f"/projects/{project.id}/traces/{quote(trace_id, safe='')}")
+        assert f"Question number {n}" in html
+        answer = signed_in.get(f"/api/environments/{project.id}/llm_analytics/traces/{quote(trace_id, safe='')}/",
+                               headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200 and answer.get_json()["trace_id"] == trace_id
