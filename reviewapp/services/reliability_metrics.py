@@ -234,15 +234,16 @@ FLEISS_KAPPA = Statistic(_prepare_fleiss, "Fleiss' kappa")
 # --- Krippendorff's α ----------------------------------------------------------------------------------------------
 
 def masi_distance(first: frozenset[str], second: frozenset[str]) -> float:
-    """MASI distance as NLTK defines it: 1 − Jaccard × m, m = 1 for equal sets, .67 when one contains the other,
-    .33 when they overlap, 0 otherwise. Two equal sets (also two empty ones) are 0 apart."""
+    """MASI distance (Passonneau 2006) as NLTK defines it: 1 − Jaccard × m, m = 1 for equal sets, 2/3 when one
+    contains the other, 1/3 when they overlap, 0 otherwise (older NLTK releases rounded these to .67 and .33). Two equal
+    sets (also two empty ones, where NLTK divides by zero) are 0 apart."""
     if first == second:
         return 0.0
     common = len(first & second)
     if common == min(len(first), len(second)):
-        monotonicity = 0.67
+        monotonicity = 2 / 3
     elif common > 0:
-        monotonicity = 0.33
+        monotonicity = 1 / 3
     else:
         monotonicity = 0.0
     return 1 - common / len(first | second) * monotonicity
