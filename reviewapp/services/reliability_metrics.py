@@ -56,26 +56,44 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _judged(units: Units, minimum: int = 2) -> list[list[Any]]:
-    """The values of each item that has at least `minimum` judgments (missing ones dropped)."""
-    rows = [[v for v in unit.values() if _present(v)] for unit in units]
-    return [row for row in rows if len(row) >= minimum]
+@dataclass(frozen=True)
+class _Judged:
+    """The judgments of the items with at least two: item position (0..items-1) and value of each judgment."""
+    item: np.ndarray
+    values: list[Any]
+    items: int
 
 
-def _category_index(rows: list[list[Any]]) -> dict[Hashable, int]:
-    index: dict[Hashable, int] = {}
-    for row in rows:
-        for value in row:
-            index.setdefault(value, len(index))
-    return index
+def _judged(units: Units) -> _Judged:
+    item: list[int] = []
+    values: list[Any] = []
+    items = 0
+    for unit in units:
+        present = [v for v in unit.values() if _present(v)]
+        if len(present) >= 2:
+            item.extend([items] * len(present))
+            values.extend(present)
+            items += 1
+    return _Judged(np.array(item, dtype=np.intp), values, items)
 
 
-def _counts(rows: list[list[Any]], index: Mapping[Hashable, int]) -> np.ndarray:
-    counts = np.zeros((len(rows), len(index)))
-    for i, row in enumerate(rows):
-        for value in row:
-            counts[i, index[value]] += 1
-    return counts
+def _coded(values: Sequence[Any], index: dict[Hashable, int] | None = None) -> tuple[np.ndarray, dict[Hashable, int]]:
+    """Each value's category number, from `index` (a value missing from it is an error) or in order of appearance."""
+    if index is None:
+        index = {}
+        codes = [index.setdefault(value, len(index)) for value in values]
+    else:
+        unknown = {value for value in values if value not in index}
+        if unknown:
+            raise ValueError(f"values missing from the order: {sorted(map(str, unknown))}")
+        codes = [index[value] for value in values]
+    return np.array(codes, dtype=np.intp), index
+
+
+def _counts(judged: _Judged, codes: np.ndarray, categories: int) -> np.ndarray:
+    """How often each category occurs in each item: shape (items, categories)."""
+    flat = np.bincount(judged.item * categories + codes, minlength=judged.items * categories)
+    return flat.reshape(judged.items, categories).astype(float)
 
 
 # --- the vectorised statistic ------------------------------------------------------------------------------------
@@ -117,12 +135,12 @@ def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 # --- percent agreement -------------------------------------------------------------------------------------------
 
 def _prepare_percent(units: Units) -> Prepared:
-    rows = _judged(units)
-    features = np.zeros((len(rows), 2))
-    for i, row in enumerate(rows):
-        m = len(row)
-        agreeing = sum(c * (c - 1) for c in Counter(row).values())
-        features[i] = (1.0, agreeing / (m * (m - 1)))
+    judged = _judged(units)
+    codes, index = _coded(judged.values)
+    counts = _counts(judged, codes, len(index))
+    m = counts.sum(axis=1)
+    share = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
+    features = np.column_stack([np.ones(judged.items), share])
     return Prepared(features, lambda s: _safe_ratio(s[:, 1], s[:, 0]))
 
 
@@ -132,8 +150,8 @@ def percent_agreement(units: Units) -> Agreement:
     An item judged by m reviewers has m(m-1)/2 pairs of judgments; its share is the number of pairs with equal values
     (sets: the same set) divided by that. Every item counts once, however many judgments it has. Not corrected for
     chance: with two options, random answers agree half the time. None when no item has two judgments."""
-    rows = _judged(units)
-    return Agreement(_prepare_percent(units).value(), len(rows), sum(len(row) for row in rows))
+    judged = _judged(units)
+    return Agreement(_prepare_percent(units).value(), judged.items, len(judged.values))
 
 
 PERCENT_AGREEMENT = Statistic(_prepare_percent, "percent agreement")
@@ -151,7 +169,7 @@ def _kappa_from_sums(s: np.ndarray, categories: int) -> np.ndarray:
 def _prepare_cohen(a: int, b: int) -> Callable[[Units], Prepared]:
     def prepare(units: Units) -> Prepared:
         pairs = [(u[a], u[b]) for u in units if _present(u.get(a)) and _present(u.get(b))]
-        index = _category_index([[x, y] for x, y in pairs])
+        _, index = _coded([value for pair in pairs for value in pair])
         c = len(index)
         features = np.zeros((len(pairs), 2 + 2 * c))
         for i, (x, y) in enumerate(pairs):
@@ -205,13 +223,14 @@ def _kappa_from_confusion(confusion: Counter[tuple[Any, Any]]) -> float | None:
 # --- Fleiss' κ -----------------------------------------------------------------------------------------------------
 
 def _prepare_fleiss(units: Units) -> Prepared:
-    rows = _judged(units)
-    sizes = {len(row) for row in rows}
+    judged = _judged(units)
+    sizes = set(np.bincount(judged.item).tolist())
     if len(sizes) != 1:
         return Prepared(np.zeros((0, 2)), lambda s: np.full(len(s), np.nan))
     (m,) = sizes
-    counts = _counts(rows, _category_index(rows))
-    features = np.column_stack([np.ones(len(rows)), (counts * counts).sum(axis=1), counts])
+    codes, index = _coded(judged.values)
+    counts = _counts(judged, codes, len(index))
+    features = np.column_stack([np.ones(judged.items), (counts * counts).sum(axis=1), counts])
 
     def finish(s: np.ndarray) -> np.ndarray:
         n = s[:, 0]
@@ -254,12 +273,14 @@ def _alpha_from(observed: np.ndarray, expected: np.ndarray, n: np.ndarray) -> np
     return 1 - _safe_ratio((n - 1) * observed, expected)
 
 
-def _interval_features(rows: list[list[Any]]) -> Prepared:
-    features = np.zeros((len(rows), 4))
-    for i, row in enumerate(rows):
-        values = np.asarray(row, dtype=float)
-        m, total, squares = len(values), values.sum(), (values * values).sum()
-        features[i] = (2 * (m * squares - total * total) / (m - 1), m, total, squares)
+def _interval_features(judged: _Judged) -> Prepared:
+    values = np.array(judged.values, dtype=float)
+    m = np.bincount(judged.item, minlength=judged.items).astype(float)
+    total = np.bincount(judged.item, values, minlength=judged.items)
+    squares = np.bincount(judged.item, values * values, minlength=judged.items)
+    # Σ over ordered pairs of distinct judgments of (v_i − v_j)², divided by m − 1 as in the coincidence matrix.
+    observed = np.maximum(2 * (m * squares - total * total), 0) / (m - 1)
+    features = np.column_stack([observed, m, total, squares])
 
     def finish(s: np.ndarray) -> np.ndarray:
         n = s[:, 1]
@@ -267,8 +288,7 @@ def _interval_features(rows: list[list[Any]]) -> Prepared:
     return Prepared(features, finish)
 
 
-def _fixed_delta_features(rows: list[list[Any]], delta: np.ndarray, index: Mapping[Hashable, int]) -> Prepared:
-    counts = _counts(rows, index)
+def _fixed_delta_features(counts: np.ndarray, delta: np.ndarray) -> Prepared:
     m = counts.sum(axis=1)
     observed = ((counts @ delta) * counts).sum(axis=1) - counts @ np.diag(delta)  # pairs of distinct judgments
     features = np.column_stack([observed / (m - 1), m, counts])
@@ -287,19 +307,15 @@ def _ordinal_delta(marginals: np.ndarray) -> np.ndarray:
     return (between - (marginals[:, :, None] + marginals[:, None, :]) / 2) ** 2
 
 
-def _ordinal_features(rows: list[list[Any]], order: Sequence[Any] | None) -> Prepared:
-    ranked = list(order) if order is not None else sorted({float(v) for row in rows for v in row})
-    index: dict[Hashable, int] = {value: i for i, value in enumerate(ranked)}
-    if order is None:
-        rows = [[float(v) for v in row] for row in rows]
-    unknown = {v for row in rows for v in row if v not in index}
-    if unknown:
-        raise ValueError(f"values missing from the order: {sorted(map(str, unknown))}")
-    counts = _counts(rows, index)
+def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
+    values = judged.values if order is not None else [float(v) for v in judged.values]
+    ranked = list(order) if order is not None else sorted(set(values))
+    codes, _ = _coded(values, {value: i for i, value in enumerate(ranked)})
     c = len(ranked)
+    counts = _counts(judged, codes, c)
     m = counts.sum(axis=1)
     pairs = (counts[:, :, None] * counts[:, None, :] - np.eye(c)[None] * counts[:, :, None]) / (m - 1)[:, None, None]
-    features = np.column_stack([m, counts, pairs.reshape(len(rows), c * c)])
+    features = np.column_stack([m, counts, pairs.reshape(judged.items, c * c)])
 
     def finish(s: np.ndarray) -> np.ndarray:
         marginals = s[:, 1:1 + c]
@@ -311,20 +327,20 @@ def _ordinal_features(rows: list[list[Any]], order: Sequence[Any] | None) -> Pre
 
 
 def _prepare_alpha(units: Units, level: Level, order: Sequence[Any] | None) -> Prepared:
-    rows = _judged(units)
+    judged = _judged(units)
     if level == "interval":
-        return _interval_features(rows)
+        return _interval_features(judged)
     if level == "ordinal":
-        return _ordinal_features(rows, order)
+        return _ordinal_features(judged, order)
     if level == "masi":
-        rows = [[frozenset(v) if not isinstance(v, str) else frozenset([v]) for v in row] for row in rows]
-        index = _category_index(rows)
-        sets = [frozenset(value) for value in index if isinstance(value, frozenset)]
-        delta = np.array([[masi_distance(x, y) for y in sets] for x in sets]).reshape(len(sets), len(sets))
-        return _fixed_delta_features(rows, delta, index)
+        sets = [frozenset([v]) if isinstance(v, str) else frozenset(v) for v in judged.values]
+        codes, index = _coded(sets)
+        distinct = [value for value in index if isinstance(value, frozenset)]
+        delta = np.array([[masi_distance(x, y) for y in distinct] for x in distinct]).reshape(len(index), len(index))
+        return _fixed_delta_features(_counts(judged, codes, len(index)), delta)
     if level == "nominal":
-        index = _category_index(rows)
-        return _fixed_delta_features(rows, 1 - np.eye(len(index)), index)
+        codes, index = _coded(judged.values)
+        return _fixed_delta_features(_counts(judged, codes, len(index)), 1 - np.eye(len(index)))
     raise ValueError(f"unknown level of measurement {level!r}")
 
 
