@@ -69,7 +69,7 @@ def _judged(units: Units) -> _Judged:
     values: list[Any] = []
     items = 0
     for unit in units:
-        present = [v for v in unit.values() if _present(v)]
+        present = [v for v in unit.values() if v is not None and v == v]  # NaN != NaN: missing
         if len(present) >= 2:
             item.extend([items] * len(present))
             values.extend(present)
@@ -90,6 +90,16 @@ def _coded(values: Sequence[Any], index: dict[Hashable, int] | None = None) -> t
     return np.array(codes, dtype=np.intp), index
 
 
+def _row_keys(counts: np.ndarray) -> np.ndarray | None:
+    """One integer per row of category counts, equal exactly when the rows are (None when it would overflow)."""
+    if counts.size == 0:
+        return None
+    base = int(counts.max()) + 1
+    if counts.shape[1] * math.log2(base) >= 62:
+        return None
+    return counts.astype(np.int64) @ (base ** np.arange(counts.shape[1], dtype=np.int64))
+
+
 def _counts(judged: _Judged, codes: np.ndarray, categories: int) -> np.ndarray:
     """How often each category occurs in each item: shape (items, categories)."""
     flat = np.bincount(judged.item * categories + codes, minlength=judged.items * categories)
@@ -103,6 +113,7 @@ class Prepared:
     """One row of features per item, and the formula that turns summed rows (shape (r, k)) into r values."""
     features: np.ndarray
     finish: Callable[[np.ndarray], np.ndarray]
+    keys: np.ndarray | None = None  # equal for items with equal rows (cheaper to group by than the rows)
 
     def value(self) -> float | None:
         if len(self.features) == 0:
@@ -141,7 +152,7 @@ def _prepare_percent(units: Units) -> Prepared:
     m = counts.sum(axis=1)
     share = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
     features = np.column_stack([np.ones(judged.items), share])
-    return Prepared(features, lambda s: _safe_ratio(s[:, 1], s[:, 0]))
+    return Prepared(features, lambda s: _safe_ratio(s[:, 1], s[:, 0]), _row_keys(counts))
 
 
 def percent_agreement(units: Units) -> Agreement:
@@ -172,12 +183,14 @@ def _prepare_cohen(a: int, b: int) -> Callable[[Units], Prepared]:
         _, index = _coded([value for pair in pairs for value in pair])
         c = len(index)
         features = np.zeros((len(pairs), 2 + 2 * c))
+        keys = np.zeros(len(pairs), dtype=np.int64)
         for i, (x, y) in enumerate(pairs):
             features[i, 0] = 1.0
             features[i, 1] = float(x == y)
             features[i, 2 + index[x]] = 1.0
             features[i, 2 + c + index[y]] = 1.0
-        return Prepared(features, lambda s: _kappa_from_sums(s, c))
+            keys[i] = index[x] * c + index[y]
+        return Prepared(features, lambda s: _kappa_from_sums(s, c), keys)
     return prepare
 
 
@@ -238,7 +251,7 @@ def _prepare_fleiss(units: Units) -> Prepared:
         shares = s[:, 2:] / (n * m)[:, None]
         chance = (shares * shares).sum(axis=1)
         return _safe_ratio(observed - chance, 1 - chance)
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
 
 
 def fleiss_kappa(units: Units) -> float | None:
@@ -296,7 +309,7 @@ def _fixed_delta_features(counts: np.ndarray, delta: np.ndarray) -> Prepared:
     def finish(s: np.ndarray) -> np.ndarray:
         marginals = s[:, 2:]
         return _alpha_from(s[:, 0], ((marginals @ delta) * marginals).sum(axis=1), s[:, 1])
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
 
 
 def _ordinal_delta(marginals: np.ndarray) -> np.ndarray:
@@ -323,7 +336,7 @@ def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
         observed = (s[:, 1 + c:].reshape(-1, c, c) * delta).sum(axis=(1, 2))
         expected = (marginals[:, :, None] * marginals[:, None, :] * delta).sum(axis=(1, 2))
         return _alpha_from(observed, expected, s[:, 0])
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
 
 
 def _prepare_alpha(units: Units, level: Level, order: Sequence[Any] | None) -> Prepared:
@@ -362,17 +375,25 @@ def krippendorff_alpha(units: Units, level: Level, order: Sequence[Any] | None =
 
 # --- bootstrap -----------------------------------------------------------------------------------------------------
 
-def _resampled_sums(features: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    groups, counts = np.unique(features, axis=0, return_counts=True)
+def _resampled_sums(prepared: Prepared, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The summed rows of `resamples` resamples of the items (with replacement): shape (resamples, k)."""
+    features = prepared.features
     items = len(features)
+    if prepared.keys is not None:
+        _, first, counts = np.unique(prepared.keys, return_index=True, return_counts=True)
+        groups = features[first]
+    else:
+        groups, counts = np.unique(features, axis=0, return_counts=True)
     if len(groups) <= _MAX_GROUPS:
-        weights = rng.multinomial(items, counts / items, size=resamples)
-        return weights @ groups
+        # Drawing items uniformly is drawing groups of identical rows in proportion to their sizes.
+        return rng.multinomial(items, counts / items, size=resamples) @ groups
     sums = np.empty((resamples, features.shape[1]))
     chunk = max(1, 2_000_000 // items)
     for start in range(0, resamples, chunk):
-        drawn = rng.integers(0, items, size=(min(chunk, resamples - start), items))
-        sums[start:start + len(drawn)] = features[drawn].sum(axis=1)
+        size = min(chunk, resamples - start)
+        drawn = rng.integers(0, items, size=(size, items)) + (np.arange(size) * items)[:, None]
+        weights = np.bincount(drawn.ravel(), minlength=size * items).reshape(size, items)
+        sums[start:start + size] = weights @ features
     return sums
 
 
@@ -398,7 +419,7 @@ def bootstrap_interval(units: Units, statistic: Callable[[Units], float | None],
         prepared = statistic.prepare(units)
         if prepared.value() is None:
             return None
-        values = prepared.finish(_resampled_sums(prepared.features, resamples, rng))
+        values = prepared.finish(_resampled_sums(prepared, resamples, rng))
     else:
         if statistic(units) is None:
             return None
