@@ -407,6 +407,14 @@ def _generic_values(units: Units, statistic: Callable[[Units], float | None], re
     return values
 
 
+def _percentile_interval(values: np.ndarray, resamples: int, level: float) -> tuple[float, float] | None:
+    values = values[np.isfinite(values)]
+    if len(values) < resamples / 2:
+        return None
+    low, high = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(low), float(high)
+
+
 def bootstrap_interval(units: Units, statistic: Callable[[Units], float | None], *, seed: int = DEFAULT_SEED,
                        resamples: int = 1000, level: float = 0.95) -> tuple[float, float] | None:
     """A percentile bootstrap interval for `statistic`, resampling items with replacement (the same seed and data
@@ -414,21 +422,31 @@ def bootstrap_interval(units: Units, statistic: Callable[[Units], float | None],
     resampled in one vectorised step over the items it uses; any other callable is recomputed on each resample of the
     items with ≥ 2 judgments (slow: for small data). Resamples where the statistic is undefined are skipped; None when
     the point estimate is undefined or fewer than half the resamples give a value."""
-    rng = np.random.default_rng(seed)
     if isinstance(statistic, Statistic):
-        prepared = statistic.prepare(units)
-        if prepared.value() is None:
-            return None
-        values = prepared.finish(_resampled_sums(prepared, resamples, rng))
-    else:
-        if statistic(units) is None:
-            return None
-        values = _generic_values(units, statistic, resamples, rng)
-    values = values[np.isfinite(values)]
-    if len(values) < resamples / 2:
+        return estimate(units, statistic, seed=seed, resamples=resamples, level=level).interval
+    rng = np.random.default_rng(seed)
+    if statistic(units) is None:
         return None
-    low, high = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(low), float(high)
+    return _percentile_interval(_generic_values(units, statistic, resamples, rng), resamples, level)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    interval: tuple[float, float] | None
+    items: int  # the items the statistic is computed over (for Cohen's κ: the items both reviewers judged)
+
+
+def estimate(units: Units, statistic: Statistic, *, seed: int = DEFAULT_SEED, resamples: int = 1000,
+             level: float = 0.95) -> Estimate:
+    """The statistic, its bootstrap interval (as bootstrap_interval gives it) and its number of items, preparing the
+    per-item rows once."""
+    prepared = statistic.prepare(units)
+    value = prepared.value()
+    if value is None:
+        return Estimate(None, None, len(prepared.features))
+    values = prepared.finish(_resampled_sums(prepared, resamples, np.random.default_rng(seed)))
+    return Estimate(value, _percentile_interval(values, resamples, level), len(prepared.features))
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
