@@ -53,7 +53,7 @@ class Pairwise:
 # --- input -------------------------------------------------------------------------------------------------------
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    return value is not None and value == value  # NaN != NaN: a missing number
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _judged(units: Units) -> _Judged:
     values: list[Any] = []
     items = 0
     for unit in units:
-        present = [v for v in unit.values() if v is not None and v == v]  # NaN != NaN: missing
+        present = [v for v in unit.values() if v is not None and v == v]  # as _present, inlined: the hot loop
         if len(present) >= 2:
             item.extend([items] * len(present))
             values.extend(present)
@@ -288,12 +288,15 @@ def _alpha_from(observed: np.ndarray, expected: np.ndarray, n: np.ndarray) -> np
 
 def _interval_features(judged: _Judged) -> Prepared:
     values = np.array(judged.values, dtype=float)
+    if len(values):
+        values -= values.mean()  # α depends on differences only; centring keeps the sums of squares precise
     m = np.bincount(judged.item, minlength=judged.items).astype(float)
     total = np.bincount(judged.item, values, minlength=judged.items)
     squares = np.bincount(judged.item, values * values, minlength=judged.items)
-    # Σ over ordered pairs of distinct judgments of (v_i − v_j)², divided by m − 1 as in the coincidence matrix.
-    observed = np.maximum(2 * (m * squares - total * total), 0) / (m - 1)
-    features = np.column_stack([observed, m, total, squares])
+    # Σ over ordered pairs of distinct judgments of (v_i − v_j)² = 2m Σ (v_i − item mean)², divided by m − 1 as in
+    # the coincidence matrix.
+    spread = np.bincount(judged.item, (values - (total / np.maximum(m, 1))[judged.item]) ** 2, minlength=judged.items)
+    features = np.column_stack([2 * m * spread / (m - 1), m, total, squares])
 
     def finish(s: np.ndarray) -> np.ndarray:
         n = s[:, 1]

@@ -318,3 +318,12 @@ def test_below_the_minimum_the_reading_says_how_many_items_there_are():
     assert rm.reading(0.99, 9) == "Not enough data (9 items; at least 10 needed)"
     assert rm.reading(0.99, 3, minimum=5) == "Not enough data (3 items; at least 5 needed)"
     assert rm.reading(0.5, 10, metric="percent") == "50% of pairs of judgments agree (not corrected for chance)"
+
+
+def test_constant_decimals_are_no_variation_even_on_many_items():
+    """Summing squares of 0.1 ten thousand times must not leave a rounding residue that passes for variation."""
+    units = [{1: 0.1, 2: 0.1, 3: 0.1} for _ in range(10_000)]
+    assert rm.krippendorff_alpha(units, "interval") is None
+    shifted = units_from(random_matrix(2), lambda v: v / 10 + 1e6)  # far from zero, small differences
+    assert rm.krippendorff_alpha(shifted, "interval") == pytest.approx(
+        rm.krippendorff_alpha(units_from(random_matrix(2)), "interval"), abs=1e-6)
