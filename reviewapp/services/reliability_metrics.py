@@ -33,6 +33,7 @@ MIN_ITEMS = 10
 
 DEFAULT_SEED = 20250301
 _MAX_GROUPS = 4000  # above this many distinct item rows the bootstrap draws item indices instead of group counts
+_ORDINAL_DENSE_LIMIT = 4_000_000  # items × categories² above which ordinal α is computed on mid-ranks
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Prepared:
     features: np.ndarray
     finish: Callable[[np.ndarray], np.ndarray]
     keys: np.ndarray | None = None  # equal for items with equal rows (cheaper to group by than the rows)
+    weighted: Callable[[np.ndarray], float] | None = None  # the value under item weights, when rows cannot be summed
 
     def value(self) -> float | None:
         if len(self.features) == 0:
@@ -286,22 +288,26 @@ def _alpha_from(observed: np.ndarray, expected: np.ndarray, n: np.ndarray) -> np
     return 1 - _safe_ratio((n - 1) * observed, expected)
 
 
-def _interval_features(judged: _Judged) -> Prepared:
-    values = np.array(judged.values, dtype=float)
+def _interval_rows(item: np.ndarray, values: np.ndarray, items: int) -> np.ndarray:
+    """Per item: Σ over ordered pairs of distinct judgments of (v_i − v_j)² / (m − 1) (its share of the coincidence
+    matrix's observed disagreement), m, Σ v and Σ v², on values centred first (α depends on differences only, and
+    centring keeps the sums of squares precise)."""
     if len(values):
-        values -= values.mean()  # α depends on differences only; centring keeps the sums of squares precise
-    m = np.bincount(judged.item, minlength=judged.items).astype(float)
-    total = np.bincount(judged.item, values, minlength=judged.items)
-    squares = np.bincount(judged.item, values * values, minlength=judged.items)
-    # Σ over ordered pairs of distinct judgments of (v_i − v_j)² = 2m Σ (v_i − item mean)², divided by m − 1 as in
-    # the coincidence matrix.
-    spread = np.bincount(judged.item, (values - (total / np.maximum(m, 1))[judged.item]) ** 2, minlength=judged.items)
-    features = np.column_stack([2 * m * spread / (m - 1), m, total, squares])
+        values = values - values.mean()
+    m = np.bincount(item, minlength=items).astype(float)
+    total = np.bincount(item, values, minlength=items)
+    squares = np.bincount(item, values * values, minlength=items)
+    spread = np.bincount(item, (values - (total / np.maximum(m, 1))[item]) ** 2, minlength=items)
+    return np.column_stack([2 * m * spread / (m - 1), m, total, squares])  # Σ_{i≠j} (v_i − v_j)² = 2m Σ (v_i − v̄)²
 
-    def finish(s: np.ndarray) -> np.ndarray:
-        n = s[:, 1]
-        return _alpha_from(s[:, 0], 2 * (n * s[:, 3] - s[:, 2] ** 2), n)
-    return Prepared(features, finish)
+
+def _interval_finish(s: np.ndarray) -> np.ndarray:
+    n = s[:, 1]
+    return _alpha_from(s[:, 0], 2 * (n * s[:, 3] - s[:, 2] ** 2), n)
+
+
+def _interval_features(judged: _Judged) -> Prepared:
+    return Prepared(_interval_rows(judged.item, np.array(judged.values, dtype=float), judged.items), _interval_finish)
 
 
 def _fixed_delta_features(counts: np.ndarray, delta: np.ndarray) -> Prepared:
@@ -328,6 +334,8 @@ def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
     ranked = list(order) if order is not None else sorted(set(values))
     codes, _ = _coded(values, {value: i for i, value in enumerate(ranked)})
     c = len(ranked)
+    if c * c * judged.items > _ORDINAL_DENSE_LIMIT:
+        return _ordinal_by_midranks(judged, codes, c)
     counts = _counts(judged, codes, c)
     m = counts.sum(axis=1)
     pairs = (counts[:, :, None] * counts[:, None, :] - np.eye(c)[None] * counts[:, :, None]) / (m - 1)[:, None, None]
@@ -340,6 +348,20 @@ def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
         expected = (marginals[:, :, None] * marginals[:, None, :] * delta).sum(axis=(1, 2))
         return _alpha_from(observed, expected, s[:, 0])
     return Prepared(features, finish, _row_keys(counts))
+
+
+def _ordinal_by_midranks(judged: _Judged, codes: np.ndarray, categories: int) -> Prepared:
+    """Ordinal α is interval α on mid-ranks: δ²_ck = (t_k − t_c)² with t_c = Σ_{g<c} n_g + n_c/2. Used when there are
+    too many distinct values for per-item coincidence rows; the mid-ranks move with each resample's marginals, so
+    the bootstrap recomputes them resample by resample (one pass over the judgments each)."""
+    def rows(weights: np.ndarray) -> np.ndarray:
+        marginals = np.bincount(codes, weights[judged.item], minlength=categories)
+        midranks = np.cumsum(marginals) - marginals / 2
+        return _interval_rows(judged.item, midranks[codes], judged.items)
+
+    def weighted(weights: np.ndarray) -> float:
+        return float(_interval_finish((weights @ rows(weights))[None, :])[0])
+    return Prepared(rows(np.ones(judged.items)), _interval_finish, weighted=weighted)
 
 
 def _prepare_alpha(units: Units, level: Level, order: Sequence[Any] | None) -> Prepared:
@@ -448,7 +470,13 @@ def estimate(units: Units, statistic: Statistic, *, seed: int = DEFAULT_SEED, re
     value = prepared.value()
     if value is None:
         return Estimate(None, None, len(prepared.features))
-    values = prepared.finish(_resampled_sums(prepared, resamples, np.random.default_rng(seed)))
+    rng = np.random.default_rng(seed)
+    if prepared.weighted is not None:
+        items = len(prepared.features)
+        values = np.array([prepared.weighted(np.bincount(rng.integers(0, items, items), minlength=items).astype(float))
+                           for _ in range(resamples)])
+    else:
+        values = prepared.finish(_resampled_sums(prepared, resamples, rng))
     return Estimate(value, _percentile_interval(values, resamples, level), len(prepared.features))
 
 

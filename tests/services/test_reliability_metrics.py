@@ -327,3 +327,17 @@ def test_constant_decimals_are_no_variation_even_on_many_items():
     shifted = units_from(random_matrix(2), lambda v: v / 10 + 1e6)  # far from zero, small differences
     assert rm.krippendorff_alpha(shifted, "interval") == pytest.approx(
         rm.krippendorff_alpha(units_from(random_matrix(2)), "interval"), abs=1e-6)
+
+
+def test_ordinal_alpha_with_many_distinct_values_uses_mid_ranks_and_still_matches(monkeypatch):
+    matrix = random_matrix(9, reviewers=3, items=60, categories=6)
+    expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
+    dense = rm.estimate(units_from(matrix), rm.alpha_statistic("ordinal"), resamples=300)
+    monkeypatch.setattr(rm, "_ORDINAL_DENSE_LIMIT", 0)
+    by_midranks = rm.estimate(units_from(matrix), rm.alpha_statistic("ordinal"), resamples=300)
+    assert by_midranks.value == pytest.approx(expected, abs=1e-9) and dense.value == pytest.approx(expected, abs=1e-9)
+    assert by_midranks.interval[0] < expected < by_midranks.interval[1]
+    assert by_midranks.interval == pytest.approx(dense.interval, abs=0.08)  # other draws, same distribution
+    rng = np.random.default_rng(0)
+    continuous = [{r: float(rng.normal()) for r in (1, 2)} for _ in range(3000)]  # 6,000 distinct values
+    assert rm.krippendorff_alpha(continuous, "ordinal") is not None
