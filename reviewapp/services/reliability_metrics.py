@@ -495,12 +495,10 @@ def _alpha_words(value: float) -> str:
 def _kappa_words(value: float) -> str:
     if value >= 0.8:
         return "Strong agreement beyond chance"
-    if value >= 0.6:
-        return "Moderate agreement: tentative conclusions only"
-    if value >= 0.4:
-        return "Weak agreement"
+    if value >= 0.667:
+        return "Moderate agreement beyond chance: tentative conclusions only"
     if value > 0:
-        return "Little agreement beyond chance"
+        return "Weak agreement beyond chance: not reliable"
     return "No agreement beyond chance"
 
 
@@ -510,14 +508,15 @@ def reading(value: float | None, items: int, minimum: int = MIN_ITEMS, *,
     """A plain-words reading that does not oversell the value.
 
     α follows Krippendorff (2004, Content Analysis, §11.4.4; 2011): rely on data with α ≥ .800, draw only tentative
-    conclusions from .667 ≤ α < .800, and do not rely on data below .667. κ uses the same cut-offs, worded as
-    agreement beyond chance (the more generous Landis & Koch labels are avoided on purpose). Percent agreement is
-    only described, since it ignores chance. With an `interval` whose lower end falls in a lower band, the reading
+    conclusions from .667 ≤ α < .800, and do not rely on data below .667; α near 0 (above −.05) is no better than
+    chance, clearly below it reviewers differ systematically. κ uses the same cut-offs, worded as agreement beyond
+    chance (Landis & Koch's more generous labels, "substantial" from .61, are avoided on purpose). Percent agreement
+    is only described, since it ignores chance. With an `interval` whose lower end falls in a lower band, the reading
     says so. Below `minimum` items: "Not enough data (n items; at least 10 needed)"."""
     if items < minimum:
         return f"Not enough data ({items} item{'' if items == 1 else 's'}; at least {minimum} needed)"
     if value is None:
-        return "Not defined: every judgment is the same value, or no item has two judgments"
+        return "Not defined for these judgments (for example, every judgment is the same value)"
     if metric == "percent":
         return f"{value:.0%} of pairs of judgments agree (not corrected for chance)"
     words = _kappa_words if metric == "kappa" else _alpha_words

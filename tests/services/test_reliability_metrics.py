@@ -303,8 +303,10 @@ def test_alpha_readings_follow_krippendorffs_thresholds(value, words):
 
 
 def test_kappa_readings_do_not_oversell():
-    assert rm.reading(0.65, 50, metric="kappa") == "Moderate agreement: tentative conclusions only"
-    assert rm.reading(0.3, 50, metric="kappa") == "Little agreement beyond chance"
+    assert rm.reading(0.85, 50, metric="kappa") == "Strong agreement beyond chance"
+    assert rm.reading(0.7, 50, metric="kappa") == "Moderate agreement beyond chance: tentative conclusions only"
+    # Landis & Koch would call .65 "substantial"; here it is not enough to rely on.
+    assert rm.reading(0.65, 50, metric="kappa") == "Weak agreement beyond chance: not reliable"
     assert rm.reading(-0.1, 50, metric="kappa") == "No agreement beyond chance"
 
 
