@@ -343,3 +343,22 @@ def test_ordinal_alpha_with_many_distinct_values_uses_mid_ranks_and_still_matche
     rng = np.random.default_rng(0)
     continuous = [{r: float(rng.normal()) for r in (1, 2)} for _ in range(3000)]  # 6,000 distinct values
     assert rm.krippendorff_alpha(continuous, "ordinal") is not None
+
+
+@pytest.mark.parametrize("name", ["percent", "fleiss", "cohen"])
+def test_resampling_by_item_weights_matches_recomputing_the_other_statistics(name):
+    missing = 0.0 if name == "fleiss" else 0.2
+    units = units_from(random_matrix(12, reviewers=3, items=40, categories=3, missing=missing), as_label)
+    statistic, used = {
+        "percent": (rm.PERCENT_AGREEMENT, [u for u in units if len(u) >= 2]),
+        "fleiss": (rm.FLEISS_KAPPA, units),
+        "cohen": (rm.cohen_statistic(1, 2), [u for u in units if 1 in u and 2 in u]),
+    }[name]
+    prepared = statistic.prepare(units)
+    assert len(prepared.features) == len(used)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        drawn = rng.integers(0, len(used), size=len(used))
+        weights = np.bincount(drawn, minlength=len(used))
+        assert prepared.finish(weights[None, :] @ prepared.features)[0] == pytest.approx(
+            statistic([used[i] for i in drawn]), abs=1e-9)
