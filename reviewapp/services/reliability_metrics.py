@@ -33,7 +33,10 @@ MIN_ITEMS = 10
 
 DEFAULT_SEED = 20250301
 _MAX_GROUPS = 4000  # above this many distinct item rows the bootstrap draws item indices instead of group counts
-_ORDINAL_DENSE_LIMIT = 4_000_000  # items × categories² above which ordinal α is computed on mid-ranks
+# Ordinal α keeps per-item C × C coincidence rows (and resamples × C × C differences) up to these sizes; beyond,
+# it is computed on mid-ranks.
+_ORDINAL_DENSE_LIMIT = 4_000_000  # items × categories²
+_ORDINAL_DENSE_CATEGORIES = 40
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,7 @@ def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
     ranked = list(order) if order is not None else sorted(set(values))
     codes, _ = _coded(values, {value: i for i, value in enumerate(ranked)})
     c = len(ranked)
-    if c * c * judged.items > _ORDINAL_DENSE_LIMIT:
+    if c > _ORDINAL_DENSE_CATEGORIES or c * c * judged.items > _ORDINAL_DENSE_LIMIT:
         return _ordinal_by_midranks(judged, codes, c)
     counts = _counts(judged, codes, c)
     m = counts.sum(axis=1)

@@ -362,3 +362,13 @@ def test_resampling_by_item_weights_matches_recomputing_the_other_statistics(nam
         weights = np.bincount(drawn, minlength=len(used))
         assert prepared.finish(weights[None, :] @ prepared.features)[0] == pytest.approx(
             statistic([used[i] for i in drawn]), abs=1e-9)
+
+
+def test_ordinal_alpha_on_a_fine_scale_with_few_items_matches_the_package():
+    rng = np.random.default_rng(13)
+    truth = rng.integers(0, 100, size=50)
+    matrix = np.array([truth + rng.integers(-8, 9, size=50) for _ in range(3)], dtype=float)  # ~100 distinct values
+    expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="ordinal")
+    result = rm.estimate(units_from(matrix), rm.alpha_statistic("ordinal"), resamples=200)
+    assert result.value == pytest.approx(expected, abs=1e-9)
+    assert result.interval[0] < expected < result.interval[1]
