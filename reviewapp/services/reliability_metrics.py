@@ -13,6 +13,10 @@ drawing items one by one), which is what makes 10,000 items × 1,000 resamples t
 
 Undefined values (no item with two judgments, every judgment the same value, a single reviewer) are None, never an
 exception: a division by zero cannot be an agreement figure.
+
+Use: `estimate(units, alpha_statistic("nominal"))` gives α, its 95% interval and its number of items in one pass;
+`estimate(units, cohen_statistic(a, b))` the same for a pair (FLEISS_KAPPA, PERCENT_AGREEMENT likewise), and
+`reading(value, items, metric=..., interval=...)` the words. For MASI a str value counts as a one-option set.
 """
 from __future__ import annotations
 
