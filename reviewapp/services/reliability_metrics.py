@@ -433,7 +433,7 @@ def _generic_values(units: Units, statistic: Callable[[Units], float | None], re
                     rng: np.random.Generator) -> np.ndarray:
     items = [unit for unit in units if sum(1 for v in unit.values() if _present(v)) >= 2]
     values = np.full(resamples, np.nan)
-    for r in range(resamples):
+    for r in range(resamples if items else 0):
         value = statistic([items[i] for i in rng.integers(0, len(items), size=len(items))])
         values[r] = np.nan if value is None else value
     return values
