@@ -2,7 +2,6 @@
 fleiss_kappa, scikit-learn's cohen_kappa_score, NLTK's masi_distance and AnnotationTask) on seeded random data, and
 against the worked examples of Krippendorff (2011) "Computing Krippendorff's Alpha-Reliability"."""
 import math
-import time
 
 import krippendorff
 import numpy as np
@@ -272,20 +271,16 @@ def test_estimate_gives_the_value_its_interval_and_items_at_once():
 
 
 @pytest.mark.parametrize("level", ["nominal", "interval", "ordinal", "masi"])
-def test_alpha_and_its_interval_on_ten_thousand_items_take_well_under_100_ms(level):
+def test_alpha_and_its_interval_on_ten_thousand_items(level):
+    """The resampling path for a large queue gives an interval around the estimate (how fast it runs is measured
+    by benchmarks/agreement.py, not here)."""
     rng = np.random.default_rng(4)
     truth = rng.integers(1, 6, size=10_000)
     convert = {"nominal": str, "interval": float, "ordinal": float, "masi": lambda v: frozenset({str(v)})}[level]
     units = [{r: convert(int(t if rng.random() < 0.8 else rng.integers(1, 6))) for r in (1, 2, 3)} for t in truth]
-    statistic = rm.alpha_statistic(level)
-    timings = []
-    for _ in range(3):  # the best of three: the machine is shared
-        started = time.perf_counter()
-        result = rm.estimate(units, statistic)
-        timings.append(time.perf_counter() - started)
+    result = rm.estimate(units, rm.alpha_statistic(level))
     assert result.interval[0] < result.value < result.interval[1]
     assert result.items == 10_000
-    assert min(timings) < 0.1, f"{min(timings) * 1000:.0f} ms"
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
