@@ -1,0 +1,340 @@
+"""How far the labels of a queue with several reviewers per trace can be trusted: per scorer version, the agreement
+between its reviewers (services.reliability_metrics computes the numbers), each reviewer's calibration against the
+final reviews, and the items that split reviewers most.
+
+A scorer version is its own measurement (a changed rubric measures something else), so judgments are grouped per
+(scorer, version). Each item becomes a unit: reviewer id -> value, in the form the metrics take: an option key for
+a single-choice categorical, "true"/"false" for a boolean, a float for a numeric and a frozenset of option keys for
+a multi-select categorical. The level of measurement follows the version: nominal (single choice, boolean),
+interval (numeric), MASI (multi-select); ordinal on request, for numeric scorers and single-choice categoricals
+(whose options are then taken in the order the scorer lists them).
+
+Reading a queue costs a fixed number of queries whatever its size: its judgments' scores (columns only), the
+scorer versions they name, the final reviews' scores and the reviewers' names; the work is linear in judgments."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from reviewapp.extensions import db
+from reviewapp.models import (
+    Judgment,
+    JudgmentScore,
+    ReviewQueue,
+    ReviewQueueItem,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
+    TraceReview,
+    TraceReviewScore,
+    User,
+)
+from reviewapp.services import reliability_metrics as metrics
+from reviewapp.services.export import FORMULA_STARTS
+
+Value = Any  # str | float | frozenset[str], as reliability_metrics takes them
+Units = list[dict[int, Value]]
+SETTLED = ("consensus", "adjudicated")
+DISAGREEMENTS_SHOWN = 10
+
+
+@dataclass
+class Reviewer:
+    id: int
+    name: str
+
+
+@dataclass
+class Calibration:
+    """One reviewer against the final reviews of the items they judged (those settled so far)."""
+
+    reviewer: Reviewer
+    judgments: int  # their judgments of this scorer version
+    compared: int  # of those, on items with a final review that answers this scorer
+    agreed: int  # … where their value is the final one
+    adjudicated: int  # of `compared`, items an adjudicator settled
+    overruled: int  # … where the adjudicator's final value is not theirs
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.compared if self.compared else None
+
+
+@dataclass
+class Disagreement:
+    item_id: uuid.UUID
+    trace_id: str
+    distinct: int  # different answers among its judgments
+    spread: float | None  # numeric scorers: highest minus lowest
+    answers: list[tuple[str, str]]  # (reviewer name, answer as text)
+    needs_decision: bool
+
+
+@dataclass
+class VersionAgreement:
+    definition_id: uuid.UUID
+    name: str
+    kind: str
+    version: int
+    level: str
+    units: Units = field(repr=False)
+    percent: metrics.Agreement
+    pairs: list[metrics.Pairwise]
+    fleiss: float | None
+    alpha: float | None
+    interval: tuple[float, float] | None
+    reading: str
+    reviewers: list[Reviewer]
+    calibration: list[Calibration]
+    disagreements: list[Disagreement]
+
+    @property
+    def items(self) -> int:
+        return self.percent.items
+
+    def pair(self, a: int, b: int) -> metrics.Pairwise | None:
+        for pair in self.pairs:
+            if {pair.a, pair.b} == {a, b}:
+                return pair
+        return None
+
+
+@dataclass
+class QueueAgreement:
+    queue: ReviewQueue
+    versions: list[VersionAgreement]
+
+
+@dataclass
+class _Scorer:
+    definition_id: uuid.UUID
+    name: str
+    kind: str
+    version: int
+    config: dict
+
+    @property
+    def multiple(self) -> bool:
+        return self.kind == "categorical" and (self.config or {}).get("selection_mode", "single") == "multiple"
+
+    def level(self, ordinal: bool) -> tuple[str, list | None]:
+        if self.multiple:
+            return "masi", None
+        if self.kind == "numeric":
+            return ("ordinal" if ordinal else "interval"), None
+        if self.kind == "categorical" and ordinal:
+            options = (self.config or {}).get("options", [])
+            return "ordinal", [option.get("key") for option in options if isinstance(option, dict)]
+        return "nominal", None
+
+
+def encode(kind: str, multiple: bool, categorical: list[str] | None, number: Decimal | float | None,
+           boolean: bool | None) -> Value | None:
+    """One answer as the metrics take it (None: no answer of this kind)."""
+    if kind == "categorical":
+        if not categorical:
+            return None
+        return frozenset(categorical) if multiple else categorical[0]
+    if kind == "boolean":
+        return None if boolean is None else ("true" if boolean else "false")
+    return None if number is None else float(number)
+
+
+def as_text(value: Value) -> str:
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(value)) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _same(a: Value, b: Value, tolerance: float) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= tolerance
+    return bool(a == b)
+
+
+def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.UUID | None = None,
+                    version: int | None = None, ordinal: bool = False) -> QueueAgreement:
+    """Agreement in one queue, per scorer version (optionally one scorer, and one version of it)."""
+    return queues_agreement(project_id, [queue], definition_id=definition_id, version=version, ordinal=ordinal)[0]
+
+
+def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_id: uuid.UUID | None = None,
+                     version: int | None = None, ordinal: bool = False) -> list[QueueAgreement]:
+    """Agreement in each of these queues, in four queries however many queues, items and judgments."""
+    if not queues:
+        return []
+    queue_ids = [queue.id for queue in queues]
+    conditions = [Judgment.project_id == project_id, Judgment.queue_id.in_(queue_ids)]
+    if definition_id is not None:
+        conditions.append(JudgmentScore.definition_id == definition_id)
+    if version is not None:
+        conditions.append(JudgmentScore.definition_version == version)
+    rows = db.session.execute(
+        select(Judgment.queue_id, Judgment.item_id, Judgment.trace_id, Judgment.reviewer_id,
+               JudgmentScore.definition_id, JudgmentScore.definition_version_id, JudgmentScore.categorical_values,
+               JudgmentScore.numeric_value, JudgmentScore.boolean_value, ReviewQueueItem.state,
+               ReviewQueueItem.deleted_at)
+        .join(Judgment, JudgmentScore.judgment_id == Judgment.id)
+        .join(ReviewQueueItem, ReviewQueueItem.id == Judgment.item_id)
+        .where(*conditions)
+    ).all()
+    scorers = _scorers({row.definition_version_id for row in rows})
+    finals = _finals(project_id, queue_ids, definition_id)
+    names = _names({row.reviewer_id for row in rows if row.reviewer_id is not None})
+    grouped: dict[tuple[uuid.UUID, uuid.UUID], list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.reviewer_id is not None:  # a removed reviewer's judgments can no longer be told apart
+            grouped[(row.queue_id, row.definition_version_id)].append(row)
+    answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
+    for (queue_id, version_id), group in grouped.items():
+        queue = answers[queue_id].queue
+        tolerance = float(queue.numeric_tolerance or 0)
+        answers[queue_id].versions.append(
+            _version(scorers[version_id], group, finals.get(queue_id, {}), names, tolerance, ordinal))
+    for answer in answers.values():
+        answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
+    return [answers[queue.id] for queue in queues]
+
+
+def _scorers(version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _Scorer]:
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ScoreDefinitionVersion.id, ScoreDefinitionVersion.definition_id, ScoreDefinition.name,
+               ScoreDefinitionVersion.kind, ScoreDefinitionVersion.version, ScoreDefinitionVersion.config)
+        .join(ScoreDefinition, ScoreDefinition.id == ScoreDefinitionVersion.definition_id)
+        .where(ScoreDefinitionVersion.id.in_(ids))
+    ).all()
+    return {row.id: _Scorer(row.definition_id, row.name, row.kind, row.version, row.config) for row in rows}
+
+
+def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None) -> dict:
+    """queue id -> (trace id, scorer id) -> (resolution, categorical values, number, boolean) of the live final
+    review that settled a trace of the queue (consensus or adjudicated)."""
+    conditions = [TraceReview.project_id == project_id, TraceReview.queue_id.in_(queue_ids),
+                  TraceReview.deleted_at.is_(None), TraceReview.resolution.in_(SETTLED)]
+    if definition_id is not None:
+        conditions.append(TraceReviewScore.definition_id == definition_id)
+    rows = db.session.execute(
+        select(TraceReview.queue_id, TraceReview.trace_id, TraceReview.resolution, TraceReviewScore.definition_id,
+               TraceReviewScore.categorical_values, TraceReviewScore.numeric_value, TraceReviewScore.boolean_value)
+        .join(TraceReview, TraceReviewScore.review_id == TraceReview.id)
+        .where(*conditions)
+    ).all()
+    finals: dict[uuid.UUID, dict] = defaultdict(dict)
+    for row in rows:
+        finals[row.queue_id][(row.trace_id, row.definition_id)] = (
+            row.resolution, row.categorical_values, row.numeric_value, row.boolean_value)
+    return finals
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids)))
+    return {user.id: user.display_name for user in users}
+
+
+def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, str], tolerance: float,
+             ordinal: bool) -> VersionAgreement:
+    level, order = scorer.level(ordinal)
+    by_item: dict[uuid.UUID, dict[int, Value]] = defaultdict(dict)
+    facts: dict[uuid.UUID, tuple[str, bool]] = {}
+    for row in rows:
+        value = encode(scorer.kind, scorer.multiple, row.categorical_values, row.numeric_value, row.boolean_value)
+        if value is None:
+            continue
+        by_item[row.item_id][row.reviewer_id] = value
+        facts[row.item_id] = (row.trace_id, row.deleted_at is None and row.state == "needs_decision")
+    units = list(by_item.values())
+    reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
+                       key=lambda r: (r.name.lower(), r.id))
+    alpha = metrics.krippendorff_alpha(units, level, order)
+    percent = metrics.percent_agreement(units)
+    return VersionAgreement(
+        definition_id=scorer.definition_id, name=scorer.name, kind=scorer.kind, version=scorer.version, level=level,
+        units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=metrics.fleiss_kappa(units),
+        alpha=alpha, interval=metrics.bootstrap_interval(units, lambda u: metrics.krippendorff_alpha(u, level, order)),
+        reading=metrics.reading(alpha, percent.items), reviewers=reviewers,
+        calibration=_calibration(scorer, by_item, facts, finals, reviewers, tolerance),
+        disagreements=_disagreements(by_item, facts, names, tolerance))
+
+
+def _calibration(scorer: _Scorer, by_item: dict[uuid.UUID, dict[int, Value]], facts: dict, finals: dict,
+                 reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
+    rows = {r.id: Calibration(r, 0, 0, 0, 0, 0) for r in reviewers}
+    for item_id, unit in by_item.items():
+        final = finals.get((facts[item_id][0], scorer.definition_id))
+        settled = None if final is None else encode(scorer.kind, scorer.multiple, *final[1:])
+        for reviewer_id, value in unit.items():
+            row = rows[reviewer_id]
+            row.judgments += 1
+            if settled is None:
+                continue
+            row.compared += 1
+            same = _same(value, settled, tolerance)
+            row.agreed += same
+            if final[0] == "adjudicated":
+                row.adjudicated += 1
+                row.overruled += not same
+    return list(rows.values())
+
+
+def _disagreements(by_item: dict[uuid.UUID, dict[int, Value]], facts: dict, names: dict[int, str],
+                   tolerance: float) -> list[Disagreement]:
+    """The items whose reviewers split most: the most distinct answers first, then the widest numeric spread."""
+    found = []
+    for item_id, unit in by_item.items():
+        values = list(unit.values())
+        if len(values) < 2:
+            continue
+        distinct = len(set(values))
+        numbers = [v for v in values if isinstance(v, float)]
+        spread = max(numbers) - min(numbers) if numbers else None
+        if distinct < 2 or (spread is not None and spread <= tolerance):
+            continue
+        trace_id, needs_decision = facts[item_id]
+        answers = sorted(((names.get(r, f"User {r}"), as_text(v)) for r, v in unit.items()),
+                         key=lambda a: a[0].lower())
+        found.append(Disagreement(item_id, trace_id, distinct, spread, answers, needs_decision))
+    found.sort(key=lambda d: (-d.distinct, -(d.spread or 0.0), d.trace_id))
+    return found[:DISAGREEMENTS_SHOWN]
+
+
+def several_reviewer_queues(project_id: int) -> list[ReviewQueue]:
+    """The live queues with several reviewers per trace, or with judgments from a time they had (one query)."""
+    judged = select(Judgment.queue_id).where(Judgment.project_id == project_id).distinct()
+    return list(db.session.scalars(
+        select(ReviewQueue).where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None),
+                                  (ReviewQueue.reviews_per_trace > 1) | ReviewQueue.id.in_(judged))
+        .order_by(ReviewQueue.name, ReviewQueue.id)))
+
+
+def matrix_rows(version: VersionAgreement) -> list[list[str]]:
+    """The reviewer × reviewer matrix as CSV rows: a header of reviewer names, then per reviewer their Cohen's κ
+    with each other reviewer and the number of items both judged ("" where they share none, or κ is undefined)."""
+    def cell(name: str) -> str:  # a spreadsheet runs a cell starting like a formula: names get a leading quote
+        return "'" + name if name.startswith(FORMULA_STARTS) else name
+
+    header = ["reviewer"]
+    for other in version.reviewers:
+        header += [cell(f"kappa {other.name}"), cell(f"items {other.name}")]
+    rows = [header]
+    for reviewer in version.reviewers:
+        row = [cell(reviewer.name)]
+        for other in version.reviewers:
+            pair = None if other.id == reviewer.id else version.pair(reviewer.id, other.id)
+            if pair is None:
+                row += ["", ""]
+            else:
+                row += ["" if pair.value is None else f"{pair.value:.4f}", str(pair.items)]
+        rows.append(row)
+    return rows
