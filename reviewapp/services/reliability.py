@@ -338,3 +338,14 @@ def matrix_rows(version: VersionAgreement) -> list[list[str]]:
                 row += ["" if pair.value is None else f"{pair.value:.4f}", str(pair.items)]
         rows.append(row)
     return rows
+
+
+def latest_per_scorer(answer: QueueAgreement) -> list[VersionAgreement]:
+    """Each scorer's newest version judged in the queue (the queue page's one number per scorer)."""
+    seen: set[uuid.UUID] = set()
+    latest = []
+    for version in answer.versions:  # sorted by scorer, newest version first
+        if version.definition_id not in seen:
+            seen.add(version.definition_id)
+            latest.append(version)
+    return latest
