@@ -273,7 +273,11 @@ def _calibration(scorer: _Scorer, by_item: dict[uuid.UUID, dict[int, Value]], fa
     rows = {r.id: Calibration(r, 0, 0, 0, 0, 0) for r in reviewers}
     for item_id, unit in by_item.items():
         final = finals.get((facts[item_id][0], scorer.definition_id))
-        settled = None if final is None else encode(scorer.kind, scorer.multiple, *final[1:])
+        if final is None:
+            settled = None
+        else:
+            adjudicated = final[0] == "adjudicated"
+            settled = encode(scorer.kind, scorer.multiple, *final[1:])
         for reviewer_id, value in unit.items():
             row = rows[reviewer_id]
             row.judgments += 1
@@ -282,7 +286,7 @@ def _calibration(scorer: _Scorer, by_item: dict[uuid.UUID, dict[int, Value]], fa
             row.compared += 1
             same = _same(value, settled, tolerance)
             row.agreed += same
-            if final[0] == "adjudicated":
+            if adjudicated:
                 row.adjudicated += 1
                 row.overruled += not same
     return list(rows.values())
