@@ -85,7 +85,8 @@ class VersionAgreement:
     units: Units = field(repr=False)
     percent: metrics.Agreement
     pairs: list[metrics.Pairwise]
-    fleiss: float | None
+    fleiss: float | None  # nominal levels only, where every item has the same number of judgments
+    fleiss_interval: tuple[float, float] | None
     alpha: float | None
     interval: tuple[float, float] | None
     reading: str
@@ -258,12 +259,15 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
     reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
                        key=lambda r: (r.name.lower(), r.id))
     alpha = metrics.krippendorff_alpha(units, level, order)
+    interval = metrics.bootstrap_interval(units, metrics.alpha_statistic(level, order))
+    fleiss = metrics.fleiss_kappa(units) if level == "nominal" else None  # κ compares categories as equal or not
     percent = metrics.percent_agreement(units)
     return VersionAgreement(
         definition_id=scorer.definition_id, name=scorer.name, kind=scorer.kind, version=scorer.version, level=level,
-        units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=metrics.fleiss_kappa(units),
-        alpha=alpha, interval=metrics.bootstrap_interval(units, lambda u: metrics.krippendorff_alpha(u, level, order)),
-        reading=metrics.reading(alpha, percent.items), reviewers=reviewers,
+        units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=fleiss,
+        fleiss_interval=None if fleiss is None else metrics.bootstrap_interval(units, metrics.FLEISS_KAPPA),
+        alpha=alpha, interval=interval, reading=metrics.reading(alpha, percent.items, interval=interval),
+        reviewers=reviewers,
         calibration=_calibration(scorer, by_item, facts, finals, reviewers, tolerance),
         disagreements=_disagreements(by_item, facts, names, tolerance))
 
