@@ -13,6 +13,9 @@ Reading a queue costs a fixed number of queries whatever its size: its judgments
 scorer versions they name, the final reviews' scores and the reviewers' names; the work is linear in judgments."""
 from __future__ import annotations
 
+import functools
+import heapq
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, and_, cast, select
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -146,6 +149,13 @@ def encode(kind: str, multiple: bool, categorical: list[str] | None, number: Dec
     return None if number is None else float(number)
 
 
+@functools.lru_cache(maxsize=4096)
+def _options(stored: str | None) -> list[str] | None:
+    """A categorical answer's option keys from the column read as text: answers repeat (a scorer has a few options),
+    so each distinct one is decoded once instead of once per row. Callers must not change the list."""
+    return None if stored is None else json.loads(stored)
+
+
 def as_text(value: Value) -> str:
     if isinstance(value, frozenset):
         return ", ".join(sorted(value)) or "none"
@@ -177,28 +187,29 @@ def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_i
         conditions.append(JudgmentScore.definition_id == definition_id)
     if version is not None:
         conditions.append(JudgmentScore.definition_version == version)
-    rows = db.session.execute(
-        select(Judgment.queue_id, Judgment.item_id, Judgment.trace_id, Judgment.reviewer_id,
-               JudgmentScore.definition_id, JudgmentScore.definition_version_id, JudgmentScore.categorical_values,
-               JudgmentScore.numeric_value, JudgmentScore.boolean_value, ReviewQueueItem.state,
-               ReviewQueueItem.deleted_at)
+    # Ids as text: a text key hashes in C, a UUID's in Python (this loop runs once per judgment).
+    rows = db.session.connection().execute(
+        select(cast(Judgment.queue_id, Text), cast(JudgmentScore.definition_version_id, Text),
+               cast(Judgment.item_id, Text), Judgment.trace_id, Judgment.reviewer_id,
+               cast(JudgmentScore.categorical_values, Text), JudgmentScore.numeric_value, JudgmentScore.boolean_value,
+               and_(ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.state == "needs_decision"))
         .join(Judgment, JudgmentScore.judgment_id == Judgment.id)
         .join(ReviewQueueItem, ReviewQueueItem.id == Judgment.item_id)
         .where(*conditions)
     ).all()
-    scorers = _scorers({row.definition_version_id for row in rows})
-    finals = _finals(project_id, queue_ids, definition_id)
-    names = _names({row.reviewer_id for row in rows if row.reviewer_id is not None})
-    grouped: dict[tuple[uuid.UUID, uuid.UUID], list[Any]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in rows:
-        if row.reviewer_id is not None:  # a removed reviewer's judgments can no longer be told apart
-            grouped[(row.queue_id, row.definition_version_id)].append(row)
+        if row[4] is not None:  # a removed reviewer's judgments can no longer be told apart
+            grouped[(row[0], row[1])].append(row)
+    scorers = _scorers({uuid.UUID(version_id) for _, version_id in grouped})
+    finals = _finals(project_id, queue_ids, definition_id)
+    names = _names({row[4] for row in rows if row[4] is not None})
     answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
-    for (queue_id, version_id), group in grouped.items():
-        queue = answers[queue_id].queue
-        tolerance = float(queue.numeric_tolerance or 0)
-        answers[queue_id].versions.append(
-            _version(scorers[version_id], group, finals.get(queue_id, {}), names, tolerance, ordinal))
+    for (queue_text, version_text), group in grouped.items():
+        queue_id = uuid.UUID(queue_text)
+        tolerance = float(answers[queue_id].queue.numeric_tolerance or 0)
+        answers[queue_id].versions.append(_version(scorers[uuid.UUID(version_text)], group,
+                                                   finals.get(queue_id, {}), names, tolerance, ordinal))
     for answer in answers.values():
         answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
     return [answers[queue.id] for queue in queues]
@@ -224,16 +235,16 @@ def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUI
                   TraceReview.deleted_at.is_(None), TraceReview.resolution.in_(SETTLED)]
     if definition_id is not None:
         conditions.append(TraceReviewScore.definition_id == definition_id)
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         select(TraceReview.queue_id, TraceReview.trace_id, TraceReview.resolution, TraceReviewScore.definition_id,
-               TraceReviewScore.categorical_values, TraceReviewScore.numeric_value, TraceReviewScore.boolean_value)
+               cast(TraceReviewScore.categorical_values, Text), TraceReviewScore.numeric_value,
+               TraceReviewScore.boolean_value)
         .join(TraceReview, TraceReviewScore.review_id == TraceReview.id)
         .where(*conditions)
     ).all()
     finals: dict[uuid.UUID, dict] = defaultdict(dict)
-    for row in rows:
-        finals[row.queue_id][(row.trace_id, row.definition_id)] = (
-            row.resolution, row.categorical_values, row.numeric_value, row.boolean_value)
+    for queue_id, trace_id, resolution, scorer_id, categorical, number, boolean in rows:
+        finals[queue_id][(trace_id, scorer_id)] = (resolution, _options(categorical), number, boolean)
     return finals
 
 
@@ -247,14 +258,15 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, str], tolerance: float,
              ordinal: bool) -> VersionAgreement:
     level, order = scorer.level(ordinal)
-    by_item: dict[uuid.UUID, dict[int, Value]] = defaultdict(dict)
-    facts: dict[uuid.UUID, tuple[str, bool]] = {}
-    for row in rows:
-        value = encode(scorer.kind, scorer.multiple, row.categorical_values, row.numeric_value, row.boolean_value)
+    by_item: dict[str, dict[int, Value]] = defaultdict(dict)
+    facts: dict[str, tuple[str, bool]] = {}
+    kind, multiple = scorer.kind, scorer.multiple
+    for _, _, item_id, trace_id, reviewer_id, categorical, number, boolean, needs_decision in rows:
+        value = encode(kind, multiple, _options(categorical), number, boolean)
         if value is None:
             continue
-        by_item[row.item_id][row.reviewer_id] = value
-        facts[row.item_id] = (row.trace_id, row.deleted_at is None and row.state == "needs_decision")
+        by_item[item_id][reviewer_id] = value
+        facts[item_id] = (trace_id, bool(needs_decision))
     units = list(by_item.values())
     reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
                        key=lambda r: (r.name.lower(), r.id))
@@ -272,7 +284,7 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
         disagreements=_disagreements(by_item, facts, names, tolerance))
 
 
-def _calibration(scorer: _Scorer, by_item: dict[uuid.UUID, dict[int, Value]], facts: dict, finals: dict,
+def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: dict, finals: dict,
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
     rows = {r.id: Calibration(r, 0, 0, 0, 0, 0) for r in reviewers}
     for item_id, unit in by_item.items():
@@ -296,25 +308,29 @@ def _calibration(scorer: _Scorer, by_item: dict[uuid.UUID, dict[int, Value]], fa
     return list(rows.values())
 
 
-def _disagreements(by_item: dict[uuid.UUID, dict[int, Value]], facts: dict, names: dict[int, str],
+def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dict[int, str],
                    tolerance: float) -> list[Disagreement]:
     """The items whose reviewers split most: the most distinct answers first, then the widest numeric spread."""
-    found = []
+    candidates = []
     for item_id, unit in by_item.items():
-        values = list(unit.values())
-        if len(values) < 2:
+        if len(unit) < 2:
             continue
+        values = unit.values()
         distinct = len(set(values))
-        numbers = [v for v in values if isinstance(v, float)]
-        spread = max(numbers) - min(numbers) if numbers else None
-        if distinct < 2 or (spread is not None and spread <= tolerance):
+        if distinct < 2:
             continue
-        trace_id, needs_decision = facts[item_id]
-        answers = sorted(((names.get(r, f"User {r}"), as_text(v)) for r, v in unit.items()),
+        spread = None
+        if isinstance(next(iter(values)), float):
+            spread = max(values) - min(values)
+            if spread <= tolerance:
+                continue
+        candidates.append((-distinct, -(spread or 0.0), facts[item_id][0], item_id, spread))
+    found = []
+    for minus_distinct, _, trace_id, item_id, spread in heapq.nsmallest(DISAGREEMENTS_SHOWN, candidates):
+        answers = sorted(((names.get(r, f"User {r}"), as_text(v)) for r, v in by_item[item_id].items()),
                          key=lambda a: a[0].lower())
-        found.append(Disagreement(item_id, trace_id, distinct, spread, answers, needs_decision))
-    found.sort(key=lambda d: (-d.distinct, -(d.spread or 0.0), d.trace_id))
-    return found[:DISAGREEMENTS_SHOWN]
+        found.append(Disagreement(uuid.UUID(item_id), trace_id, -minus_distinct, spread, answers, facts[item_id][1]))
+    return found
 
 
 def several_reviewer_queues(project_id: int) -> list[ReviewQueue]:
