@@ -126,7 +126,7 @@ class _Scorer:
     def multiple(self) -> bool:
         return self.kind == "categorical" and (self.config or {}).get("selection_mode", "single") == "multiple"
 
-    def level(self, ordinal: bool) -> tuple[str, list | None]:
+    def level(self, ordinal: bool) -> tuple[metrics.Level, list | None]:
         if self.multiple:
             return "masi", None
         if self.kind == "numeric":
@@ -242,7 +242,7 @@ def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUI
         .join(TraceReview, TraceReviewScore.review_id == TraceReview.id)
         .where(*conditions)
     ).all()
-    finals: dict[uuid.UUID, dict] = defaultdict(dict)
+    finals: dict[uuid.UUID | None, dict] = defaultdict(dict)
     for queue_id, trace_id, resolution, scorer_id, categorical, number, boolean in rows:
         finals[queue_id][(trace_id, scorer_id)] = (resolution, _options(categorical), number, boolean)
     return finals
