@@ -81,3 +81,57 @@ def build(factory: Factory) -> Triple:
         judgment_rows.judge(items["t4"], who, [q("bad")])
     db.session.commit()
     return Triple(project, ann, bob, cat, viewer, quality, tags, safe, rating, queue, items)
+
+
+@dataclass
+class Panel:
+    project: Project
+    admin: User
+    queue: ReviewQueue
+    quality: ScoreDefinition
+    needs_decision: list[ReviewQueueItem]
+
+
+# Per trace: three reviewers' Answer quality (1–5) and Resolved; mostly agreeing, Noor harsher now and then.
+PANEL_ANSWERS = [
+    ((5, True), (5, True), (5, True)), ((4, True), (2, False), (4, True)), ((2, False), (2, False), (2, False)),
+    ((4, True), (4, True), (3, True)), ((4, True), (4, True), (4, True)), ((3, False), (3, False), (3, False)),
+    ((5, True), (4, True), (5, True)), ((1, False), (1, False), (2, False)), ((4, True), (4, True), (4, True)),
+    ((3, True), (2, False), (3, True)), ((5, True), (5, True), (5, True)), ((2, False), (2, False), (2, False)),
+    ((4, True), (3, False), (4, True)), ((4, True), (4, True), (4, True)), ((5, True), (5, True), (4, True)),
+    ((3, False), (3, False), (3, False)), ((1, False), (1, False), (1, False)), ((4, True), (4, True), (4, True)),
+]
+
+
+def build_panel(factory: Factory) -> Panel:
+    """Demo-like: the demo's blind support panel (three reviewers, Answer quality 1–5 and Resolved) with eighteen
+    traces judged, agreeing ones settled by consensus, most others adjudicated and a few waiting for a decision."""
+    project = factory.project("Support team")
+    admin = factory.user(email=f"maya{project.id}@example.com", project=project, role="admin", first_name="Maya",
+                         last_name="Lead")
+    judges = [factory.user(email=f"{name.lower()}{project.id}@example.com", project=project, role="reviewer",
+                           first_name=name, last_name=last)
+              for name, last in (("Ines", "Ortiz"), ("Noor", "Haddad"), ("Sam", "Weller"))]
+    quality = scorers.create_definition(project.id, admin, name="Answer quality", kind="numeric",
+                                        config={"min": 1, "max": 5, "step": 1})
+    resolved = scorers.create_definition(project.id, admin, name="Resolved", kind="boolean", config={})
+    queue = judgment_rows.queue(project.id, "Hard chats panel", per_trace=3, blind=True)
+    waiting = []
+    for n, answers in enumerate(PANEL_ANSWERS):
+        row = judgment_rows.item(queue, f"support-chat-{n + 1:03d}")
+        for judge, (score, ok) in zip(judges, answers, strict=True):
+            judgment_rows.judge(row, judge, [{"definition_id": str(quality.id), "numeric_value": str(score)},
+                                             {"definition_id": str(resolved.id), "boolean_value": ok}])
+        if len(set(answers)) == 1:
+            judgment_rows.settle(row, admin, [{"definition_id": str(quality.id), "numeric_value": str(answers[0][0])},
+                                              {"definition_id": str(resolved.id), "boolean_value": answers[0][1]}])
+        elif n % 4 == 1:
+            row.state = "needs_decision"
+            waiting.append(row)
+        else:
+            majority = max(answers, key=answers.count)
+            judgment_rows.settle(row, admin, [{"definition_id": str(quality.id), "numeric_value": str(majority[0])},
+                                              {"definition_id": str(resolved.id), "boolean_value": majority[1]}],
+                                 resolution="adjudicated")
+    db.session.commit()
+    return Panel(project, admin, queue, quality, waiting)
