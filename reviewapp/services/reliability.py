@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, select
+from sqlalchemy import Text, cast, select
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -75,7 +75,7 @@ class Disagreement:
     distinct: int  # different answers among its judgments
     spread: float | None  # numeric scorers: highest minus lowest
     answers: list[tuple[str, str]]  # (reviewer name, answer as text)
-    needs_decision: bool
+    needs_decision: bool  # the item is live and waiting for an admin's decision
 
 
 @dataclass
@@ -178,7 +178,7 @@ def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.
 
 def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_id: uuid.UUID | None = None,
                      version: int | None = None, ordinal: bool = False) -> list[QueueAgreement]:
-    """Agreement in each of these queues, in four queries however many queues, items and judgments."""
+    """Agreement in each of these queues, in at most five queries however many queues, items and judgments."""
     if not queues:
         return []
     queue_ids = [queue.id for queue in queues]
@@ -191,10 +191,8 @@ def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_i
     rows = db.session.connection().execute(
         select(cast(Judgment.queue_id, Text), cast(JudgmentScore.definition_version_id, Text),
                cast(Judgment.item_id, Text), Judgment.trace_id, Judgment.reviewer_id,
-               cast(JudgmentScore.categorical_values, Text), JudgmentScore.numeric_value, JudgmentScore.boolean_value,
-               and_(ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.state == "needs_decision"))
+               cast(JudgmentScore.categorical_values, Text), JudgmentScore.numeric_value, JudgmentScore.boolean_value)
         .join(Judgment, JudgmentScore.judgment_id == Judgment.id)
-        .join(ReviewQueueItem, ReviewQueueItem.id == Judgment.item_id)
         .where(*conditions)
     ).all()
     grouped: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -210,6 +208,7 @@ def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_i
         tolerance = float(answers[queue_id].queue.numeric_tolerance or 0)
         answers[queue_id].versions.append(_version(scorers[uuid.UUID(version_text)], group,
                                                    finals.get(queue_id, {}), names, tolerance, ordinal))
+    _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
     for answer in answers.values():
         answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
     return [answers[queue.id] for queue in queues]
@@ -259,14 +258,14 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
              ordinal: bool) -> VersionAgreement:
     level, order = scorer.level(ordinal)
     by_item: dict[str, dict[int, Value]] = defaultdict(dict)
-    facts: dict[str, tuple[str, bool]] = {}
+    facts: dict[str, str] = {}  # item id -> trace id
     kind, multiple = scorer.kind, scorer.multiple
-    for _, _, item_id, trace_id, reviewer_id, categorical, number, boolean, needs_decision in rows:
+    for _, _, item_id, trace_id, reviewer_id, categorical, number, boolean in rows:
         value = encode(kind, multiple, _options(categorical), number, boolean)
         if value is None:
             continue
         by_item[item_id][reviewer_id] = value
-        facts[item_id] = (trace_id, bool(needs_decision))
+        facts[item_id] = trace_id
     units = list(by_item.values())
     reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
                        key=lambda r: (r.name.lower(), r.id))
@@ -288,7 +287,7 @@ def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: d
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
     rows = {r.id: Calibration(r, 0, 0, 0, 0, 0) for r in reviewers}
     for item_id, unit in by_item.items():
-        final = finals.get((facts[item_id][0], scorer.definition_id))
+        final = finals.get((facts[item_id], scorer.definition_id))
         if final is None:
             settled = None
         else:
@@ -324,13 +323,24 @@ def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dic
             spread = max(values) - min(values)
             if spread <= tolerance:
                 continue
-        candidates.append((-distinct, -(spread or 0.0), facts[item_id][0], item_id, spread))
+        candidates.append((-distinct, -(spread or 0.0), facts[item_id], item_id, spread))
     found = []
     for minus_distinct, _, trace_id, item_id, spread in heapq.nsmallest(DISAGREEMENTS_SHOWN, candidates):
         answers = sorted(((names.get(r, f"User {r}"), as_text(v)) for r, v in by_item[item_id].items()),
                          key=lambda a: a[0].lower())
-        found.append(Disagreement(uuid.UUID(item_id), trace_id, -minus_distinct, spread, answers, facts[item_id][1]))
+        found.append(Disagreement(uuid.UUID(item_id), trace_id, -minus_distinct, spread, answers, False))
     return found
+
+
+def _mark_waiting(disagreements: list[Disagreement]) -> None:
+    """Which of the shown disagreements still wait for a decision (one query for all of them)."""
+    ids = {d.item_id for d in disagreements}
+    if not ids:
+        return
+    waiting = set(db.session.scalars(select(ReviewQueueItem.id).where(
+        ReviewQueueItem.id.in_(ids), ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.state == "needs_decision")))
+    for disagreement in disagreements:
+        disagreement.needs_decision = disagreement.item_id in waiting
 
 
 def several_reviewer_queues(project_id: int) -> list[ReviewQueue]:

@@ -25,7 +25,8 @@ def test_the_agreement_section_from_the_queue_page(page, live_server, sign_in, s
     assert card.is_visible() and card.locator("h4").inner_text() == "Answer quality v1"
     bar = card.locator("svg.agreement-bar")
     box, interval = bar.bounding_box(), bar.locator(".agreement-interval").bounding_box()
-    assert box and interval and box["x"] <= interval["x"] and interval["x"] + interval["width"] <= box["x"] + box["width"]
+    assert box and interval
+    assert box["x"] <= interval["x"] and interval["x"] + interval["width"] <= box["x"] + box["width"]
     assert "interval" in (bar.get_attribute("aria-label") or "")
     assert card.get_by_test_id("reading").inner_text()
     assert "18 items with ≥ 2 judgments · 54 judgments" in card.inner_text()

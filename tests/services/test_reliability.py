@@ -105,7 +105,7 @@ def test_a_fixed_number_of_queries_however_many_judgments(triple, factory, count
     db.session.refresh(queue)
     with count_queries() as large:
         reliability.queues_agreement(project_id, [queue])
-    assert len(small) == len(large) == 4
+    assert len(small) == len(large) == 5
 
 
 def test_only_queues_with_several_reviewers_are_listed(triple, factory):
