@@ -111,3 +111,16 @@ def test_a_fixed_number_of_queries_however_many_judgments(triple, factory, count
 def test_only_queues_with_several_reviewers_are_listed(triple, factory):
     judgment_rows.queue(triple.project.id, "Solo", per_trace=1)
     assert [q.name for q in reliability.several_reviewer_queues(triple.project.id)] == ["Triple"]
+
+
+def test_the_cycle_collector_is_resumed_as_it_was(triple):
+    import gc
+
+    reliability.queue_agreement(triple.project.id, triple.queue)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        reliability.queue_agreement(triple.project.id, triple.queue)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
