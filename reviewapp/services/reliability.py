@@ -18,7 +18,7 @@ import gc
 import heapq
 import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -165,12 +165,6 @@ def as_text(value: Value) -> str:
     return str(value)
 
 
-def _same(a: Value, b: Value, tolerance: float) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= tolerance
-    return bool(a == b)
-
-
 def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.UUID | None = None,
                     version: int | None = None, ordinal: bool = False) -> QueueAgreement:
     """Agreement in one queue, per scorer version (optionally one scorer, and one version of it)."""
@@ -306,26 +300,31 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
 
 def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: dict, finals: dict,
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
-    rows = {r.id: Calibration(r, 0, 0, 0, 0, 0) for r in reviewers}
+    judged: Counter[int] = Counter()
+    compared: Counter[int] = Counter()
+    agreed: Counter[int] = Counter()
+    adjudicated: Counter[int] = Counter()
+    overruled: Counter[int] = Counter()
+    numeric = scorer.kind == "numeric"
     for item_id, unit in by_item.items():
+        judged.update(unit.keys())
         final = finals.get((facts[item_id], scorer.definition_id))
         if final is None:
-            settled = None
+            continue  # not settled (yet), or its final review leaves this scorer out
+        settled = encode(scorer.kind, scorer.multiple, *final[1:])
+        if settled is None:
+            continue
+        compared.update(unit.keys())
+        if numeric:
+            same = [r for r, value in unit.items() if abs(value - settled) <= tolerance]
         else:
-            adjudicated = final[0] == "adjudicated"
-            settled = encode(scorer.kind, scorer.multiple, *final[1:])
-        for reviewer_id, value in unit.items():
-            row = rows[reviewer_id]
-            row.judgments += 1
-            if settled is None:
-                continue
-            row.compared += 1
-            same = _same(value, settled, tolerance)
-            row.agreed += same
-            if adjudicated:
-                row.adjudicated += 1
-                row.overruled += not same
-    return list(rows.values())
+            same = [r for r, value in unit.items() if value == settled]
+        agreed.update(same)
+        if final[0] == "adjudicated":
+            adjudicated.update(unit.keys())
+            overruled.update(r for r in unit if r not in same)
+    return [Calibration(r, judged[r.id], compared[r.id], agreed[r.id], adjudicated[r.id], overruled[r.id])
+            for r in reviewers]
 
 
 def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dict[int, str],
