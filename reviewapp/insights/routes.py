@@ -21,9 +21,11 @@ from reviewapp.web import project_view
 @project_view(role="viewer")
 def index(member: Membership):
     days = insights.clean_window(request.args.get("days"))
-    agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id))
+    ordinal = request.args.get("ordinal") == "1"  # α on ranks: numbers, and options in the order the scorer lists
+    agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id),
+                                             ordinal=ordinal)
     return render_template("insights/index.html", data=insights.project_insights(member.project_id, days),
-                           windows=insights.WINDOWS, agreement=agreement)
+                           windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal)
 
 
 @bp.route("/insights/agreement/<queue_id>/matrix.csv")

@@ -112,3 +112,13 @@ def test_a_queue_with_one_reviewer_per_trace_shows_no_agreement(client, login, f
     queue = judgment_rows.queue(project.id, "Solo", per_trace=1)
     page = client.get(f"/projects/{project.id}/queues/{queue.id}/").get_data(as_text=True)
     assert 'data-testid="queue-agreement"' not in page
+
+
+def test_ordinal_on_request(client, login, triple):
+    login(triple.viewer)
+    plain = section(client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True))
+    assert "numeric · interval" in text(plain) and "categorical · nominal" in text(plain)
+    assert 'data-testid="agreement-ordinal"' in plain
+    ranked = text(section(client.get(f"/projects/{triple.project.id}/insights/?ordinal=1").get_data(as_text=True)))
+    assert "numeric · ordinal" in ranked and "categorical · ordinal" in ranked and "categorical · masi" in ranked
+    assert "Compare them as values again" in ranked
