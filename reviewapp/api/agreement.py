@@ -42,6 +42,7 @@ def version_json(v: reliability.VersionAgreement) -> dict[str, Any]:
         "definition_id": str(v.definition_id), "name": v.name, "kind": v.kind, "version": v.version, "level": v.level,
         "items": v.percent.items, "judgments": v.percent.judgments, "percent_agreement": v.percent.value,
         "fleiss_kappa": v.fleiss,
+        "fleiss_kappa_interval": None if v.fleiss_interval is None else list(v.fleiss_interval),
         "alpha": v.alpha, "alpha_interval": None if v.interval is None else list(v.interval),
         "reading": v.reading,
         "reviewers": [_reviewer(r) for r in v.reviewers],

@@ -426,6 +426,8 @@ SCHEMAS["AgreementVersion"] = _exact({"type": "object", "description": (
         "Per item, the share of pairs of its judgments that agree; averaged over the items.")}),
     "fleiss_kappa": _nullable({"type": "number", "description": (
         "Only at the nominal level, when every item has the same number of judgments.")}),
+    "fleiss_kappa_interval": _nullable({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                                        "description": "The 95% bootstrap interval of Fleiss' κ over items."}),
     "alpha": _nullable({"type": "number", "description": "Krippendorff's α at `level`."}),
     "alpha_interval": _nullable({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
                                  "description": "The 95% bootstrap interval of α over items (seeded)."}),

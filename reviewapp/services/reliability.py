@@ -91,6 +91,7 @@ class VersionAgreement:
     percent: metrics.Agreement
     pairs: list[metrics.Pairwise]
     fleiss: float | None  # nominal levels only, where every item has the same number of judgments
+    fleiss_interval: tuple[float, float] | None
     alpha: float | None
     interval: tuple[float, float] | None
     reading: str
@@ -285,13 +286,16 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
     units = list(by_item.values())
     reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
                        key=lambda r: (r.name.lower(), r.id))
-    alpha = metrics.krippendorff_alpha(units, level, order)
-    interval = metrics.bootstrap_interval(units, metrics.alpha_statistic(level, order))
-    fleiss = metrics.fleiss_kappa(units) if level == "nominal" else None  # κ compares categories as equal or not
+    found = metrics.estimate(units, metrics.alpha_statistic(level, order))  # α and its interval in one pass
+    alpha, interval = found.value, found.interval
+    # κ compares answers as equal or not: only where α does too.
+    kappa = metrics.estimate(units, metrics.FLEISS_KAPPA) if level == "nominal" else None
+    fleiss, fleiss_interval = (None, None) if kappa is None else (kappa.value, kappa.interval)
     percent = metrics.percent_agreement(units)
     return VersionAgreement(
         definition_id=scorer.definition_id, name=scorer.name, kind=scorer.kind, version=scorer.version, level=level,
         units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=fleiss,
+        fleiss_interval=fleiss_interval,
         alpha=alpha, interval=interval, reading=metrics.reading(alpha, percent.items, interval=interval),
         reviewers=reviewers,
         calibration=_calibration(scorer, by_item, facts, finals, reviewers, tolerance),

@@ -13,6 +13,10 @@ drawing items one by one), which is what makes 10,000 items × 1,000 resamples t
 
 Undefined values (no item with two judgments, every judgment the same value, a single reviewer) are None, never an
 exception: a division by zero cannot be an agreement figure.
+
+Use: `estimate(units, alpha_statistic("nominal"))` gives α, its 95% interval and its number of items in one pass;
+`estimate(units, cohen_statistic(a, b))` the same for a pair (FLEISS_KAPPA, PERCENT_AGREEMENT likewise), and
+`reading(value, items, metric=..., interval=...)` the words. For MASI a str value counts as a one-option set.
 """
 from __future__ import annotations
 
@@ -33,6 +37,10 @@ MIN_ITEMS = 10
 
 DEFAULT_SEED = 20250301
 _MAX_GROUPS = 4000  # above this many distinct item rows the bootstrap draws item indices instead of group counts
+# Ordinal α keeps per-item C × C coincidence rows (and resamples × C × C differences) up to these sizes; beyond,
+# it is computed on mid-ranks.
+_ORDINAL_DENSE_LIMIT = 4_000_000  # items × categories²
+_ORDINAL_DENSE_CATEGORIES = 40
 
 
 @dataclass(frozen=True)
@@ -53,29 +61,57 @@ class Pairwise:
 # --- input -------------------------------------------------------------------------------------------------------
 
 def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+    return value is not None and value == value  # NaN != NaN: a missing number
 
 
-def _judged(units: Units, minimum: int = 2) -> list[list[Any]]:
-    """The values of each item that has at least `minimum` judgments (missing ones dropped)."""
-    rows = [[v for v in unit.values() if _present(v)] for unit in units]
-    return [row for row in rows if len(row) >= minimum]
+@dataclass(frozen=True)
+class _Judged:
+    """The judgments of the items with at least two: item position (0..items-1) and value of each judgment."""
+    item: np.ndarray
+    values: list[Any]
+    items: int
 
 
-def _category_index(rows: list[list[Any]]) -> dict[Hashable, int]:
-    index: dict[Hashable, int] = {}
-    for row in rows:
-        for value in row:
-            index.setdefault(value, len(index))
-    return index
+def _judged(units: Units) -> _Judged:
+    item: list[int] = []
+    values: list[Any] = []
+    items = 0
+    for unit in units:
+        present = [v for v in unit.values() if v is not None and v == v]  # as _present, inlined: the hot loop
+        if len(present) >= 2:
+            item.extend([items] * len(present))
+            values.extend(present)
+            items += 1
+    return _Judged(np.array(item, dtype=np.intp), values, items)
 
 
-def _counts(rows: list[list[Any]], index: Mapping[Hashable, int]) -> np.ndarray:
-    counts = np.zeros((len(rows), len(index)))
-    for i, row in enumerate(rows):
-        for value in row:
-            counts[i, index[value]] += 1
-    return counts
+def _coded(values: Sequence[Any], index: dict[Hashable, int] | None = None) -> tuple[np.ndarray, dict[Hashable, int]]:
+    """Each value's category number, from `index` (a value missing from it is an error) or in order of appearance."""
+    if index is None:
+        index = {}
+        codes = [index.setdefault(value, len(index)) for value in values]
+    else:
+        unknown = {value for value in values if value not in index}
+        if unknown:
+            raise ValueError(f"values missing from the order: {sorted(map(str, unknown))}")
+        codes = [index[value] for value in values]
+    return np.array(codes, dtype=np.intp), index
+
+
+def _row_keys(counts: np.ndarray) -> np.ndarray | None:
+    """One integer per row of category counts, equal exactly when the rows are (None when it would overflow)."""
+    if counts.size == 0:
+        return None
+    base = int(counts.max()) + 1
+    if counts.shape[1] * math.log2(base) >= 62:
+        return None
+    return counts.astype(np.int64) @ (base ** np.arange(counts.shape[1], dtype=np.int64))
+
+
+def _counts(judged: _Judged, codes: np.ndarray, categories: int) -> np.ndarray:
+    """How often each category occurs in each item: shape (items, categories)."""
+    flat = np.bincount(judged.item * categories + codes, minlength=judged.items * categories)
+    return flat.reshape(judged.items, categories).astype(float)
 
 
 # --- the vectorised statistic ------------------------------------------------------------------------------------
@@ -85,6 +121,8 @@ class Prepared:
     """One row of features per item, and the formula that turns summed rows (shape (r, k)) into r values."""
     features: np.ndarray
     finish: Callable[[np.ndarray], np.ndarray]
+    keys: np.ndarray | None = None  # equal for items with equal rows (cheaper to group by than the rows)
+    weighted: Callable[[np.ndarray], float] | None = None  # the value under item weights, when rows cannot be summed
 
     def value(self) -> float | None:
         if len(self.features) == 0:
@@ -117,13 +155,13 @@ def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 # --- percent agreement -------------------------------------------------------------------------------------------
 
 def _prepare_percent(units: Units) -> Prepared:
-    rows = _judged(units)
-    features = np.zeros((len(rows), 2))
-    for i, row in enumerate(rows):
-        m = len(row)
-        agreeing = sum(c * (c - 1) for c in Counter(row).values())
-        features[i] = (1.0, agreeing / (m * (m - 1)))
-    return Prepared(features, lambda s: _safe_ratio(s[:, 1], s[:, 0]))
+    judged = _judged(units)
+    codes, index = _coded(judged.values)
+    counts = _counts(judged, codes, len(index))
+    m = counts.sum(axis=1)
+    share = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
+    features = np.column_stack([np.ones(judged.items), share])
+    return Prepared(features, lambda s: _safe_ratio(s[:, 1], s[:, 0]), _row_keys(counts))
 
 
 def percent_agreement(units: Units) -> Agreement:
@@ -132,8 +170,8 @@ def percent_agreement(units: Units) -> Agreement:
     An item judged by m reviewers has m(m-1)/2 pairs of judgments; its share is the number of pairs with equal values
     (sets: the same set) divided by that. Every item counts once, however many judgments it has. Not corrected for
     chance: with two options, random answers agree half the time. None when no item has two judgments."""
-    rows = _judged(units)
-    return Agreement(_prepare_percent(units).value(), len(rows), sum(len(row) for row in rows))
+    judged = _judged(units)
+    return Agreement(_prepare_percent(units).value(), judged.items, len(judged.values))
 
 
 PERCENT_AGREEMENT = Statistic(_prepare_percent, "percent agreement")
@@ -151,15 +189,17 @@ def _kappa_from_sums(s: np.ndarray, categories: int) -> np.ndarray:
 def _prepare_cohen(a: int, b: int) -> Callable[[Units], Prepared]:
     def prepare(units: Units) -> Prepared:
         pairs = [(u[a], u[b]) for u in units if _present(u.get(a)) and _present(u.get(b))]
-        index = _category_index([[x, y] for x, y in pairs])
+        _, index = _coded([value for pair in pairs for value in pair])
         c = len(index)
         features = np.zeros((len(pairs), 2 + 2 * c))
+        keys = np.zeros(len(pairs), dtype=np.int64)
         for i, (x, y) in enumerate(pairs):
             features[i, 0] = 1.0
             features[i, 1] = float(x == y)
             features[i, 2 + index[x]] = 1.0
             features[i, 2 + c + index[y]] = 1.0
-        return Prepared(features, lambda s: _kappa_from_sums(s, c))
+            keys[i] = index[x] * c + index[y]
+        return Prepared(features, lambda s: _kappa_from_sums(s, c), keys)
     return prepare
 
 
@@ -205,13 +245,14 @@ def _kappa_from_confusion(confusion: Counter[tuple[Any, Any]]) -> float | None:
 # --- Fleiss' κ -----------------------------------------------------------------------------------------------------
 
 def _prepare_fleiss(units: Units) -> Prepared:
-    rows = _judged(units)
-    sizes = {len(row) for row in rows}
+    judged = _judged(units)
+    sizes = set(np.bincount(judged.item).tolist())
     if len(sizes) != 1:
         return Prepared(np.zeros((0, 2)), lambda s: np.full(len(s), np.nan))
     (m,) = sizes
-    counts = _counts(rows, _category_index(rows))
-    features = np.column_stack([np.ones(len(rows)), (counts * counts).sum(axis=1), counts])
+    codes, index = _coded(judged.values)
+    counts = _counts(judged, codes, len(index))
+    features = np.column_stack([np.ones(judged.items), (counts * counts).sum(axis=1), counts])
 
     def finish(s: np.ndarray) -> np.ndarray:
         n = s[:, 0]
@@ -219,7 +260,7 @@ def _prepare_fleiss(units: Units) -> Prepared:
         shares = s[:, 2:] / (n * m)[:, None]
         chance = (shares * shares).sum(axis=1)
         return _safe_ratio(observed - chance, 1 - chance)
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
 
 
 def fleiss_kappa(units: Units) -> float | None:
@@ -254,21 +295,29 @@ def _alpha_from(observed: np.ndarray, expected: np.ndarray, n: np.ndarray) -> np
     return 1 - _safe_ratio((n - 1) * observed, expected)
 
 
-def _interval_features(rows: list[list[Any]]) -> Prepared:
-    features = np.zeros((len(rows), 4))
-    for i, row in enumerate(rows):
-        values = np.asarray(row, dtype=float)
-        m, total, squares = len(values), values.sum(), (values * values).sum()
-        features[i] = (2 * (m * squares - total * total) / (m - 1), m, total, squares)
+def _interval_rows(item: np.ndarray, values: np.ndarray, items: int) -> np.ndarray:
+    """Per item: Σ over ordered pairs of distinct judgments of (v_i − v_j)² / (m − 1) (its share of the coincidence
+    matrix's observed disagreement), m, Σ v and Σ v², on values centred first (α depends on differences only, and
+    centring keeps the sums of squares precise)."""
+    if len(values):
+        values = values - values.mean()
+    m = np.bincount(item, minlength=items).astype(float)
+    total = np.bincount(item, values, minlength=items)
+    squares = np.bincount(item, values * values, minlength=items)
+    spread = np.bincount(item, (values - (total / np.maximum(m, 1))[item]) ** 2, minlength=items)
+    return np.column_stack([2 * m * spread / (m - 1), m, total, squares])  # Σ_{i≠j} (v_i − v_j)² = 2m Σ (v_i − v̄)²
 
-    def finish(s: np.ndarray) -> np.ndarray:
-        n = s[:, 1]
-        return _alpha_from(s[:, 0], 2 * (n * s[:, 3] - s[:, 2] ** 2), n)
-    return Prepared(features, finish)
+
+def _interval_finish(s: np.ndarray) -> np.ndarray:
+    n = s[:, 1]
+    return _alpha_from(s[:, 0], 2 * (n * s[:, 3] - s[:, 2] ** 2), n)
 
 
-def _fixed_delta_features(rows: list[list[Any]], delta: np.ndarray, index: Mapping[Hashable, int]) -> Prepared:
-    counts = _counts(rows, index)
+def _interval_features(judged: _Judged) -> Prepared:
+    return Prepared(_interval_rows(judged.item, np.array(judged.values, dtype=float), judged.items), _interval_finish)
+
+
+def _fixed_delta_features(counts: np.ndarray, delta: np.ndarray) -> Prepared:
     m = counts.sum(axis=1)
     observed = ((counts @ delta) * counts).sum(axis=1) - counts @ np.diag(delta)  # pairs of distinct judgments
     features = np.column_stack([observed / (m - 1), m, counts])
@@ -276,7 +325,7 @@ def _fixed_delta_features(rows: list[list[Any]], delta: np.ndarray, index: Mappi
     def finish(s: np.ndarray) -> np.ndarray:
         marginals = s[:, 2:]
         return _alpha_from(s[:, 0], ((marginals @ delta) * marginals).sum(axis=1), s[:, 1])
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
 
 
 def _ordinal_delta(marginals: np.ndarray) -> np.ndarray:
@@ -287,19 +336,17 @@ def _ordinal_delta(marginals: np.ndarray) -> np.ndarray:
     return (between - (marginals[:, :, None] + marginals[:, None, :]) / 2) ** 2
 
 
-def _ordinal_features(rows: list[list[Any]], order: Sequence[Any] | None) -> Prepared:
-    ranked = list(order) if order is not None else sorted({float(v) for row in rows for v in row})
-    index: dict[Hashable, int] = {value: i for i, value in enumerate(ranked)}
-    if order is None:
-        rows = [[float(v) for v in row] for row in rows]
-    unknown = {v for row in rows for v in row if v not in index}
-    if unknown:
-        raise ValueError(f"values missing from the order: {sorted(map(str, unknown))}")
-    counts = _counts(rows, index)
+def _ordinal_features(judged: _Judged, order: Sequence[Any] | None) -> Prepared:
+    values = judged.values if order is not None else [float(v) for v in judged.values]
+    ranked = list(order) if order is not None else sorted(set(values))
+    codes, _ = _coded(values, {value: i for i, value in enumerate(ranked)})
     c = len(ranked)
+    if c > _ORDINAL_DENSE_CATEGORIES or c * c * judged.items > _ORDINAL_DENSE_LIMIT:
+        return _ordinal_by_midranks(judged, codes, c)
+    counts = _counts(judged, codes, c)
     m = counts.sum(axis=1)
     pairs = (counts[:, :, None] * counts[:, None, :] - np.eye(c)[None] * counts[:, :, None]) / (m - 1)[:, None, None]
-    features = np.column_stack([m, counts, pairs.reshape(len(rows), c * c)])
+    features = np.column_stack([m, counts, pairs.reshape(judged.items, c * c)])
 
     def finish(s: np.ndarray) -> np.ndarray:
         marginals = s[:, 1:1 + c]
@@ -307,24 +354,38 @@ def _ordinal_features(rows: list[list[Any]], order: Sequence[Any] | None) -> Pre
         observed = (s[:, 1 + c:].reshape(-1, c, c) * delta).sum(axis=(1, 2))
         expected = (marginals[:, :, None] * marginals[:, None, :] * delta).sum(axis=(1, 2))
         return _alpha_from(observed, expected, s[:, 0])
-    return Prepared(features, finish)
+    return Prepared(features, finish, _row_keys(counts))
+
+
+def _ordinal_by_midranks(judged: _Judged, codes: np.ndarray, categories: int) -> Prepared:
+    """Ordinal α is interval α on mid-ranks: δ²_ck = (t_k − t_c)² with t_c = Σ_{g<c} n_g + n_c/2. Used when there are
+    too many distinct values for per-item coincidence rows; the mid-ranks move with each resample's marginals, so
+    the bootstrap recomputes them resample by resample (one pass over the judgments each)."""
+    def rows(weights: np.ndarray) -> np.ndarray:
+        marginals = np.bincount(codes, weights[judged.item], minlength=categories)
+        midranks = np.cumsum(marginals) - marginals / 2
+        return _interval_rows(judged.item, midranks[codes], judged.items)
+
+    def weighted(weights: np.ndarray) -> float:
+        return float(_interval_finish((weights @ rows(weights))[None, :])[0])
+    return Prepared(rows(np.ones(judged.items)), _interval_finish, weighted=weighted)
 
 
 def _prepare_alpha(units: Units, level: Level, order: Sequence[Any] | None) -> Prepared:
-    rows = _judged(units)
+    judged = _judged(units)
     if level == "interval":
-        return _interval_features(rows)
+        return _interval_features(judged)
     if level == "ordinal":
-        return _ordinal_features(rows, order)
+        return _ordinal_features(judged, order)
     if level == "masi":
-        rows = [[frozenset(v) if not isinstance(v, str) else frozenset([v]) for v in row] for row in rows]
-        index = _category_index(rows)
-        sets = [frozenset(value) for value in index if isinstance(value, frozenset)]
-        delta = np.array([[masi_distance(x, y) for y in sets] for x in sets]).reshape(len(sets), len(sets))
-        return _fixed_delta_features(rows, delta, index)
+        sets = [frozenset([v]) if isinstance(v, str) else frozenset(v) for v in judged.values]
+        codes, index = _coded(sets)
+        distinct = [value for value in index if isinstance(value, frozenset)]
+        delta = np.array([[masi_distance(x, y) for y in distinct] for x in distinct]).reshape(len(index), len(index))
+        return _fixed_delta_features(_counts(judged, codes, len(index)), delta)
     if level == "nominal":
-        index = _category_index(rows)
-        return _fixed_delta_features(rows, 1 - np.eye(len(index)), index)
+        codes, index = _coded(judged.values)
+        return _fixed_delta_features(_counts(judged, codes, len(index)), 1 - np.eye(len(index)))
     raise ValueError(f"unknown level of measurement {level!r}")
 
 
@@ -346,17 +407,25 @@ def krippendorff_alpha(units: Units, level: Level, order: Sequence[Any] | None =
 
 # --- bootstrap -----------------------------------------------------------------------------------------------------
 
-def _resampled_sums(features: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    groups, counts = np.unique(features, axis=0, return_counts=True)
+def _resampled_sums(prepared: Prepared, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The summed rows of `resamples` resamples of the items (with replacement): shape (resamples, k)."""
+    features = prepared.features
     items = len(features)
+    if prepared.keys is not None:
+        _, first, counts = np.unique(prepared.keys, return_index=True, return_counts=True)
+        groups = features[first]
+    else:
+        groups, counts = np.unique(features, axis=0, return_counts=True)
     if len(groups) <= _MAX_GROUPS:
-        weights = rng.multinomial(items, counts / items, size=resamples)
-        return weights @ groups
+        # Drawing items uniformly is drawing groups of identical rows in proportion to their sizes.
+        return rng.multinomial(items, counts / items, size=resamples) @ groups
     sums = np.empty((resamples, features.shape[1]))
     chunk = max(1, 2_000_000 // items)
     for start in range(0, resamples, chunk):
-        drawn = rng.integers(0, items, size=(min(chunk, resamples - start), items))
-        sums[start:start + len(drawn)] = features[drawn].sum(axis=1)
+        size = min(chunk, resamples - start)
+        drawn = rng.integers(0, items, size=(size, items)) + (np.arange(size) * items)[:, None]
+        weights = np.bincount(drawn.ravel(), minlength=size * items).reshape(size, items)
+        sums[start:start + size] = weights @ features
     return sums
 
 
@@ -364,10 +433,18 @@ def _generic_values(units: Units, statistic: Callable[[Units], float | None], re
                     rng: np.random.Generator) -> np.ndarray:
     items = [unit for unit in units if sum(1 for v in unit.values() if _present(v)) >= 2]
     values = np.full(resamples, np.nan)
-    for r in range(resamples):
+    for r in range(resamples if items else 0):
         value = statistic([items[i] for i in rng.integers(0, len(items), size=len(items))])
         values[r] = np.nan if value is None else value
     return values
+
+
+def _percentile_interval(values: np.ndarray, resamples: int, level: float) -> tuple[float, float] | None:
+    values = values[np.isfinite(values)]
+    if len(values) < resamples / 2:
+        return None
+    low, high = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(low), float(high)
 
 
 def bootstrap_interval(units: Units, statistic: Callable[[Units], float | None], *, seed: int = DEFAULT_SEED,
@@ -377,21 +454,37 @@ def bootstrap_interval(units: Units, statistic: Callable[[Units], float | None],
     resampled in one vectorised step over the items it uses; any other callable is recomputed on each resample of the
     items with ≥ 2 judgments (slow: for small data). Resamples where the statistic is undefined are skipped; None when
     the point estimate is undefined or fewer than half the resamples give a value."""
-    rng = np.random.default_rng(seed)
     if isinstance(statistic, Statistic):
-        prepared = statistic.prepare(units)
-        if prepared.value() is None:
-            return None
-        values = prepared.finish(_resampled_sums(prepared.features, resamples, rng))
-    else:
-        if statistic(units) is None:
-            return None
-        values = _generic_values(units, statistic, resamples, rng)
-    values = values[np.isfinite(values)]
-    if len(values) < resamples / 2:
+        return estimate(units, statistic, seed=seed, resamples=resamples, level=level).interval
+    rng = np.random.default_rng(seed)
+    if statistic(units) is None:
         return None
-    low, high = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(low), float(high)
+    return _percentile_interval(_generic_values(units, statistic, resamples, rng), resamples, level)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    interval: tuple[float, float] | None
+    items: int  # the items the statistic is computed over (for Cohen's κ: the items both reviewers judged)
+
+
+def estimate(units: Units, statistic: Statistic, *, seed: int = DEFAULT_SEED, resamples: int = 1000,
+             level: float = 0.95) -> Estimate:
+    """The statistic, its bootstrap interval (as bootstrap_interval gives it) and its number of items, preparing the
+    per-item rows once."""
+    prepared = statistic.prepare(units)
+    value = prepared.value()
+    if value is None:
+        return Estimate(None, None, len(prepared.features))
+    rng = np.random.default_rng(seed)
+    if prepared.weighted is not None:
+        items = len(prepared.features)
+        values = np.array([prepared.weighted(np.bincount(rng.integers(0, items, items), minlength=items).astype(float))
+                           for _ in range(resamples)])
+    else:
+        values = prepared.finish(_resampled_sums(prepared, resamples, rng))
+    return Estimate(value, _percentile_interval(values, resamples, level), len(prepared.features))
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
@@ -409,12 +502,10 @@ def _alpha_words(value: float) -> str:
 def _kappa_words(value: float) -> str:
     if value >= 0.8:
         return "Strong agreement beyond chance"
-    if value >= 0.6:
-        return "Moderate agreement: tentative conclusions only"
-    if value >= 0.4:
-        return "Weak agreement"
+    if value >= 0.667:
+        return "Moderate agreement beyond chance: tentative conclusions only"
     if value > 0:
-        return "Little agreement beyond chance"
+        return "Weak agreement beyond chance: not reliable"
     return "No agreement beyond chance"
 
 
@@ -424,14 +515,15 @@ def reading(value: float | None, items: int, minimum: int = MIN_ITEMS, *,
     """A plain-words reading that does not oversell the value.
 
     α follows Krippendorff (2004, Content Analysis, §11.4.4; 2011): rely on data with α ≥ .800, draw only tentative
-    conclusions from .667 ≤ α < .800, and do not rely on data below .667. κ uses the same cut-offs, worded as
-    agreement beyond chance (the more generous Landis & Koch labels are avoided on purpose). Percent agreement is
-    only described, since it ignores chance. With an `interval` whose lower end falls in a lower band, the reading
+    conclusions from .667 ≤ α < .800, and do not rely on data below .667; α near 0 (above −.05) is no better than
+    chance, clearly below it reviewers differ systematically. κ uses the same cut-offs, worded as agreement beyond
+    chance (Landis & Koch's more generous labels, "substantial" from .61, are avoided on purpose). Percent agreement
+    is only described, since it ignores chance. With an `interval` whose lower end falls in a lower band, the reading
     says so. Below `minimum` items: "Not enough data (n items; at least 10 needed)"."""
     if items < minimum:
         return f"Not enough data ({items} item{'' if items == 1 else 's'}; at least {minimum} needed)"
     if value is None:
-        return "Not defined: every judgment is the same value, or no item has two judgments"
+        return "Not defined for these judgments (for example, every judgment is the same value)"
     if metric == "percent":
         return f"{value:.0%} of pairs of judgments agree (not corrected for chance)"
     words = _kappa_words if metric == "kappa" else _alpha_words
