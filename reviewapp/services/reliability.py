@@ -9,8 +9,9 @@ a multi-select categorical. The level of measurement follows the version: nomina
 interval (numeric), MASI (multi-select); ordinal on request, for numeric scorers and single-choice categoricals
 (whose options are then taken in the order the scorer lists them).
 
-Reading a queue costs a fixed number of queries whatever its size: its judgments' scores (columns only), the
-scorer versions they name, the final reviews' scores and the reviewers' names; the work is linear in judgments."""
+Reading queues costs at most five queries whatever their size: the judgments' scores (columns only), the scorer
+versions they name, the final reviews' scores, the reviewers' names and which of the few disagreements shown still
+wait for a decision; the work is linear in judgments."""
 from __future__ import annotations
 
 import functools

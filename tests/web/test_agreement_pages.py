@@ -57,6 +57,13 @@ def test_the_disagreement_waiting_for_a_decision_links_to_it(client, login, trip
     assert f'href="{decide}"' in shown
 
 
+def test_a_viewer_is_sent_to_the_trace_not_the_decision(client, login, triple):
+    login(triple.viewer)
+    shown = section(client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True))
+    assert "/decisions/" not in shown
+    assert f'href="/projects/{triple.project.id}/traces/t3"' in shown and "needs a decision" in shown
+
+
 def test_no_queue_with_several_reviewers(client, login, factory):
     project = factory.project("Alone")
     login(factory.user(project=project, role="viewer"))
