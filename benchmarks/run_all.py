@@ -23,6 +23,7 @@ BENCHMARKS = (
     ("traces_read", ["--sizes", "100", "1000", "--requests", "10", "--warmup", "2"]),
     ("review", ["--sizes", "100", "1000", "--steps", "10"]),
     ("export", ["--reviews", "2000"]),
+    ("agreement", ["--items", "1000", "--runs", "3", "--warmup", "1"]),
 )
 
 

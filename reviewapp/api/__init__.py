@@ -5,6 +5,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 # Imported for their route registrations (core holds the error handlers and auth), after bp exists.
 from reviewapp.api import (  # noqa: E402,F401
+    agreement,
     core,
     decisions,
     judgments,

@@ -408,6 +408,64 @@ OPERATIONS.update({
         _ref("Judgment")),
 })
 
+# --- agreement between reviewers (issue 12) ----------------------------------------------------------
+_NUM = _nullable({"type": "number"})
+_AGREEMENT_REVIEWER = _exact({"type": "object", "properties": {"id": INT, "name": STR}})
+SCHEMAS["AgreementVersion"] = _exact({"type": "object", "description": (
+    "Extension: agreement between the reviewers of one scorer version in the queue, over its items with at least "
+    "two judgments. Numbers that cannot be computed (too few items, one category used by everyone…) are null."),
+    "properties": {
+    "definition_id": UUID, "name": STR, "kind": KIND, "version": {**INT, "minimum": 1},
+    "level": {"type": "string", "enum": ["nominal", "interval", "ordinal", "masi"], "description": (
+        "The difference α uses: nominal (single-choice categorical, boolean), interval (numeric), MASI "
+        "(multi-select categorical), ordinal when asked for with ordinal=true (numeric; single choice in the order "
+        "the scorer lists its options).")},
+    "items": {**INT, "minimum": 0, "description": "Items with at least two judgments of this version."},
+    "judgments": {**INT, "minimum": 0, "description": "The judgments of those items."},
+    "percent_agreement": _nullable({"type": "number", "minimum": 0, "maximum": 1, "description": (
+        "Per item, the share of pairs of its judgments that agree; averaged over the items.")}),
+    "fleiss_kappa": _nullable({"type": "number", "description": (
+        "Only at the nominal level, when every item has the same number of judgments.")}),
+    "fleiss_kappa_interval": _nullable({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                                        "description": "The 95% bootstrap interval of Fleiss' κ over items."}),
+    "alpha": _nullable({"type": "number", "description": "Krippendorff's α at `level`."}),
+    "alpha_interval": _nullable({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                                 "description": "The 95% bootstrap interval of α over items (seeded)."}),
+    "reading": {**STR, "description": "α in plain words; \"Not enough data\" below the minimum of items."},
+    "reviewers": {"type": "array", "items": _AGREEMENT_REVIEWER},
+    "pairwise": {"type": "array", "description": "Cohen's κ of every pair of reviewers with common items.",
+                 "items": _exact({"type": "object", "properties": {
+                     "a": INT, "b": INT, "kappa": _NUM, "items": {**INT, "minimum": 0}}})},
+    "calibration": {"type": "array", "description": (
+        "Each reviewer against the final reviews (consensus or adjudicated) of the items they judged."),
+        "items": _exact({"type": "object", "properties": {
+            "reviewer": _AGREEMENT_REVIEWER, "judgments": INT, "compared": INT, "agreed": INT,
+            "agreement": _nullable({"type": "number", "minimum": 0, "maximum": 1}),
+            "adjudicated": INT, "overruled": INT}})},
+    "disagreements": {"type": "array", "description": "The items that split reviewers most (at most 10).",
+                      "items": _exact({"type": "object", "properties": {
+                          "item_id": UUID, "trace_id": STR, "distinct": INT, "spread": _NUM,
+                          "needs_decision": BOOL,
+                          "answers": {"type": "array", "items": _exact({"type": "object", "properties": {
+                              "reviewer": STR, "answer": STR}})}}})},
+}})
+SCHEMAS["Agreement"] = _exact({"type": "object", "properties": {
+    "queue_id": UUID, "queue_name": STR, "reviews_per_trace": {**INT, "minimum": 1},
+    "results": {"type": "array", "items": _ref("AgreementVersion"),
+                "description": "Per scorer version judged in the queue: by scorer name, newest version first."}}})
+OPERATIONS.update({
+    ("/agreement/", "get"): (
+        "Extension: agreement between reviewers in a queue, per scorer version", "read",
+        [("queue_id", {**UUID, "description": "Required: the queue."}), "definition_id",
+         ("version", {**INT, "minimum": 1, "description": "With definition_id: that version only."}),
+         ("ordinal", {**BOOL, "description": "α with the ordinal difference where the scorer allows it."})],
+        None, 200, _ref("Agreement")),
+})
+STRICT_AGREEMENT = (
+    "queue_id is required. Only queue_id, definition_id, version and ordinal: a parameter given twice (\"Supply "
+    "this parameter once.\") or any other (\"Unsupported query parameter.\") is a 400 naming it in `attr`, as is "
+    "a malformed value or a version without definition_id. A queue of another project is a 404.")
+
 ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missing scope or role",
           "404": "Not found (or another project's)",
           "503": "The database is unreachable for a moment: retry after Retry-After seconds"}
@@ -454,6 +512,7 @@ STRICT = {
         "Takes no query parameter: any is a 400 \"This parameter is not supported.\" naming it in `attr` (before "
         "the scorer is looked up). A version_id that is no UUID is a 400 on `version_id`; a version the scorer "
         "does not have is a 404 \"Scorer version not found.\"."),
+    ("/agreement/", "get"): STRICT_AGREEMENT,
 }
 
 

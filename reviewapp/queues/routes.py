@@ -11,7 +11,7 @@ from flask_login import current_user
 from reviewapp.models import Membership, ReviewQueue
 from reviewapp.queues import bp
 from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
-from reviewapp.services import claims, members, queue_items, queue_settings, queues, scorers
+from reviewapp.services import claims, members, queue_items, queue_settings, queues, reliability, scorers
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorer_config import format_decimal
 from reviewapp.web import page_number, project_view
@@ -154,6 +154,8 @@ def detail(member: Membership, queue_id: str):
         verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,
         states=queues.state_counts(member.project_id, queue.id) if several else None,
         judging=queues.judges_now([item.id for item, _ in rows]) if several else {},
+        agreement=reliability.latest_per_scorer(reliability.queue_agreement(member.project_id, queue))
+        if several else [],
         assignees=queue_settings.assignees(queue),
         tolerance=None if queue.numeric_tolerance is None else format_decimal(queue.numeric_tolerance),
         count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,

@@ -1,0 +1,131 @@
+"""The Agreement section of Insights, the queue page's agreement line and the CSV of the reviewer matrix, on a
+hand-made queue with three reviewers per trace (tests/support/agreement_data.py)."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import pytest
+from flask import url_for
+
+from reviewapp.services import reliability
+from tests.support import agreement_data, judgment_rows
+
+
+@pytest.fixture
+def triple(factory):
+    return agreement_data.build(factory)
+
+
+def section(page: str) -> str:
+    start = page.index('id="agreement-heading"')
+    return page[start:page.index("</section>", start)]
+
+
+def text(fragment: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def test_insights_shows_agreement_per_scorer_version_with_calibration_and_disagreements(client, login, triple):
+    login(triple.viewer)
+    page = client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True)
+    shown = section(page)
+    words = text(shown)
+    assert "Triple" in words and "3 reviewers per trace" in words
+    assert words.count("v1") >= 4  # Quality, Rating, Safe, Tags
+    quality = reliability.queue_agreement(triple.project.id, triple.queue, definition_id=triple.quality.id).versions[0]
+    assert "4 items with ≥ 2 judgments · 11 judgments" in words
+    assert "Percent agreement 58%" in words
+    assert quality.reading in words
+    # Calibration: Bob agrees with both final reviews, Ann was overruled once out of one adjudication.
+    assert re.search(r"Bob Baker 4 100% of 2 0 of 1", words)
+    assert re.search(r"Ann Admin 4 50% of 2 1 of 1", words)
+    # The disagreements: t3 (three answers, waiting) links to its decision page, t2 to its trace.
+    assert f'href="/projects/{triple.project.id}/traces/t2"' in shown
+    assert words.index("t3") < words.index("t2 ")
+    assert '<svg class="agreement-bar"' in shown and "style=" not in shown
+    assert "matrix.csv" in shown
+
+
+def test_the_disagreement_waiting_for_a_decision_links_to_it(client, login, triple, app):
+    login(triple.ann)
+    shown = section(client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True))
+    with app.test_request_context():
+        decide = url_for("decisions.decide_page", project_id=triple.project.id, item_id=triple.items["t3"].id)
+    assert f'href="{decide}"' in shown
+
+
+def test_a_viewer_is_sent_to_the_trace_not_the_decision(client, login, triple):
+    login(triple.viewer)
+    shown = section(client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True))
+    assert "/decisions/" not in shown
+    assert f'href="/projects/{triple.project.id}/traces/t3"' in shown and "needs a decision" in shown
+
+
+def test_no_queue_with_several_reviewers(client, login, factory):
+    project = factory.project("Alone")
+    login(factory.user(project=project, role="viewer"))
+    judgment_rows.queue(project.id, "Solo", per_trace=1)
+    words = text(section(client.get(f"/projects/{project.id}/insights/").get_data(as_text=True)))
+    assert "No queue has several reviewers per trace." in words
+
+
+def test_a_queue_not_judged_yet_says_not_enough_data(client, login, factory):
+    project = factory.project("Fresh")
+    login(factory.user(project=project, role="viewer"))
+    judgment_rows.queue(project.id, "New panel", per_trace=2)
+    words = text(section(client.get(f"/projects/{project.id}/insights/").get_data(as_text=True)))
+    assert "New panel" in words and "Not enough data" in words
+
+
+def test_the_matrix_downloads_as_csv(client, login, triple):
+    login(triple.viewer)
+    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/matrix.csv"
+                          f"?definition_id={triple.quality.id}&version=1")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="agreement-Quality-v1.csv"'
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:3] == ["reviewer", "kappa Ann Admin", "items Ann Admin"]
+    assert [row[0] for row in rows[1:]] == ["Ann Admin", "Bob Baker", "Cat Cole"]
+    assert rows[1][4] == "4"  # Ann and Bob judged four traces in common
+
+
+@pytest.mark.parametrize("query", ["", "?definition_id=nope&version=1", "?version=1", "VERSION2"])
+def test_the_matrix_of_nothing_is_not_found(client, login, triple, query):
+    login(triple.viewer)
+    if query == "VERSION2":
+        query = f"?definition_id={triple.quality.id}&version=2"
+    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/matrix.csv{query}")
+    assert response.status_code == 404
+
+
+def test_the_queue_page_shows_one_number_per_scorer(client, login, triple):
+    login(triple.viewer)
+    page = client.get(f"/projects/{triple.project.id}/queues/{triple.queue.id}/").get_data(as_text=True)
+    line = re.search(r'data-testid="queue-agreement">(.*?)</p>', page, re.S)
+    assert line, "no agreement line on the queue page"
+    links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', line.group(1))
+    assert [label.split()[0] for _, label in links] == ["Quality", "Rating", "Safe", "Tags"]
+    assert links[0][0] == (f"/projects/{triple.project.id}/insights/#agreement-{triple.queue.id}-"
+                           f"{triple.quality.id}-v1")
+
+
+def test_a_queue_with_one_reviewer_per_trace_shows_no_agreement(client, login, factory):
+    project = factory.project("Solo")
+    login(factory.user(project=project, role="viewer"))
+    queue = judgment_rows.queue(project.id, "Solo", per_trace=1)
+    page = client.get(f"/projects/{project.id}/queues/{queue.id}/").get_data(as_text=True)
+    assert 'data-testid="queue-agreement"' not in page
+
+
+def test_ordinal_on_request(client, login, triple):
+    login(triple.viewer)
+    plain = section(client.get(f"/projects/{triple.project.id}/insights/").get_data(as_text=True))
+    assert "numeric · interval" in text(plain) and "categorical · nominal" in text(plain)
+    assert 'data-testid="agreement-ordinal"' in plain
+    ranked = text(section(client.get(f"/projects/{triple.project.id}/insights/?ordinal=1").get_data(as_text=True)))
+    assert "numeric · ordinal" in ranked and "categorical · ordinal" in ranked and "categorical · masi" in ranked
+    assert "Compare them as values again" in ranked
