@@ -143,9 +143,10 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
     return len(plans)
 
 
-# Three reviewers judge each trace of this queue, blind; by the end of the demo five traces have all their
-# judgments (three agree, so they have consensus reviews; two wait for a decision), one has two of three, and the
-# rest have none yet. Per trace in claiming order: each reviewer's (Answer quality, Resolved), or None to stop.
+# Three reviewers judge each trace of this queue, blind; by the end of the demo twelve traces have all their
+# judgments (eight agree, so they have consensus reviews; four wait for a decision), one has two of three, and the
+# rest have none yet; twelve judged traces are enough for Insights' agreement figures. Per trace in claiming order:
+# each reviewer's (Answer quality, Resolved), or None to stop.
 PANEL = "Double-checked answers"
 PANEL_ANSWERS: tuple[tuple[tuple[int, bool] | None, ...], ...] = (
     ((5, True), (5, True), (5, True)),
@@ -153,6 +154,13 @@ PANEL_ANSWERS: tuple[tuple[tuple[int, bool] | None, ...], ...] = (
     ((2, False), (2, False), (2, False)),
     ((4, True), (4, True), (3, True)),  # Sam scores one lower: needs a decision
     ((4, True), (4, True), (4, True)),
+    ((5, True), (5, True), (5, True)),
+    ((1, False), (1, False), (2, False)),  # Sam again: needs a decision
+    ((3, True), (3, True), (3, True)),
+    ((4, False), (4, False), (4, False)),
+    ((2, False), (2, False), (2, False)),
+    ((5, True), (5, True), (4, True)),  # needs a decision
+    ((3, False), (3, False), (3, False)),
     ((3, False), (3, False), None),  # Sam has not got to it yet
 )
 PANEL_COMMENTS = ("", "Answer is fine but the tone is off.", "Did not actually solve the problem.")
@@ -170,7 +178,9 @@ def _panel(project_id: int, admin: User, reviewers: list[User], traces: list[Dem
         "answers. Agreeing judgments become the review; disagreements wait for an admin's decision.",
         scorer_ids=[str(scorer_ids["Answer quality"]), str(scorer_ids["Resolved"])],
         settings={"reviews_per_trace": 3, "blind": True})
-    queued = [t for t in traces if t.kind == "support"][12:20]
+    # The support, errored and long conversations the first queue leaves (it takes the oldest twelve).
+    taken = set(db.session.scalars(select(ReviewQueueItem.trace_id).where(ReviewQueueItem.project_id == project_id)))
+    queued = [t for t in traces if t.kind in ("support", "error", "long") and t.trace_id not in taken]
     queue_items.bulk_add(project_id, admin, str(queue.id), [t.trace_id for t in queued])
     _added_as_they_arrived(queue.id, {t.trace_id: t.start for t in queued})
     order: dict[str, int] = {}

@@ -287,12 +287,12 @@ def test_demo_has_a_few_reviews_so_insights_and_reviews_show_data(runner):
 
     runner.invoke(args=["seed-demo"])
     reviewed, completed = counts()
-    # Five per single-review queue, each completing its queue item; three consensus reviews in the panel queue.
-    assert reviewed == completed == 13
+    # Five per single-review queue, each completing its queue item; eight consensus reviews in the panel queue.
+    assert reviewed == completed == 18
     review = db.session.scalars(select(TraceReview)).first()
     assert review.scores and review.time_spent_seconds and review.queue_id is not None
     runner.invoke(args=["seed-demo"])
-    assert counts() == (13, 13)
+    assert counts() == (18, 18)
 
 
 def test_demo_reviews_span_the_last_days_and_a_stricter_rule(runner):
@@ -321,7 +321,7 @@ def test_demo_reviews_span_the_last_days_and_a_stricter_rule(runner):
 
 
 def test_demo_has_a_blind_panel_queue_with_consensus_and_decisions_waiting(runner):
-    """Three reviewers per trace, blind: three traces settled by consensus, two waiting for a decision, one with
+    """Three reviewers per trace, blind: eight traces settled by consensus, four waiting for a decision, one with
     two of three judgments, the rest untouched; every judgment made through the judging service."""
     from sqlalchemy import func, select
 
@@ -330,12 +330,11 @@ def test_demo_has_a_blind_panel_queue_with_consensus_and_decisions_waiting(runne
     runner.invoke(args=["seed-demo"])
     panel = db.session.scalar(select(ReviewQueue).where(ReviewQueue.name == "Double-checked answers"))
     assert (panel.reviews_per_trace, panel.blind) == (3, True)
-    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 17
+    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 38
     live = db.session.execute(select(ReviewQueueItem.state, ReviewQueueItem.judgment_count).where(
         ReviewQueueItem.queue_id == panel.id, ReviewQueueItem.deleted_at.is_(None))).all()
-    assert sorted(live) == [("needs_decision", 3), ("needs_decision", 3), ("pending", 0), ("pending", 0),
-                            ("pending", 2)]
+    assert sorted(live) == [("needs_decision", 3)] * 4 + [("pending", 0), ("pending", 0), ("pending", 2)]
     resolutions = db.session.scalars(select(TraceReview.resolution).where(TraceReview.queue_id == panel.id)).all()
-    assert resolutions == ["consensus"] * 3
+    assert resolutions == ["consensus"] * 8
     runner.invoke(args=["seed-demo"])
-    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 17
+    assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 38
