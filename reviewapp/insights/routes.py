@@ -11,9 +11,7 @@ from flask import Response, render_template, request
 
 from reviewapp.insights import bp
 from reviewapp.models import Membership
-from reviewapp.services import insights, queues, reliability
-from reviewapp.services.common import as_uuid
-from reviewapp.services.errors import NotFound
+from reviewapp.services import insights, queues, reliability, scorers
 from reviewapp.web import project_view
 
 
@@ -28,20 +26,16 @@ def index(member: Membership):
                            windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal)
 
 
-@bp.route("/insights/agreement/<queue_id>/matrix.csv")
+@bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")
 @project_view(role="viewer")
-def agreement_matrix(member: Membership, queue_id: str):
-    """The reviewer × reviewer matrix (Cohen's κ and common items) of one scorer version in one queue, as CSV."""
+def agreement_matrix(member: Membership, queue_id: str, definition_id: str, version: int):
+    """The reviewer × reviewer matrix (Cohen's κ and common items) of one scorer version in one queue, as CSV; a
+    version no two reviewers have judged a trace under yet gives the header alone."""
     queue = queues.load_queue(member.project_id, queue_id)
-    definition_id = as_uuid(request.args.get("definition_id"))
-    version = request.args.get("version", "")
-    if definition_id is None or not version.isdigit():
-        raise NotFound()
-    found = reliability.queue_agreement(member.project_id, queue, definition_id=definition_id, version=int(version))
-    if not found.versions:
-        raise NotFound()
+    definition = scorers.load_definition(member.project_id, definition_id)
+    found = reliability.queue_agreement(member.project_id, queue, definition_id=definition.id, version=version)
     out = io.StringIO()
-    csv.writer(out).writerows(reliability.matrix_rows(found.versions[0]))
-    filename = "agreement-" + re.sub(r"[^A-Za-z0-9_-]+", "-", found.versions[0].name)[:40] + f"-v{version}.csv"
+    csv.writer(out).writerows(reliability.matrix_rows(found.versions[0]) if found.versions else [["reviewer"]])
+    filename = "agreement-" + re.sub(r"[^A-Za-z0-9_-]+", "-", definition.name)[:40] + f"-v{version}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -82,8 +82,8 @@ def test_a_queue_not_judged_yet_says_not_enough_data(client, login, factory):
 
 def test_the_matrix_downloads_as_csv(client, login, triple):
     login(triple.viewer)
-    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/matrix.csv"
-                          f"?definition_id={triple.quality.id}&version=1")
+    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/"
+                          f"{triple.quality.id}/1/matrix.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="agreement-Quality-v1.csv"'
@@ -93,13 +93,22 @@ def test_the_matrix_downloads_as_csv(client, login, triple):
     assert rows[1][4] == "4"  # Ann and Bob judged four traces in common
 
 
-@pytest.mark.parametrize("query", ["", "?definition_id=nope&version=1", "?version=1", "VERSION2"])
-def test_the_matrix_of_nothing_is_not_found(client, login, triple, query):
+@pytest.mark.parametrize("path", ["nope/1", "QUALITY/x", "OTHER/1"])
+def test_the_matrix_of_an_unknown_scorer_is_not_found(client, login, triple, factory, path):
     login(triple.viewer)
-    if query == "VERSION2":
-        query = f"?definition_id={triple.quality.id}&version=2"
-    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/matrix.csv{query}")
+    other = factory.project("Elsewhere")
+    from reviewapp.services import scorers
+    stranger = scorers.create_definition(other.id, None, name="Q", kind="boolean", config={})
+    path = path.replace("QUALITY", str(triple.quality.id)).replace("OTHER", str(stranger.id))
+    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/{path}/matrix.csv")
     assert response.status_code == 404
+
+
+def test_the_matrix_of_a_version_nobody_judged_under_is_its_header_alone(client, login, triple):
+    login(triple.viewer)
+    response = client.get(f"/projects/{triple.project.id}/insights/agreement/{triple.queue.id}/"
+                          f"{triple.quality.id}/2/matrix.csv")
+    assert response.status_code == 200 and response.get_data(as_text=True).strip() == "reviewer"
 
 
 def test_the_queue_page_shows_one_number_per_scorer(client, login, triple):
