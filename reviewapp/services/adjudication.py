@@ -20,6 +20,7 @@ from reviewapp.models import (
     TraceReview,
     User,
 )
+from reviewapp.services import judgments as judgment_service
 from reviewapp.services import queues, reviews, scorers
 from reviewapp.services.common import as_uuid, clean_text, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
@@ -171,11 +172,6 @@ def _load_item(project_id: int, item_id: uuid.UUID | str, *, lock: bool = False)
     return item
 
 
-def judgments_of(item_id: uuid.UUID) -> list[Judgment]:
-    return list(db.session.scalars(select(Judgment).where(Judgment.item_id == item_id)
-                                   .order_by(Judgment.created_at, Judgment.id)))
-
-
 def _rows(judgments: list[Judgment], asked: list[ScoreDefinition]) -> list[ScorerRow]:
     """A row per scorer: the `asked` ones in order, then any other a judgment answered, by name."""
     shown = list(asked)
@@ -189,7 +185,7 @@ def decision(project_id: int, item_id: uuid.UUID | str) -> Decision:
     """The item's judgments side by side: a row per scorer — the queue's scorers in its order (every active
     scorer by name when it chose none), then any other scorer a judgment answered — and a column per judgment."""
     item = _load_item(project_id, item_id)
-    judgments = judgments_of(item.id)
+    judgments = judgment_service.judgments_for_item(item.id)
     chosen = queues.queue_scorer_ids(item.queue)
     everything = {d.id: d for d in scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)}
     asked = [everything[i] for i in chosen if i in everything] if chosen else \
