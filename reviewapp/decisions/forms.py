@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from reviewapp.models import JudgmentScore
-from reviewapp.review.panel import ScorerField, read_form
+from reviewapp.review.panel import ScorerField, read_form, saved_values
 from reviewapp.services.adjudication import Decision, ScorerRow
 from reviewapp.services.scorer_config import format_decimal
 
@@ -55,16 +55,6 @@ class ScorerChoice:
         return entry
 
 
-def _values(score: JudgmentScore | None) -> list[str]:
-    if score is None:
-        return []
-    if score.categorical_values is not None:
-        return list(score.categorical_values)
-    if score.numeric_value is not None:
-        return [format_decimal(score.numeric_value)]
-    return ["true" if score.boolean_value else "false"]
-
-
 def choices(view: Decision) -> list[ScorerChoice]:
     """The form as it opens: where the judgments agree their value is taken; where they differ nothing is chosen
     yet. The own value starts from the first judgment's (when given under the scorer's current version)."""
@@ -72,7 +62,7 @@ def choices(view: Decision) -> list[ScorerChoice]:
     for row in view.rows:
         version = row.definition.live()
         first = row.first_answer
-        prefill = _values(first) if first is not None and first.definition_version_id == version.id else []
+        prefill = saved_values(first) if first is not None and first.definition_version_id == version.id else []
         made.append(ScorerChoice(row, ScorerField(row.definition, version, prefill), "" if row.differ else "j1"))
     return made
 

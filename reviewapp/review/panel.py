@@ -120,7 +120,7 @@ class ScorerField:
         """Pass/fail of what is filled in: the stored verdict while the saved score is shown unchanged,
         otherwise passing.verdict of the value (None with no rule, nothing chosen, or no number)."""
         if self.saved is not None and self.saved.definition_version_id == self.version.id \
-                and self.chosen == _saved_values(self.saved):
+                and self.chosen == saved_values(self.saved):
             return self.saved.passed
         if not self.chosen:
             return None
@@ -179,11 +179,12 @@ def build_fields(definitions: list[ScoreDefinition],
         version = definition.live()
         if score is not None and score.definition_version_id != definition.current_version_id:
             version = scorers.load_version(definition.project_id, definition.id, score.definition_version_id)
-        fields.append(ScorerField(definition, version, _saved_values(score), saved=score))
+        fields.append(ScorerField(definition, version, saved_values(score), saved=score))
     return fields
 
 
-def _saved_values(score: TraceReviewScore | JudgmentScore | None) -> list[str]:
+def saved_values(score: TraceReviewScore | JudgmentScore | None) -> list[str]:
+    """A saved score's value as the form fields hold it (option keys, a number's text, "true"/"false")."""
     if score is None:
         return []
     if score.categorical_values is not None:
