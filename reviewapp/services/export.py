@@ -195,21 +195,30 @@ def text_cell(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+class _CsvText:
+    """A CSV writer whose rows are taken back as text a page at a time, so an export streams in bounded memory."""
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow(row)
+
+    def flush(self) -> str:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
         return text
 
+
+def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
+    writer = _CsvText()
     header = list(FIXED_COLUMNS)
     for column in columns:
         header += [text_cell(heading) for heading in _headings(column.label)]
     writer.writerow(header)
-    yield flush()
+    yield writer.flush()
     for page in pages:
         for row in page:
             cells = [text_cell(row.trace_id), text_cell(row.comment), text_cell(row.reviewed_by),
@@ -219,7 +228,7 @@ def _csv(columns: list[Column], pages: Iterator[list[_Row]]) -> Iterator[str]:
                 value, version, passed = row.scores.get(column.definition_id, (None, None, None))
                 cells += [cell_value(value), "" if version is None else str(version), cell_value(passed)]
             writer.writerow(cells)
-        yield flush()
+        yield writer.flush()
 
 
 def json_value(value: Any) -> Any:
@@ -337,19 +346,11 @@ def _write_dicts(fmt: str, header: list[str], pages: Iterator[list[dict]]) -> It
             yield "".join(json.dumps({key: _json_cell(line[key]) for key in header}, ensure_ascii=False) + "\n"
                           for line in page)
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
+    writer = _CsvText()
     writer.writerow([text_cell(heading) for heading in header])
-    yield flush()
+    yield writer.flush()
     for page in pages:
         for line in page:
             writer.writerow([text_cell(value) if isinstance(value, str) else
                              cell_value(value) for value in (line[key] for key in header)])
-        yield flush()
+        yield writer.flush()
