@@ -72,7 +72,7 @@ def create_judgment(ctx: ApiContext):
     item = queue_items.pending_item_for_trace(ctx.project_id, trace_id)
     if item is None or item.queue_id != queue.id:
         raise ValidationError("This trace is not pending in this queue.", "trace_id")
-    if queue.reviews_per_trace <= 1:
+    if not queue.takes_judgments:
         raise ValidationError("This queue has one reviewer per trace: review the trace with trace_reviews/.",
                               "queue_id")
     judgment = judgments.submit_judgment(ctx.project_id, ctx.user, item, scores=body.get("scores", []),

@@ -46,6 +46,11 @@ class ReviewQueue(Base):
     # Only these members claim from the queue; none means every reviewer of the project.
     assignees: Mapped[list[QueueAssignee]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
+    @property
+    def takes_judgments(self) -> bool:
+        """Whether a reviewer's save here is a judgment (several reviewers per trace), not the trace's review."""
+        return (self.reviews_per_trace or 1) > 1
+
 
 class QueueAssignee(Base):
     __tablename__ = "review_queue_assignees"

@@ -148,7 +148,7 @@ def detail(member: Membership, queue_id: str):
                                  if queue_id != queue.id]
     reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
     reviewers = claims.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
-    several = queue.reviews_per_trace > 1
+    several = queue.takes_judgments
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
         verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,

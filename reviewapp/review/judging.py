@@ -27,7 +27,7 @@ class Judging:
 def judging_for(item: ReviewQueueItem, actor: User) -> Judging | None:
     """The panel's account for `actor` on this item, or None in a queue with one reviewer per trace."""
     queue = item.queue
-    if queue.reviews_per_trace <= 1:
+    if not queue.takes_judgments:
         return None
     earlier = judgments.judgments_for_item(item.id)
     own = next((j for j in earlier if j.reviewer_id == actor.id), None)

@@ -250,7 +250,7 @@ def previous(member: Membership, queue_id: str):
     """Your n-th latest review in this queue (n=1 the latest), opened for editing."""
     queue = queues.load_queue(member.project_id, queue_id)
     n = page_number(1, "n")  # a page of one review
-    if queue.reviews_per_trace > 1:  # the reviewer's own judgments, reopened for editing while their trace waits
+    if queue.takes_judgments:  # the reviewer's own judgments, reopened for editing while their trace waits
         mine, _ = judgments.list_judgments(member.project_id, member, queue_id=queue.id, reviewer_id=current_user.id,
                                            order="-created_at", limit=1, offset=n - 1)
         if mine:
@@ -300,7 +300,7 @@ def _judged_in_its_queue(member: Membership, trace_id: str) -> ResponseReturnVal
     """A trace pending in a queue with several reviewers per trace gets judgments there, not a review written
     around them: its review page sends the reviewer to judge it (or an admin to decide it). None otherwise."""
     pending = queue_items.pending_item_for_trace(member.project_id, trace_id)
-    if pending is None or pending.queue.reviews_per_trace <= 1:
+    if pending is None or not pending.queue.takes_judgments:
         return None
     if pending.state == "needs_decision":
         if member.has_role("admin"):

@@ -53,7 +53,7 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     trace claims through services.judgments."""
     queue = load_queue(project_id, queue_id)
     lease = lease or configured_lease()
-    if queue.reviews_per_trace > 1:
+    if queue.takes_judgments:
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     if not judgments.assigned(queue, actor):
         return None
@@ -114,7 +114,7 @@ def _expired(item: ReviewQueueItem) -> bool:
 
 def active_claim(item: ReviewQueueItem) -> bool:
     """Whether someone holds a live claim on the item (at several reviewers per trace: anyone's ItemClaim)."""
-    if item.queue.reviews_per_trace > 1:
+    if item.queue.takes_judgments:
         return bool(judgments.holders(item))
     return item.claimed_by_id is not None and not _expired(item)
 
@@ -122,7 +122,7 @@ def active_claim(item: ReviewQueueItem) -> bool:
 def held_by_other(item: ReviewQueueItem | None, actor: User) -> bool:
     """Whether someone other than `actor` holds a live claim on this live item. At several reviewers per trace
     nobody's claim keeps another out (each saves their own judgment): False."""
-    if item is None or item.deleted_at is not None or item.queue.reviews_per_trace > 1:
+    if item is None or item.deleted_at is not None or item.queue.takes_judgments:
         return False
     return active_claim(item) and item.claimed_by_id != actor.id
 
@@ -141,13 +141,13 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
     same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
     item = load_item(project_id, item_id)
-    if item.queue.reviews_per_trace > 1:
+    if item.queue.takes_judgments:
         held = judgments.hold_judging(actor, item, lease or configured_lease())
     else:
         held = take_claim(item, actor, lease)
     commit_keeping_state()
     if not held:
-        message = judgments.FULL if item.queue.reviews_per_trace > 1 else CLAIM_LOST
+        message = judgments.FULL if item.queue.takes_judgments else CLAIM_LOST
         raise Conflict(message.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
     return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
 
@@ -215,7 +215,7 @@ def outlook(project_id: int, actor: User, queue_id: uuid.UUID | str) -> tuple[Re
     queue, pending = load_queue_with_count(project_id, queue_id)
     now = utcnow()
     statement: Select
-    if queue.reviews_per_trace > 1:  # claims of queues with several reviewers per trace
+    if queue.takes_judgments:  # claims of queues with several reviewers per trace
         statement = (select(func.count(func.distinct(ItemClaim.item_id)), func.min(ItemClaim.expires_at),
                             func.max(ItemClaim.expires_at))
                      .join(ReviewQueueItem, ReviewQueueItem.id == ItemClaim.item_id)

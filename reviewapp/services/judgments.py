@@ -186,7 +186,7 @@ def _set_scores(judgment: Judgment, validated: list[ValidatedScore], now: dateti
 def _refusal(item: ReviewQueueItem | None, actor: User, now: datetime) -> ServiceRefusal | None:
     if item is None or item.deleted_at is not None or item.queue.deleted_at is not None or item.state != PENDING:
         return ValidationError(NOT_OPEN, "trace_id")
-    if item.queue.reviews_per_trace <= 1:
+    if not item.queue.takes_judgments:
         return ValidationError(NOT_JUDGING, "trace_id")
     if not assigned(item.queue, actor):
         return PermissionDenied(NOT_ASSIGNED)

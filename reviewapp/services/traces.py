@@ -283,14 +283,14 @@ class TraceDetail:
     @property
     def several_reviewers(self) -> bool:
         item = self.queue_item
-        return bool(self.judgments) or (item is not None and item.queue.reviews_per_trace > 1)
+        return bool(self.judgments) or (item is not None and item.queue.takes_judgments)
 
     @property
     def judging_state(self) -> str | None:
         """Where the trace stands with several reviewers: "2 of 3 judgments · waiting", "needs a decision",
         "consensus" or "decided by …"; None when it is not judged by several."""
         item = self.queue_item
-        if item is not None and item.queue.reviews_per_trace > 1:
+        if item is not None and item.queue.takes_judgments:
             if item.state == "needs_decision":
                 return "needs a decision"
             return f"{item.judgment_count} of {item.queue.reviews_per_trace} judgments · waiting"
