@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("capture", __name__)
 
-from reviewapp.capture import routes  # noqa: E402,F401
+from reviewapp.capture import otel, routes  # noqa: E402,F401

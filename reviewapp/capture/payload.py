@@ -29,9 +29,9 @@ def decode_body(raw: bytes, *, content_type: str, content_encoding: str, compres
     if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
         raw, compression = _form_data(raw, compression)
     if encoding in ("gzip", "x-gzip") or compression in ("gzip-js", "gzip") or raw[:2] == GZIP_MAGIC:
-        raw = _inflate(raw, max_bytes, zlib.MAX_WBITS | 16, "gzip")
+        raw = inflate(raw, max_bytes, zlib.MAX_WBITS | 16, "gzip")
     elif encoding == "deflate":
-        raw = _inflate(raw, max_bytes, zlib.MAX_WBITS, "deflate")
+        raw = inflate(raw, max_bytes, zlib.MAX_WBITS, "deflate")
     elif encoding not in ("", "identity"):
         raise RequestError(400, "unsupported_encoding",
                            f'Content-Encoding "{encoding}" is not supported; use gzip or deflate.')
@@ -69,7 +69,7 @@ def _base64(raw: bytes) -> bytes:
         raise RequestError(400, "parse_error", 'The "data" field is not valid base64.', "data") from None
 
 
-def _inflate(raw: bytes, max_bytes: int, wbits: int, name: str) -> bytes:
+def inflate(raw: bytes, max_bytes: int, wbits: int, name: str) -> bytes:
     """Decompress at most `max_bytes`: beyond that the request is refused, not expanded."""
     output = bytearray()
     data = raw

@@ -20,7 +20,7 @@ ROLES = {
 TEXT_TYPES = {"text", "input_text", "output_text"}
 IMAGE_TYPES = {"image", "image_url", "input_image"}
 TOOL_CALL_TYPES = {"function", "tool_call", "function_call", "tool_use"}
-TOOL_RESULT_TYPES = {"tool_result", "function_call_output", "tool_output"}
+TOOL_RESULT_TYPES = {"tool_result", "function_call_output", "tool_output", "tool_call_response"}
 DATA_URL_PREVIEW = 64
 
 
@@ -154,13 +154,16 @@ def _part(item: Any) -> Part:
     kind = item.get("type")
     if kind in TEXT_TYPES and isinstance(item.get("text"), str):
         return Part("text", text=item["text"])
+    if kind in TEXT_TYPES and isinstance(item.get("content"), str):  # the OTel GenAI conventions' text part
+        return Part("text", text=item["content"])
     if kind in IMAGE_TYPES:
         return Part("image", text=_image_address(item))
     if kind in TOOL_CALL_TYPES:
         return _tool_call(item)
     if kind in TOOL_RESULT_TYPES:
-        content = item.get("content", item.get("output"))
-        return _tool_result(content, item.get("tool_use_id") or item.get("call_id") or item.get("tool_call_id"))
+        content = item.get("content", item.get("output", item.get("response")))
+        return _tool_result(content, item.get("tool_use_id") or item.get("call_id") or item.get("tool_call_id")
+                            or item.get("id"))
     if kind is None and isinstance(item.get("text"), str) and len(item) == 1:
         return Part("text", text=item["text"])  # Gemini's {"text": ...} parts
     return Part("data", json=pretty_json(item))

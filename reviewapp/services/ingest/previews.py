@@ -52,7 +52,8 @@ def _object_text(value: dict[str, Any], last_user: bool) -> str | None:
 
 def _list_text(value: list[Any], last_user: bool) -> str | None:
     """The last (user) message of a list of messages; any other list as JSON."""
-    messages = [item for item in value if isinstance(item, dict) and ("content" in item or "role" in item)]
+    messages = [item for item in value if isinstance(item, dict) and ("content" in item or "role" in item
+                                                                       or "parts" in item)]
     if not messages:
         return _compact_json(value) if value else None
     if last_user:
@@ -62,7 +63,7 @@ def _list_text(value: list[Any], last_user: bool) -> str | None:
 
 
 def _message_text(message: dict[str, Any]) -> str | None:
-    content = message.get("content")
+    content = message.get("content", message.get("parts"))  # `parts`: the OTel GenAI conventions' messages
     texts = list(_content_texts(content))
     for call in message.get("tool_calls") or ():
         texts.append(_tool_call_text(call))
@@ -97,6 +98,8 @@ def _part_texts(part: dict[str, Any], depth: int) -> Iterable[str]:
         yield "[image]"
     elif "content" in part:
         yield from _content_texts(part["content"], depth + 1)
+    elif kind == "tool_call_response" and "response" in part:
+        yield from _content_texts(part["response"], depth + 1)
     else:
         yield _compact_json(part)
 
