@@ -173,3 +173,14 @@ def test_history_sent_again_is_normalised_once(monkeypatch):
     # 100 distinct input messages and 50 outputs; normalising every input afresh took 2,550 calls (and a
     # 1,000-generation agent 19 s).
     assert len(calls) == 150
+
+
+def test_otel_genai_messages_with_parts_read_as_text_calls_and_results():
+    [user, assistant, tool] = input_messages([
+        {"role": "user", "parts": [{"type": "text", "content": "Where is order 1234?"}]},
+        {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "lookup", "arguments": {"n": 1}}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "Friday"}]},
+    ])
+    assert [(p.kind, p.text) for p in user.parts] == [("text", "Where is order 1234?")]
+    assert [(p.kind, p.name, p.call_id) for p in assistant.parts] == [("tool_call", "lookup", "c1")]
+    assert [(p.kind, p.text, p.call_id) for p in tool.parts] == [("tool_result", "Friday", "c1")]
