@@ -71,14 +71,11 @@ class Draft:
 
 # --- which spans are kept ------------------------------------------------------------------------------
 
-# Each convention's key prefixes, in the order PostHog's capture tries them: the first a span has decides.
-CONVENTION_PREFIXES = (
-    ("vercel", ("ai.", "eve.")),
-    ("pydantic", ("pydantic_ai.",)),
-    ("traceloop", ("traceloop.", "llm.request.type")),
-    ("openinference", ("openinference.",)),
-    ("genai", ("gen_ai.",)),
-)
+# Each convention by the first dotted segment of its keys, in the order PostHog's capture tries them: the first a
+# span has decides. (`llm.request.type` is OpenLLMetry's; other `llm.*` keys claim nothing.)
+CONVENTION_ORDER = ("vercel", "pydantic", "traceloop", "openinference", "genai")
+CONVENTION_OF_SEGMENT = {"ai": "vercel", "eve": "vercel", "pydantic_ai": "pydantic", "traceloop": "traceloop",
+                         "openinference": "openinference", "gen_ai": "genai"}
 
 
 def classify(attributes: dict[str, Any]) -> str | None:
@@ -99,13 +96,10 @@ def classify(attributes: dict[str, Any]) -> str | None:
 
 
 def _convention(attributes: dict[str, Any]) -> str | None:
-    found: set[str] = set()
-    for key in attributes:
-        for name, prefixes in CONVENTION_PREFIXES:
-            if key.startswith(prefixes):
-                found.add(name)
-                break
-    return next((name for name, _ in CONVENTION_PREFIXES if name in found), None)
+    found = {CONVENTION_OF_SEGMENT.get(key.partition(".")[0]) for key in attributes if "." in key}
+    if any(key.startswith("llm.request.type") for key in attributes):
+        found.add("traceloop")
+    return next((name for name in CONVENTION_ORDER if name in found), None)
 
 
 def _vercel_event(attributes: dict[str, Any]) -> str:

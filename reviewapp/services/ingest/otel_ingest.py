@@ -53,13 +53,17 @@ def event_uuid(trace_id: str, span_id: str) -> str:
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{trace_id}:{span_id}"))
 
 
-def span_event(span: Span, request_id: str, now: datetime) -> dict[str, Any] | None:
+def span_event(span: Span, request_id: str, now: datetime,
+               resources: dict[int, dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """The span as a PostHog capture event ({event, distinct_id, timestamp, uuid, properties}); None for a span
-    no convention claims."""
+    no convention claims. `resources` keeps each resource's properties, worked out once for all its spans."""
     event = classify(span.attributes)
     if event is None:
         return None
-    draft = envelope(span, event, resource_properties(span.resource), request_id)
+    resources = {} if resources is None else resources
+    if id(span.resource) not in resources:
+        resources[id(span.resource)] = resource_properties(span.resource)
+    draft = envelope(span, event, resources[id(span.resource)], request_id)
     props = draft.properties
     debug_copy = orjson.loads(orjson.dumps(props, default=str)) if props.get("posthog.ai.debug") else None
     apply_convention(draft, span)
@@ -79,13 +83,14 @@ def ingest_spans(project_id: int, spans: Iterable[Span | MalformedSpan]) -> Otel
     request_id = request_identity()
     result = OtelResult()
     events: list[AIEvent] = []
+    resources: dict[int, dict[str, Any]] = {}  # the spans of one resource share its attributes dict
     for span in spans:
         result.received += 1
         if isinstance(span, MalformedSpan):
             result.rejected.append(str(span))
             continue
         try:
-            raw = span_event(span, request_id, now)
+            raw = span_event(span, request_id, now, resources)
             event = parse_event(raw, span.where, now) if raw is not None else None
         except MAPPING_ERRORS as exc:
             result.rejected.append(_reason(exc, span.where))

@@ -109,17 +109,22 @@ class Summary:
         props = event.properties
         key = event.order_key
         if event.event == ROOT_EVENT:
-            self._offer("input", ROOT_RANK, key, preview(props.get("$ai_input_state")))
-            self._offer("output", ROOT_RANK, key, preview(props.get("$ai_output_state")))
+            self._offer_preview("input", ROOT_RANK, key, props.get("$ai_input_state"))
+            self._offer_preview("output", ROOT_RANK, key, props.get("$ai_output_state"))
             self._offer("root_latency", ROOT_RANK, key, latency)
         elif event.event == GENERATION_EVENT:
-            self._offer("input", GENERATION_RANK, key, preview(props.get("$ai_input"), last_user=True))
+            self._offer_preview("input", GENERATION_RANK, key, props.get("$ai_input"), last_user=True)
             output = props.get("$ai_output_choices", props.get("$ai_output"))
-            self._offer("output", GENERATION_RANK, key, preview(output))
+            self._offer_preview("output", GENERATION_RANK, key, output)
         else:
             state = props.get("$ai_input_state", props.get("$ai_input"))
-            self._offer("input", OTHER_RANK, key, preview(state, last_user=True))
-            self._offer("output", OTHER_RANK, key, preview(props.get("$ai_output_state")))
+            self._offer_preview("input", OTHER_RANK, key, state, last_user=True)
+            self._offer_preview("output", OTHER_RANK, key, props.get("$ai_output_state"))
+
+    def _offer_preview(self, name: str, rank: int, key: str, value: Any, last_user: bool = False) -> None:
+        """Offer the value's preview, made only if it would win: of a trace's many events, one gives each preview."""
+        if value is not None and Pick(rank, key, None).beats(self.picks.get(name), PREFER_LATEST[name]):
+            self._offer(name, rank, key, preview(value, last_user=last_user))
 
     def _offer(self, name: str, rank: int, key: str, value: Any) -> None:
         if value is None or value == "":
