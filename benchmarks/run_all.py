@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each benchmark's module, and the arguments that make it small for --quick.
 BENCHMARKS = (
     ("ingest", ["--traces", "2000"]),
+    ("otel_ingest", ["--traces", "2000"]),
     ("traces_read", ["--sizes", "100", "1000", "--requests", "10", "--warmup", "2"]),
     ("review", ["--sizes", "100", "1000", "--steps", "10"]),
     ("export", ["--reviews", "2000"]),

@@ -73,6 +73,11 @@ def test_token_and_ready_to_paste_sdk_snippets(client, project, token):
     compile(python, "snippet.py", "exec")  # pastes as valid Python
     node = re.search(r'<pre class="json" id="node-snippet"><code>(.*?)</code></pre>', page, re.S).group(1)
     assert f'new PostHog("{project.api_token}", {{ host: "http://localhost" }})' in node
+    otel = re.search(r'id="otel-heading".*?</div>\s*</section>', page, re.S).group(0)
+    assert '<code id="otel-endpoint">http://localhost/i/v0/ai/otel</code>' in otel
+    assert f'<code id="otel-header">Authorization: Bearer {project.api_token}</code>' in otel
+    assert f'PostHogSpanProcessor(api_key="{project.api_token}", host="http://localhost")' in otel
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost/i/v0/ai/otel" in otel
 
 
 # --- members -----------------------------------------------------------------------------------------
