@@ -197,3 +197,20 @@ def test_arbitrary_attribute_values_and_nesting_never_answer_5xx(client, factory
     project = factory.project()
     response = post(client, project.api_token, otlp_json(*generated))
     assert response.status_code in (200, 400), response.get_data(as_text=True)
+
+
+def test_a_generation_whose_non_ai_parent_was_left_out_still_reads_on_the_trace_page(client, factory, login):
+    project = factory.project()
+    body = otlp_json(
+        json_span(AGENT, "GET /chat", [text("http.method", "GET")]),  # an HTTP span: not stored
+        json_span(CHAT, "chat", [text("gen_ai.operation.name", "chat"), text("gen_ai.request.model", "gpt-4o"),
+                                 text("gen_ai.input.messages", json.dumps([{"role": "user", "parts": [
+                                     {"type": "text", "content": "Hello there"}]}]))], parent=AGENT),
+    )
+    assert post(client, project.api_token, body).get_json() == {}
+    [chat] = events_of(project.id)
+    assert (chat.event, chat.parent_id) == ("$ai_generation", AGENT)  # dangling, as on PostHog
+    login(factory.user(project=project, role="viewer"))
+    page = client.get(f"/projects/{project.id}/traces/{TRACE_ID}")
+    assert page.status_code == 200
+    assert "Hello there" in page.get_data(as_text=True) and "gpt-4o" in page.get_data(as_text=True)
