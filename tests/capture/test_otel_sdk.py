@@ -56,8 +56,8 @@ def agent_trace(tracer, *, fail_lookup: bool = False) -> tuple[str, str]:
         return hex_trace_id(agent), chat_id
 
 
-def test_posthog_span_processor_delivers_a_trace_that_reads_like_an_sdk_trace(app, factory, client, login):
-    project = factory.project()
+def test_posthog_span_processor_delivers_a_trace_that_reads_like_an_sdk_trace(app, factory, client, login, api):
+    project = api.project
     with serving(app) as (url, requests):
         with tracer_with(PostHogSpanProcessor(api_key=project.api_token, host=url)) as tracer:
             with tracer.start_as_current_span("GET /health"):
@@ -86,11 +86,18 @@ def test_posthog_span_processor_delivers_a_trace_that_reads_like_an_sdk_trace(ap
                                                                                                  "shop-assistant")
     assert "gen_ai.operation.name" not in props and "posthog.distinct_id" not in props
 
-    user = factory.user(project=project, role="admin")
-    login(user)
+    login(api.user)
     page = client.get(f"/projects/{project.id}/traces/{trace_id}").get_data(as_text=True)
     for text in (QUESTION, ANSWER, "You are a shop assistant.", "lookup_order", "gpt-4o-mini-2024-07-18"):
         assert text in page
+
+    body = api.get(f"traces/{trace_id}/").get_json()
+    assert (body["name"], body["session_id"], body["input_tokens"]) == ("invoke_agent support", "chat-42", 812)
+    assert [(s["name"], s["kind"], s["depth"]) for s in body["spans"]] == [
+        ("invoke_agent support", "trace", 0), ("execute_tool lookup_order", "span", 1),
+        ("chat gpt-4o-mini", "generation", 1)]
+    assert [(m["role"], m["parts"][0]["type"], m["parts"][0]["text"]) for m in body["conversation"]] == [
+        ("system", "text", "You are a shop assistant."), ("user", "text", QUESTION), ("assistant", "text", ANSWER)]
 
 
 def test_exporter_configured_by_environment_posts_gzip_protobuf_to_v1_traces(app, factory, monkeypatch):
