@@ -37,7 +37,8 @@ def _has_segment(segment: str) -> Callable[[dict[str, Any], set[str]], bool]:
 
 
 def _has_key(*keys: str) -> Callable[[dict[str, Any], set[str]], bool]:
-    return lambda props, segments: any(key in props for key in keys)
+    wanted = frozenset(keys)
+    return lambda props, segments: not wanted.isdisjoint(props)
 
 
 def _drop(props: dict[str, Any], *keys: str) -> None:
