@@ -81,13 +81,16 @@ def test_a_malformed_span_is_reported_and_the_rest_kept(client, factory):
         {**json_span("zz", "bad id", [text("gen_ai.operation.name", "chat")])},
         json_span(CHAT, "negative tokens", [text("gen_ai.operation.name", "chat"),
                                             {"key": "gen_ai.usage.input_tokens", "value": {"intValue": -3}}]),
+        json_span("eee19b7ec3c1b176", "odd int", [text("gen_ai.operation.name", "chat"),
+                                                  {"key": "n", "value": {"intValue": "0\x1f"}}]),
     )
     response = post(client, project.api_token, body)
     assert response.status_code == 200
     report = response.get_json()["partialSuccess"]
-    assert report["rejectedSpans"] == 2
+    assert report["rejectedSpans"] == 3
     assert "spans[1]: spanId must be 16 hex characters." in report["errorMessage"]
     assert "spans[2].properties.$ai_input_tokens: Must not be negative." in report["errorMessage"]
+    assert "spans[3]: intValue must be an integer." in report["errorMessage"]
     assert list(by_name(project.id)) == ["good"]
 
 

@@ -221,8 +221,11 @@ def _int(value: Any, what: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 40:
-        return int(value)
+    if isinstance(value, str) and len(value) < 40:
+        try:
+            return int(value)
+        except ValueError:
+            pass
     raise MalformedSpan(f"{what} must be an integer.")
 
 
@@ -288,9 +291,13 @@ def json_spans(document: dict[str, Any]) -> Iterator[Span | MalformedSpan]:
             for n, span in enumerate(spans):
                 where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{n}]"
                 try:
-                    yield _json_span(where, _object(span), resource)
+                    read = _json_span(where, _object(span), resource)
                 except MalformedSpan as exc:
                     yield MalformedSpan(f"{where}: {exc}")
+                except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # what no check foresaw
+                    yield MalformedSpan(f"{where}: could not be read ({type(exc).__name__}).")
+                else:
+                    yield read
 
 
 def _json_span(where: str, span: dict[str, Any], resource: dict[str, Any]) -> Span:
@@ -341,9 +348,13 @@ def json_logs(document: dict[str, Any]) -> Iterator[LogRecord | MalformedSpan]:
             for n, record in enumerate(records):
                 where = f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{n}]"
                 try:
-                    yield _json_record(where, _object(record), resource)
+                    read = _json_record(where, _object(record), resource)
                 except MalformedSpan as exc:
                     yield MalformedSpan(f"{where}: {exc}")
+                except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # what no check foresaw
+                    yield MalformedSpan(f"{where}: could not be read ({type(exc).__name__}).")
+                else:
+                    yield read
 
 
 def _json_record(where: str, record: dict[str, Any], resource: dict[str, Any]) -> LogRecord:
