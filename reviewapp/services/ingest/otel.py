@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,7 +66,6 @@ class Draft:
     distinct_id: str
     properties: dict[str, Any]
     operation: str | None = None  # gen_ai.operation.name as sent (the generic mapper strips it)
-    notes: list[str] = field(default_factory=list)
 
 
 # --- which spans are kept ------------------------------------------------------------------------------
