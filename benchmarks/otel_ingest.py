@@ -7,6 +7,8 @@ span arrived exactly once and every trace's summary counts its five events.
     .venv/bin/python -m benchmarks.otel_ingest --traces 20000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/reviewapp_bench
 
+    .venv/bin/python -m benchmarks.otel_ingest --traces 4000 --in-process    # OTel beside /batch/, no HTTP
+
 The spans are made before the clock starts (as an app's BatchSpanProcessor holds them); the exporter encodes each
 batch to protobuf and posts it while the clock runs, as it does in an app. Run on demand; not part of the tests.
 """
@@ -38,6 +40,9 @@ def main() -> None:
         database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
     token, project_id = prepare_database(database_url)
     batches = build_batches(args.traces, args.batch_size, args.seed)
+    if args.in_process:
+        compare_in_process(database_url, project_id, batches, args.traces, args.seed)
+        return
     spans = args.traces * SPANS_PER_TRACE
     print(f"database: {redact(database_url)}")
     print(f"sending {spans:,} spans of {args.traces:,} traces in {len(batches):,} OTLP exports of up to "
@@ -77,7 +82,45 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--in-process", action="store_true",
+                        help="no server: time the OTel ingest of each export and the /batch/ ingest of the same "
+                             "number of SDK events alternately in this process, so both see the same machine load")
     return parser.parse_args()
+
+
+def compare_in_process(database_url: str, project_id: int, batches: list[list], traces: int, seed: int) -> None:
+    """Per-event cost of the two ingest paths, alternating export by export (a shared machine's load then weighs
+    on both alike): OTel from the exporter's protobuf bytes, /batch/ from the SDK's parsed JSON."""
+    from datetime import UTC, datetime, timedelta
+
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    from benchmarks.ingest import app_for, trace_events
+    from reviewapp.services.ingest import otlp
+    from reviewapp.services.ingest.otel_ingest import ingest_spans
+    from reviewapp.services.ingest.posthog import ingest_batch
+
+    began = time.perf_counter()
+    bodies = [encode_spans(batch).SerializeToString() for batch in batches]
+    encoding = time.perf_counter() - began
+    _, batch_project = prepare_database(database_url)
+    rng, start = random.Random(seed), datetime.now(UTC) - timedelta(days=3)
+    events = [e for n in range(traces) for e in trace_events(rng, n, start + timedelta(seconds=2 * n))]
+    sdk_batches = [json.dumps(events[i:i + len(b)]) for i, b in zip(range(0, len(events), len(batches[0])), batches,
+                                                                     strict=False)]
+    otel_time = batch_time = 0.0
+    with app_for(database_url).app_context():
+        for body, sdk_batch in zip(bodies, sdk_batches, strict=True):
+            began = time.perf_counter()
+            ingest_spans(project_id, otlp.protobuf_spans(body))
+            otel_time += time.perf_counter() - began
+            began = time.perf_counter()
+            ingest_batch(batch_project, json.loads(sdk_batch))
+            batch_time += time.perf_counter() - began
+    spans = traces * SPANS_PER_TRACE
+    print(f"OTel: {spans / otel_time:,.0f} spans/s ({otel_time / spans * 1e6:.0f} µs a span); /batch/: "
+          f"{spans / batch_time:,.0f} events/s ({batch_time / spans * 1e6:.0f} µs an event); the exporter's "
+          f"encoding: {encoding / spans * 1e6:.0f} µs a span (client side)")
 
 
 def build_batches(traces: int, batch_size: int, seed: int) -> list[list]:
