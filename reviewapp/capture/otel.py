@@ -25,8 +25,8 @@ MAX_TOKEN_LENGTH = 64
 
 
 def otel_traces() -> ResponseReturnValue:
-    if request.method == "OPTIONS":
-        return jsonify({})
+    if request.method != "POST":
+        return _preflight_or_refusal()
     project, raw, is_json = _authenticated_body()
     try:
         if is_json:
@@ -39,8 +39,8 @@ def otel_traces() -> ResponseReturnValue:
 
 
 def otel_logs() -> ResponseReturnValue:
-    if request.method == "OPTIONS":
-        return jsonify({})
+    if request.method != "POST":
+        return _preflight_or_refusal()
     project, raw, is_json = _authenticated_body()
     try:
         if is_json:
@@ -52,13 +52,19 @@ def otel_logs() -> ResponseReturnValue:
     return _answer(result, "rejectedLogRecords")
 
 
-for _path in TRACE_PATHS:
-    bp.add_url_rule(_path, endpoint="otel_traces" + ("_slash" if _path.endswith("/") else "")
-                    + ("_v1" if _path.endswith("traces") else ""), view_func=otel_traces, methods=["POST", "OPTIONS"],
-                    strict_slashes=True)
-for _path in LOG_PATHS:
-    bp.add_url_rule(_path, endpoint="otel_logs" + ("_slash" if _path.endswith("/") else ""), view_func=otel_logs,
-                    methods=["POST", "OPTIONS"], strict_slashes=True)
+# Endpoint names: otel_traces, otel_traces_slash, otel_traces_v1; otel_logs, otel_logs_slash.
+for _paths, _view in ((TRACE_PATHS, otel_traces), (LOG_PATHS, otel_logs)):
+    for _path in _paths:
+        _suffix = "_slash" if _path.endswith("/") else "_v1" if _path.endswith("/v1/traces") else ""
+        bp.add_url_rule(_path, endpoint=_view.__name__ + _suffix, view_func=_view, methods=["GET", "POST", "OPTIONS"])
+
+
+def _preflight_or_refusal() -> ResponseReturnValue:
+    """PostHog answers a preflight 200 `{}`; a GET (which carries no spans) gets the JSON 405 of every capture path."""
+    if request.method == "OPTIONS":
+        return jsonify({})
+    raise RequestError(405, "method_not_allowed", f'Method "{request.method}" not allowed: POST the spans.',
+                       allow=("OPTIONS", "POST"))
 
 
 def _answer(result: OtelResult, rejected_key: str) -> ResponseReturnValue:

@@ -122,6 +122,7 @@ def test_protobuf_gzip_and_the_refusals_posthog_answers(client, factory):
     refused(post(client, project.api_token, b"\xff\xff\xff", content_type=protobuf), 400, "Invalid protobuf")
     refused(post(client, project.api_token, b"{nope"), 400, "Invalid JSON")
     assert client.options("/i/v0/ai/otel/v1/logs/").status_code == 200
+    refused(client.get("/i/v0/ai/otel"), 405, "POST the spans")
     assert len(events_of(project.id)) == 1
 
 
