@@ -15,15 +15,13 @@ MAX_STOP_REASON = 64
 
 @dataclass(frozen=True)
 class Convention:
-    marked: Callable[[dict[str, Any], set[str]], bool]  # (properties, their keys' first dotted segments)
+    marked: Callable[[dict[str, Any]], bool]
     before: Callable[[Draft], None] | None
     after: Callable[[Draft], None] | None
 
 
 def apply_convention(draft: Draft, span: Span) -> None:
-    props = draft.properties
-    segments = {key.partition(".")[0] for key in props}
-    convention = next((c for c in CONVENTIONS if c.marked(props, segments)), None)
+    convention = next((c for c in CONVENTIONS if c.marked(draft.properties)), None)
     if convention and convention.before:
         convention.before(draft)
     generic_mapping(draft, span)
@@ -31,14 +29,13 @@ def apply_convention(draft: Draft, span: Span) -> None:
         convention.after(draft)
 
 
-def _has_segment(segment: str) -> Callable[[dict[str, Any], set[str]], bool]:
-    """Any key under `segment.`."""
-    return lambda props, segments: segment in segments and any(key.startswith(segment + ".") for key in props)
+def _has_prefix(prefix: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda props: any(key.startswith(prefix) for key in props)
 
 
-def _has_key(*keys: str) -> Callable[[dict[str, Any], set[str]], bool]:
+def _has_key(*keys: str) -> Callable[[dict[str, Any]], bool]:
     wanted = frozenset(keys)
-    return lambda props, segments: not wanted.isdisjoint(props)
+    return lambda props: not wanted.isdisjoint(props)
 
 
 def _drop(props: dict[str, Any], *keys: str) -> None:
@@ -468,7 +465,7 @@ CONVENTIONS = (
     Convention(_has_key("ai.operationId", "ai.telemetry.functionId", "eve.version", "eve.session.id",
                         "ai.settings.context.eve.version", "ai.settings.context.eve.session.id"),
                _vercel_before, _vercel_after),
-    Convention(_has_segment("anthropic"), None, _anthropic_after),
-    Convention(_has_segment("langwatch"), None, _langwatch_after),
+    Convention(_has_prefix("anthropic."), None, _anthropic_after),
+    Convention(_has_prefix("langwatch."), None, _langwatch_after),
     Convention(_has_key("openinference.span.kind"), None, _openinference_after),
 )
