@@ -88,7 +88,7 @@ class VersionAgreement:
     kind: str
     version: int
     level: str
-    units: Units = field(repr=False)
+    units: metrics.Judgments = field(repr=False)
     percent: metrics.Agreement
     pairs: list[metrics.Pairwise]
     fleiss: float | None  # nominal levels only, where every item has the same number of judgments
@@ -225,7 +225,7 @@ def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id:
         queue_id = uuid.UUID(queue_text)
         tolerance = float(answers[queue_id].queue.numeric_tolerance or 0)
         answers[queue_id].versions.append(_version(scorers[uuid.UUID(version_text)], group,
-                                                   finals.get(queue_id, {}), names, tolerance, ordinal))
+                                                   finals.get(queue_text, {}), names, tolerance, ordinal))
     _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
     for answer in answers.values():
         answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
@@ -246,22 +246,23 @@ def _scorers(version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _Scorer]:
 
 
 def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None) -> dict:
-    """queue id -> (trace id, scorer id) -> (resolution, categorical values, number, boolean) of the live final
-    review that settled a trace of the queue (consensus or adjudicated)."""
+    """queue id (as the database casts it to text) -> (trace id, scorer id as uuid.hex) -> (resolution, categorical
+    values, number, boolean) of the live final review that settled a trace of the queue (consensus or adjudicated)."""
     conditions = [TraceReview.project_id == project_id, TraceReview.queue_id.in_(queue_ids),
                   TraceReview.deleted_at.is_(None), TraceReview.resolution.in_(SETTLED)]
     if definition_id is not None:
         conditions.append(TraceReviewScore.definition_id == definition_id)
-    rows = db.session.connection().execute(
-        select(TraceReview.queue_id, TraceReview.trace_id, TraceReview.resolution, TraceReviewScore.definition_id,
-               cast(TraceReviewScore.categorical_values, Text), TraceReviewScore.numeric_value,
-               TraceReviewScore.boolean_value)
+    rows = db.session.connection().execute(  # ids as text and numbers as floats, as the judgments are read
+        select(cast(TraceReview.queue_id, Text), TraceReview.trace_id, TraceReview.resolution,
+               cast(TraceReviewScore.definition_id, Text), cast(TraceReviewScore.categorical_values, Text),
+               cast(TraceReviewScore.numeric_value, Float), TraceReviewScore.boolean_value)
         .join(TraceReview, TraceReviewScore.review_id == TraceReview.id)
         .where(*conditions)
     ).all()
-    finals: dict[uuid.UUID | None, dict] = defaultdict(dict)
+    finals: dict[str, dict] = defaultdict(dict)
     for queue_id, trace_id, resolution, scorer_id, categorical, number, boolean in rows:
-        finals[queue_id][(trace_id, scorer_id)] = (resolution, _options(categorical), number, boolean)
+        # a scorer id as uuid.hex: the text of a UUID column has dashes on PostgreSQL, none on SQLite
+        finals[queue_id][(trace_id, scorer_id.replace("-", ""))] = (resolution, _options(categorical), number, boolean)
     return finals
 
 
@@ -284,7 +285,7 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
             continue
         by_item[item_id][reviewer_id] = value
         facts[item_id] = trace_id
-    units = list(by_item.values())
+    units = metrics.Judgments(by_item.values())  # the statistics below share its arrays
     reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
                        key=lambda r: (r.name.lower(), r.id))
     found = metrics.estimate(units, metrics.alpha_statistic(level, order))  # α and its interval in one pass
@@ -305,31 +306,34 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
 
 def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: dict, finals: dict,
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
-    judged: Counter[int] = Counter()
-    compared: Counter[int] = Counter()
-    agreed: Counter[int] = Counter()
-    adjudicated: Counter[int] = Counter()
-    overruled: Counter[int] = Counter()
+    # Reviewer ids are gathered in lists and counted once at the end (Counter() counts in C; update() per item does not)
+    judged: list[int] = []
+    compared: list[int] = []
+    agreed: list[int] = []
+    adjudicated: list[int] = []
+    overruled: list[int] = []
     numeric = scorer.kind == "numeric"
+    scorer_id = scorer.definition_id.hex
     for item_id, unit in by_item.items():
-        judged.update(unit.keys())
-        final = finals.get((facts[item_id], scorer.definition_id))
+        judged.extend(unit)
+        final = finals.get((facts[item_id], scorer_id))
         if final is None:
             continue  # not settled (yet), or its final review leaves this scorer out
         settled = encode(scorer.kind, scorer.multiple, *final[1:])
         if settled is None:
             continue
-        compared.update(unit.keys())
+        compared.extend(unit)
         if numeric:
             same = [r for r, value in unit.items() if abs(value - settled) <= tolerance]
         else:
             same = [r for r, value in unit.items() if value == settled]
-        agreed.update(same)
+        agreed.extend(same)
         if final[0] == "adjudicated":
-            adjudicated.update(unit.keys())
-            overruled.update(r for r in unit if r not in same)
-    return [Calibration(r, judged[r.id], compared[r.id], agreed[r.id], adjudicated[r.id], overruled[r.id])
-            for r in reviewers]
+            adjudicated.extend(unit)
+            if len(same) < len(unit):
+                overruled.extend(r for r in unit if r not in same)
+    counts = [Counter(ids) for ids in (judged, compared, agreed, adjudicated, overruled)]
+    return [Calibration(r, *(count[r.id] for count in counts)) for r in reviewers]
 
 
 def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dict[int, str],
