@@ -19,13 +19,14 @@ import gc
 import heapq
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Float, Text, cast, select
 
 from reviewapp.extensions import db
@@ -168,18 +169,23 @@ def as_text(value: Value) -> str:
 
 
 def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.UUID | None = None,
-                    version: int | None = None, ordinal: bool = False) -> QueueAgreement:
+                    version: int | None = None, ordinal: bool = False, alpha_only: bool = False) -> QueueAgreement:
     """Agreement in one queue, per scorer version (optionally one scorer, and one version of it)."""
-    return queues_agreement(project_id, [queue], definition_id=definition_id, version=version, ordinal=ordinal)[0]
+    return queues_agreement(project_id, [queue], definition_id=definition_id, version=version, ordinal=ordinal,
+                            alpha_only=alpha_only)[0]
 
 
 def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_id: uuid.UUID | None = None,
-                     version: int | None = None, ordinal: bool = False) -> list[QueueAgreement]:
-    """Agreement in each of these queues, in at most five queries however many queues, items and judgments."""
+                     version: int | None = None, ordinal: bool = False,
+                     alpha_only: bool = False) -> list[QueueAgreement]:
+    """Agreement in each of these queues, in at most five queries however many queues, items and judgments.
+
+    alpha_only: what the queue page shows (α, its interval and reading, and percent agreement) in two queries; the
+    versions' pairs, κ, reviewers, calibration and disagreements are left empty."""
     if not queues:
         return []
     with _without_cycle_collection():
-        return _queues_agreement(project_id, queues, definition_id, version, ordinal)
+        return _queues_agreement(project_id, queues, definition_id, version, ordinal, alpha_only)
 
 
 @contextmanager
@@ -197,7 +203,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id: uuid.UUID | None,
-                      version: int | None, ordinal: bool) -> list[QueueAgreement]:
+                      version: int | None, ordinal: bool, alpha_only: bool) -> list[QueueAgreement]:
     queue_ids = [queue.id for queue in queues]
     conditions = [Judgment.project_id == project_id, Judgment.queue_id.in_(queue_ids)]
     if definition_id is not None:
@@ -218,15 +224,16 @@ def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id:
         if row[4] is not None:  # a removed reviewer's judgments can no longer be told apart
             grouped[(row[0], row[1])].append(row)
     scorers = _scorers({uuid.UUID(version_id) for _, version_id in grouped})
-    finals = _finals(project_id, queue_ids, definition_id)
-    names = _names({row[4] for row in rows if row[4] is not None})
+    finals = {} if alpha_only else _finals(project_id, queue_ids, definition_id)
+    names = {} if alpha_only else _names({row[4] for row in rows if row[4] is not None})
     answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
     for (queue_text, version_text), group in grouped.items():
         queue_id = uuid.UUID(queue_text)
         tolerance = float(answers[queue_id].queue.numeric_tolerance or 0)
         answers[queue_id].versions.append(_version(scorers[uuid.UUID(version_text)], group,
-                                                   finals.get(queue_text, {}), names, tolerance, ordinal))
-    _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
+                                                   finals.get(queue_text, {}), names, tolerance, ordinal, alpha_only))
+    if not alpha_only:
+        _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
     for answer in answers.values():
         answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
     return [answers[queue.id] for queue in queues]
@@ -274,7 +281,7 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
 
 def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, str], tolerance: float,
-             ordinal: bool) -> VersionAgreement:
+             ordinal: bool, alpha_only: bool) -> VersionAgreement:
     level, order = scorer.level(ordinal)
     by_item: dict[str, dict[int, Value]] = defaultdict(dict)
     facts: dict[str, str] = {}  # item id -> trace id
@@ -286,54 +293,57 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
         by_item[item_id][reviewer_id] = value
         facts[item_id] = trace_id
     units = metrics.Judgments(by_item.values())  # the statistics below share its arrays
-    reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
-                       key=lambda r: (r.name.lower(), r.id))
     found = metrics.estimate(units, metrics.alpha_statistic(level, order))  # α and its interval in one pass
     alpha, interval = found.value, found.interval
-    # κ compares answers as equal or not: only where α does too.
-    kappa = metrics.estimate(units, metrics.FLEISS_KAPPA) if level == "nominal" else None
-    fleiss, fleiss_interval = (None, None) if kappa is None else (kappa.value, kappa.interval)
     percent = metrics.percent_agreement(units)
-    return VersionAgreement(
+    answer = VersionAgreement(
         definition_id=scorer.definition_id, name=scorer.name, kind=scorer.kind, version=scorer.version, level=level,
-        units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=fleiss,
-        fleiss_interval=fleiss_interval,
-        alpha=alpha, interval=interval, reading=metrics.reading(alpha, percent.items, interval=interval),
-        reviewers=reviewers,
-        calibration=_calibration(scorer, by_item, facts, finals, reviewers, tolerance),
-        disagreements=_disagreements(by_item, facts, names, tolerance))
+        units=units, percent=percent, pairs=[], fleiss=None, fleiss_interval=None, alpha=alpha, interval=interval,
+        reading=metrics.reading(alpha, percent.items, interval=interval), reviewers=[], calibration=[],
+        disagreements=[])
+    if alpha_only:
+        return answer
+    answer.reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
+                              key=lambda r: (r.name.lower(), r.id))
+    if level == "nominal":  # κ compares answers as equal or not: only where α does too.
+        kappa = metrics.estimate(units, metrics.FLEISS_KAPPA)
+        answer.fleiss, answer.fleiss_interval = kappa.value, kappa.interval
+    answer.pairs = metrics.pairwise_cohen(units)
+    answer.calibration = _calibration(scorer, by_item, facts, finals, answer.reviewers, tolerance)
+    answer.disagreements = _disagreements(by_item, facts, names, tolerance)
+    return answer
 
 
 def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: dict, finals: dict,
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
-    # Reviewer ids are gathered in lists and counted once at the end (Counter() counts in C; update() per item does not)
-    judged: list[int] = []
-    compared: list[int] = []
-    agreed: list[int] = []
-    adjudicated: list[int] = []
-    overruled: list[int] = []
-    numeric = scorer.kind == "numeric"
+    """Counted over arrays with one entry per judgment (and per item for the final values), not item by item: this
+    runs over every judgment of the queue."""
+    units = list(by_item.values())
+    people = {reviewer.id: i for i, reviewer in enumerate(reviewers)}
+    who = np.array([people[r] for unit in units for r in unit], dtype=np.intp)
+    item = np.repeat(np.arange(len(units)), [len(unit) for unit in units])
     scorer_id = scorer.definition_id.hex
-    for item_id, unit in by_item.items():
-        judged.extend(unit)
-        final = finals.get((facts[item_id], scorer_id))
-        if final is None:
-            continue  # not settled (yet), or its final review leaves this scorer out
-        settled = encode(scorer.kind, scorer.multiple, *final[1:])
-        if settled is None:
-            continue
-        compared.extend(unit)
-        if numeric:
-            same = [r for r, value in unit.items() if abs(value - settled) <= tolerance]
-        else:
-            same = [r for r, value in unit.items() if value == settled]
-        agreed.extend(same)
-        if final[0] == "adjudicated":
-            adjudicated.extend(unit)
-            if len(same) < len(unit):
-                overruled.extend(r for r in unit if r not in same)
-    counts = [Counter(ids) for ids in (judged, compared, agreed, adjudicated, overruled)]
-    return [Calibration(r, *(count[r.id] for count in counts)) for r in reviewers]
+    found = [finals.get((facts[item_id], scorer_id)) for item_id in by_item]
+    settled = [None if final is None else encode(scorer.kind, scorer.multiple, *final[1:]) for final in found]
+    has_final = np.array([value is not None for value in settled], dtype=bool)  # settled, and answers this scorer
+    adjudicated = has_final & np.array([final is not None and final[0] == "adjudicated" for final in found], dtype=bool)
+    values = [value for unit in units for value in unit.values()]
+    if scorer.kind == "numeric":
+        final_numbers = np.array([0.0 if value is None else value for value in settled], dtype=float)
+        same = np.abs(np.array(values, dtype=float) - final_numbers[item]) <= tolerance
+    else:
+        codes: dict[Value, int] = {}
+        coded = np.array([codes.setdefault(value, len(codes)) for value in values], dtype=np.intp)
+        final_codes = np.array([-1 if value is None else codes.get(value, -1) for value in settled], dtype=np.intp)
+        same = coded == final_codes[item]
+    compared, adjudicated_here = has_final[item], adjudicated[item]
+
+    def per_reviewer(where: np.ndarray | None = None) -> list[int]:
+        return np.bincount(who if where is None else who[where], minlength=len(reviewers)).tolist()
+
+    counts = zip(per_reviewer(), per_reviewer(compared), per_reviewer(compared & same),
+                 per_reviewer(adjudicated_here), per_reviewer(adjudicated_here & ~same), strict=True)
+    return [Calibration(reviewer, *numbers) for reviewer, numbers in zip(reviewers, counts, strict=True)]
 
 
 def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dict[int, str],

@@ -138,3 +138,43 @@ def test_ordinal_on_request(client, login, triple):
     ranked = text(section(client.get(f"/projects/{triple.project.id}/insights/?ordinal=1").get_data(as_text=True)))
     assert "numeric · ordinal" in ranked and "categorical · ordinal" in ranked and "categorical · masi" in ranked
     assert "Compare them as values again" in ranked
+
+
+def more_judged_items(triple, count: int) -> None:
+    for n in range(count):
+        row = judgment_rows.item(triple.queue, f"more-{n}")
+        for who in (triple.ann, triple.bob, triple.cat):
+            judgment_rows.judge(row, who, [{"definition_id": str(triple.quality.id),
+                                            "categorical_values": ["good" if (n + who.id) % 3 else "bad"]}])
+
+
+def test_the_agreement_section_runs_a_fixed_number_of_statements_whatever_the_number_of_items(
+        client, login, triple, count_queries):
+    login(triple.viewer)
+    url = f"/projects/{triple.project.id}/insights/"
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    more_judged_items(triple, 15)
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert "19 items with ≥ 2 judgments" in text(section(page))
+    assert len(many) == len(few)
+    assert sum("judgment_scores" in statement for statement in many) == 1  # every judgment read at once
+
+
+def test_the_queue_page_reads_only_what_its_agreement_line_shows(client, login, triple, count_queries):
+    full = reliability.latest_per_scorer(reliability.queue_agreement(triple.project.id, triple.queue))
+    with count_queries() as statements:
+        line = reliability.latest_per_scorer(reliability.queue_agreement(triple.project.id, triple.queue,
+                                                                         alpha_only=True))
+    assert len(statements) == 2  # the judgments and the scorer versions they name: no finals, names or decisions
+    assert [(v.name, v.alpha, v.interval, v.reading) for v in line] == [
+        (v.name, v.alpha, v.interval, v.reading) for v in full]
+    login(triple.viewer)
+    url = f"/projects/{triple.project.id}/queues/{triple.queue.id}/"
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    more_judged_items(triple, 15)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
