@@ -48,6 +48,7 @@ Value = Any  # str | float | frozenset[str], as reliability_metrics takes them
 Units = list[dict[int, Value]]
 SETTLED = ("consensus", "adjudicated")
 DISAGREEMENTS_SHOWN = 10
+_UNREAD = object()
 
 
 @dataclass
@@ -225,7 +226,7 @@ def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id:
             grouped[(row[0], row[1])].append(row)
     scorers = _scorers({uuid.UUID(version_id) for _, version_id in grouped})
     finals = {} if alpha_only else _finals(project_id, queue_ids, definition_id)
-    names = {} if alpha_only else _names({row[4] for row in rows if row[4] is not None})
+    names = {} if alpha_only else _names({row[4] for row in rows} - {None})
     answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
     for (queue_text, version_text), group in grouped.items():
         queue_id = uuid.UUID(queue_text)
@@ -286,8 +287,12 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
     by_item: dict[str, dict[int, Value]] = defaultdict(dict)
     facts: dict[str, str] = {}  # item id -> trace id
     kind, multiple = scorer.kind, scorer.multiple
+    decoded: dict[tuple, Value | None] = {}  # a scorer has few distinct answers: each is decoded once
     for _, _, item_id, trace_id, reviewer_id, categorical, number, boolean in rows:
-        value = encode(kind, multiple, _options(categorical), number, boolean)
+        stored = (categorical, number, boolean)
+        value = decoded.get(stored, _UNREAD)
+        if value is _UNREAD:
+            value = decoded[stored] = encode(kind, multiple, _options(categorical), number, boolean)
         if value is None:
             continue
         by_item[item_id][reviewer_id] = value
@@ -324,11 +329,12 @@ def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: d
     item = np.repeat(np.arange(len(units)), [len(unit) for unit in units])
     scorer_id = scorer.definition_id.hex
     found = [finals.get((facts[item_id], scorer_id)) for item_id in by_item]
-    settled = [None if final is None else encode(scorer.kind, scorer.multiple, *final[1:]) for final in found]
+    kind, multiple = scorer.kind, scorer.multiple
+    settled = [None if final is None else encode(kind, multiple, *final[1:]) for final in found]
     has_final = np.array([value is not None for value in settled], dtype=bool)  # settled, and answers this scorer
     adjudicated = has_final & np.array([final is not None and final[0] == "adjudicated" for final in found], dtype=bool)
     values = [value for unit in units for value in unit.values()]
-    if scorer.kind == "numeric":
+    if kind == "numeric":
         final_numbers = np.array([0.0 if value is None else value for value in settled], dtype=float)
         same = np.abs(np.array(values, dtype=float) - final_numbers[item]) <= tolerance
     else:
