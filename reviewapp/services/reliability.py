@@ -33,6 +33,7 @@ from reviewapp.extensions import db
 from reviewapp.models import (
     Judgment,
     JudgmentScore,
+    Membership,
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
@@ -41,6 +42,7 @@ from reviewapp.models import (
     TraceReviewScore,
     User,
 )
+from reviewapp.services import judgments, visibility
 from reviewapp.services import reliability_metrics as metrics
 from reviewapp.services.export import FORMULA_STARTS
 
@@ -169,24 +171,28 @@ def as_text(value: Value) -> str:
     return str(value)
 
 
-def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.UUID | None = None,
-                    version: int | None = None, ordinal: bool = False, alpha_only: bool = False) -> QueueAgreement:
+def queue_agreement(project_id: int, queue: ReviewQueue, *, visible_to: Membership | None = None,
+                    definition_id: uuid.UUID | None = None, version: int | None = None, ordinal: bool = False,
+                    alpha_only: bool = False) -> QueueAgreement:
     """Agreement in one queue, per scorer version (optionally one scorer, and one version of it)."""
-    return queues_agreement(project_id, [queue], definition_id=definition_id, version=version, ordinal=ordinal,
-                            alpha_only=alpha_only)[0]
+    return queues_agreement(project_id, [queue], visible_to=visible_to, definition_id=definition_id,
+                            version=version, ordinal=ordinal, alpha_only=alpha_only)[0]
 
 
-def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_id: uuid.UUID | None = None,
-                     version: int | None = None, ordinal: bool = False,
+def queues_agreement(project_id: int, queues: list[ReviewQueue], *, visible_to: Membership | None = None,
+                     definition_id: uuid.UUID | None = None, version: int | None = None, ordinal: bool = False,
                      alpha_only: bool = False) -> list[QueueAgreement]:
     """Agreement in each of these queues, in at most five queries however many queues, items and judgments.
+
+    visible_to: blind review applies to this member (the judgments and final reviews hidden from them are left
+    out, as everywhere else); None counts every judgment, as an admin sees them.
 
     alpha_only: what the queue page shows (α, its interval and reading, and percent agreement) in two queries; the
     versions' pairs, κ, reviewers, calibration and disagreements are left empty."""
     if not queues:
         return []
     with _without_cycle_collection():
-        return _queues_agreement(project_id, queues, definition_id, version, ordinal, alpha_only)
+        return _queues_agreement(project_id, queues, visible_to, definition_id, version, ordinal, alpha_only)
 
 
 @contextmanager
@@ -203,10 +209,13 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id: uuid.UUID | None,
-                      version: int | None, ordinal: bool, alpha_only: bool) -> list[QueueAgreement]:
+def _queues_agreement(project_id: int, queues: list[ReviewQueue], visible_to: Membership | None,
+                      definition_id: uuid.UUID | None, version: int | None, ordinal: bool,
+                      alpha_only: bool) -> list[QueueAgreement]:
     queue_ids = [queue.id for queue in queues]
     conditions = [Judgment.project_id == project_id, Judgment.queue_id.in_(queue_ids)]
+    if visible_to is not None:
+        conditions += judgments.visible_to(visible_to)
     if definition_id is not None:
         conditions.append(JudgmentScore.definition_id == definition_id)
     if version is not None:
@@ -225,7 +234,7 @@ def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id:
         if row[4] is not None:  # a removed reviewer's judgments can no longer be told apart
             grouped[(row[0], row[1])].append(row)
     scorers = _scorers({uuid.UUID(version_id) for _, version_id in grouped})
-    finals = {} if alpha_only else _finals(project_id, queue_ids, definition_id)
+    finals = {} if alpha_only else _finals(project_id, queue_ids, definition_id, visible_to)
     names = {} if alpha_only else _names({row[4] for row in rows} - {None})
     answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
     for (queue_text, version_text), group in grouped.items():
@@ -253,13 +262,16 @@ def _scorers(version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _Scorer]:
     return {row.id: _Scorer(row.definition_id, row.name, row.kind, row.version, row.config) for row in rows}
 
 
-def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None) -> dict:
+def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None,
+            visible_to: Membership | None) -> dict:
     """queue id (as the database casts it to text) -> (trace id, scorer id as uuid.hex) -> (resolution, categorical
     values, number, boolean) of the live final review that settled a trace of the queue (consensus or adjudicated)."""
     conditions = [TraceReview.project_id == project_id, TraceReview.queue_id.in_(queue_ids),
                   TraceReview.deleted_at.is_(None), TraceReview.resolution.in_(SETTLED)]
     if definition_id is not None:
         conditions.append(TraceReviewScore.definition_id == definition_id)
+    if visible_to is not None:
+        conditions += visibility.where_visible(visible_to, TraceReview.trace_id)
     rows = db.session.connection().execute(  # ids as text and numbers as floats, as the judgments are read
         select(cast(TraceReview.queue_id, Text), TraceReview.trace_id, TraceReview.resolution,
                cast(TraceReviewScore.definition_id, Text), cast(TraceReviewScore.categorical_values, Text),
