@@ -22,8 +22,9 @@ def index(member: Membership):
     ordinal = request.args.get("ordinal") == "1"  # α on ranks: numbers, and options in the order the scorer lists
     agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id),
                                              visible_to=member, ordinal=ordinal)
-    return render_template("insights/index.html", data=insights.project_insights(member.project_id, days),
-                           windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal)
+    data = insights.project_insights(member.project_id, days, visible_to=member)
+    return render_template("insights/index.html", data=data, windows=insights.WINDOWS, agreement=agreement,
+                           ordinal=ordinal)
 
 
 @bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")
