@@ -309,7 +309,8 @@ def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, st
             continue
         by_item[item_id][reviewer_id] = value
         facts[item_id] = trace_id
-    units = metrics.Judgments(by_item.values())  # the statistics below share its arrays
+    # The statistics below share its arrays. Only a number can be missing yet stored (NaN); other answers are present.
+    units = metrics.Judgments(by_item.values(), present=kind != "numeric")
     found = metrics.estimate(units, metrics.alpha_statistic(level, order))  # α and its interval in one pass
     alpha, interval = found.value, found.interval
     percent = metrics.percent_agreement(units)

@@ -82,7 +82,8 @@ class _Judged:
         return _counts(self, codes, len(index))
 
 
-def _judged(units: Units) -> _Judged:
+def _judged(units: Units, *, present: bool = False) -> _Judged:
+    """`present`: the caller vouches that no value is missing (None or NaN), so none is checked."""
     if isinstance(units, Judgments):
         return units.judged
     item: list[int] = []
@@ -90,11 +91,18 @@ def _judged(units: Units) -> _Judged:
     reviewers: list[Any] = []
     items = 0
     for unit in units:
-        present = [r for r, v in unit.items() if v is not None and v == v]  # as _present, inlined: the hot loop
-        if len(present) >= 2:
-            item.extend([items] * len(present))
-            reviewers.extend(present)
-            values.extend([unit[r] for r in present])
+        if present:
+            if len(unit) >= 2:
+                item.extend([items] * len(unit))
+                reviewers.extend(unit)
+                values.extend(unit.values())
+                items += 1
+            continue
+        answered = [r for r, v in unit.items() if v is not None and v == v]  # as _present, inlined: the hot loop
+        if len(answered) >= 2:
+            item.extend([items] * len(answered))
+            reviewers.extend(answered)
+            values.extend([unit[r] for r in answered])
             items += 1
     return _Judged(np.array(item, dtype=np.intp), values, items, reviewers)
 
@@ -103,8 +111,10 @@ class Judgments(Sequence[Mapping[int, Any]]):
     """`units` that build the arrays every statistic starts from once: a section computes several statistics of the
     same units, and building those arrays was most of each one's cost. Use it wherever `units` are taken."""
 
-    def __init__(self, units: Iterable[Mapping[int, Any]]) -> None:
+    def __init__(self, units: Iterable[Mapping[int, Any]], *, present: bool = False) -> None:
+        """`present`: every value is an answer (no None or NaN), which spares checking each one."""
         self._units = list(units)
+        self._present = present
 
     def __len__(self) -> int:
         return len(self._units)
@@ -125,7 +135,7 @@ class Judgments(Sequence[Mapping[int, Any]]):
 
     @cached_property
     def judged(self) -> _Judged:
-        return _judged(self._units)
+        return _judged(self._units, present=self._present)
 
 
 def _coded(values: Sequence[Any], index: dict[Hashable, int] | None = None) -> tuple[np.ndarray, dict[Hashable, int]]:
