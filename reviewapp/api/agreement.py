@@ -65,7 +65,8 @@ def get_agreement(ctx: ApiContext):
     if "version" in query and "definition_id" not in query:
         raise ValidationError("Give definition_id with version: versions are numbered per scorer.", "version")
     queue = queues.load_queue(ctx.project_id, query["queue_id"])
-    answer = reliability.queue_agreement(ctx.project_id, queue, definition_id=query.get("definition_id"),
+    answer = reliability.queue_agreement(ctx.project_id, queue, visible_to=ctx.membership,
+                                         definition_id=query.get("definition_id"),
                                          version=query.get("version"), ordinal=query.get("ordinal", False))
     return jsonify({"queue_id": str(queue.id), "queue_name": queue.name,
                     "reviews_per_trace": queue.reviews_per_trace,

@@ -122,7 +122,8 @@ def list_trace_reviews(ctx: ApiContext):
 @api_route("/trace_reviews/", methods=["POST"], role="reviewer")
 def create_trace_review(ctx: ApiContext):
     body = json_body()
-    review = reviews.save_review(ctx.project_id, ctx.user, trace_id=body.get("trace_id"), **_saved(body))
+    review = reviews.save_review(ctx.project_id, ctx.user, trace_id=body.get("trace_id"), visible_to=ctx.membership,
+                                 **_saved(body))
     return jsonify(review_json(review)), 201
 
 

@@ -349,7 +349,8 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
     ("/trace_reviews/", "get"): ("List trace reviews", "read",
                                  LIST_PARAMS + ["trace_id", "trace_id__in", "definition_id", "definition_id__in"],
                                  None, 200, _page_of("TraceReview")),
-    ("/trace_reviews/", "post"): ("Review a trace (completes its queue item)", "write", [], _body(
+    ("/trace_reviews/", "post"): ("Review a trace (completes its queue item; a 400 on trace_id while blind review "
+                                  "hides the trace's other work from the caller)", "write", [], _body(
         {"trace_id": TRACE_ID, "comment": _nullable(STR), "queue_id": _nullable(UUID), "time_spent_seconds": TIME_SPENT,
          "scores": {"type": "array", "items": _ref("ScoreInput")}}, ["trace_id"]), 201, _ref("TraceReview")),
     ("/trace_reviews/export/", "get"): ("Export reviews as CSV or JSON Lines (streamed)", "read",
@@ -455,7 +456,8 @@ SCHEMAS["Agreement"] = _exact({"type": "object", "properties": {
                 "description": "Per scorer version judged in the queue: by scorer name, newest version first."}}})
 OPERATIONS.update({
     ("/agreement/", "get"): (
-        "Extension: agreement between reviewers in a queue, per scorer version", "read",
+        "Extension: agreement between reviewers in a queue, per scorer version (over the judgments blind review lets "
+        "the caller see)", "read",
         [("queue_id", {**UUID, "description": "Required: the queue."}), "definition_id",
          ("version", {**INT, "minimum": 1, "description": "With definition_id: that version only."}),
          ("ordinal", {**BOOL, "description": "α with the ordinal difference where the scorer allows it."})],

@@ -21,9 +21,10 @@ def index(member: Membership):
     days = insights.clean_window(request.args.get("days"))
     ordinal = request.args.get("ordinal") == "1"  # α on ranks: numbers, and options in the order the scorer lists
     agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id),
-                                             ordinal=ordinal)
-    return render_template("insights/index.html", data=insights.project_insights(member.project_id, days),
-                           windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal)
+                                             visible_to=member, ordinal=ordinal)
+    data = insights.project_insights(member.project_id, days, visible_to=member)
+    return render_template("insights/index.html", data=data, windows=insights.WINDOWS, agreement=agreement,
+                           ordinal=ordinal)
 
 
 @bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")
@@ -33,7 +34,8 @@ def agreement_matrix(member: Membership, queue_id: str, definition_id: str, vers
     version no two reviewers have judged a trace under yet gives the header alone."""
     queue = queues.load_queue(member.project_id, queue_id)
     definition = scorers.load_definition(member.project_id, definition_id)
-    found = reliability.queue_agreement(member.project_id, queue, definition_id=definition.id, version=version)
+    found = reliability.queue_agreement(member.project_id, queue, visible_to=member, definition_id=definition.id,
+                                        version=version)
     out = io.StringIO()
     csv.writer(out).writerows(reliability.matrix_rows(found.versions[0]) if found.versions else [["reviewer"]])
     filename = "agreement-" + re.sub(r"[^A-Za-z0-9_-]+", "-", definition.name)[:40] + f"-v{version}.csv"

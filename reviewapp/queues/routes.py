@@ -154,7 +154,8 @@ def detail(member: Membership, queue_id: str):
         verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,
         states=queues.state_counts(member.project_id, queue.id) if several else None,
         judging=queues.judges_now([item.id for item, _ in rows]) if several else {},
-        agreement=reliability.latest_per_scorer(reliability.queue_agreement(member.project_id, queue))
+        agreement=reliability.latest_per_scorer(
+            reliability.queue_agreement(member.project_id, queue, visible_to=member, alpha_only=True))
         if several else [],
         assignees=queue_settings.assignees(queue),
         tolerance=None if queue.numeric_tolerance is None else format_decimal(queue.numeric_tolerance),

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, or_, select, true
 
 from reviewapp.extensions import db
-from reviewapp.models import ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
+from reviewapp.models import Membership, ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
 from reviewapp.services.scorer_config import format_decimal
+from reviewapp.services.visibility import where_visible
 
 EXACT_VALUES_MAX = 12  # a numeric scorer with more distinct values than this is shown in ranges
 NUMERIC_BINS = 10
@@ -48,13 +49,14 @@ class ScorerDistribution:
         return sum(v.reviews for v in self.versions)
 
 
-def _live_scores(*columns):
-    """A select of `columns` over the scores of live reviews."""
+def _live_scores(*columns, visible_to: Membership | None = None):
+    """A select of `columns` over the scores of live reviews (those blind review lets `visible_to` see, if given)."""
     return (
         select(*columns)
         .select_from(TraceReviewScore)
         .join(TraceReview, TraceReview.id == TraceReviewScore.review_id)
-        .where(TraceReview.deleted_at.is_(None))
+        .where(TraceReview.deleted_at.is_(None),
+               *([] if visible_to is None else where_visible(visible_to, TraceReview.trace_id)))
     )
 
 
@@ -81,9 +83,12 @@ def review_counts_by_version(project_id: int, definition_id: uuid.UUID) -> dict[
     return {version: count for version, count in rows}
 
 
-def scorer_distributions(project_id: int) -> list[ScorerDistribution]:
+def scorer_distributions(project_id: int, visible_to: Membership | None = None) -> list[ScorerDistribution]:
     """Per scorer (active ones, and archived ones that have scores) and per version, how often each value was
-    given: option counts for categorical, values or ranges for numeric, yes/no for boolean. Seven queries."""
+    given: option counts for categorical, values or ranges for numeric, yes/no for boolean. Seven queries.
+
+    visible_to: count only the reviews blind review lets this member see (a count of one can tell a hidden
+    review's answer); None counts every review, as an admin sees them."""
     has_scores = _live_scores(TraceReviewScore.id).where(
         TraceReviewScore.definition_id == ScoreDefinition.id).exists()
     definitions = db.session.scalars(
@@ -100,16 +105,16 @@ def scorer_distributions(project_id: int) -> list[ScorerDistribution]:
                                              ScoreDefinitionVersion.definition_id.in_(ids)))}
     reviews = db.session.execute(
         _live_scores(TraceReviewScore.definition_id, TraceReviewScore.definition_version,
-                     func.count(TraceReviewScore.id))
+                     func.count(TraceReviewScore.id), visible_to=visible_to)
         .where(TraceReviewScore.project_id == project_id, TraceReviewScore.definition_id.in_(ids))
         .group_by(TraceReviewScore.definition_id, TraceReviewScore.definition_version)
     ).all()
     counts: dict[tuple[uuid.UUID, int], dict[Any, int]] = {}
     for definition_id, version, value, count in (
-        _categorical_counts(project_id, ids) + _boolean_counts(project_id, ids)
+        _categorical_counts(project_id, ids, visible_to) + _boolean_counts(project_id, ids, visible_to)
     ):
         counts.setdefault((definition_id, version), {})[value] = count
-    numeric = _numeric_counts(project_id, ids)
+    numeric = _numeric_counts(project_id, ids, visible_to)
 
     by_definition: dict[uuid.UUID, list[VersionDistribution]] = {}
     for definition_id, version, total in sorted(reviews, key=lambda r: -r[1]):
@@ -133,7 +138,7 @@ def scorer_distributions(project_id: int) -> list[ScorerDistribution]:
     return result
 
 
-def _categorical_counts(project_id: int, ids: list[uuid.UUID]) -> list[tuple]:
+def _categorical_counts(project_id: int, ids: list[uuid.UUID], visible_to: Membership | None) -> list[tuple]:
     """(definition, version, option key, count): each chosen option counted once per score, in SQL."""
     column = TraceReviewScore.categorical_values
     # Scores of other kinds hold a JSON null here (not SQL NULL): only arrays are expanded.
@@ -147,17 +152,17 @@ def _categorical_counts(project_id: int, ids: list[uuid.UUID]) -> list[tuple]:
         is_list = func.json_type(column) == "array"
     return [tuple(row) for row in db.session.execute(
         _live_scores(TraceReviewScore.definition_id, TraceReviewScore.definition_version, values.c.value,
-                     func.count())
+                     func.count(), visible_to=visible_to)
         .join(values, true())
         .where(TraceReviewScore.project_id == project_id, TraceReviewScore.definition_id.in_(ids), is_list)
         .group_by(TraceReviewScore.definition_id, TraceReviewScore.definition_version, values.c.value)
     )]
 
 
-def _boolean_counts(project_id: int, ids: list[uuid.UUID]) -> list[tuple]:
+def _boolean_counts(project_id: int, ids: list[uuid.UUID], visible_to: Membership | None) -> list[tuple]:
     return [tuple(row) for row in db.session.execute(
         _live_scores(TraceReviewScore.definition_id, TraceReviewScore.definition_version,
-                     TraceReviewScore.boolean_value, func.count())
+                     TraceReviewScore.boolean_value, func.count(), visible_to=visible_to)
         .where(TraceReviewScore.project_id == project_id, TraceReviewScore.definition_id.in_(ids),
                TraceReviewScore.boolean_value.is_not(None))
         .group_by(TraceReviewScore.definition_id, TraceReviewScore.definition_version,
@@ -165,7 +170,8 @@ def _boolean_counts(project_id: int, ids: list[uuid.UUID]) -> list[tuple]:
     )]
 
 
-def _numeric_counts(project_id: int, ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, int], tuple[list[Bar], float]]:
+def _numeric_counts(project_id: int, ids: list[uuid.UUID],
+                    visible_to: Membership | None) -> dict[tuple[uuid.UUID, int], tuple[list[Bar], float]]:
     """Per version: the count of each value when there are few distinct values, else of ten equal ranges
     between the lowest and highest value given; and the mean. Two queries: the ranges, then the counts."""
     value = TraceReviewScore.numeric_value
@@ -175,7 +181,7 @@ def _numeric_counts(project_id: int, ids: list[uuid.UUID]) -> dict[tuple[uuid.UU
         _live_scores(TraceReviewScore.definition_id.label("definition_id"),
                      TraceReviewScore.definition_version.label("version"),
                      func.min(value).label("low"), func.max(value).label("high"), func.avg(value).label("mean"),
-                     func.count(func.distinct(value)).label("distinct"))
+                     func.count(func.distinct(value)).label("distinct"), visible_to=visible_to)
         .where(*scope)
         .group_by(TraceReviewScore.definition_id, TraceReviewScore.definition_version)
         .subquery("stats")
@@ -187,7 +193,7 @@ def _numeric_counts(project_id: int, ids: list[uuid.UUID]) -> dict[tuple[uuid.UU
     exact = case((binned, None), else_=value)
     rows = db.session.execute(
         _live_scores(TraceReviewScore.definition_id, TraceReviewScore.definition_version, exact, bin_index,
-                     func.count(), stats.c.low, stats.c.high, stats.c.mean)
+                     func.count(), stats.c.low, stats.c.high, stats.c.mean, visible_to=visible_to)
         .join(stats, and_(stats.c.definition_id == TraceReviewScore.definition_id,
                           stats.c.version == TraceReviewScore.definition_version))
         .where(*scope)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue, ReviewQueueItem, ReviewSkip, TraceReview, User, utcnow
+from reviewapp.models import Membership, ReviewQueue, ReviewQueueItem, ReviewSkip, TraceReview, User, utcnow
 from reviewapp.services import queues
 from reviewapp.services.days import last_days, utc_day
 from reviewapp.services.distributions import Bar, ScorerDistribution, scorer_distributions
@@ -97,14 +97,16 @@ def clean_window(raw: Any) -> int:
     return days if days in WINDOWS else DEFAULT_WINDOW
 
 
-def project_insights(project_id: int, days: int = DEFAULT_WINDOW, now: datetime | None = None) -> Insights:
+def project_insights(project_id: int, days: int = DEFAULT_WINDOW, now: datetime | None = None,
+                     visible_to: Membership | None = None) -> Insights:
     """Everything the Insights page shows, in a fixed number of queries. Distributions cover every live
-    review; pass rates, queue progress, throughput and skips cover the last `days` days (UTC)."""
+    review (that blind review lets `visible_to` see, if given); pass rates, queue progress, throughput and skips
+    cover the last `days` days (UTC)."""
     since, labels = last_days(days, now or utcnow())
     reasons, skips_total, skips_by_user = skip_summary(project_id, since)
     return Insights(
         days=days, since=since, day_labels=labels,
-        scorers=scorer_distributions(project_id),
+        scorers=scorer_distributions(project_id, visible_to),
         pass_rates=pass_rates(project_id, since, labels),
         queues=queue_progress(project_id, since, labels),
         reviewers=reviewer_throughput(project_id, since, labels, skips_by_user),

@@ -19,19 +19,21 @@ import gc
 import heapq
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Float, Text, cast, select
 
 from reviewapp.extensions import db
 from reviewapp.models import (
     Judgment,
     JudgmentScore,
+    Membership,
     ReviewQueue,
     ReviewQueueItem,
     ScoreDefinition,
@@ -40,6 +42,7 @@ from reviewapp.models import (
     TraceReviewScore,
     User,
 )
+from reviewapp.services import judgments, visibility
 from reviewapp.services import reliability_metrics as metrics
 from reviewapp.services.export import FORMULA_STARTS
 
@@ -47,6 +50,7 @@ Value = Any  # str | float | frozenset[str], as reliability_metrics takes them
 Units = list[dict[int, Value]]
 SETTLED = ("consensus", "adjudicated")
 DISAGREEMENTS_SHOWN = 10
+_UNREAD = object()
 
 
 @dataclass
@@ -88,7 +92,7 @@ class VersionAgreement:
     kind: str
     version: int
     level: str
-    units: Units = field(repr=False)
+    units: metrics.Judgments = field(repr=False)
     percent: metrics.Agreement
     pairs: list[metrics.Pairwise]
     fleiss: float | None  # nominal levels only, where every item has the same number of judgments
@@ -167,19 +171,28 @@ def as_text(value: Value) -> str:
     return str(value)
 
 
-def queue_agreement(project_id: int, queue: ReviewQueue, *, definition_id: uuid.UUID | None = None,
-                    version: int | None = None, ordinal: bool = False) -> QueueAgreement:
+def queue_agreement(project_id: int, queue: ReviewQueue, *, visible_to: Membership | None = None,
+                    definition_id: uuid.UUID | None = None, version: int | None = None, ordinal: bool = False,
+                    alpha_only: bool = False) -> QueueAgreement:
     """Agreement in one queue, per scorer version (optionally one scorer, and one version of it)."""
-    return queues_agreement(project_id, [queue], definition_id=definition_id, version=version, ordinal=ordinal)[0]
+    return queues_agreement(project_id, [queue], visible_to=visible_to, definition_id=definition_id,
+                            version=version, ordinal=ordinal, alpha_only=alpha_only)[0]
 
 
-def queues_agreement(project_id: int, queues: list[ReviewQueue], *, definition_id: uuid.UUID | None = None,
-                     version: int | None = None, ordinal: bool = False) -> list[QueueAgreement]:
-    """Agreement in each of these queues, in at most five queries however many queues, items and judgments."""
+def queues_agreement(project_id: int, queues: list[ReviewQueue], *, visible_to: Membership | None = None,
+                     definition_id: uuid.UUID | None = None, version: int | None = None, ordinal: bool = False,
+                     alpha_only: bool = False) -> list[QueueAgreement]:
+    """Agreement in each of these queues, in at most five queries however many queues, items and judgments.
+
+    visible_to: blind review applies to this member (the judgments and final reviews hidden from them are left
+    out, as everywhere else); None counts every judgment, as an admin sees them.
+
+    alpha_only: what the queue page shows (α, its interval and reading, and percent agreement) in two queries; the
+    versions' pairs, κ, reviewers, calibration and disagreements are left empty."""
     if not queues:
         return []
     with _without_cycle_collection():
-        return _queues_agreement(project_id, queues, definition_id, version, ordinal)
+        return _queues_agreement(project_id, queues, visible_to, definition_id, version, ordinal, alpha_only)
 
 
 @contextmanager
@@ -196,10 +209,13 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id: uuid.UUID | None,
-                      version: int | None, ordinal: bool) -> list[QueueAgreement]:
+def _queues_agreement(project_id: int, queues: list[ReviewQueue], visible_to: Membership | None,
+                      definition_id: uuid.UUID | None, version: int | None, ordinal: bool,
+                      alpha_only: bool) -> list[QueueAgreement]:
     queue_ids = [queue.id for queue in queues]
     conditions = [Judgment.project_id == project_id, Judgment.queue_id.in_(queue_ids)]
+    if visible_to is not None:
+        conditions += judgments.visible_to(visible_to)
     if definition_id is not None:
         conditions.append(JudgmentScore.definition_id == definition_id)
     if version is not None:
@@ -218,15 +234,16 @@ def _queues_agreement(project_id: int, queues: list[ReviewQueue], definition_id:
         if row[4] is not None:  # a removed reviewer's judgments can no longer be told apart
             grouped[(row[0], row[1])].append(row)
     scorers = _scorers({uuid.UUID(version_id) for _, version_id in grouped})
-    finals = _finals(project_id, queue_ids, definition_id)
-    names = _names({row[4] for row in rows if row[4] is not None})
+    finals = {} if alpha_only else _finals(project_id, queue_ids, definition_id, visible_to)
+    names = {} if alpha_only else _names({row[4] for row in rows} - {None})
     answers: dict[uuid.UUID, QueueAgreement] = {queue.id: QueueAgreement(queue, []) for queue in queues}
     for (queue_text, version_text), group in grouped.items():
         queue_id = uuid.UUID(queue_text)
         tolerance = float(answers[queue_id].queue.numeric_tolerance or 0)
         answers[queue_id].versions.append(_version(scorers[uuid.UUID(version_text)], group,
-                                                   finals.get(queue_id, {}), names, tolerance, ordinal))
-    _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
+                                                   finals.get(queue_text, {}), names, tolerance, ordinal, alpha_only))
+    if not alpha_only:
+        _mark_waiting([d for answer in answers.values() for v in answer.versions for d in v.disagreements])
     for answer in answers.values():
         answer.versions.sort(key=lambda v: (v.name.lower(), str(v.definition_id), -v.version))
     return [answers[queue.id] for queue in queues]
@@ -245,23 +262,27 @@ def _scorers(version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _Scorer]:
     return {row.id: _Scorer(row.definition_id, row.name, row.kind, row.version, row.config) for row in rows}
 
 
-def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None) -> dict:
-    """queue id -> (trace id, scorer id) -> (resolution, categorical values, number, boolean) of the live final
-    review that settled a trace of the queue (consensus or adjudicated)."""
+def _finals(project_id: int, queue_ids: list[uuid.UUID], definition_id: uuid.UUID | None,
+            visible_to: Membership | None) -> dict:
+    """queue id (as the database casts it to text) -> (trace id, scorer id as uuid.hex) -> (resolution, categorical
+    values, number, boolean) of the live final review that settled a trace of the queue (consensus or adjudicated)."""
     conditions = [TraceReview.project_id == project_id, TraceReview.queue_id.in_(queue_ids),
                   TraceReview.deleted_at.is_(None), TraceReview.resolution.in_(SETTLED)]
     if definition_id is not None:
         conditions.append(TraceReviewScore.definition_id == definition_id)
-    rows = db.session.connection().execute(
-        select(TraceReview.queue_id, TraceReview.trace_id, TraceReview.resolution, TraceReviewScore.definition_id,
-               cast(TraceReviewScore.categorical_values, Text), TraceReviewScore.numeric_value,
-               TraceReviewScore.boolean_value)
+    if visible_to is not None:
+        conditions += visibility.where_visible(visible_to, TraceReview.trace_id)
+    rows = db.session.connection().execute(  # ids as text and numbers as floats, as the judgments are read
+        select(cast(TraceReview.queue_id, Text), TraceReview.trace_id, TraceReview.resolution,
+               cast(TraceReviewScore.definition_id, Text), cast(TraceReviewScore.categorical_values, Text),
+               cast(TraceReviewScore.numeric_value, Float), TraceReviewScore.boolean_value)
         .join(TraceReview, TraceReviewScore.review_id == TraceReview.id)
         .where(*conditions)
     ).all()
-    finals: dict[uuid.UUID | None, dict] = defaultdict(dict)
+    finals: dict[str, dict] = defaultdict(dict)
     for queue_id, trace_id, resolution, scorer_id, categorical, number, boolean in rows:
-        finals[queue_id][(trace_id, scorer_id)] = (resolution, _options(categorical), number, boolean)
+        # a scorer id as uuid.hex: the text of a UUID column has dashes on PostgreSQL, none on SQLite
+        finals[queue_id][(trace_id, scorer_id.replace("-", ""))] = (resolution, _options(categorical), number, boolean)
     return finals
 
 
@@ -273,63 +294,75 @@ def _names(user_ids: set[int]) -> dict[int, str]:
 
 
 def _version(scorer: _Scorer, rows: list[Any], finals: dict, names: dict[int, str], tolerance: float,
-             ordinal: bool) -> VersionAgreement:
+             ordinal: bool, alpha_only: bool) -> VersionAgreement:
     level, order = scorer.level(ordinal)
     by_item: dict[str, dict[int, Value]] = defaultdict(dict)
     facts: dict[str, str] = {}  # item id -> trace id
     kind, multiple = scorer.kind, scorer.multiple
+    decoded: dict[tuple, Value | None] = {}  # a scorer has few distinct answers: each is decoded once
     for _, _, item_id, trace_id, reviewer_id, categorical, number, boolean in rows:
-        value = encode(kind, multiple, _options(categorical), number, boolean)
+        stored = (categorical, number, boolean)
+        value = decoded.get(stored, _UNREAD)
+        if value is _UNREAD:
+            value = decoded[stored] = encode(kind, multiple, _options(categorical), number, boolean)
         if value is None:
             continue
         by_item[item_id][reviewer_id] = value
         facts[item_id] = trace_id
-    units = list(by_item.values())
-    reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
-                       key=lambda r: (r.name.lower(), r.id))
+    # The statistics below share its arrays. Only a number can be missing yet stored (NaN); other answers are present.
+    units = metrics.Judgments(by_item.values(), present=kind != "numeric")
     found = metrics.estimate(units, metrics.alpha_statistic(level, order))  # α and its interval in one pass
     alpha, interval = found.value, found.interval
-    # κ compares answers as equal or not: only where α does too.
-    kappa = metrics.estimate(units, metrics.FLEISS_KAPPA) if level == "nominal" else None
-    fleiss, fleiss_interval = (None, None) if kappa is None else (kappa.value, kappa.interval)
     percent = metrics.percent_agreement(units)
-    return VersionAgreement(
+    answer = VersionAgreement(
         definition_id=scorer.definition_id, name=scorer.name, kind=scorer.kind, version=scorer.version, level=level,
-        units=units, percent=percent, pairs=metrics.pairwise_cohen(units), fleiss=fleiss,
-        fleiss_interval=fleiss_interval,
-        alpha=alpha, interval=interval, reading=metrics.reading(alpha, percent.items, interval=interval),
-        reviewers=reviewers,
-        calibration=_calibration(scorer, by_item, facts, finals, reviewers, tolerance),
-        disagreements=_disagreements(by_item, facts, names, tolerance))
+        units=units, percent=percent, pairs=[], fleiss=None, fleiss_interval=None, alpha=alpha, interval=interval,
+        reading=metrics.reading(alpha, percent.items, interval=interval), reviewers=[], calibration=[],
+        disagreements=[])
+    if alpha_only:
+        return answer
+    answer.reviewers = sorted((Reviewer(i, names.get(i, f"User {i}")) for i in {r for u in units for r in u}),
+                              key=lambda r: (r.name.lower(), r.id))
+    if level == "nominal":  # κ compares answers as equal or not: only where α does too.
+        kappa = metrics.estimate(units, metrics.FLEISS_KAPPA)
+        answer.fleiss, answer.fleiss_interval = kappa.value, kappa.interval
+    answer.pairs = metrics.pairwise_cohen(units)
+    answer.calibration = _calibration(scorer, by_item, facts, finals, answer.reviewers, tolerance)
+    answer.disagreements = _disagreements(by_item, facts, names, tolerance)
+    return answer
 
 
 def _calibration(scorer: _Scorer, by_item: dict[str, dict[int, Value]], facts: dict, finals: dict,
                  reviewers: list[Reviewer], tolerance: float) -> list[Calibration]:
-    judged: Counter[int] = Counter()
-    compared: Counter[int] = Counter()
-    agreed: Counter[int] = Counter()
-    adjudicated: Counter[int] = Counter()
-    overruled: Counter[int] = Counter()
-    numeric = scorer.kind == "numeric"
-    for item_id, unit in by_item.items():
-        judged.update(unit.keys())
-        final = finals.get((facts[item_id], scorer.definition_id))
-        if final is None:
-            continue  # not settled (yet), or its final review leaves this scorer out
-        settled = encode(scorer.kind, scorer.multiple, *final[1:])
-        if settled is None:
-            continue
-        compared.update(unit.keys())
-        if numeric:
-            same = [r for r, value in unit.items() if abs(value - settled) <= tolerance]
-        else:
-            same = [r for r, value in unit.items() if value == settled]
-        agreed.update(same)
-        if final[0] == "adjudicated":
-            adjudicated.update(unit.keys())
-            overruled.update(r for r in unit if r not in same)
-    return [Calibration(r, judged[r.id], compared[r.id], agreed[r.id], adjudicated[r.id], overruled[r.id])
-            for r in reviewers]
+    """Counted over arrays with one entry per judgment (and per item for the final values), not item by item: this
+    runs over every judgment of the queue."""
+    units = list(by_item.values())
+    people = {reviewer.id: i for i, reviewer in enumerate(reviewers)}
+    who = np.array([people[r] for unit in units for r in unit], dtype=np.intp)
+    item = np.repeat(np.arange(len(units)), [len(unit) for unit in units])
+    scorer_id = scorer.definition_id.hex
+    found = [finals.get((facts[item_id], scorer_id)) for item_id in by_item]
+    kind, multiple = scorer.kind, scorer.multiple
+    settled = [None if final is None else encode(kind, multiple, *final[1:]) for final in found]
+    has_final = np.array([value is not None for value in settled], dtype=bool)  # settled, and answers this scorer
+    adjudicated = has_final & np.array([final is not None and final[0] == "adjudicated" for final in found], dtype=bool)
+    values = [value for unit in units for value in unit.values()]
+    if kind == "numeric":
+        final_numbers = np.array([0.0 if value is None else value for value in settled], dtype=float)
+        same = np.abs(np.array(values, dtype=float) - final_numbers[item]) <= tolerance
+    else:
+        codes: dict[Value, int] = {}
+        coded = np.array([codes.setdefault(value, len(codes)) for value in values], dtype=np.intp)
+        final_codes = np.array([-1 if value is None else codes.get(value, -1) for value in settled], dtype=np.intp)
+        same = coded == final_codes[item]
+    compared, adjudicated_here = has_final[item], adjudicated[item]
+
+    def per_reviewer(where: np.ndarray | None = None) -> list[int]:
+        return np.bincount(who if where is None else who[where], minlength=len(reviewers)).tolist()
+
+    counts = zip(per_reviewer(), per_reviewer(compared), per_reviewer(compared & same),
+                 per_reviewer(adjudicated_here), per_reviewer(adjudicated_here & ~same), strict=True)
+    return [Calibration(reviewer, *numbers) for reviewer, numbers in zip(reviewers, counts, strict=True)]
 
 
 def _disagreements(by_item: dict[str, dict[int, Value]], facts: dict, names: dict[int, str],

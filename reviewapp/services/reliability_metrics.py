@@ -21,10 +21,9 @@ Use: `estimate(units, alpha_statistic("nominal"))` gives α, its 95% interval an
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -66,23 +65,77 @@ def _present(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Judged:
-    """The judgments of the items with at least two: item position (0..items-1) and value of each judgment."""
+    """The judgments of the items with at least two: item position (0..items-1), reviewer and value of each."""
     item: np.ndarray
     values: list[Any]
     items: int
+    reviewers: list[Any]
+
+    @cached_property
+    def nominal(self) -> tuple[np.ndarray, dict[Hashable, int]]:
+        """Each value's category number in order of appearance (percent agreement, κ and nominal α share them)."""
+        return _coded(self.values)
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        codes, index = self.nominal
+        return _counts(self, codes, len(index))
 
 
-def _judged(units: Units) -> _Judged:
+def _judged(units: Units, *, present: bool = False) -> _Judged:
+    """`present`: the caller vouches that no value is missing (None or NaN), so none is checked."""
+    if isinstance(units, Judgments):
+        return units.judged
     item: list[int] = []
     values: list[Any] = []
+    reviewers: list[Any] = []
     items = 0
     for unit in units:
-        present = [v for v in unit.values() if v is not None and v == v]  # as _present, inlined: the hot loop
-        if len(present) >= 2:
-            item.extend([items] * len(present))
-            values.extend(present)
+        if present:
+            if len(unit) >= 2:
+                item.extend([items] * len(unit))
+                reviewers.extend(unit)
+                values.extend(unit.values())
+                items += 1
+            continue
+        answered = [r for r, v in unit.items() if v is not None and v == v]  # as _present, inlined: the hot loop
+        if len(answered) >= 2:
+            item.extend([items] * len(answered))
+            reviewers.extend(answered)
+            values.extend([unit[r] for r in answered])
             items += 1
-    return _Judged(np.array(item, dtype=np.intp), values, items)
+    return _Judged(np.array(item, dtype=np.intp), values, items, reviewers)
+
+
+class Judgments(Sequence[Mapping[int, Any]]):
+    """`units` that build the arrays every statistic starts from once: a section computes several statistics of the
+    same units, and building those arrays was most of each one's cost. Use it wherever `units` are taken."""
+
+    def __init__(self, units: Iterable[Mapping[int, Any]], *, present: bool = False) -> None:
+        """`present`: every value is an answer (no None or NaN), which spares checking each one."""
+        self._units = list(units)
+        self._present = present
+
+    def __len__(self) -> int:
+        return len(self._units)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._units[index]
+
+    def __iter__(self) -> Iterator[Mapping[int, Any]]:
+        return iter(self._units)
+
+    def __eq__(self, other: object) -> bool:  # equal to the same units, as a list or as Judgments
+        return isinstance(other, Sequence) and self._units == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Judgments({self._units!r})"
+
+    @cached_property
+    def judged(self) -> _Judged:
+        return _judged(self._units, present=self._present)
 
 
 def _coded(values: Sequence[Any], index: dict[Hashable, int] | None = None) -> tuple[np.ndarray, dict[Hashable, int]]:
@@ -156,8 +209,7 @@ def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def _prepare_percent(units: Units) -> Prepared:
     judged = _judged(units)
-    codes, index = _coded(judged.values)
-    counts = _counts(judged, codes, len(index))
+    counts = judged.counts
     m = counts.sum(axis=1)
     share = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
     features = np.column_stack([np.ones(judged.items), share])
@@ -170,6 +222,7 @@ def percent_agreement(units: Units) -> Agreement:
     An item judged by m reviewers has m(m-1)/2 pairs of judgments; its share is the number of pairs with equal values
     (sets: the same set) divided by that. Every item counts once, however many judgments it has. Not corrected for
     chance: with two options, random answers agree half the time. None when no item has two judgments."""
+    units = units if isinstance(units, Judgments) else Judgments(units)
     judged = _judged(units)
     return Agreement(_prepare_percent(units).value(), judged.items, len(judged.values))
 
@@ -218,25 +271,45 @@ def cohen_kappa(units: Units, a: int, b: int, level: str = "nominal") -> Pairwis
 
 
 def pairwise_cohen(units: Units) -> list[Pairwise]:
-    """Cohen's κ for every pair of reviewers (a < b) who judged at least one common item, ordered by (a, b)."""
-    confusions: dict[tuple[int, int], Counter[tuple[Any, Any]]] = {}
-    for unit in units:
-        judged = sorted((r, v) for r, v in unit.items() if _present(v))
-        for (ra, va), (rb, vb) in combinations(judged, 2):
-            confusions.setdefault((ra, rb), Counter())[(va, vb)] += 1
-    return [Pairwise(a, b, _kappa_from_confusion(confusion), sum(confusion.values()))
-            for (a, b), confusion in sorted(confusions.items())]
+    """Cohen's κ for every pair of reviewers (a < b) who judged at least one common item, ordered by (a, b).
+
+    Vectorised over the pairs of judgments within items: with the judgments sorted by item then reviewer, the k-th
+    next judgment of the same item is the other half of a pair, for k up to the most judgments an item has."""
+    judged = _judged(units)
+    if not judged.items:
+        return []
+    people = sorted(set(judged.reviewers))
+    who = {reviewer: i for i, reviewer in enumerate(people)}
+    codes, index = judged.nominal
+    reviewer = np.array([who[r] for r in judged.reviewers], dtype=np.int64)
+    order = np.lexsort((reviewer, judged.item))
+    item, reviewer, codes = judged.item[order], reviewer[order], codes[order].astype(np.int64)
+    most = int(np.bincount(item).max())
+    firsts = [np.flatnonzero(item[:-k] == item[k:]) for k in range(1, most)]
+    first = np.concatenate(firsts)
+    second = np.concatenate([found + k for k, found in enumerate(firsts, start=1)])
+    p, c = len(people), len(index)
+    pair = reviewer[first] * p + reviewer[second]  # reviewer[first] < reviewer[second]: sorted within an item
+    x, y = codes[first], codes[second]
+    n = np.bincount(pair, minlength=p * p)
+    agreeing = np.bincount(pair[x == y], minlength=p * p)
+    # Σ_v first[v]·second[v] per pair, over the (pair, value) cells both reviewers used
+    a_cells, a_counts = np.unique(pair * c + x, return_counts=True)
+    b_cells, b_counts = np.unique(pair * c + y, return_counts=True)
+    _, in_a, in_b = np.intersect1d(a_cells, b_cells, assume_unique=True, return_indices=True)
+    chance = np.bincount(a_cells[in_a] // c, a_counts[in_a] * b_counts[in_b], minlength=p * p)
+    found = []
+    for cell in np.flatnonzero(n).tolist():
+        items = int(n[cell])
+        found.append(Pairwise(people[cell // p], people[cell % p],
+                              _kappa(int(agreeing[cell]), round(float(chance[cell])), items), items))
+    return found
 
 
-def _kappa_from_confusion(confusion: Counter[tuple[Any, Any]]) -> float | None:
-    n = sum(confusion.values())
-    first: Counter[Any] = Counter()
-    second: Counter[Any] = Counter()
-    for (x, y), count in confusion.items():
-        first[x] += count
-        second[y] += count
-    observed = sum(count for (x, y), count in confusion.items() if x == y) / n
-    chance = sum(first[v] * second[v] for v in first) / (n * n)
+def _kappa(agreeing: int, chance_pairs: int, n: int) -> float | None:
+    """κ from the number of agreeing items, Σ_v (a's count of v)·(b's count of v) and the items both judged."""
+    observed = agreeing / n
+    chance = chance_pairs / (n * n)
     if chance >= 1 - 1e-12:
         return None
     return (observed - chance) / (1 - chance)
@@ -250,8 +323,7 @@ def _prepare_fleiss(units: Units) -> Prepared:
     if len(sizes) != 1:
         return Prepared(np.zeros((0, 2)), lambda s: np.full(len(s), np.nan))
     (m,) = sizes
-    codes, index = _coded(judged.values)
-    counts = _counts(judged, codes, len(index))
+    counts = judged.counts
     features = np.column_stack([np.ones(judged.items), (counts * counts).sum(axis=1), counts])
 
     def finish(s: np.ndarray) -> np.ndarray:
@@ -384,8 +456,8 @@ def _prepare_alpha(units: Units, level: Level, order: Sequence[Any] | None) -> P
         delta = np.array([[masi_distance(x, y) for y in distinct] for x in distinct]).reshape(len(index), len(index))
         return _fixed_delta_features(_counts(judged, codes, len(index)), delta)
     if level == "nominal":
-        codes, index = _coded(judged.values)
-        return _fixed_delta_features(_counts(judged, codes, len(index)), 1 - np.eye(len(index)))
+        counts = judged.counts
+        return _fixed_delta_features(counts, 1 - np.eye(counts.shape[1]))
     raise ValueError(f"unknown level of measurement {level!r}")
 
 

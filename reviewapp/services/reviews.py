@@ -38,6 +38,8 @@ ORDERS = {"updated_at": TraceReview.updated_at, "created_at": TraceReview.create
 ALREADY_REVIEWED = "An active review already exists for this trace."
 TRACE_CHANGE = "The trace of a review cannot be changed. Delete this review and review the other trace instead."
 CHANGED_WHILE_SAVING = "This review was changed by someone else while saving. Reload it and try again."
+JUDGE_IT_FIRST = ("This trace is pending in a blind queue where you have not answered it yet: answer it in that queue "
+                  "first; until then it cannot be reviewed directly.")
 
 
 class AlreadyReviewed(ValidationError):
@@ -185,12 +187,18 @@ def save_review(
     scores: Any = ABSENT,
     queue_id: Any = None,
     time_spent_seconds: Any = None,
+    visible_to: Membership | None = None,
 ) -> TraceReview:
     """Create the trace's review (no `review_id`) or update one, and complete the trace's pending queue item
     (only in `queue_id`, when given) in the same transaction.
 
     `comment` and `scores` left out keep what the review has; `scores` given replaces the whole set.
-    `time_spent_seconds` is added to the time already recorded. The actor becomes `reviewed_by`."""
+    `time_spent_seconds` is added to the time already recorded. The actor becomes `reviewed_by`.
+
+    `visible_to` (the actor's membership) applies blind review to a creation: while it hides the trace's other
+    work from them, they cannot review it directly (their answer goes in as a judgment), whether or not it has a
+    review already, so the refusal tells nothing blind review hides ("already reviewed" would). Reviewing the
+    item where it waits, in a queue with one reviewer per trace, is that queue's own way of reviewing it."""
     review = None if review_id is None else load_review(project_id, review_id, lock=True)
     if review is None:
         trace_id = queue_items.clean_trace_id(trace_id)
@@ -202,9 +210,20 @@ def save_review(
     new_scores = None if scores is ABSENT else validate_scores(project_id, scores)
     queue = None if queue_id is None or queue_id == "" else queues.queue_for_body(project_id, queue_id)
     seconds = _clean_time_spent(time_spent_seconds)
+    if review is None and visible_to is not None and not _its_own_queue(project_id, trace_id, queue) \
+            and not visibility.can_see_others_work(visible_to, trace_id):
+        raise ValidationError(JUDGE_IT_FIRST, "trace_id")
     if review is None and active_review_for_trace(project_id, trace_id) is not None:
         raise AlreadyReviewed()
     return _write(project_id, actor, review, trace_id, new_comment, new_scores, queue, seconds)
+
+
+def _its_own_queue(project_id: int, trace_id: str, queue: ReviewQueue | None) -> bool:
+    """Whether the review is saved in the queue where the trace waits, a queue with one reviewer per trace."""
+    if queue is None or queue.takes_judgments:
+        return False
+    pending = queue_items.pending_item_for_trace(project_id, trace_id)
+    return pending is not None and pending.queue_id == queue.id
 
 
 def write_settled_review(project_id: int, actor: User, *, trace_id: str, scores: list[ValidatedScore],

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from reviewapp.services import reviews
 from tests.support.api import ApiClient, assert_error
 from tests.support.blind_rows import judge, live_item, review_beside_live_item, several_reviewers
 from tests.web.workbench import build
@@ -103,3 +104,28 @@ def test_nothing_is_hidden_in_a_queue_that_is_not_blind(world):
         assert review_ids(client) == [world.review_id]
         ok(client.get(f"trace_reviews/{world.review_id}/history/"))
         assert ok(client.get("traces/trace-002/"))["review"]["comment"] == ADA_SAYS
+
+
+def test_creating_a_review_tells_nothing_blind_review_hides(world):
+    """trace-002 has a review hidden from Rita, trace-003 none: both refusals read the same, never "already exists"."""
+    wb = world.wb
+    for trace_id in ("trace-002", "trace-003"):
+        assert_error(world.rita.post("trace_reviews/", {"trace_id": trace_id, "scores": quality(wb, "good")}), 400,
+                     attr="trace_id", detail=reviews.JUDGE_IT_FIRST)
+    live_item(wb.project.id, "trace-003")  # still waiting for its judgments
+    assert_error(world.ada.post("trace_reviews/", {"trace_id": "trace-002"}), 400, attr="trace_id",
+                 detail=reviews.ALREADY_REVIEWED)
+    judge(live_item(wb.project.id, "trace-002"), wb.reviewer, quality(wb, "ok"))
+    assert_error(world.rita.post("trace_reviews/", {"trace_id": "trace-002"}), 400, attr="trace_id",
+                 detail=reviews.ALREADY_REVIEWED)  # once she may see the review, she may be told it exists
+
+
+def test_a_blind_queue_with_one_reviewer_per_trace_is_still_reviewed_through_the_api(world):
+    wb = world.wb
+    several_reviewers(wb.queue, reviews_per_trace=1, blind=True)
+    assert_error(world.rita.post("trace_reviews/", {"trace_id": "trace-003"}), 400, attr="trace_id",
+                 detail=reviews.JUDGE_IT_FIRST)
+    saved = world.rita.post("trace_reviews/", {"trace_id": "trace-003", "queue_id": str(wb.queue.id),
+                                               "scores": quality(wb, "good")})
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    assert sorted(item.trace_id for item in wb.items()) == ["trace-001", "trace-002"]

@@ -12,6 +12,7 @@ from flask import url_for
 
 from reviewapp.services import reliability
 from tests.support import agreement_data, judgment_rows
+from tests.support.api import ApiClient
 
 
 @pytest.fixture
@@ -138,3 +139,70 @@ def test_ordinal_on_request(client, login, triple):
     ranked = text(section(client.get(f"/projects/{triple.project.id}/insights/?ordinal=1").get_data(as_text=True)))
     assert "numeric · ordinal" in ranked and "categorical · ordinal" in ranked and "categorical · masi" in ranked
     assert "Compare them as values again" in ranked
+
+
+def more_judged_items(triple, count: int) -> None:
+    for n in range(count):
+        row = judgment_rows.item(triple.queue, f"more-{n}")
+        for who in (triple.ann, triple.bob, triple.cat):
+            judgment_rows.judge(row, who, [{"definition_id": str(triple.quality.id),
+                                            "categorical_values": ["good" if (n + who.id) % 3 else "bad"]}])
+
+
+def test_the_agreement_section_runs_a_fixed_number_of_statements_whatever_the_number_of_items(
+        client, login, triple, count_queries):
+    login(triple.viewer)
+    url = f"/projects/{triple.project.id}/insights/"
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    more_judged_items(triple, 15)
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert "19 items with ≥ 2 judgments" in text(section(page))
+    assert len(many) == len(few)
+    assert sum("judgment_scores" in statement for statement in many) == 1  # every judgment read at once
+
+
+def test_the_queue_page_reads_only_what_its_agreement_line_shows(client, login, triple, count_queries):
+    full = reliability.latest_per_scorer(reliability.queue_agreement(triple.project.id, triple.queue))
+    with count_queries() as statements:
+        line = reliability.latest_per_scorer(reliability.queue_agreement(triple.project.id, triple.queue,
+                                                                         alpha_only=True))
+    assert len(statements) == 2  # the judgments and the scorer versions they name: no finals, names or decisions
+    assert [(v.name, v.alpha, v.interval, v.reading) for v in line] == [
+        (v.name, v.alpha, v.interval, v.reading) for v in full]
+    login(triple.viewer)
+    url = f"/projects/{triple.project.id}/queues/{triple.queue.id}/"
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    more_judged_items(triple, 15)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_blind_review_hides_a_pending_items_judgments_from_the_agreement_of_who_has_not_judged_it(
+        app, client, login, triple, factory):
+    blind = judgment_rows.queue(triple.project.id, "Blind panel", per_trace=3, blind=True)
+    for n, (ann_says, bob_says) in enumerate([("good", "bad"), ("ok", "good")]):
+        row = judgment_rows.item(blind, f"blind-{n}")  # pending: Cat has not judged it yet
+        for who, says in ((triple.ann, ann_says), (triple.bob, bob_says)):
+            judgment_rows.judge(row, who, [{"definition_id": str(triple.quality.id), "categorical_values": [says]}])
+    url = f"/projects/{triple.project.id}/insights/"
+    token = login(triple.ann)  # an admin sees every judgment
+    assert "blind-0" in section(client.get(url).get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    login(triple.cat)
+    shown = section(client.get(url).get_data(as_text=True))
+    assert "Blind panel" in shown and "blind-0" not in shown and "blind-1" not in shown
+    assert "Blind panel 3 reviewers per trace Not enough data: no judgment of this queue to show yet" in text(shown)
+    queue_page = client.get(f"/projects/{triple.project.id}/queues/{blind.id}/").get_data(as_text=True)
+    assert 'data-testid="queue-agreement"' not in queue_page
+    cat_api = ApiClient(app.test_client(), triple.project.id, factory.api_key(triple.cat), user=triple.cat,
+                        project=triple.project)
+    response = cat_api.get(f"agreement/?queue_id={blind.id}")
+    assert response.status_code == 200 and response.get_json()["results"] == []
+    admin_api = ApiClient(app.test_client(), triple.project.id, factory.api_key(triple.ann), user=triple.ann,
+                          project=triple.project)
+    [result] = admin_api.get(f"agreement/?queue_id={blind.id}").get_json()["results"]
+    assert (result["items"], len(result["disagreements"])) == (2, 2)

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, TraceReview, utcnow
 from reviewapp.services import claims, insights, queue_items, queues, reviews, scorers
+from tests.support import judgment_rows
 
 
 @pytest.fixture
@@ -243,3 +244,22 @@ def test_non_members_get_404(client, login, factory, project):
     outsider = factory.user(project=factory.project("Elsewhere"), role="admin")
     login(outsider)
     assert client.get(f"/projects/{project.id}/insights/").status_code == 404
+
+
+def test_distributions_leave_out_the_reviews_blind_review_hides(client, login, project, admin, ann, bob):
+    secret = scorers.create_definition(project.id, admin, name="Secret", kind="categorical", config={
+        "options": [{"key": "leak", "label": "Leaked"}, {"key": "fine", "label": "Fine"}]})
+    review(project, ann, "sensitive", [{"definition_id": str(secret.id), "categorical_values": ["leak"]}])
+    blind = judgment_rows.queue(project.id, "Blind panel", per_trace=2, blind=True)
+    judgment_rows.item(blind, "sensitive")  # pending for Bob, who has not judged it: Ann's review is hidden from him
+
+    def leaked(page: str) -> str:
+        card = re.search(r"<h3>Secret</h3>.*?</article>", html.unescape(page), re.S)
+        return card.group(0) if card else ""
+
+    token = login(admin)
+    assert ">1 (100%)</span>" in leaked(client.get(f"/projects/{project.id}/insights/").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    login(bob)
+    shown = leaked(client.get(f"/projects/{project.id}/insights/").get_data(as_text=True))
+    assert ">1 (100%)</span>" not in shown and "1 review" not in shown
