@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, sel
 from reviewapp.extensions import db
 from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
 from reviewapp.services import candidates, judgments
-from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
+from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
 from reviewapp.services.queues import load_queue, load_queue_with_count
@@ -69,6 +69,27 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             return db.session.get_one(ReviewQueueItem, candidate, populate_existing=True)
         db.session.rollback()  # someone else took it between our read and our write: look again
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def claim_in_next_queue(project_id: int, actor: User,
+                        after: uuid.UUID | str | None = None) -> ReviewQueueItem | None:
+    """Claim the next trace of the first other queue (by name, going round after `after`) that has one for
+    `actor`, or None when no queue has: "open the next queue with work" from the review and done pages."""
+    with_work = (select(ReviewQueue.id).where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None),
+                                              select(ReviewQueueItem.id).where(
+                                                  ReviewQueueItem.queue_id == ReviewQueue.id,
+                                                  ReviewQueueItem.deleted_at.is_(None)).exists())
+                 .order_by(ReviewQueue.name, ReviewQueue.id))
+    ids = list(db.session.scalars(with_work))
+    current = as_uuid(after) if after is not None else None
+    if current in ids:
+        at = ids.index(current)
+        ids = ids[at + 1:] + ids[:at]
+    for queue_id in ids:
+        item = claim_next(project_id, actor, queue_id)
+        if item is not None:
+            return item
+    return None
 
 
 def refusal(queue: ReviewQueue, actor: User) -> str | None:

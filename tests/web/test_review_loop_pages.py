@@ -1,0 +1,129 @@
+"""The review loop on the server: Save & next answering review-loop.js with the next trace's page region in the
+same response (no extra round trip, no claim ahead of time), redirects handed to the script, the auto-advance
+setting, "open the next queue with work", and a fixed number of statements per step."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reviewapp.extensions import db
+from reviewapp.services import claims, queue_items, queues
+from tests.web.workbench import build, form_fields, signed_in
+
+FRAGMENT = {"X-Review-Fragment": "1"}
+
+
+@pytest.fixture
+def wb(factory):
+    return build(factory)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def start(client, wb, token) -> str:
+    response = client.post(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/next", data={"csrf_token": token})
+    assert response.status_code == 302
+    return response.location
+
+
+def answers(wb) -> dict:
+    return {f"score-{wb.quality.id}": "good", f"score-{wb.tags.id}": ["tone"], f"score-{wb.rating.id}": "7.5",
+            f"score-{wb.helpful.id}": "true", "comment": "Fine."}
+
+
+def held_by(wb, user) -> list[str]:
+    items, _ = queue_items.list_items(wb.project.id, queue_id=wb.queue.id)
+    return [i.trace_id for i in items if i.claimed_by_id == user.id and claims.active_claim(i)]
+
+
+def test_save_and_next_answers_the_script_with_the_next_trace(app, wb):
+    client, token = signed_in(app, wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = client.post(location, data={**form_fields(page), **answers(wb)}, headers=FRAGMENT)
+    assert response.status_code == 200
+    assert response.headers["X-Review-Fragment"] == "1"
+    html = text(response)
+    assert "<html" not in html and "Saved your review of trace-001." in html
+    assert 'data-title="Review ' in html and "trace-002" in html
+    next_id = response.headers["X-Review-Url"].rsplit("/", 1)[1]
+    assert f'action="/projects/{wb.project.id}/review/{next_id}"' in html
+    assert held_by(wb, wb.reviewer) == ["trace-002"]  # the next one only: nothing claimed ahead
+    assert "X-Review-Fragment" in response.headers.get("Vary", "")
+    # The address it gives is a real page: opened whole, it shows the same trace, still held.
+    whole = client.get(response.headers["X-Review-Url"])
+    assert whole.status_code == 200 and "<html" in text(whole) and "trace-002" in text(whole)
+
+
+def test_a_redirect_is_handed_to_the_script(app, wb):
+    client, token = signed_in(app, wb.reviewer)
+    location = start(client, wb, token)
+    response = client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?item="
+                          + location.rsplit("/", 1)[1], headers=FRAGMENT)
+    assert response.status_code == 204 and response.headers["X-Review-Go"] == location
+    # Without the script, the same request is a plain redirect, as before.
+    plain = client.get(f"/projects/{wb.project.id}/queues/{wb.queue.id}/review/previous?item="
+                       + location.rsplit("/", 1)[1])
+    assert plain.status_code == 302 and plain.location == location
+
+
+def test_the_last_save_goes_to_the_done_page_whole(app, factory):
+    wb = build(factory, traces=1)
+    client, token = signed_in(app, wb.reviewer)
+    location = start(client, wb, token)
+    page = text(client.get(location))
+    response = client.post(location, data={**form_fields(page), **answers(wb)}, headers=FRAGMENT)
+    assert response.status_code == 204
+    assert response.headers["X-Review-Go"].endswith(f"/queues/{wb.queue.id}/review/done")
+    assert "Saved your review of trace-001." in text(client.get(response.headers["X-Review-Go"]))  # flash kept
+
+
+def test_auto_advance_is_saved_per_user_and_shown_on_the_page(app, wb):
+    client, token = signed_in(app, wb.reviewer)
+    location = start(client, wb, token)
+    assert 'data-auto-advance="1"' in text(client.get(location))
+    response = client.post("/account/auto-advance", data={"csrf_token": token, "auto_advance": "off",
+                                                          "next": location})
+    assert response.status_code == 302 and response.location == location
+    db.session.refresh(wb.reviewer)
+    assert wb.reviewer.auto_advance is False
+    assert 'data-auto-advance="0"' in text(client.get(location))
+    # Elsewhere than a local path, it goes home instead.
+    response = client.post("/account/auto-advance", data={"csrf_token": token, "auto_advance": "on",
+                                                          "next": "https://evil.example/"})
+    assert response.status_code == 302 and "evil" not in response.location
+    db.session.refresh(wb.reviewer)
+    assert wb.reviewer.auto_advance is True
+    assert client.post("/account/auto-advance", data={"auto_advance": "off"}).status_code == 400  # no CSRF token
+
+
+def test_the_next_queue_with_work(app, wb):
+    pid = wb.project.id
+    queues.create_queue(pid, wb.admin, "Accounts", "")  # nothing pending: passed over
+    tax = queues.create_queue(pid, wb.admin, "Tax answers", "")
+    queue_items.add_item(pid, wb.admin, tax.id, "tax-001")
+    client, token = signed_in(app, wb.reviewer)
+    response = client.post(f"/projects/{pid}/review/next-queue", data={"csrf_token": token, "queue_id": wb.queue.id})
+    assert response.status_code == 302
+    assert "tax-001" in text(client.get(response.location))
+    # From the last queue by name it goes round to the first with work.
+    response = client.post(f"/projects/{pid}/review/next-queue", data={"csrf_token": token, "queue_id": tax.id})
+    assert "trace-001" in text(client.get(response.location))
+
+def test_no_other_queue_with_work_says_so(app, factory):
+    wb = build(factory, traces=1)
+    client, token = signed_in(app, wb.reviewer)
+    start(client, wb, token)
+    response = client.post(f"/projects/{wb.project.id}/review/next-queue",
+                           data={"csrf_token": token, "queue_id": wb.queue.id}, follow_redirects=True)
+    assert "No other queue has a trace for you right now." in text(response)
+
+
+def test_the_queues_page_numbers_queues_with_work(app, wb):
+    queues.create_queue(wb.project.id, wb.admin, "Accounts", "")  # nothing pending: no key
+    client, _ = signed_in(app, wb.reviewer)
+    html = text(client.get(f"/projects/{wb.project.id}/queues/"))
+    assert re.findall(r'data-key="(\d)"', html) == ["1"]
