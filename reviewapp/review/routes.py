@@ -92,10 +92,10 @@ def _redirect_for_fragment(response: Response) -> Response:
     return response
 
 
-def _trace_detail(project_id: int, trace_id: str):
+def _trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None = None):
     """The trace view's data, or None when no event of the trace has been stored yet."""
     try:
-        return traces.get_trace(project_id, trace_id)
+        return traces.get_trace(project_id, trace_id, known=known)
     except NotFound:
         return None
 
@@ -105,7 +105,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
             basis: str | None = None, started: str | None = None, error: str | None = None,
             comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
             skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
-            status: int = 200):
+            known: traces.KnownParts | None = None, status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
     refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
     pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
@@ -121,7 +121,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
     fragment = _wants_fragment()
     html = render_template(
         "review/fragment.html" if fragment else "review/review.html", trace_id=trace_id,
-        detail=_trace_detail(member.project_id, trace_id),
+        detail=_trace_detail(member.project_id, trace_id, known),
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
         comment=comment or "", basis=reviews.basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
@@ -223,7 +223,8 @@ def _item_page(member: Membership, found: ReviewQueueItem, n: int | None = None)
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
-    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review)
+    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
+                   known=traces.KnownParts(review=review, queue_item=found))
 
 
 @bp.route("/review/<item_id>", methods=["POST"])

@@ -324,10 +324,12 @@ def trace_judgments(project_id: int, trace_id: str, reviewer_id: int | None = No
 
 
 def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0,
-              membership: Membership | None = None) -> TraceDetail:
+              membership: Membership | None = None, known: KnownParts | None = None) -> TraceDetail:
     """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
     page shows and `start` the first of its spans listed (for deep and wide trees). For the `membership`
-    reading it, blind review applies: when others' work is hidden, no final review and only their own judgment."""
+    reading it, blind review applies: when others' work is hidden, no final review and only their own judgment.
+    `known` hands over what the caller read already in this request (the review page: the trace's review and
+    its pending item), so it is not read twice."""
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
@@ -335,7 +337,8 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         .order_by(TraceEvent.timestamp, TraceEvent.id)
     ))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
-    review = None if blind else reviews.active_review_for_trace(project_id, trace_id)
+    review = None if blind else known.review if known is not None else reviews.active_review_for_trace(
+        project_id, trace_id)
     judgments = trace_judgments(project_id, trace_id, membership.user_id if blind and membership else None)
     generations = [
         (node_id(e), event_props(e).get("$ai_input"), event_props(e).get("$ai_output_choices"), e.uuid)
@@ -349,12 +352,21 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         signals=[e for e in events if e.event in SIGNAL_EVENTS],
         review=review,
         scores=reviews.sorted_scores(review) if review else [],
-        queue_item=queue_items.pending_item_for_trace(project_id, trace_id),
+        queue_item=known.queue_item if known is not None else queue_items.pending_item_for_trace(project_id,
+                                                                                                 trace_id),
         focus=focus or None,
         start=start,
         judgments=judgments,
         blind=blind,
     )
+
+
+@dataclass(frozen=True)
+class KnownParts:
+    """What get_trace would otherwise read itself: the trace's active review and its pending item (None: none)."""
+
+    review: TraceReview | None
+    queue_item: ReviewQueueItem | None
 
 
 @dataclass(frozen=True)
