@@ -208,6 +208,25 @@
       keys.rows.filter(restored).forEach(showVerdict);
     }
   });
+  // A collapsed span or raw event of a long trace comes without its body (the page paints sooner): opening it
+  // fetches the body, rendered by the server as the trace page shows it. Without this, its link opens the event.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    var body = details.open && details.querySelector ? details.querySelector(":scope > [data-lazy-body]") : null;
+    if (!body) {
+      return;
+    }
+    var url = body.getAttribute("data-lazy-body");
+    body.removeAttribute("data-lazy-body");
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
+    }).then(function (html) {
+      body.innerHTML = html;  // the server's own escaped rendering of the event
+    }, function () {
+      body.setAttribute("data-lazy-body", url);  // try again on the next opening; the link stays meanwhile
+    });
+  }, true);
+
   document.addEventListener("review:page", setup);
   setup();
 })();

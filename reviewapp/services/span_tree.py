@@ -212,6 +212,12 @@ def _node(event: TraceEvent) -> SpanNode:
     )
 
 
+def event_node(event: TraceEvent) -> SpanNode:
+    """One event as the span tree shows it (without its place in the tree): the review page opens a span's
+    body on demand from this."""
+    return _node(event)
+
+
 def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
     """Nest spans and generations by `$ai_parent_id` → `$ai_span_id` under the trace root (the `$ai_trace`
     event, or a root made from the summary). A missing parent, or a parent cycle, hangs a node under the

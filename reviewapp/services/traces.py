@@ -28,7 +28,16 @@ from reviewapp.services import common, queue_items, reviews, visibility
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
-from reviewapp.services.span_tree import SIGNAL_EVENTS, SpanNode, TreeView, build_tree, event_props, node_id, tree_view
+from reviewapp.services.span_tree import (
+    SIGNAL_EVENTS,
+    SpanNode,
+    TreeView,
+    build_tree,
+    event_node,
+    event_props,
+    node_id,
+    tree_view,
+)
 
 REVIEW_STATES = ("not_queued", "pending", "reviewed")
 ORDERS = {
@@ -393,6 +402,11 @@ def load_event(project_id: int, event_uuid: str) -> TraceEvent:
     if event is None:
         raise NotFound()
     return event
+
+
+def span_node(project_id: int, event_uuid: str) -> SpanNode:
+    """A stored event of this project as the span tree shows it, or NotFound."""
+    return event_node(load_event(project_id, event_uuid))
 
 
 def message_text(project_id: int, event_uuid: str, source: str, index: int, position: int) -> str:

@@ -86,6 +86,16 @@ def event(member: Membership, event_uuid: str):
     return _inert(traces.event_json(traces.load_event(member.project_id, event_uuid)), "application/json")
 
 
+@bp.route("/events/<event_uuid>/body")
+@project_view(role="viewer")
+def event_body(member: Membership, event_uuid: str):
+    """The body of a collapsed span (`?part=span`) or raw event (`?part=raw`) of the trace view, which the review
+    page leaves out of its first paint and review.js fetches when the reviewer opens one."""
+    part = "raw" if request.args.get("part") == "raw" else "span"
+    return render_template("traces/_event_body.html", node=traces.span_node(member.project_id, event_uuid),
+                           part=part)
+
+
 @bp.route("/events/<event_uuid>/<any(input, output):source>")
 @project_view(role="viewer")
 def generation_io(member: Membership, event_uuid: str, source: str):

@@ -79,6 +79,13 @@ def test_one_key_per_scorer_and_the_next_trace_without_a_page_load(page, live_se
     page.reload()
     assert page.get_by_role("heading", name="Support chat 2").is_visible()
 
+    # A span's body is not in the page until it is opened.
+    span = page.locator("details.node").last
+    assert span.locator("h4").count() == 0
+    span.locator("summary").click()
+    span.get_by_role("heading", name="Raw event").wait_for()
+    assert "trace-002" in span.locator("pre.raw-json").inner_text()
+
 
 def test_auto_advance_is_a_setting_per_reviewer(page, live_server, sign_in, factory):
     wb = build(factory, traces=1)

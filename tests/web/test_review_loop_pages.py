@@ -153,3 +153,18 @@ def test_statements_per_step_are_fixed(app, factory, count_queries):
         response = client.post(location, data={**form_fields(page), **answers(wb)}, headers=FRAGMENT)
     assert response.status_code == 200 and "trace-003" in text(response)
     assert len(statements) == SAVE_AND_PAGE_STATEMENTS, statements
+
+
+def test_the_review_page_sends_collapsed_bodies_on_demand(app, wb):
+    client, token = signed_in(app, wb.reviewer)
+    location = start(client, wb, token)
+    html = text(client.get(location))
+    bodies = re.findall(r'data-lazy-body="([^"]+)"', html)
+    assert bodies and "Raw event as JSON" in html and "<h4>Raw event</h4>" not in html
+    span = text(client.get(next(b for b in bodies if b.endswith("part=span")).replace("&amp;", "&")))
+    assert "<h4>Raw event</h4>" in span and "trace-001" in span
+    # The trace page keeps rendering them in place; another project's event is not found.
+    page = text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
+    assert "<h4>Raw event</h4>" in page and "data-lazy-body" not in page
+    outsider, _ = signed_in(app, wb.outsider)
+    assert outsider.get(bodies[0].replace("&amp;", "&")).status_code == 404

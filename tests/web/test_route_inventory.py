@@ -47,6 +47,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.index": {"GET": VIEWER},
     "traces.detail": {"GET": VIEWER},
     "traces.event": {"GET": VIEWER},
+    "traces.event_body": {"GET": VIEWER},
     "traces.generation_io": {"GET": VIEWER},
     "traces.message_part": {"GET": VIEWER},
     "traces.posthog_trace_link": {"GET": VIEWER},
