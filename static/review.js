@@ -227,6 +227,30 @@
     });
   }, true);
 
+  // The rest of a long conversation, fetched when the reviewer scrolls near its end (the page paints its first
+  // messages sooner). Without this, the placeholder links to the trace page.
+  function moreMessages() {
+    var more = document.querySelector("[data-lazy-messages]");
+    if (!more || !window.IntersectionObserver) {
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) {
+        return;
+      }
+      observer.disconnect();
+      fetch(more.getAttribute("data-lazy-messages"), { credentials: "same-origin" }).then(function (response) {
+        return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
+      }).then(function (html) {
+        more.insertAdjacentHTML("beforebegin", html);  // the server's own escaped rendering of the messages
+        more.remove();
+      }, function () { /* the placeholder's link to the trace page stays */ });
+    }, { rootMargin: "300px" });
+    observer.observe(more);
+  }
+
   document.addEventListener("review:page", setup);
+  document.addEventListener("review:page", moreMessages);
   setup();
+  moreMessages();
 })();

@@ -33,6 +33,7 @@ FILTERS = ("search", "scorer", "queue", "reviewer", "failing")  # the reviews li
 FAILING_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False}
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
 FRAGMENT_HEADER = "X-Review-Fragment"
+TREE_ROWS = 50  # spans the review page lists at first (the trace page: 200); "Next spans" opens the rest
 SWAPPED_ENDPOINTS = {"review.item", "review.save", "review.skip", "review.previous", "review.edit_trace",
                      "review.next", "review.next_queue"}
 
@@ -95,7 +96,7 @@ def _redirect_for_fragment(response: Response) -> Response:
 def _trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None = None):
     """The trace view's data, or None when no event of the trace has been stored yet."""
     try:
-        return traces.get_trace(project_id, trace_id, known=known)
+        return traces.get_trace(project_id, trace_id, known=known, tree_rows=TREE_ROWS)
     except NotFound:
         return None
 

@@ -30,6 +30,7 @@ from reviewapp.services.conversation import Message, conversation, message_part,
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.span_tree import (
     SIGNAL_EVENTS,
+    TREE_NODES,
     SpanNode,
     TreeView,
     build_tree,
@@ -58,6 +59,7 @@ JSON_SHOWN = 4_000
 EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click away
 RAW_EVENTS_SHOWN = 100
 MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
+MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow when scrolled to
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -284,6 +286,7 @@ class TraceDetail:
     start: int = 0  # the first span the page lists of that subtree
     judgments: list[Judgment] = field(default_factory=list)  # oldest first; only the reader's own when blind
     blind: bool = False  # blind review hides others' judgments and the final review from the reader
+    tree_rows: int = TREE_NODES  # spans listed at a time (the review page lists fewer: it paints sooner)
 
     @property
     def review_state(self) -> str:
@@ -312,7 +315,7 @@ class TraceDetail:
 
     @property
     def tree_view(self) -> TreeView:
-        return tree_view(self.tree, self.focus, self.start)
+        return tree_view(self.tree, self.focus, self.start, self.tree_rows)
 
 
 def load_trace(project_id: int, trace_id: str) -> Trace:
@@ -333,7 +336,8 @@ def trace_judgments(project_id: int, trace_id: str, reviewer_id: int | None = No
 
 
 def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0,
-              membership: Membership | None = None, known: KnownParts | None = None) -> TraceDetail:
+              membership: Membership | None = None, known: KnownParts | None = None,
+              tree_rows: int = TREE_NODES) -> TraceDetail:
     """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
     page shows and `start` the first of its spans listed (for deep and wide trees). For the `membership`
     reading it, blind review applies: when others' work is hidden, no final review and only their own judgment.
@@ -367,6 +371,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         start=start,
         judgments=judgments,
         blind=blind,
+        tree_rows=tree_rows,
     )
 
 

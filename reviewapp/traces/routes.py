@@ -66,6 +66,16 @@ def detail(member: Membership, trace_id: str):
     return render_template("traces/detail.html", detail=detail, history=history, older_history=older)
 
 
+@bp.route("/traces/<trace:trace_id>/messages")
+@project_view(role="viewer")
+def messages(member: Membership, trace_id: str):
+    """The conversation's bubbles from the `from`th message on: the review page paints its first ones, and
+    review.js fetches these when the reviewer scrolls to them."""
+    detail = traces.get_trace(member.project_id, trace_id, membership=member)
+    start = max(request.args.get("from", 0, type=int), 0)
+    return render_template("traces/_messages.html", detail=detail, msg_from=start, msg_to=None, t=detail.trace)
+
+
 @project_view(role="viewer")
 def posthog_trace_link(member: Membership, trace_id: str):
     """PostHog's trace address, the `trace_url` the API gives each review: on to the trace's page here."""

@@ -193,3 +193,21 @@ def test_the_loop_works_without_javascript(browser, live_server, factory):
         context.close()
     db.session.refresh(wb.reviewer)
     assert wb.reviewer.auto_advance is False
+
+
+def test_a_long_trace_paints_first_then_brings_the_rest_when_scrolled_to(page, live_server, sign_in, factory):
+    from reviewapp.services import ingest
+
+    wb = build(factory, traces=1, stored=False)
+    messages = [{"role": "user" if n % 2 == 0 else "assistant", "content": f"Message number {n}"} for n in range(60)]
+    ingest.ingest_batch(wb.project.id, [{"event": "$ai_generation", "distinct_id": "u", "timestamp":
+                                         "2025-03-01T12:00:00Z", "properties": {
+                                             "$ai_trace_id": "trace-001", "$ai_model": "gpt-4o", "$ai_input": messages,
+                                             "$ai_output_choices": [{"role": "assistant", "content": "Bye"}]}}])
+    sign_in(page, wb.reviewer, f"/projects/{wb.project.id}/queues/")
+    page.get_by_role("button", name="Start reviewing").click()
+    page.locator("#review-form").wait_for()
+    assert page.locator(".bubble").count() == 20
+    page.locator(".chat-more").scroll_into_view_if_needed()
+    page.get_by_text("Message number 59").wait_for()
+    assert page.locator(".bubble").count() == 61 and page.locator(".chat-more").count() == 0

@@ -168,3 +168,25 @@ def test_the_review_page_sends_collapsed_bodies_on_demand(app, wb):
     assert "<h4>Raw event</h4>" in page and "data-lazy-body" not in page
     outsider, _ = signed_in(app, wb.outsider)
     assert outsider.get(bodies[0].replace("&amp;", "&")).status_code == 404
+
+
+def test_a_long_conversation_paints_its_first_messages_and_sends_the_rest_on_demand(app, factory):
+    from reviewapp.services import ingest
+
+    wb = build(factory, traces=1, stored=False)
+    messages = [{"role": "user" if n % 2 == 0 else "assistant", "content": f"Message number {n}"} for n in range(60)]
+    ingest.ingest_batch(wb.project.id, [{"event": "$ai_generation", "distinct_id": "u", "timestamp":
+                                         "2025-03-01T12:00:00Z", "properties": {
+                                             "$ai_trace_id": "trace-001", "$ai_model": "gpt-4o", "$ai_input": messages,
+                                             "$ai_output_choices": [{"role": "assistant", "content": "Bye"}]}}])
+    client, token = signed_in(app, wb.reviewer)
+    html = text(client.get(start(client, wb, token)))
+    assert "Message number 19" in html and "Message number 20" not in html
+    more = re.search(r'data-lazy-messages="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "41 more messages" in html  # 60 sent, plus the output
+    rest = text(client.get(more))
+    assert "Message number 20" in rest and "Message number 59" in rest and "Bye" in rest
+    assert "Message number 19" not in rest and "<html" not in rest
+    # The trace page shows them all at once.
+    page = text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
+    assert "Message number 59" in page and "data-lazy-messages" not in page

@@ -48,6 +48,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.detail": {"GET": VIEWER},
     "traces.event": {"GET": VIEWER},
     "traces.event_body": {"GET": VIEWER},
+    "traces.messages": {"GET": VIEWER},
     "traces.generation_io": {"GET": VIEWER},
     "traces.message_part": {"GET": VIEWER},
     "traces.posthog_trace_link": {"GET": VIEWER},
