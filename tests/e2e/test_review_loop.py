@@ -140,8 +140,9 @@ def test_keys_for_previous_edit_the_last_one_skip_and_the_next_queue(page, live_
     # p: the review before this trace (trace-001 again).
     page.keyboard.press("p")
     page.get_by_text("Editing the review of trace-001").wait_for()
-    page.go_back()
+    page.go_back()  # the address before `p`: opened whole
     page.get_by_role("heading", name="Support chat 2").wait_for()
+    page.wait_for_load_state("load")  # its scripts too, before the next key
 
     # Shift+S: skip at once, no reason; the next trace comes in place.
     mark(page)
