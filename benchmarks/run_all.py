@@ -23,6 +23,7 @@ BENCHMARKS = (
     ("otel_ingest", ["--traces", "2000"]),
     ("traces_read", ["--sizes", "100", "1000", "--requests", "10", "--warmup", "2"]),
     ("review", ["--sizes", "100", "1000", "--steps", "10"]),
+    ("review_browser", ["--pending", "1000", "--saves", "10"]),
     ("export", ["--reviews", "2000"]),
     ("agreement", ["--items", "1000", "--runs", "3", "--warmup", "1"]),
 )

@@ -201,6 +201,7 @@ def register(app: Flask) -> None:
         event_json_shown=traces.EVENT_JSON_SHOWN,
         raw_events_shown=traces.RAW_EVENTS_SHOWN,
         messages_shown=traces.MESSAGES_SHOWN,
+        messages_first_paint=traces.MESSAGES_FIRST_PAINT,
     )
 
     app.add_template_filter(render_markdown, "markdown")

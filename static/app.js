@@ -4,6 +4,7 @@
 //   button[data-copy="text"]              copy the text to the clipboard (the button is hidden without JS)
 //   input[data-check-all="name"]          a header checkbox ticking every checkbox named `name` in its form
 //   button[data-toggle-details="sel"]     open or close every <details> matching the selector
+//   [data-key="p"] on a link or a form    a key that follows the link or submits the form (outside text boxes)
 (function () {
   "use strict";
 
@@ -72,6 +73,31 @@
       var blocks = document.querySelectorAll(toggle.getAttribute("data-toggle-details"));
       var open = Array.prototype.some.call(blocks, function (d) { return !d.open; });
       blocks.forEach(function (d) { d.open = open; });
+    }
+  });
+
+  function isTyping(el) {
+    var tag = el && el.tagName ? el.tagName.toLowerCase() : "";
+    return tag === "textarea" || tag === "select" || (el && el.isContentEditable) ||
+      (tag === "input" && ["radio", "checkbox", "button", "submit", "reset"].indexOf(el.type) === -1);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1 ||
+        isTyping(event.target)) {
+      return;
+    }
+    var el = document.querySelector('[data-key="' + CSS.escape(event.key) + '"]');
+    if (!el) {
+      return;
+    }
+    event.preventDefault();
+    if (el.tagName.toLowerCase() !== "form") {
+      el.click();
+    } else if (typeof el.requestSubmit === "function") {
+      el.requestSubmit();
+    } else {
+      el.submit();
     }
   });
 

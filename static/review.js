@@ -1,54 +1,20 @@
-// Keyboard shortcuts of the review page (loaded there only), and its live Pass / Fail beside each scorer with a
-// passing rule. The page works without them: every scorer is a
-// plain radio, checkbox or number input, and Save & next, Skip and Previous are ordinary forms and links.
+// Keyboard shortcuts of the review page (loaded there only, after scorer-keys.js, which has the keys it shares
+// with the decision page: j k, c, Ctrl+Enter, Esc, Enter in a number box, ?), and its live Pass / Fail beside each
+// scorer with a passing rule. The page works without them: every scorer is a plain radio, checkbox or number
+// input, and Save & next, Skip and Previous are ordinary forms and links.
 //   1–9        pick an option of the focused scorer (toggle it on a multiple-choice scorer; start typing a number)
-//   j k ↓ ↑    next / previous scorer          y n     yes / no on a boolean scorer
-//   c          write a comment                 s       skip (type a reason, then Enter)
-//   Ctrl+Enter save & next (also while typing) Esc     leave a text box      ?   show or hide the shortcut sheet
+//   y n        yes / no on a boolean scorer
+//              (a pick on a single-choice or yes/no scorer moves on to the next scorer, unless the reviewer
+//              turned auto-advance off: the form's data-auto-advance)
+//   s          skip with a reason (type it, then Enter)
+// Shift+S (skip now), p (previous), e (edit the last one) and w (the next queue with work) are the page's
+// data-key links and forms, which app.js follows.
+// review-loop.js may swap in the next trace's page: "review:page" sets everything up again on the new form.
 (function () {
   "use strict";
 
-  var form = document.getElementById("review-form");
-  if (!form) {
-    return;
-  }
-  var scorers = Array.prototype.slice.call(form.querySelectorAll("[data-scorer]"));
-  var sheet = document.getElementById("shortcut-sheet");
-  var comment = document.getElementById("review-comment");
-  var reason = document.getElementById("skip-reason");
-  var active = -1;
-
-  function isTyping(el) {
-    if (!el || !el.tagName) {
-      return false;
-    }
-    var tag = el.tagName.toLowerCase();
-    if (tag === "textarea" || tag === "select" || el.isContentEditable) {
-      return true;
-    }
-    if (tag !== "input") {
-      return false;
-    }
-    return ["radio", "checkbox", "button", "submit", "reset", "hidden"].indexOf((el.type || "text").toLowerCase()) === -1;
-  }
-
-  function scorerOf(el) {
-    return el && el.closest ? el.closest("[data-scorer]") : null;
-  }
-
-  function activate(index, moveFocus) {
-    if (!scorers.length) {
-      return;
-    }
-    active = Math.max(0, Math.min(scorers.length - 1, index));
-    scorers.forEach(function (scorer, i) {
-      scorer.classList.toggle("is-active", i === active);
-    });
-    if (moveFocus !== false) {
-      scorers[active].focus();
-      scorers[active].scrollIntoView({ block: "nearest" });
-    }
-  }
+  var form = null;
+  var keys = window.scorerKeys({ textBox: "review-comment", onKey: onKey });
 
   function choices(scorer) {
     return Array.prototype.slice.call(scorer.querySelectorAll('input[type="radio"], input[type="checkbox"]'));
@@ -113,80 +79,44 @@
     }
   }
 
-  function save() {
-    if (typeof form.requestSubmit === "function") {
-      form.requestSubmit();
-    } else {
-      form.submit();
+  function autoAdvance(scorer) {
+    var kind = scorer.getAttribute("data-kind");
+    if (form.getAttribute("data-auto-advance") === "1" && (kind === "categorical-single" || kind === "boolean")) {
+      keys.activate(keys.rows.indexOf(scorer) + 1);
     }
   }
 
-  function toggleSheet(open) {
-    if (sheet) {
-      sheet.open = open === undefined ? !sheet.open : open;
-    }
-  }
-
-  document.addEventListener("keydown", function (event) {
-    var target = event.target;
-    var key = event.key;
-
-    if (key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      if (form.contains(target) || !isTyping(target)) {
-        event.preventDefault();
-        save();
+  function onKey(key, current) {
+    if (key === "s") {
+      var reason = document.getElementById("skip-reason");
+      if (reason) {
+        reason.focus();
       }
-      return;
+      return Boolean(reason);
     }
-    if (event.ctrlKey || event.metaKey || event.altKey) {
-      return;
+    if (!current) {
+      return false;
     }
-    if (isTyping(target)) {
-      var scorer = scorerOf(target);
-      if (key === "Escape") {
-        event.preventDefault();
-        target.blur();
-        activate(scorer ? scorers.indexOf(scorer) : Math.max(active, 0));
-      } else if (key === "Enter" && scorer) {
-        event.preventDefault();  // Enter in a number box moves on instead of saving half a review
-        activate(scorers.indexOf(scorer) + 1);
-      }
-      return;
-    }
-
-    var current = scorers[active];
-    if (key === "?") {
-      event.preventDefault();
-      toggleSheet();
-    } else if (key === "Escape") {
-      toggleSheet(false);
-    } else if (key === "j" || key === "ArrowDown") {
-      event.preventDefault();
-      activate(active + 1);
-    } else if (key === "k" || key === "ArrowUp") {
-      event.preventDefault();
-      activate(active - 1);
-    } else if (key === "c" && comment) {
-      event.preventDefault();
-      comment.focus();
-    } else if (key === "s" && reason) {
-      event.preventDefault();
-      reason.focus();
-    } else if (current && (key === "y" || key === "n") && current.getAttribute("data-kind") === "boolean") {
-      event.preventDefault();
+    var kind = current.getAttribute("data-kind");
+    if ((key === "y" || key === "n") && kind === "boolean") {
       pickBoolean(current, key === "y" ? "true" : "false");
-    } else if (current && /^[0-9.\-]$/.test(key) && current.getAttribute("data-kind") === "numeric") {
+      autoAdvance(current);
+      return true;
+    }
+    if (/^[0-9.\-]$/.test(key) && kind === "numeric") {
       // Start typing the number, replacing the old one: focus moves to the box during keydown, so the key
       // lands in it.
       var box = current.querySelector('input[type="number"]');
       box.value = "";
       box.focus();
-    } else if (current && /^[1-9]$/.test(key)) {
-      if (pick(current, parseInt(key, 10))) {
-        event.preventDefault();
-      }
+      return false;
     }
-  });
+    if (/^[1-9]$/.test(key) && pick(current, parseInt(key, 10))) {
+      autoAdvance(current);
+      return true;
+    }
+    return false;
+  }
 
   // Pass / fail of what is picked or typed, decided exactly as services/passing.py `verdict` does, from the rule's
   // data the page puts on the scorer (data-true-is-failure, data-pass-operator and data-pass-threshold,
@@ -230,28 +160,6 @@
     });
   }
 
-  form.addEventListener("input", function (event) {
-    var scorer = scorerOf(event.target);
-    if (scorer) {
-      showVerdict(scorer);
-    }
-  });
-
-  form.addEventListener("focusin", function (event) {
-    var scorer = scorerOf(event.target);
-    if (scorer) {
-      activate(scorers.indexOf(scorer), false);
-    }
-  });
-
-  form.addEventListener("change", function (event) {
-    var scorer = scorerOf(event.target);
-    if (scorer) {
-      applyLimits(scorer);
-      showVerdict(scorer);
-    }
-  });
-
   // A value the browser restored (back, reload) is not the one the page was rendered with: decide it afresh.
   // Untouched scorers keep the verdict the page shows (a saved review's stored one).
   function restored(scorer) {
@@ -261,9 +169,88 @@
     });
   }
 
-  scorers.forEach(applyLimits);
-  scorers.filter(restored).forEach(showVerdict);
-  window.addEventListener("pageshow", function () { scorers.filter(restored).forEach(showVerdict); });
-  var firstError = scorers.filter(function (scorer) { return scorer.classList.contains("has-error"); })[0];
-  activate(firstError ? scorers.indexOf(firstError) : 0);
+  function setup() {
+    form = document.getElementById("review-form");
+    if (!form) {
+      return;
+    }
+    keys.bind(form);
+    var scorers = keys.rows;
+    form.addEventListener("input", function (event) {
+      var scorer = keys.rowOf(event.target);
+      if (scorer) {
+        showVerdict(scorer);
+      }
+    });
+    form.addEventListener("change", function (event) {
+      var scorer = keys.rowOf(event.target);
+      if (scorer) {
+        applyLimits(scorer);
+        showVerdict(scorer);
+      }
+    });
+    // A click with the pointer (detail > 0; arrow keys inside a radio group click too, with detail 0) moves on
+    // like a key does.
+    form.addEventListener("click", function (event) {
+      var scorer = keys.rowOf(event.target);
+      if (scorer && event.detail > 0 && event.target.type === "radio") {
+        autoAdvance(scorer);
+      }
+    });
+    scorers.forEach(applyLimits);
+    scorers.filter(restored).forEach(showVerdict);
+    var firstError = scorers.filter(function (scorer) { return scorer.classList.contains("has-error"); })[0];
+    keys.activate(firstError ? scorers.indexOf(firstError) : 0);
+  }
+
+  window.addEventListener("pageshow", function () {
+    if (form) {
+      keys.rows.filter(restored).forEach(showVerdict);
+    }
+  });
+  // A collapsed span or raw event of a long trace comes without its body (the page paints sooner): opening it
+  // fetches the body, rendered by the server as the trace page shows it. Without this, its link opens the event.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    var body = details.open && details.querySelector ? details.querySelector(":scope > [data-lazy-body]") : null;
+    if (!body) {
+      return;
+    }
+    var url = body.getAttribute("data-lazy-body");
+    body.removeAttribute("data-lazy-body");
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
+    }).then(function (html) {
+      body.innerHTML = html;  // the server's own escaped rendering of the event
+    }, function () {
+      body.setAttribute("data-lazy-body", url);  // try again on the next opening; the link stays meanwhile
+    });
+  }, true);
+
+  // The rest of a long conversation, fetched when the reviewer scrolls near its end (the page paints its first
+  // messages sooner). Without this, the placeholder links to the trace page.
+  function moreMessages() {
+    var more = document.querySelector("[data-lazy-messages]");
+    if (!more || !window.IntersectionObserver) {
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) {
+        return;
+      }
+      observer.disconnect();
+      fetch(more.getAttribute("data-lazy-messages"), { credentials: "same-origin" }).then(function (response) {
+        return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
+      }).then(function (html) {
+        more.insertAdjacentHTML("beforebegin", html);  // the server's own escaped rendering of the messages
+        more.remove();
+      }, function () { /* the placeholder's link to the trace page stays */ });
+    }, { rootMargin: "300px" });
+    observer.observe(more);
+  }
+
+  document.addEventListener("review:page", setup);
+  document.addEventListener("review:page", moreMessages);
+  setup();
+  moreMessages();
 })();

@@ -73,6 +73,20 @@ def change_password():
     return render_template("auth/password.html", form=form), 200 if not form.errors else 400
 
 
+@bp.route("/account/auto-advance", methods=["POST"])
+@login_required
+def auto_advance():
+    """Turn moving on to the next scorer after a pick on or off (the review page's shortcut sheet), then go back."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.set_auto_advance(current_user, request.form.get("auto_advance") == "on")
+    flash("Picking an answer now moves on to the next scorer." if current_user.auto_advance
+          else "Picking an answer now stays on the scorer.", "success")
+    next_url = request.form.get("next")
+    return redirect(next_url if is_safe_next(next_url) else _home())
+
+
 @bp.route("/no-project")
 @login_required
 def no_project():

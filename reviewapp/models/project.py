@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow, uuid7
@@ -29,6 +29,8 @@ class User(UserMixin, Base):
     role_at_organization: Mapped[str | None] = mapped_column(String(64))
     hedgehog_config: Mapped[dict | None] = mapped_column(json_type())
     is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Picking an option of a single-choice or yes/no scorer moves the review page on to the next scorer.
+    auto_advance: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -32,6 +32,10 @@ CHOICES_MAX = 1000
 FILTERS = ("search", "scorer", "queue", "reviewer", "failing")  # the reviews list's, kept by its export link
 FAILING_VALUES = {"1": True, "true": True, "on": True, "0": False, "false": False}
 PENDING_CAP = 999  # the review page counts what is left up to here, then says "999+"
+FRAGMENT_HEADER = "X-Review-Fragment"
+TREE_ROWS = 50  # spans the review page lists at first (the trace page: 200); "Next spans" opens the rest
+SWAPPED_ENDPOINTS = {"review.item", "review.save", "review.skip", "review.previous", "review.edit_trace",
+                     "review.next", "review.next_queue"}
 
 
 @bp.app_context_processor
@@ -66,13 +70,33 @@ def _claim_next(member: Membership, queue_id: Any):
         return _claim_refused(member, exc, "This queue no longer exists.", "warning")
     if item is None:
         return redirect(url_for("review.done", project_id=member.project_id, queue_id=queue_id))
+    if _wants_fragment():  # the page swaps in the next trace: send it now rather than a redirect to fetch it
+        return _item_page(member, item)
     return redirect(url_for("review.item", project_id=member.project_id, item_id=item.id))
 
 
-def _trace_detail(project_id: int, trace_id: str):
+def _wants_fragment() -> bool:
+    """Asked by review-loop.js, which swaps the trace and the panel in place instead of loading a whole page."""
+    return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
+@bp.after_request
+def _redirect_for_fragment(response: Response) -> Response:
+    """A redirect answering review-loop.js is handed to the script (X-Review-Go) rather than followed by fetch,
+    so a page it cannot swap in (the done page, sign-in) opens whole, its flash messages unread."""
+    if _wants_fragment() and response.status_code in (301, 302, 303) and response.location:
+        go = response.location
+        response = Response(status=204)
+        response.headers["X-Review-Go"] = go
+    if request.endpoint in SWAPPED_ENDPOINTS:
+        response.vary.add(FRAGMENT_HEADER)
+    return response
+
+
+def _trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None = None):
     """The trace view's data, or None when no event of the trace has been stored yet."""
     try:
-        return traces.get_trace(project_id, trace_id)
+        return traces.get_trace(project_id, trace_id, known=known, tree_rows=TREE_ROWS)
     except NotFound:
         return None
 
@@ -82,7 +106,7 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
             basis: str | None = None, started: str | None = None, error: str | None = None,
             comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
             skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
-            status: int = 200):
+            known: traces.KnownParts | None = None, status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
     refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
     pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
@@ -95,8 +119,10 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         saved = judging.judgment if judging is not None else review
         comment = saved.comment if saved is not None else None
     pending_item = item if item is not None else queue_items.pending_item_for_trace(member.project_id, trace_id)
-    return render_template(
-        "review/review.html", trace_id=trace_id, detail=_trace_detail(member.project_id, trace_id),
+    fragment = _wants_fragment()
+    html = render_template(
+        "review/fragment.html" if fragment else "review/review.html", trace_id=trace_id,
+        detail=_trace_detail(member.project_id, trace_id, known),
         fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
         comment=comment or "", basis=reviews.basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
@@ -107,7 +133,11 @@ def _render(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | N
         and claims.active_claim(item),
         held_by=pending_item if claims.held_by_other(pending_item, current_user) else None,
         sorted_scores=sorted_scores, judging=judging,
-    ), status
+    )
+    if not fragment:
+        return html, status
+    page_url = url_for("review.item", project_id=member.project_id, item_id=item.id, n=n) if item else action
+    return html, status, {FRAGMENT_HEADER: "1", "X-Review-Url": page_url}
 
 
 def _refused(member: Membership, exc: ValidationError | SaveConflict, fields, entries, **page):
@@ -147,6 +177,25 @@ def start(member: Membership, queue_id: str):
     return _claim_next(member, queue_id)
 
 
+@bp.route("/review/next-queue", methods=["POST"])
+@project_view(role="reviewer")
+def next_queue(member: Membership):
+    """Open the next queue with work for the reviewer (after the one they are in, by name) on its next trace."""
+    current = as_uuid(request.form.get("queue_id"))
+    try:
+        item = claims.claim_in_next_queue(member.project_id, current_user, current)
+    except Conflict as exc:
+        return _claim_refused(member, exc, "", "info")
+    if item is None:
+        flash("No other queue has a trace for you right now.", "info")
+        if current is not None:
+            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=current))
+        return redirect(url_for("queues.index", project_id=member.project_id))
+    if _wants_fragment():
+        return _item_page(member, item)
+    return redirect(url_for("review.item", project_id=member.project_id, item_id=item.id))
+
+
 @bp.route("/queues/<queue_id>/review/done")
 @project_view(role="reviewer")
 def done(member: Membership, queue_id: str):
@@ -162,7 +211,11 @@ def item(member: Membership, item_id: str):
     except (NotFound, Conflict) as exc:
         return _claim_refused(member, exc, "That trace is no longer pending: someone reviewed it or took it out of "
                               "its queue.", "info")
-    n = request.args.get("n", type=int)
+    return _item_page(member, found, request.args.get("n", type=int))
+
+
+def _item_page(member: Membership, found: ReviewQueueItem, n: int | None = None):
+    """The review page of a queued trace the reviewer holds."""
     judging = judging_for(found, current_user)
     if judging is not None:  # several reviewers per trace: the reviewer's own judgment, nobody else's work
         fields = build_fields(panel_definitions(member.project_id, found.queue, judging.judgment), judging.judgment)
@@ -171,7 +224,8 @@ def item(member: Membership, item_id: str):
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
-    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review)
+    return _render(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
+                   known=traces.KnownParts(review=review, queue_item=found))
 
 
 @bp.route("/review/<item_id>", methods=["POST"])

@@ -122,6 +122,12 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
     db.session.commit()
 
 
+def set_auto_advance(user: User, on: bool) -> None:
+    """Whether picking an answer on the review page moves on to the next scorer, for this user everywhere."""
+    user.auto_advance = on
+    db.session.commit()
+
+
 def new_project_token() -> str:
     return "phc_" + secrets.token_urlsafe(32).replace("-", "").replace("_", "")[:40]
 

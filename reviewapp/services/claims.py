@@ -10,11 +10,12 @@ from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, union, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reviewapp.extensions import db
 from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem, ReviewSkip, User, utcnow
 from reviewapp.services import candidates, judgments
-from reviewapp.services.common import clean_text, commit_keeping_state, refusal_rolls_back
+from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
 from reviewapp.services.queues import load_queue, load_queue_with_count
@@ -66,9 +67,30 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             return None
         if _hold(candidate, actor, now, lease, take_over=False):
             commit_keeping_state()
-            return db.session.get_one(ReviewQueueItem, candidate, populate_existing=True)
+            return _as_held(db.session.get_one(ReviewQueueItem, candidate), actor, now + lease)
         db.session.rollback()  # someone else took it between our read and our write: look again
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def claim_in_next_queue(project_id: int, actor: User,
+                        after: uuid.UUID | str | None = None) -> ReviewQueueItem | None:
+    """Claim the next trace of the first other queue (by name, going round after `after`) that has one for
+    `actor`, or None when no queue has: "open the next queue with work" from the review and done pages."""
+    with_work = (select(ReviewQueue.id).where(ReviewQueue.project_id == project_id, ReviewQueue.deleted_at.is_(None),
+                                              select(ReviewQueueItem.id).where(
+                                                  ReviewQueueItem.queue_id == ReviewQueue.id,
+                                                  ReviewQueueItem.deleted_at.is_(None)).exists())
+                 .order_by(ReviewQueue.name, ReviewQueue.id))
+    ids = list(db.session.scalars(with_work))
+    current = as_uuid(after) if after is not None else None
+    if current in ids:
+        at = ids.index(current)
+        ids = ids[at + 1:] + ids[:at]
+    for queue_id in ids:
+        item = claim_next(project_id, actor, queue_id)
+        if item is not None:
+            return item
+    return None
 
 
 def refusal(queue: ReviewQueue, actor: User) -> str | None:
@@ -85,6 +107,14 @@ def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, t
     result = db.session.execute(statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
                                 .execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount > 0
+
+
+def _as_held(item: ReviewQueueItem, actor: User, expires_at: datetime) -> ReviewQueueItem:
+    """The item as _hold just wrote it, without reading it back (on PostgreSQL each read is a round trip)."""
+    set_committed_value(item, "claimed_by_id", actor.id)
+    set_committed_value(item, "claim_expires_at", expires_at)
+    db.session.expire(item, ["claimed_by"])  # read again only if a page asks who holds it
+    return item
 
 
 def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
@@ -141,15 +171,18 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
     same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
     item = load_item(project_id, item_id)
+    now, lease = utcnow(), lease or configured_lease()
     if item.queue.takes_judgments:
-        held = judgments.hold_judging(actor, item, lease or configured_lease())
+        held = judgments.hold_judging(actor, item, lease)
     else:
-        held = take_claim(item, actor, lease)
+        held = _hold(item.id, actor, now, lease, take_over=False)
     commit_keeping_state()
     if not held:
         message = judgments.FULL if item.queue.takes_judgments else CLAIM_LOST
         raise Conflict(message.format(trace_id=item.trace_id), queue_id=str(item.queue_id))
-    return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
+    if item.queue.takes_judgments:
+        return db.session.get_one(ReviewQueueItem, item.id, populate_existing=True)
+    return _as_held(item, actor, now + lease)
 
 
 @refusal_rolls_back

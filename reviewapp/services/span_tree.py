@@ -111,9 +111,9 @@ class TreeView:
         return max(self.start - TREE_NODES, 0) if self.start else None
 
 
-def tree_view(root: SpanNode, focus: str | None = None, start: int = 0) -> TreeView:
+def tree_view(root: SpanNode, focus: str | None = None, start: int = 0, size: int = TREE_NODES) -> TreeView:
     """The rows a page shows of the tree under the node `focus` (a span id; the root when absent or unknown),
-    from the `start`th listed span on."""
+    `size` of them from the `start`th listed span on."""
     parents: dict[int, SpanNode] = {}
     top = root
     for node, _depth in preorder(root):
@@ -135,7 +135,7 @@ def tree_view(root: SpanNode, focus: str | None = None, start: int = 0) -> TreeV
             sizes[id(parents[id(node)])] += sizes[id(node)]
     listed = [(node, depth) for node, depth in nodes if depth <= TREE_DEPTH]
     start = min(max(start, 0), len(listed) - 1)
-    page = listed[start:start + TREE_NODES]
+    page = listed[start:start + size]
     base = min(depth for _node, depth in page)  # a later page may start deep and climb: indent from its top
     rows = [TreeRow(node, depth - base, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0)
             for node, depth in page]
@@ -210,6 +210,12 @@ def _node(event: TraceEvent) -> SpanNode:
         error=error,
         http_status=_integer(props.get("$ai_http_status")),
     )
+
+
+def event_node(event: TraceEvent) -> SpanNode:
+    """One event as the span tree shows it (without its place in the tree): the review page opens a span's
+    body on demand from this."""
+    return _node(event)
 
 
 def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:

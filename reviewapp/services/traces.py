@@ -28,7 +28,17 @@ from reviewapp.services import common, queue_items, reviews, visibility
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
-from reviewapp.services.span_tree import SIGNAL_EVENTS, SpanNode, TreeView, build_tree, event_props, node_id, tree_view
+from reviewapp.services.span_tree import (
+    SIGNAL_EVENTS,
+    TREE_NODES,
+    SpanNode,
+    TreeView,
+    build_tree,
+    event_node,
+    event_props,
+    node_id,
+    tree_view,
+)
 
 REVIEW_STATES = ("not_queued", "pending", "reviewed")
 ORDERS = {
@@ -49,6 +59,7 @@ JSON_SHOWN = 4_000
 EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click away
 RAW_EVENTS_SHOWN = 100
 MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
+MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow when scrolled to
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -275,6 +286,7 @@ class TraceDetail:
     start: int = 0  # the first span the page lists of that subtree
     judgments: list[Judgment] = field(default_factory=list)  # oldest first; only the reader's own when blind
     blind: bool = False  # blind review hides others' judgments and the final review from the reader
+    tree_rows: int = TREE_NODES  # spans listed at a time (the review page lists fewer: it paints sooner)
 
     @property
     def review_state(self) -> str:
@@ -303,7 +315,7 @@ class TraceDetail:
 
     @property
     def tree_view(self) -> TreeView:
-        return tree_view(self.tree, self.focus, self.start)
+        return tree_view(self.tree, self.focus, self.start, self.tree_rows)
 
 
 def load_trace(project_id: int, trace_id: str) -> Trace:
@@ -324,10 +336,13 @@ def trace_judgments(project_id: int, trace_id: str, reviewer_id: int | None = No
 
 
 def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: int = 0,
-              membership: Membership | None = None) -> TraceDetail:
+              membership: Membership | None = None, known: KnownParts | None = None,
+              tree_rows: int = TREE_NODES) -> TraceDetail:
     """Everything the trace view shows, in a fixed number of queries; `focus` is a span whose subtree the
     page shows and `start` the first of its spans listed (for deep and wide trees). For the `membership`
-    reading it, blind review applies: when others' work is hidden, no final review and only their own judgment."""
+    reading it, blind review applies: when others' work is hidden, no final review and only their own judgment.
+    `known` hands over what the caller read already in this request (the review page: the trace's review and
+    its pending item), so it is not read twice."""
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
@@ -335,7 +350,8 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         .order_by(TraceEvent.timestamp, TraceEvent.id)
     ))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
-    review = None if blind else reviews.active_review_for_trace(project_id, trace_id)
+    review = None if blind else known.review if known is not None else reviews.active_review_for_trace(
+        project_id, trace_id)
     judgments = trace_judgments(project_id, trace_id, membership.user_id if blind and membership else None)
     generations = [
         (node_id(e), event_props(e).get("$ai_input"), event_props(e).get("$ai_output_choices"), e.uuid)
@@ -349,12 +365,22 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
         signals=[e for e in events if e.event in SIGNAL_EVENTS],
         review=review,
         scores=reviews.sorted_scores(review) if review else [],
-        queue_item=queue_items.pending_item_for_trace(project_id, trace_id),
+        queue_item=known.queue_item if known is not None else queue_items.pending_item_for_trace(project_id,
+                                                                                                 trace_id),
         focus=focus or None,
         start=start,
         judgments=judgments,
         blind=blind,
+        tree_rows=tree_rows,
     )
+
+
+@dataclass(frozen=True)
+class KnownParts:
+    """What get_trace would otherwise read itself: the trace's active review and its pending item (None: none)."""
+
+    review: TraceReview | None
+    queue_item: ReviewQueueItem | None
 
 
 @dataclass(frozen=True)
@@ -381,6 +407,11 @@ def load_event(project_id: int, event_uuid: str) -> TraceEvent:
     if event is None:
         raise NotFound()
     return event
+
+
+def span_node(project_id: int, event_uuid: str) -> SpanNode:
+    """A stored event of this project as the span tree shows it, or NotFound."""
+    return event_node(load_event(project_id, event_uuid))
 
 
 def message_text(project_id: int, event_uuid: str, source: str, index: int, position: int) -> str:

@@ -66,6 +66,16 @@ def detail(member: Membership, trace_id: str):
     return render_template("traces/detail.html", detail=detail, history=history, older_history=older)
 
 
+@bp.route("/traces/<trace:trace_id>/messages")
+@project_view(role="viewer")
+def messages(member: Membership, trace_id: str):
+    """The conversation's bubbles from the `from`th message on: the review page paints its first ones, and
+    review.js fetches these when the reviewer scrolls to them."""
+    detail = traces.get_trace(member.project_id, trace_id, membership=member)
+    start = max(request.args.get("from", 0, type=int), 0)
+    return render_template("traces/_messages.html", detail=detail, msg_from=start, msg_to=None, t=detail.trace)
+
+
 @project_view(role="viewer")
 def posthog_trace_link(member: Membership, trace_id: str):
     """PostHog's trace address, the `trace_url` the API gives each review: on to the trace's page here."""
@@ -84,6 +94,16 @@ def _serve_posthog_trace_links(state: BlueprintSetupState) -> None:
 def event(member: Membership, event_uuid: str):
     """One raw event, whole, as JSON: the page shows only the start of a long one."""
     return _inert(traces.event_json(traces.load_event(member.project_id, event_uuid)), "application/json")
+
+
+@bp.route("/events/<event_uuid>/body")
+@project_view(role="viewer")
+def event_body(member: Membership, event_uuid: str):
+    """The body of a collapsed span (`?part=span`) or raw event (`?part=raw`) of the trace view, which the review
+    page leaves out of its first paint and review.js fetches when the reviewer opens one."""
+    part = "raw" if request.args.get("part") == "raw" else "span"
+    return render_template("traces/_event_body.html", node=traces.span_node(member.project_id, event_uuid),
+                           part=part)
 
 
 @bp.route("/events/<event_uuid>/<any(input, output):source>")

@@ -31,6 +31,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "queues.move_item": {"POST": REVIEWER},
     "queues.remove_item": {"GET": REVIEWER, "POST": REVIEWER},
     "review.next": {"POST": REVIEWER},
+    "review.next_queue": {"POST": REVIEWER},
     "review.done": {"GET": REVIEWER},
     "review.previous": {"GET": REVIEWER},
     "review.item": {"GET": REVIEWER},
@@ -46,6 +47,8 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.index": {"GET": VIEWER},
     "traces.detail": {"GET": VIEWER},
     "traces.event": {"GET": VIEWER},
+    "traces.event_body": {"GET": VIEWER},
+    "traces.messages": {"GET": VIEWER},
     "traces.generation_io": {"GET": VIEWER},
     "traces.message_part": {"GET": VIEWER},
     "traces.posthog_trace_link": {"GET": VIEWER},
@@ -74,6 +77,7 @@ VIEWER_ACTIONS = {"settings.create_api_key", "settings.revoke_api_key"}
 # Signed-in pages outside any project.
 ACCOUNT_PAGES: dict[str, set[str]] = {
     "auth.change_password": {"GET", "POST"},
+    "auth.auto_advance": {"POST"},
     "auth.no_project": {"GET"},
     "auth.switch_project": {"GET"},
 }
