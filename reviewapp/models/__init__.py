@@ -4,6 +4,7 @@ from reviewapp.models.base import Base, utcnow, uuid7
 from reviewapp.models.judgment import Judgment, JudgmentScore
 from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import ItemClaim, QueueAssignee, QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
+from reviewapp.models.queue_rule import QueueRule, QueueRuleAddition
 from reviewapp.models.review import ScoreValues, TraceReview, TraceReviewScore
 from reviewapp.models.review_change import ReviewChange
 from reviewapp.models.scoring import KINDS, ScoreDefinition, ScoreDefinitionVersion
@@ -14,6 +15,7 @@ __all__ = [
     "Base", "utcnow", "uuid7", "ROLES", "SCOPES", "KINDS",
     "User", "Project", "Membership", "PersonalApiKey", "UserSession", "SignInAttempt",
     "ReviewQueue", "ReviewQueueItem", "QueueScorer", "QueueAssignee", "ItemClaim", "ReviewSkip",
+    "QueueRule", "QueueRuleAddition",
     "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ScoreValues", "ReviewChange",
     "Judgment", "JudgmentScore",
     "Trace", "TraceEvent", "TraceModel",
