@@ -4,7 +4,7 @@ Queues get rules that add matching traces by themselves (queue_rules), and a rec
 when (queue_rule_additions: a trace at most once per rule).
 
 Revision ID: c4e81f0a93d2
-Revises: a7c3d9e1f2b4
+Revises: 77e5f3bf34ca
 Create Date: 2026-12-02 04:42:54.991233
 
 """
@@ -15,7 +15,7 @@ import reviewapp.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c4e81f0a93d2'
-down_revision = 'a7c3d9e1f2b4'
+down_revision = '77e5f3bf34ca'
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
-from reviewapp.services import queue_rules
+from reviewapp.services import evaluations, queue_rules
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -98,8 +98,8 @@ def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> P
 def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     """A fixed number of statements whatever the batch size: insert the events (a retried uuid is skipped by
     the database, so concurrent retries cannot double count), insert the summaries of new traces, lock and
-    merge the summaries of known ones, and record the models used. Keys are written in sorted order so two
-    batches touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
+    merge the summaries of known ones, and record the models used and the evaluation results. Keys are written in
+    sorted order so two batches touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
     if not batch.rows:
         return
     stored = _insert_events(batch.rows)
@@ -107,6 +107,8 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     result.duplicates += batch.received - len(stored)
     if not stored:
         return
+    evaluations.record_results(project_id, evaluations.evaluation_events(
+        batch.unique[uuid] for uuid in sorted(stored)))
     summaries = batch.summaries
     if len(stored) < len(batch.unique):
         summaries = summarise(event for event in batch.unique.values() if event.uuid in stored)
