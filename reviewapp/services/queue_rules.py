@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -24,8 +24,10 @@ from reviewapp.services.common import as_uuid, clean_text, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.summary import Summary
+
+if TYPE_CHECKING:  # imported by name at run time: rule_conditions reaches this module through ingestion
+    from reviewapp.services.rule_conditions import Condition
 from reviewapp.services.queues import queue_for_body
-from reviewapp.services.rule_conditions import UNKNOWN, BatchFacts, Condition
 
 NAME_MAX = 255
 CAP_MAX = 1_000_000
@@ -211,7 +213,7 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], created: set
     if not rules or not summaries:
         return 0
     keys = {c.event_key for _, conditions in rules for c in conditions if c.event_key}
-    batch = BatchFacts.of(events, {k for k in keys if k})
+    batch = rule_conditions.BatchFacts.of(events, {k for k in keys if k})
     candidates: list[tuple[QueueRule, str]] = []
     open_questions: list[tuple[QueueRule, str, list[Condition]]] = []
     for trace_id in sorted(summaries):
@@ -222,7 +224,7 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], created: set
                                                           trace_id in created)) for c in conditions]
             if any(v is False for _, v in verdicts):
                 continue
-            unknown = [c for c, v in verdicts if v is UNKNOWN]
+            unknown = [c for c, v in verdicts if v is rule_conditions.UNKNOWN]
             if unknown:
                 open_questions.append((rule, trace_id, unknown))
             else:
@@ -263,11 +265,10 @@ def _add(project_id: int, candidates: list[tuple[QueueRule, str]], source: str) 
     if not candidates:
         return []
     rules = {rule.id: rule for rule, _ in candidates}
-    done = set(db.session.execute(
+    done = {(rule_id, trace_id) for rule_id, trace_id in db.session.execute(
         select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id)
         .where(QueueRuleAddition.rule_id.in_(list(rules)),
-               QueueRuleAddition.trace_id.in_(sorted({t for _, t in candidates})))
-    ).tuples())
+               QueueRuleAddition.trace_id.in_(sorted({t for _, t in candidates}))))}
     candidates = [(rule, trace_id) for rule, trace_id in candidates if (rule.id, trace_id) not in done]
     if not candidates:
         return []
@@ -307,11 +308,10 @@ def _lock_and_count_room(rule_ids: list[uuid.UUID], include_paused: bool) -> dic
     capped = [rule_id for rule_id, cap in live if cap is not None]
     today: dict[uuid.UUID, int] = {}
     if capped:
-        today = dict(db.session.execute(
+        today = {rule_id: count for rule_id, count in db.session.execute(
             select(QueueRuleAddition.rule_id, func.count())
             .where(QueueRuleAddition.rule_id.in_(capped), QueueRuleAddition.added_at >= _day_start())
-            .group_by(QueueRuleAddition.rule_id)
-        ).tuples())
+            .group_by(QueueRuleAddition.rule_id))}
     return {rule_id: math.inf if cap is None else cap - today.get(rule_id, 0) for rule_id, cap in live}
 
 

@@ -3,9 +3,10 @@ merges it (no query), and in SQL over the stored traces for a backfill, where th
 filters on (text, model, errors) reuse its filter code.
 
 A condition is {"field", "op", "value"} (plus "key" for a property or an evaluation); a rule's conditions must all
-hold. Provider and property values are read from the trace's events: ingestion looks at the batch's events first
-and asks the database only for a trace seen before that would otherwise be added. An evaluation condition reads the
-trace's stored evaluation results."""
+hold. Provider and property values are read from the trace's events, not its evaluation results (whose model and
+provider are the judge's), compared without case, a number or boolean as its JSON text: ingestion looks at the
+batch's events first and asks the database only about a trace seen before that would otherwise be added. An
+evaluation condition reads the trace's stored evaluation results."""
 from __future__ import annotations
 
 import json
@@ -17,9 +18,10 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 
 from reviewapp.extensions import db
-from reviewapp.models import Trace, TraceEvent
+from reviewapp.models import Evaluation, Trace, TraceEvaluation, TraceEvent
 from reviewapp.services import traces
 from reviewapp.services.errors import ValidationError
+from reviewapp.services.evaluations import EVALUATION_EVENT
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.summary import Summary
 
@@ -141,12 +143,15 @@ class BatchFacts:
     (as text), for the keys some rule asks about."""
 
     values: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # trace id → key → values
+    evaluated: set[str] = field(default_factory=set)  # traces with an evaluation result in the batch
 
     @classmethod
     def of(cls, events: Iterable[AIEvent], keys: set[str]) -> BatchFacts:
         facts = cls()
-        if keys:
-            for event in events:
+        for event in events:
+            if event.event == EVALUATION_EVENT:  # a judge's own model and provider are not the trace's
+                facts.evaluated.add(event.trace_id)
+            elif keys:
                 for key in keys:
                     text = property_text(event.properties.get(key))
                     if text is not None:
@@ -197,7 +202,8 @@ def summary_holds(condition: Condition, trace_id: str, summary: Summary, batch: 
         if batch.has(trace_id, condition.event_key or "", condition.value):
             return True
         return False if new_trace else UNKNOWN
-    return UNKNOWN  # an evaluation: stored results decide
+    # An evaluation: its stored results decide, and a trace new with this batch has none but the batch's.
+    return False if new_trace and trace_id not in batch.evaluated else UNKNOWN
 
 
 def stored_event_values(project_id: int, trace_ids: list[str], keys: list[str]) -> dict[str, dict[str, set[str]]]:
@@ -208,7 +214,8 @@ def stored_event_values(project_id: int, trace_ids: list[str], keys: list[str]) 
     found: dict[str, dict[str, set[str]]] = {}
     for trace_id, *values in db.session.execute(
         select(TraceEvent.trace_id, *columns).distinct()
-        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id.in_(trace_ids))
+        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id.in_(trace_ids),
+               TraceEvent.event != EVALUATION_EVENT)
     ):
         for key, value in zip(keys, values, strict=True):
             if value is not None:
@@ -241,17 +248,35 @@ def sql_conditions(project_id: int, conditions: list[Condition]) -> list[Any]:
             text = func.lower(cast(TraceEvent.properties[condition.event_key].as_string(), String))
             clauses.append(select(TraceEvent.id).where(
                 TraceEvent.project_id == project_id, TraceEvent.trace_id == Trace.trace_id,
-                text == condition.value.lower()).exists())
+                TraceEvent.event != EVALUATION_EVENT, text == condition.value.lower()).exists())
         elif name == EVALUATION:
             clauses.append(evaluation_clause(project_id, condition))
     return clauses
 
 
 def evaluation_clause(project_id: int, condition: Condition) -> Any:
-    """Traces with a result of the evaluation `condition.key` whose outcome is `condition.value`."""
-    raise ValidationError("Evaluation conditions need the evaluations store.", "conditions")
+    """Traces with a result of the evaluation `condition.key` whose outcome is `condition.value` (any one of its
+    results, when it judged several parts of the trace)."""
+    return (select(TraceEvaluation.id)
+            .join(Evaluation, Evaluation.id == TraceEvaluation.evaluation_id)
+            .where(TraceEvaluation.project_id == project_id, TraceEvaluation.trace_id == Trace.trace_id,
+                   Evaluation.key == condition.key, TraceEvaluation.outcome == condition.value)
+            .exists())
 
 
 def evaluation_outcomes(project_id: int, trace_ids: list[str], keys: list[str]) -> set[tuple[str, str, str]]:
     """(trace id, evaluation key, outcome) of the traces' stored evaluation results for `keys` (one query)."""
-    return set()
+    if not trace_ids or not keys:
+        return set()
+    return {(trace_id, key, outcome) for trace_id, key, outcome in db.session.execute(
+        select(TraceEvaluation.trace_id, Evaluation.key, TraceEvaluation.outcome).distinct()
+        .join(Evaluation, Evaluation.id == TraceEvaluation.evaluation_id)
+        .where(TraceEvaluation.project_id == project_id, TraceEvaluation.trace_id.in_(trace_ids),
+               Evaluation.key.in_(keys)))}
+
+
+def evaluation_choices(project_id: int) -> list[tuple[str, str]]:
+    """Every evaluation the project has seen, as (key, name), by name: for the rule form."""
+    return [(key, name) for key, name in db.session.execute(
+        select(Evaluation.key, Evaluation.name).where(Evaluation.project_id == project_id)
+        .order_by(Evaluation.name, Evaluation.key).limit(500))]
