@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow, uuid7
 from reviewapp.models.project import User
-from reviewapp.models.queue import ReviewQueue
 
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
 
@@ -34,7 +33,6 @@ class QueueRule(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    queue: Mapped[ReviewQueue] = relationship(lazy="joined", innerjoin=True)
     created_by: Mapped[User | None] = relationship(lazy="joined")
 
 

@@ -108,8 +108,7 @@ def _apply(project_id: int, rule: QueueRule, data: dict[str, Any]) -> None:
     if "name" in data:
         rule.name = clean_text(data["name"], "name", max_length=NAME_MAX)
     if "queue_id" in data:
-        rule.queue = queue_for_body(project_id, data["queue_id"])
-        rule.queue_id = rule.queue.id
+        rule.queue_id = queue_for_body(project_id, data["queue_id"]).id
     if "conditions" in data:
         rule.conditions = [c.as_json() for c in rule_conditions.clean_conditions(data["conditions"])]
     if "sample_percent" in data:
@@ -124,7 +123,7 @@ def _apply(project_id: int, rule: QueueRule, data: dict[str, Any]) -> None:
 def create_rule(project_id: int, actor: User | None, queue_id: Any, data: dict[str, Any]) -> QueueRule:
     """A new rule of the queue; it applies to traces arriving from now on (a backfill takes stored ones)."""
     queue = queue_for_body(project_id, queue_id)
-    rule = QueueRule(project_id=project_id, queue_id=queue.id, queue=queue, conditions=[], sample_percent=100.0,
+    rule = QueueRule(project_id=project_id, queue_id=queue.id, conditions=[], sample_percent=100.0,
                      paused=False, created_by_id=actor.id if actor else None)
     _apply(project_id, rule, {"name": None, **data, "queue_id": queue.id})
     db.session.add(rule)
