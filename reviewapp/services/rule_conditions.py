@@ -87,7 +87,7 @@ def clean_conditions(raw: Any, attr: str = "conditions") -> list[Condition]:
         raise ValidationError("Expected a list of conditions.", attr)
     if len(raw) > CONDITIONS_MAX:
         raise ValidationError(f"A rule takes at most {CONDITIONS_MAX} conditions.", attr)
-    return [_clean_one(item, attr) for item in raw]
+    return [_clean_one(item, f"{attr}[{index}]") for index, item in enumerate(raw)]
 
 
 def _clean_one(raw: Any, attr: str) -> Condition:

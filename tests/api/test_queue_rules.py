@@ -58,9 +58,11 @@ def test_pause_resume_and_delete(api):
 def test_refusals_name_the_field(api):
     queue = support_queue(api)
     cases = [
-        ({"name": "x", "conditions": [{"field": "colour", "value": "red"}]}, "conditions"),
-        ({"name": "x", "conditions": [{"field": "cost", "op": "gt", "value": 1}]}, "conditions"),
-        ({"name": "x", "conditions": [{"field": "evaluation", "value": "fail"}]}, "conditions"),
+        ({"name": "x", "conditions": [{"field": "colour", "value": "red"}]}, "conditions[0]"),
+        ({"name": "x", "conditions": [{"field": "error", "value": True}, {"field": "cost", "op": "gt", "value": 1}]},
+         "conditions[1]"),
+        ({"name": "x", "conditions": [{"field": "evaluation", "value": "fail"}]}, "conditions[0]"),
+        ({"name": "x", "conditions": {"field": "error"}}, "conditions"),
         ({"name": "x", "sample_percent": 0}, "sample_percent"),
         ({"name": "x", "sample_percent": 101}, "sample_percent"),
         ({"name": "x", "daily_cap": 0}, "daily_cap"),
