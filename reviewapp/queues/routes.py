@@ -256,8 +256,8 @@ def add_rule(member: Membership, queue_id: str):
         except ValidationError as exc:
             form.show_error(exc.attr, exc.detail)
         else:
-            flash(f"Rule “{rule.name}” added: {queue_rules.describe(rule)} arriving from now on go to "
-                  f"“{queue.name}”. Backfill it to add stored traces.", "success")
+            flash(f"Rule “{rule.name}” added: from now on it sends {queue_rules.describe(rule)} to “{queue.name}”. "
+                  "Backfill it from its page to add stored traces.", "success")
             return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
     else:
         form.name.errors = list(form.name.errors) + ["The form expired; try again."]

@@ -68,11 +68,14 @@ def conditions_of(rule: QueueRule) -> list[Condition]:
 
 
 def describe(rule: QueueRule) -> str:
-    """The rule in words: "5% of traces with cost at least 0.5 and has an error, at most 20 a day"."""
-    conditions = " and ".join(c.describe() for c in conditions_of(rule)) or "every trace"
+    """The rule in words: "5% of traces where cost at least 0.5 and has an error, at most 20 a day"."""
+    conditions = conditions_of(rule)
     share = "" if rule.sample_percent >= 100 else f"{rule_conditions.format_number(rule.sample_percent)}% of "
-    cap = f", at most {rule.daily_cap} a day" if rule.daily_cap is not None else ""
-    return f"{share}traces where {conditions}{cap}" if conditions_of(rule) else f"{share}every trace{cap}"
+    if conditions:
+        what = f"{share}traces where {' and '.join(c.describe() for c in conditions)}"
+    else:
+        what = f"{share}all traces" if share else "every trace"
+    return what + (f", at most {rule.daily_cap} a day" if rule.daily_cap is not None else "")
 
 
 def _clean_percent(raw: Any) -> float:

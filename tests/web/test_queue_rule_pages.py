@@ -34,7 +34,8 @@ def test_an_admin_writes_a_rule_and_watches_traces_arrive(client, login, wb):
         "sample_percent": "100", "daily_cap": ""})
     assert response.status_code == 302 and response.location.endswith("#rules")
     page = text(client.get(response.location))
-    assert "Rule “Judge failed” added: traces where evaluation correctness is fail arriving from now on" in page
+    assert ("Rule “Judge failed” added: from now on it sends traces where evaluation correctness is fail to "
+            "“Support answers”") in page
     ingest(wb.project.id, [call("new-1"), judged("new-1", False), call("new-2"), judged("new-2", True)])
     page = text(client.get(queue_url(wb)))
     row = re.search(r'<tr data-rule="Judge failed">.*?</tr>', page, re.S).group(0)
