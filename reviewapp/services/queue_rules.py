@@ -200,33 +200,53 @@ def sampled_in(rule_id: uuid.UUID, trace_id: str, percent: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 * 100 < percent
 
 
-def _active_rules(project_id: int) -> list[tuple[QueueRule, list[Condition]]]:
-    rules = db.session.scalars(_rules(project_id).where(QueueRule.paused.is_(False))
-                               .order_by(QueueRule.created_at, QueueRule.id))
-    return [(rule, conditions_of(rule)) for rule in rules]
+@dataclass
+class ActiveRule:
+    """What ingestion needs of a rule, read in one query of plain columns, its conditions made into tests."""
+
+    id: uuid.UUID
+    queue_id: uuid.UUID
+    sample_percent: float
+    daily_cap: int | None
+    tests: list[rule_conditions.SummaryTest]  # the conditions the summary settles
+    others: list[Condition]  # those read from events or evaluation results
+
+    @classmethod
+    def of(cls, rule: Any, conditions: list[Condition]) -> ActiveRule:
+        tests = [rule_conditions.summary_test(c) for c in conditions]
+        return cls(rule.id, rule.queue_id, rule.sample_percent, rule.daily_cap, [t for t in tests if t is not None],
+                   [c for c, t in zip(conditions, tests, strict=True) if t is None])
 
 
-def apply_on_ingest(project_id: int, summaries: dict[str, Summary], created: set[str],
+def _active_rules(project_id: int) -> list[ActiveRule]:
+    rows = db.session.execute(
+        select(QueueRule.id, QueueRule.queue_id, QueueRule.sample_percent, QueueRule.daily_cap, QueueRule.conditions)
+        .join(ReviewQueue, ReviewQueue.id == QueueRule.queue_id)
+        .where(QueueRule.project_id == project_id, QueueRule.paused.is_(False), ReviewQueue.deleted_at.is_(None))
+        .order_by(QueueRule.created_at, QueueRule.id))
+    return [ActiveRule.of(row, rule_conditions.stored(row.conditions or [])) for row in rows]
+
+
+def apply_on_ingest(project_id: int, summaries: dict[str, Summary], previous: dict[str, Summary],
                     events: Iterable[AIEvent]) -> int:
     """Add the traces whose summary this batch changed to the queues of the active rules they now match, in the
-    batch's transaction (not committed here). `summaries` are the merged summaries; `created` the traces new with
-    this batch (their events are all in it). One query when no rule matches; the number of traces added."""
+    batch's transaction (not committed here). `summaries` are the merged summaries, `previous` the summaries before
+    this batch of the traces seen before (the others are new: all their events are in it). A trace seen before is
+    considered by a rule when this batch may have made one of its conditions hold: one that held already was
+    considered then. One query when nothing matches; the number of traces added."""
     rules = _active_rules(project_id)
     if not rules or not summaries:
         return 0
-    keys = {c.event_key for _, conditions in rules for c in conditions if c.event_key}
+    keys = {c.event_key for rule in rules for c in rule.others if c.event_key}
     batch = rule_conditions.BatchFacts.of(events, {k for k in keys if k})
-    candidates: list[tuple[QueueRule, str]] = []
-    open_questions: list[tuple[QueueRule, str, list[Condition]]] = []
+    candidates: list[tuple[ActiveRule, str]] = []
+    open_questions: list[tuple[ActiveRule, str, list[Condition]]] = []
     for trace_id in sorted(summaries):
-        for rule, conditions in rules:
-            if not sampled_in(rule.id, trace_id, rule.sample_percent):
+        summary, before = summaries[trace_id], previous.get(trace_id)
+        for rule in rules:
+            unknown = _unsettled(rule, trace_id, summary, before, batch)
+            if unknown is None or not sampled_in(rule.id, trace_id, rule.sample_percent):
                 continue
-            verdicts = [(c, rule_conditions.summary_holds(c, trace_id, summaries[trace_id], batch,
-                                                          trace_id in created)) for c in conditions]
-            if any(v is False for _, v in verdicts):
-                continue
-            unknown = [c for c, v in verdicts if v is rule_conditions.UNKNOWN]
             if unknown:
                 open_questions.append((rule, trace_id, unknown))
             else:
@@ -235,8 +255,28 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], created: set
     return len(_add(project_id, candidates, INGEST)) if candidates else 0
 
 
-def _settle_in_database(project_id: int, questions: list[tuple[QueueRule, str, list[Condition]]]
-                        ) -> list[tuple[QueueRule, str]]:
+def _unsettled(rule: ActiveRule, trace_id: str, summary: Summary, before: Summary | None,
+               batch: rule_conditions.BatchFacts) -> list[Condition] | None:
+    """None when the rule does not take the trace on this batch (a condition fails, or none came true with it);
+    else the conditions only the database can settle (none: it matches)."""
+    for test in rule.tests:
+        if not test(trace_id, summary):
+            return None
+    unknown: list[Condition] = []
+    for condition in rule.others:
+        verdict = rule_conditions.event_holds_now(condition, trace_id, batch, before is None)
+        if verdict is False:
+            return None
+        if verdict is rule_conditions.UNKNOWN:
+            unknown.append(condition)
+    if before is not None and all(test(trace_id, before) for test in rule.tests) and not any(
+            rule_conditions.came_true(c, trace_id, batch) for c in rule.others):
+        return None
+    return unknown
+
+
+def _settle_in_database(project_id: int, questions: list[tuple[ActiveRule, str, list[Condition]]]
+                        ) -> list[tuple[ActiveRule, str]]:
     """The (rule, trace) pairs whose remaining conditions the stored events and evaluations meet: one query for
     each kind asked about."""
     if not questions:
@@ -257,7 +297,7 @@ def _settle_in_database(project_id: int, questions: list[tuple[QueueRule, str, l
             if all(holds(trace_id, c) for c in conditions)]
 
 
-def _add(project_id: int, candidates: list[tuple[QueueRule, str]], source: str) -> list[QueueRuleAddition]:  # noqa: C901
+def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str) -> list[QueueRuleAddition]:  # noqa: C901
     """Queue the candidates, each trace by the first of its rules (in the order given) that has not added it yet
     and has room under its daily cap; traces that cannot be queued are left out. Rows of the rules are locked
     (in id order, so two batches cannot deadlock) before their day's additions are counted. Does not commit."""
@@ -274,8 +314,8 @@ def _add(project_id: int, candidates: list[tuple[QueueRule, str]], source: str) 
     candidates = [(rule, trace_id) for rule, trace_id in candidates if (rule.id, trace_id) not in done]
     if not candidates:
         return []
-    room = _lock_and_count_room(list(rules), include_paused=source == BACKFILL)
-    chosen: dict[str, QueueRule] = {}
+    room = _lock_and_count_room(list(rules.values()), include_paused=source == BACKFILL)
+    chosen: dict[str, ActiveRule] = {}
     for rule, trace_id in candidates:
         if trace_id not in chosen and room.get(rule.id, 0) > 0:
             chosen[trace_id] = rule
@@ -299,22 +339,26 @@ def _add(project_id: int, candidates: list[tuple[QueueRule, str]], source: str) 
     return [QueueRuleAddition(**row) for row in rows]
 
 
-def _lock_and_count_room(rule_ids: list[uuid.UUID], include_paused: bool) -> dict[uuid.UUID, float]:
-    """How many more traces each rule may add today (none once paused, unless `include_paused`: a backfill). The
-    rows are locked first, and counted by a later statement, so a batch that waited for the lock sees the
-    additions the one before it committed."""
-    query = select(QueueRule.id, QueueRule.daily_cap).where(QueueRule.id.in_(rule_ids))
+def _lock_and_count_room(rules: list[ActiveRule], include_paused: bool) -> dict[uuid.UUID, float]:
+    """How many more traces each rule may add today. A capped rule's row is locked first (none once paused, unless
+    `include_paused`: a backfill), and its day counted by a later statement, so a batch that waited for the lock
+    sees the additions of the one before it. A rule without a cap needs no lock: the unique keys keep a trace
+    from being added twice."""
+    room: dict[uuid.UUID, float] = {rule.id: math.inf for rule in rules if rule.daily_cap is None}
+    capped = sorted(rule.id for rule in rules if rule.daily_cap is not None)
+    if not capped:
+        return room
+    query = select(QueueRule.id, QueueRule.daily_cap).where(QueueRule.id.in_(capped))
     if not include_paused:
         query = query.where(QueueRule.paused.is_(False))
-    live = db.session.execute(query.order_by(QueueRule.id).with_for_update()).all()
-    capped = [rule_id for rule_id, cap in live if cap is not None]
-    today: dict[uuid.UUID, int] = {}
-    if capped:
-        today = {rule_id: count for rule_id, count in db.session.execute(
-            select(QueueRuleAddition.rule_id, func.count())
-            .where(QueueRuleAddition.rule_id.in_(capped), QueueRuleAddition.added_at >= _day_start())
-            .group_by(QueueRuleAddition.rule_id))}
-    return {rule_id: math.inf if cap is None else cap - today.get(rule_id, 0) for rule_id, cap in live}
+    caps = {rule_id: cap for rule_id, cap in db.session.execute(query.order_by(QueueRule.id).with_for_update())}
+    today = {rule_id: count for rule_id, count in db.session.execute(
+        select(QueueRuleAddition.rule_id, func.count())
+        .where(QueueRuleAddition.rule_id.in_(list(caps)), QueueRuleAddition.added_at >= _day_start())
+        .group_by(QueueRuleAddition.rule_id))} if caps else {}
+    for rule_id, cap in caps.items():
+        room[rule_id] = math.inf if cap is None else cap - today.get(rule_id, 0)
+    return room
 
 
 # --- backfill ----------------------------------------------------------------------------------------
@@ -367,6 +411,7 @@ def backfill(project_id: int, actor: User | None, rule_id: uuid.UUID | str) -> i
     would have added as they arrived, within today's cap. The number added."""
     rule = load_rule(project_id, rule_id)
     addable, _, _ = _addable(project_id, rule)
-    added = _add(project_id, [(rule, t) for t in addable], BACKFILL) if addable else []
+    active = ActiveRule.of(rule, conditions_of(rule))
+    added = _add(project_id, [(active, t) for t in addable], BACKFILL) if addable else []
     db.session.commit()
     return len(added)

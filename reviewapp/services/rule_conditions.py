@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,36 +174,58 @@ def property_text(value: Any) -> str | None:
 UNKNOWN = None  # the summary and the batch cannot tell: the database decides
 
 
-def summary_holds(condition: Condition, trace_id: str, summary: Summary, batch: BatchFacts,
-                  new_trace: bool) -> bool | None:
-    """Whether the merged summary meets the condition: True, False, or UNKNOWN when only stored events (an
-    older batch's provider or property) or stored evaluations can tell."""
-    name = condition.field
-    if name in NUMBERS:
-        attr = NUMBERS[name][0]
-        number = (summary.input_tokens + summary.output_tokens if attr == "total_tokens"
-                  else getattr(summary, attr))
-        if number is None:
-            return False
-        return number >= condition.value if condition.op == "gte" else number <= condition.value
-    if name == "error":
-        return summary.has_error is condition.value
-    if name == "model":
-        return condition.value in summary.models
-    if name in ("user", "session"):
-        pick = summary.picks.get("distinct" if name == "user" else "session")
-        return pick is not None and str(pick.value) == condition.value
-    if name == "text":
-        term = condition.value.casefold()
-        searched = [trace_id] + [str(p.value) for n, p in summary.picks.items() if n in ("name", "input", "output",
-                                                                                          "distinct")]
-        return any(term in text.casefold() for text in searched)
-    if name in EVENT_FIELDS:
+def event_holds_now(condition: Condition, trace_id: str, batch: BatchFacts, new_trace: bool) -> bool | None:
+    """Whether the trace meets an event or evaluation condition after this batch: True, False, or UNKNOWN when only
+    stored events (an older batch's provider or property) or stored evaluation results can tell."""
+    if condition.field in EVENT_FIELDS:
         if batch.has(trace_id, condition.event_key or "", condition.value):
             return True
         return False if new_trace else UNKNOWN
-    # An evaluation: its stored results decide, and a trace new with this batch has none but the batch's.
+    # An evaluation: a trace new with this batch has no results but the batch's.
     return False if new_trace and trace_id not in batch.evaluated else UNKNOWN
+
+
+def came_true(condition: Condition, trace_id: str, batch: BatchFacts) -> bool:
+    """Whether this batch may have made an event or evaluation condition hold for a trace seen before: the batch's
+    events carry the provider or property, or bring a result of the evaluation."""
+    if condition.field in EVENT_FIELDS:
+        return batch.has(trace_id, condition.event_key or "", condition.value)
+    return trace_id in batch.evaluated
+
+
+SummaryTest = Callable[[str, Summary], bool]
+
+
+def summary_test(condition: Condition) -> SummaryTest | None:
+    """The condition as a test of (trace id, summary), built once per batch, for a condition the summary settles;
+    None for one read from events or evaluation results. Ingestion runs these for every trace and rule."""
+    name, value = condition.field, condition.value
+    if name in NUMBERS:
+        attr = NUMBERS[name][0]
+        if attr == "total_tokens":
+            def number(s: Summary) -> float | None:
+                return s.input_tokens + s.output_tokens
+        else:
+            def number(s: Summary) -> float | None:
+                return getattr(s, attr)
+        if condition.op == "gte":
+            return lambda _, s: (n := number(s)) is not None and n >= value
+        return lambda _, s: (n := number(s)) is not None and n <= value
+    if name == "error":
+        return lambda _, s: s.has_error is value
+    if name == "model":
+        return lambda _, s: value in s.models
+    if name in ("user", "session"):
+        pick_name = "distinct" if name == "user" else "session"
+        return lambda _, s: (p := s.picks.get(pick_name)) is not None and str(p.value) == value
+    if name == "text":
+        term = value.casefold()
+        return lambda trace_id, s: term in trace_id.casefold() or any(
+            term in str(p.value).casefold() for n, p in s.picks.items() if n in SEARCHED_PICKS)
+    return None
+
+
+SEARCHED_PICKS = ("name", "input", "output", "distinct")  # with the trace id: the list's search columns
 
 
 def stored_event_values(project_id: int, trace_ids: list[str], keys: list[str]) -> dict[str, dict[str, set[str]]]:
@@ -226,7 +248,7 @@ def stored_event_values(project_id: int, trace_ids: list[str], keys: list[str]) 
 # --- in SQL, over stored traces --------------------------------------------------------------------------
 
 def sql_conditions(project_id: int, conditions: list[Condition]) -> list[Any]:
-    """The WHERE clauses over `traces` that select what `summary_holds` (and the database checks after it)
+    """The WHERE clauses over `traces` that select what `summary_test` (and the database checks after it)
     match."""
     clauses: list[Any] = []
     for condition in conditions:

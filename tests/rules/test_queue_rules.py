@@ -133,3 +133,14 @@ def test_a_backfill_previews_then_adds_what_arrival_would_have(project, support)
     assert queue_rules.backfill(project.id, None, rule.id) == 2
     assert queue_rules.backfill(project.id, None, rule.id) == 0  # the cap is spent for today
     assert len(added_by(rule)) == 2 and all(t.startswith("dear") for t in added_by(rule))
+
+
+def test_a_rule_takes_a_trace_when_a_batch_makes_a_condition_hold(project, support):
+    ingest(project.id, [call("before-the-rule", **{"$ai_is_error": True})])
+    rule = make_rule(project.id, support, [{"field": "error", "value": True}])
+    # Already an error before the rule existed: a later batch changes nothing the rule reads, the backfill takes it.
+    ingest(project.id, [call("before-the-rule", 5)])
+    assert added_by(rule) == []
+    ingest(project.id, [call("turns-bad"), call("turns-bad", 5, **{"$ai_is_error": True})])
+    assert added_by(rule) == ["turns-bad"]
+    assert queue_rules.backfill(project.id, None, rule.id) == 1

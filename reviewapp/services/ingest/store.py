@@ -112,12 +112,12 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     summaries = batch.summaries
     if len(stored) < len(batch.unique):
         summaries = summarise(event for event in batch.unique.values() if event.uuid in stored)
-    merged, created = _merge_summaries(project_id, summaries, batch.received_at)
+    merged, previous = _merge_summaries(project_id, summaries, batch.received_at)
     _record_models(project_id, summaries)
     result.traces += len(summaries)
     events = batch.unique.values() if len(stored) == len(batch.unique) else (
         event for event in batch.unique.values() if event.uuid in stored)
-    queue_rules.apply_on_ingest(project_id, merged, created, events)  # last: it reads the merged summaries
+    queue_rules.apply_on_ingest(project_id, merged, previous, events)  # last: it reads the merged summaries
 
 
 def _insert_events(rows: list[dict[str, Any]]) -> set[str]:
@@ -166,17 +166,18 @@ def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Inser
 
 
 def _merge_summaries(project_id: int, summaries: dict[str, Summary],
-                     now: datetime) -> tuple[dict[str, Summary], set[str]]:
-    """Insert new traces' summaries, lock and merge known ones; the merged summaries, and the traces created."""
+                     now: datetime) -> tuple[dict[str, Summary], dict[str, Summary]]:
+    """Insert new traces' summaries, lock and merge known ones; the merged summaries, and the known traces'
+    summaries as they were before this batch."""
     traces = TRACES
     created = set(db.session.scalars(
         _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
         [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
     ))
     known = sorted(set(summaries) - created)
-    merged = dict(summaries)
+    merged, previous = dict(summaries), dict[str, Summary]()
     if not known:
-        return merged, created
+        return merged, previous
     existing = db.session.execute(
         select(traces)
         .where(traces.c.project_id == project_id, traces.c.trace_id.in_(known))
@@ -185,13 +186,14 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary],
     ).mappings()
     changes = []
     for row in existing:
-        merged[row["trace_id"]] = Summary.from_row(row).merge(summaries[row["trace_id"]])
+        previous[row["trace_id"]] = Summary.from_row(row)
+        merged[row["trace_id"]] = previous[row["trace_id"]].merge(summaries[row["trace_id"]])
         values = merged[row["trace_id"]].as_values(now)
         changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in values.items()}})
     # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
     columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
     db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
-    return merged, created
+    return merged, previous
 
 
 def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
