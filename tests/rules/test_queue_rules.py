@@ -141,6 +141,7 @@ def test_a_rule_takes_a_trace_when_a_batch_makes_a_condition_hold(project, suppo
     # Already an error before the rule existed: a later batch changes nothing the rule reads, the backfill takes it.
     ingest(project.id, [call("before-the-rule", 5)])
     assert added_by(rule) == []
-    ingest(project.id, [call("turns-bad"), call("turns-bad", 5, **{"$ai_is_error": True})])
+    ingest(project.id, [call("turns-bad")])
+    ingest(project.id, [call("turns-bad", 5, **{"$ai_is_error": True})])
     assert added_by(rule) == ["turns-bad"]
     assert queue_rules.backfill(project.id, None, rule.id) == 1
