@@ -299,7 +299,7 @@ def _settle_in_database(project_id: int, questions: list[tuple[ActiveRule, str, 
 
 def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str) -> list[QueueRuleAddition]:  # noqa: C901
     """Queue the candidates, each trace by the first of its rules (in the order given) that has not added it yet
-    and has room under its daily cap; traces that cannot be queued are left out. Rows of the rules are locked
+    and has room under its daily cap; traces that cannot be queued are left out. Rows of capped rules are locked
     (in id order, so two batches cannot deadlock) before their day's additions are counted. Does not commit."""
     trace_ids = sorted({trace_id for _, trace_id in candidates})
     allowed = set(queue_items.queueable(project_id, trace_ids))
