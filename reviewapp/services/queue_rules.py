@@ -244,24 +244,26 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], previous: di
     for trace_id in sorted(summaries):
         summary, before = summaries[trace_id], previous.get(trace_id)
         for rule in rules:
-            unknown = _unsettled(rule, trace_id, summary, before, batch)
-            if unknown is None or not sampled_in(rule.id, trace_id, rule.sample_percent):
-                continue
-            if unknown:
-                open_questions.append((rule, trace_id, unknown))
+            for test in rule.tests:  # the hot loop: most rules stop at their first test
+                if not test(trace_id, summary):
+                    break
             else:
-                candidates.append((rule, trace_id))
+                unknown = _unsettled(rule, trace_id, before, batch)
+                if unknown is None or not sampled_in(rule.id, trace_id, rule.sample_percent):
+                    continue
+                if unknown:
+                    open_questions.append((rule, trace_id, unknown))
+                else:
+                    candidates.append((rule, trace_id))
     candidates += _settle_in_database(project_id, open_questions)
     return len(_add(project_id, candidates, INGEST)) if candidates else 0
 
 
-def _unsettled(rule: ActiveRule, trace_id: str, summary: Summary, before: Summary | None,
+def _unsettled(rule: ActiveRule, trace_id: str, before: Summary | None,
                batch: rule_conditions.BatchFacts) -> list[Condition] | None:
-    """None when the rule does not take the trace on this batch (a condition fails, or none came true with it);
-    else the conditions only the database can settle (none: it matches)."""
-    for test in rule.tests:
-        if not test(trace_id, summary):
-            return None
+    """For a trace whose summary meets the rule's summary conditions: None when the rule does not take it on this
+    batch (an event or evaluation condition fails, or none came true with it); else the conditions only the
+    database can settle (none: it matches)."""
     unknown: list[Condition] = []
     for condition in rule.others:
         verdict = rule_conditions.event_holds_now(condition, trace_id, batch, before is None)

@@ -200,17 +200,19 @@ def summary_test(condition: Condition) -> SummaryTest | None:
     """The condition as a test of (trace id, summary), built once per batch, for a condition the summary settles;
     None for one read from events or evaluation results. Ingestion runs these for every trace and rule."""
     name, value = condition.field, condition.value
+    if name == "total_tokens":
+        if condition.op == "gte":
+            return lambda _, s: s.input_tokens + s.output_tokens >= value
+        return lambda _, s: s.input_tokens + s.output_tokens <= value
+    if name == "latency":  # a property: the root's latency, else the span of the events (None without either)
+        if condition.op == "gte":
+            return lambda _, s: (n := s.latency_seconds) is not None and n >= value
+        return lambda _, s: (n := s.latency_seconds) is not None and n <= value
     if name in NUMBERS:
         attr = NUMBERS[name][0]
-        if attr == "total_tokens":
-            def number(s: Summary) -> float | None:
-                return s.input_tokens + s.output_tokens
-        else:
-            def number(s: Summary) -> float | None:
-                return getattr(s, attr)
         if condition.op == "gte":
-            return lambda _, s: (n := number(s)) is not None and n >= value
-        return lambda _, s: (n := number(s)) is not None and n <= value
+            return lambda _, s: getattr(s, attr) >= value
+        return lambda _, s: getattr(s, attr) <= value
     if name == "error":
         return lambda _, s: s.has_error is value
     if name == "model":
