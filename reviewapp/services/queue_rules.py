@@ -256,7 +256,7 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], previous: di
                 else:
                     candidates.append((rule, trace_id))
     candidates += _settle_in_database(project_id, open_questions)
-    return len(_add(project_id, candidates, INGEST)) if candidates else 0
+    return len(_add(project_id, candidates, INGEST, seen_before=set(previous))) if candidates else 0
 
 
 def _unsettled(rule: ActiveRule, trace_id: str, before: Summary | None,
@@ -299,9 +299,11 @@ def _settle_in_database(project_id: int, questions: list[tuple[ActiveRule, str, 
             if all(holds(trace_id, c) for c in conditions)]
 
 
-def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str) -> list[QueueRuleAddition]:  # noqa: C901
+def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str,  # noqa: C901
+         seen_before: set[str] | None = None) -> list[QueueRuleAddition]:
     """Queue the candidates, each trace by the first of its rules (in the order given) that has not added it yet
-    and has room under its daily cap; traces that cannot be queued are left out. Rows of capped rules are locked
+    and has room under its daily cap; traces that cannot be queued are left out. `seen_before`: the traces stored
+    before this batch, the only ones a rule can have added already (None: any). Rows of capped rules are locked
     (in id order, so two batches cannot deadlock) before their day's additions are counted. Does not commit."""
     trace_ids = sorted({trace_id for _, trace_id in candidates})
     allowed = set(queue_items.queueable(project_id, trace_ids))
@@ -309,10 +311,10 @@ def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str)
     if not candidates:
         return []
     rules = {rule.id: rule for rule, _ in candidates}
+    asked = sorted({t for _, t in candidates if seen_before is None or t in seen_before})
     done = {(rule_id, trace_id) for rule_id, trace_id in db.session.execute(
         select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id)
-        .where(QueueRuleAddition.rule_id.in_(list(rules)),
-               QueueRuleAddition.trace_id.in_(sorted({t for _, t in candidates}))))}
+        .where(QueueRuleAddition.rule_id.in_(list(rules)), QueueRuleAddition.trace_id.in_(asked)))} if asked else set()
     candidates = [(rule, trace_id) for rule, trace_id in candidates if (rule.id, trace_id) not in done]
     if not candidates:
         return []
