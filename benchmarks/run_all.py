@@ -24,6 +24,7 @@ BENCHMARKS = (
     ("review", ["--sizes", "100", "1000", "--steps", "10"]),
     ("export", ["--reviews", "2000"]),
     ("agreement", ["--items", "1000", "--runs", "3", "--warmup", "1"]),
+    ("queue_rules", ["--in-process", "--traces", "300", "--runs", "2", "--spread"]),
 )
 
 
