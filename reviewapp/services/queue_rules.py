@@ -264,6 +264,9 @@ def _unsettled(rule: ActiveRule, trace_id: str, before: Summary | None,
     """For a trace whose summary meets the rule's summary conditions: None when the rule does not take it on this
     batch (an event or evaluation condition fails, or none came true with it); else the conditions only the
     database can settle (none: it matches)."""
+    if before is not None and all(test(trace_id, before) for test in rule.tests) and not any(
+            rule_conditions.came_true(c, trace_id, batch) for c in rule.others):
+        return None  # nothing this batch brought can have changed the rule's answer: it was given before
     unknown: list[Condition] = []
     for condition in rule.others:
         verdict = rule_conditions.event_holds_now(condition, trace_id, batch, before is None)
@@ -271,9 +274,6 @@ def _unsettled(rule: ActiveRule, trace_id: str, before: Summary | None,
             return None
         if verdict is rule_conditions.UNKNOWN:
             unknown.append(condition)
-    if before is not None and all(test(trace_id, before) for test in rule.tests) and not any(
-            rule_conditions.came_true(c, trace_id, batch) for c in rule.others):
-        return None
     return unknown
 
 

@@ -154,12 +154,12 @@ class BatchFacts:
             elif keys:
                 for key in keys:
                     text = property_text(event.properties.get(key))
-                    if text is not None:
-                        facts.values.setdefault(event.trace_id, {}).setdefault(key, set()).add(text)
+                    if text is not None:  # kept casefolded: conditions compare without case
+                        facts.values.setdefault(event.trace_id, {}).setdefault(key, set()).add(text.casefold())
         return facts
 
     def has(self, trace_id: str, key: str, value: str) -> bool:
-        return value.casefold() in {v.casefold() for v in self.values.get(trace_id, {}).get(key, ())}
+        return value.casefold() in self.values.get(trace_id, {}).get(key, ())
 
 
 def property_text(value: Any) -> str | None:
