@@ -26,6 +26,7 @@ BENCHMARKS = (
     ("review_browser", ["--pending", "1000", "--saves", "10"]),
     ("export", ["--reviews", "2000"]),
     ("agreement", ["--items", "1000", "--runs", "3", "--warmup", "1"]),
+    ("queue_rules", ["--in-process", "--traces", "300", "--runs", "2", "--spread"]),
 )
 
 

@@ -24,7 +24,7 @@ from reviewapp.models import (
     User,
     utcnow,
 )
-from reviewapp.services import accounts, claims, ingest, judgments, queue_items, queues, reviews, scorers
+from reviewapp.services import accounts, claims, ingest, judgments, queue_items, queue_rules, queues, reviews, scorers
 
 DEMO_PROJECT = "Demo project"
 DEMO_PASSWORD = "reviewapp-demo"
@@ -77,6 +77,7 @@ def seed(now: datetime | None = None) -> Seeded:
     queue_count = _queues(project.id, admin, traces, scorer_ids)
     _reviews(project.id, admin, reviewers[0], rng, {t.trace_id: t.start for t in traces}, now)
     queue_count += _panel(project.id, admin, reviewers, traces, scorer_ids)
+    _rule(project.id, admin)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -141,6 +142,16 @@ def _queues(project_id: int, admin: User | None, traces: list[DemoTrace], scorer
         queue_items.bulk_add(project_id, admin, str(queue_id), pending)
         _added_as_they_arrived(queue_id, {t.trace_id: t.start for t in traces if t.trace_id in pending})
     return len(plans)
+
+
+def _rule(project_id: int, admin: User | None) -> None:
+    """One queue rule, so the queue page shows one: traces with an error go to support review as they arrive."""
+    queue_id = db.session.scalar(select(ReviewQueue.id).where(
+        ReviewQueue.project_id == project_id, ReviewQueue.name == "Support quality", ReviewQueue.deleted_at.is_(None)))
+    if queue_id is not None and not queue_rules.list_rules(project_id, queue_id=queue_id)[1]:
+        queue_rules.create_rule(project_id, admin, queue_id, {
+            "name": "Errors, a quarter of them", "conditions": [{"field": "error", "value": True}],
+            "sample_percent": 25, "daily_cap": 20})
 
 
 # Three reviewers judge each trace of this queue, blind; by the end of the demo twelve traces have all their

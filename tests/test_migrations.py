@@ -16,7 +16,7 @@ from reviewapp import create_app
 from reviewapp.extensions import db
 from reviewapp.models import Base
 from reviewapp.models.base import JSONType, UTCDateTime, exists_on
-from reviewapp.services import accounts, scorers, traces
+from reviewapp.services import accounts, queue_rules, scorers, traces
 from tests.conftest import IS_POSTGRES
 from tests.traces.helpers import chat_trace
 
@@ -63,14 +63,16 @@ def search_index_schema(conn) -> list[tuple[str, str, str]]:
 
 
 @sqlite_only
-def test_upgrading_indexes_the_traces_already_stored(empty_database_url):
+def test_upgrading_indexes_the_traces_already_stored(empty_database_url, monkeypatch):
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
     directory = app.extensions["migrate"].directory
     with app.app_context():
         upgrade(directory=directory, revision=BEFORE_SEARCH_INDEX)
         project_id = accounts.create_project("Stored before the index").id
-        chat_trace(project_id, "stored-earlier", question="Where is my parcel?", answer="It left the depot.")
-        chat_trace(project_id, "also-earlier", name="Refund bot")
+        with monkeypatch.context() as then:  # ingestion as it was at that revision: queue rules came later
+            then.setattr(queue_rules, "apply_on_ingest", lambda *args: 0)
+            chat_trace(project_id, "stored-earlier", question="Where is my parcel?", answer="It left the depot.")
+            chat_trace(project_id, "also-earlier", name="Refund bot")
         db.session.remove()
 
         upgrade(directory=directory)

@@ -4,7 +4,7 @@ Whether picking an option of a single-choice or yes/no scorer on the review page
 setting per user, on by default (existing users included).
 
 Revision ID: 5e8a41c7d2b9
-Revises: a7c3d9e1f2b4
+Revises: c4e81f0a93d2
 Create Date: 2026-12-02 04:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e8a41c7d2b9'
-down_revision = 'a7c3d9e1f2b4'
+down_revision = 'c4e81f0a93d2'
 branch_labels = None
 depends_on = None
 

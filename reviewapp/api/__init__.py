@@ -11,6 +11,7 @@ from reviewapp.api import (  # noqa: E402,F401
     judgments,
     queues,
     reviews,
+    rules,
     schema,
     scorers,
     traces,

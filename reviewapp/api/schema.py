@@ -7,6 +7,7 @@ from flask import jsonify
 
 from reviewapp.api import bp
 from reviewapp.models.scoring import KINDS
+from reviewapp.services import queue_rules, rule_conditions
 from reviewapp.services.common import ID_MAX, INT64_MAX
 from reviewapp.services.cursor import CURSOR_MAX_LENGTH
 from reviewapp.services.traces import COUNT_CAP, REVIEW_STATES
@@ -467,6 +468,81 @@ STRICT_AGREEMENT = (
     "queue_id is required. Only queue_id, definition_id, version and ordinal: a parameter given twice (\"Supply "
     "this parameter once.\") or any other (\"Unsupported query parameter.\") is a 400 naming it in `attr`, as is "
     "a malformed value or a version without definition_id. A queue of another project is a 404.")
+
+# --- queue rules (issue 14) ----------------------------------------------------------------------------
+_CONDITION_FIELDS = list(rule_conditions.FIELDS)
+SCHEMAS["QueueRuleCondition"] = {"type": "object", "required": ["field", "value"], "description": (
+    "One condition; a rule's conditions must all hold. Numbers (cost in USD, latency in seconds, input_tokens, "
+    "output_tokens, total_tokens) compare the trace's summary with op gte (the default) or lte. error: value true "
+    "or false. model: one of the models the trace used, exactly. provider: `$ai_provider` of any of the trace's "
+    "events. property: the property `key` of any of the trace's events (not evaluation results), as text (a number "
+    "or boolean as its JSON), compared without case, as provider is. text: in the trace id, name, input or output "
+    "preview or distinct id, without case, as the traces list's search. user: the distinct id; session: the session "
+    "id, exactly. evaluation: a result of the evaluation `key` (its $ai_evaluation_id, else its name) with this "
+    "outcome (pass, fail, na, skipped, unknown)."), "properties": {
+    "field": {"type": "string", "enum": _CONDITION_FIELDS},
+    "op": {"type": "string", "enum": ["gte", "lte", "is", "contains"], "description": (
+        "gte or lte for numbers; answered as is (contains for text) for the rest."
+    )},
+    "value": {"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]},
+    "key": {**STR, "maxLength": 255, "description": "The property's name, or the evaluation's key."}}}
+_RULE_INPUT = {
+    "name": NAME,
+    "conditions": {"type": "array", "maxItems": rule_conditions.CONDITIONS_MAX,
+                   "items": _ref("QueueRuleCondition"), "description": "All must hold; [] (the default): every trace."},
+    "sample_percent": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 100, "default": 100,
+                       "description": (
+        "The share of matching traces added, decided from a hash of the rule id and the trace id: stable, the "
+        "same on every batch and in a backfill.")},
+    "daily_cap": _nullable({**INT, "minimum": 1, "maximum": 1_000_000, "description": (
+        "At most this many additions per UTC day; null (the default): no cap.")}),
+    "paused": {**BOOL, "default": False, "description": "A paused rule adds nothing as traces arrive."}}
+SCHEMAS["QueueRule"] = _exact({"type": "object", "description": (
+    "Extension: a rule of a queue. As traces arrive (each batch that changes a trace's summary) and by a backfill "
+    "over stored traces, it adds the traces that meet its conditions to its queue: at most once per rule, never "
+    "while the trace is pending in a queue or once it has a review. When two rules match a trace, the older adds "
+    "it."), "properties": {
+    "id": UUID, "queue_id": UUID, "name": STR,
+    "description": {**STR, "description": "The rule in words."},
+    "conditions": {"type": "array", "items": _ref("QueueRuleCondition")},
+    "sample_percent": {"type": "number"}, "daily_cap": _nullable(INT), "paused": BOOL,
+    "added_count": {**INT, "minimum": 0, "description": "Traces the rule added, in all."},
+    "added_today": {**INT, "minimum": 0, "description": "Traces the rule added this UTC day."},
+    "last_added_at": _nullable(TIME),
+    "created_at": TIME, "updated_at": TIME, "created_by": _ref("User"), "team": INT}})
+SCHEMAS["QueueRuleAddition"] = _exact({"type": "object", "description": "A trace the rule added, and when.",
+                                       "properties": {
+    "trace_id": STR, "item_id": _nullable(UUID),
+    "source": {"type": "string", "enum": ["ingest", "backfill"]}, "added_at": TIME}})
+SCHEMAS["QueueRulePreview"] = _exact({"type": "object", "description": (
+    f"What a backfill would do now, over the newest {queue_rules.BACKFILL_MAX:,} stored traces that match."),
+    "properties": {
+    "matching": {**INT, "description": "Stored traces meeting the conditions (no further than the cap)."},
+    "matching_is_capped": {**BOOL, "description": "More traces match than a backfill considers."},
+    "sampled": {**INT, "description": "Of those, the ones in the rule's sampled share."},
+    "addable": {**INT, "description": "Of those, not added by the rule yet, pending in no queue, not reviewed."},
+    "would_add": {**INT, "description": "Of those, within what today's cap leaves."}}})
+SCHEMAS["QueueRuleBackfill"] = _exact({"type": "object", "properties": {
+    "added": {**INT, "minimum": 0, "description": "Traces the backfill added."}}})
+OPERATIONS.update({
+    ("/queue_rules/", "get"): ("Extension: list queue rules, oldest first", "read", ["limit", "offset", "queue_id"],
+                               None, 200, _page_of("QueueRule")),
+    ("/queue_rules/", "post"): ("Extension (admins): add a rule to a queue", "write", [],
+                                _body({"queue_id": UUID, **_RULE_INPUT}, ["queue_id", "name"]), 201,
+                                _ref("QueueRule")),
+    ("/queue_rules/{id}/", "get"): ("Extension: retrieve a queue rule", "read", [], None, 200, _ref("QueueRule")),
+    ("/queue_rules/{id}/", "patch"): ("Extension (admins): change, pause or resume a queue rule", "write", [],
+                                      _body({"queue_id": UUID, **_RULE_INPUT}), 200, _ref("QueueRule")),
+    ("/queue_rules/{id}/", "delete"): (
+        "Extension (admins): delete a queue rule (the traces it added stay queued)", "write", [], None, 204, None),
+    ("/queue_rules/{id}/preview/", "get"): ("Extension: what a backfill of the rule would add now", "read", [],
+                                            None, 200, _ref("QueueRulePreview")),
+    ("/queue_rules/{id}/backfill/", "post"): (
+        "Extension (admins): run the rule over stored traces, paused or not, within today's cap", "write", [], None,
+        200, _ref("QueueRuleBackfill")),
+    ("/queue_rules/{id}/additions/", "get"): ("Extension: the traces the rule added, newest first", "read",
+                                              ["limit", "offset"], None, 200, _page_of("QueueRuleAddition")),
+})
 
 ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missing scope or role",
           "404": "Not found (or another project's)",

@@ -69,3 +69,65 @@ class ConfirmForm(FlaskForm):
 
 class MoveItemForm(FlaskForm):
     queue_id = SelectField("Move to", choices=[], validate_choice=False)
+
+
+class RuleForm(FlaskForm):
+    """A queue rule as the queue's page writes it: each filled-in condition must hold (the API takes any list)."""
+
+    name = StringField("Rule name", render_kw={"maxlength": 255, "placeholder": "e.g. Judge failed"})
+    evaluation = SelectField("Evaluation", choices=[], validate_choice=False)
+    outcome = SelectField("Outcome", default="fail", validate_choice=False, choices={
+        "fail": "failed", "pass": "passed", "na": "not applicable", "skipped": "skipped", "unknown": "unknown"})
+    error = SelectField("Errors", validate_choice=False, choices={
+        "": "Any", "true": "Only traces with an error", "false": "Only traces without errors"})
+    model = StringField("Model", render_kw={"placeholder": "exact name, e.g. gpt-4o-mini"})
+    provider = StringField("Provider", render_kw={"placeholder": "e.g. openai"})
+    min_cost = StringField("Cost at least (USD)", render_kw={"inputmode": "decimal"})
+    min_latency = StringField("Latency at least (s)", render_kw={"inputmode": "decimal"})
+    min_tokens = StringField("Tokens at least", render_kw={"inputmode": "numeric"})
+    text = StringField("Mentions", render_kw={"placeholder": "text in the name, input or output"})
+    user = StringField("User (distinct id)")
+    session = StringField("Session id")
+    property_key = StringField("Property", render_kw={"placeholder": "e.g. plan"})
+    property_value = StringField("Property value", render_kw={"placeholder": "e.g. enterprise"})
+    sample_percent = StringField("Share of matches to add (%)", default="100",
+                                 render_kw={"inputmode": "decimal", "placeholder": "100"})
+    daily_cap = StringField("At most per day", render_kw={"inputmode": "numeric", "placeholder": "no cap"})
+
+    TEXT_CONDITIONS = (("model", "model"), ("provider", "provider"), ("text", "text"), ("user", "user"),
+                       ("session", "session"))
+    NUMBER_CONDITIONS = (("min_cost", "cost"), ("min_latency", "latency"), ("min_tokens", "total_tokens"))
+
+    def conditions(self) -> list[tuple[str, dict]]:
+        """The filled-in conditions, each with the form field it came from."""
+        found: list[tuple[str, dict]] = []
+        if self.evaluation.data:
+            found.append(("evaluation", {"field": "evaluation", "key": self.evaluation.data,
+                                         "value": self.outcome.data or "fail"}))
+        if self.error.data in ("true", "false"):
+            found.append(("error", {"field": "error", "value": self.error.data == "true"}))
+        for name, condition in self.TEXT_CONDITIONS + self.NUMBER_CONDITIONS:
+            value = (getattr(self, name).data or "").strip()
+            if value:
+                found.append((name, {"field": condition, "op": "gte", "value": value}
+                              if name.startswith("min_") else {"field": condition, "value": value}))
+        key, value = (self.property_key.data or "").strip(), (self.property_value.data or "").strip()
+        if key or value:
+            found.append(("property_key" if not key else "property_value",
+                          {"field": "property", "key": key, "value": value}))
+        return found
+
+    def data_for_service(self) -> dict:
+        return {"name": self.name.data or "", "conditions": [c for _, c in self.conditions()],
+                "sample_percent": (self.sample_percent.data or "").strip() or None,
+                "daily_cap": (self.daily_cap.data or "").strip() or None}
+
+    def show_error(self, attr: str | None, detail: str) -> None:
+        """A service refusal beside its field: a condition's beside the field that made it."""
+        name = attr if attr in ("name", "sample_percent", "daily_cap") else "name"
+        if attr and attr.startswith("conditions["):
+            index = int(attr[len("conditions["):-1])
+            fields = [field for field, _ in self.conditions()]
+            name = fields[index] if index < len(fields) else "name"
+        field = getattr(self, name)
+        field.errors = list(field.errors) + [detail]

@@ -10,8 +10,18 @@ from flask_login import current_user
 
 from reviewapp.models import Membership, ReviewQueue
 from reviewapp.queues import bp
-from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm
-from reviewapp.services import claims, members, queue_items, queue_settings, queues, reliability, scorers
+from reviewapp.queues.forms import ConfirmForm, MoveItemForm, QueueForm, RuleForm
+from reviewapp.services import (
+    claims,
+    members,
+    queue_items,
+    queue_rules,
+    queue_settings,
+    queues,
+    reliability,
+    rule_conditions,
+    scorers,
+)
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.scorer_config import format_decimal
 from reviewapp.web import page_number, project_view
@@ -19,6 +29,7 @@ from reviewapp.web import page_number, project_view
 QUEUE_SORTS = {"name": "Name", "-updated_at": "Recently updated", "-created_at": "Newest", "created_at": "Oldest"}
 ITEM_SORTS = {"created_at": "Oldest first", "-created_at": "Newest first", "-updated_at": "Recently changed"}
 SCORER_CHOICES_MAX = 500
+RULES_SHOWN = 50
 
 
 def _search() -> str:
@@ -135,6 +146,12 @@ def delete(member: Membership, queue_id: str):
 @bp.route("/queues/<queue_id>/")
 @project_view(role="viewer")
 def detail(member: Membership, queue_id: str):
+    return _queue_page(member, queue_id)
+
+
+def _queue_page(member: Membership, queue_id: str, rule_form: RuleForm | None = None,
+                status: int = 200) -> ResponseReturnValue:
+    """The queue's page; with the rule form as an admin sent it when it was refused."""
     queue, pending = queues.load_queue_with_count(member.project_id, queue_id)
     per_page = current_app.config["PAGE_SIZE"]
     page, search, order = page_number(per_page), _search(), _sort(ITEM_SORTS, "created_at")
@@ -149,6 +166,7 @@ def detail(member: Membership, queue_id: str):
     reviewed = queues.reviewed_counts(member.project_id, [queue.id]).get(queue.id, 0)
     reviewers = claims.reviewers_now(member.project_id, [queue.id]).get(queue.id, [])
     several = queue.takes_judgments
+    rules, _ = queue_rules.list_rules(member.project_id, queue_id=queue.id, limit=RULES_SHOWN)
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
         verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,
@@ -160,8 +178,11 @@ def detail(member: Membership, queue_id: str):
         assignees=queue_settings.assignees(queue),
         tolerance=None if queue.numeric_tolerance is None else format_decimal(queue.numeric_tolerance),
         count=count, page=page, per_page=per_page, search=search, order=order, sorts=ITEM_SORTS, move=move,
-        confirm=ConfirmForm(), active_claim=claims.active_claim,
-    )
+        confirm=ConfirmForm(), active_claim=claims.active_claim, rules=rules, describe_rule=queue_rules.describe,
+        rule_stats=queue_rules.stats(
+            rule.id for rule in rules),
+        rule_form=rule_form or (_rule_form(member.project_id) if member.has_role("admin") else None),
+    ), status
 
 
 def _item_in(member: Membership, queue_id: str, item_id: str):
@@ -205,3 +226,93 @@ def move_item(member: Membership, queue_id: str, item_id: str):
     else:
         flash(f"Trace {item.trace_id} moved to “{moved.queue.name}”.", "success")
     return redirect(back)
+
+
+# --- a queue's rules ----------------------------------------------------------------------------------
+
+def _rule_form(project_id: int) -> RuleForm:
+    form = RuleForm()
+    evaluations = rule_conditions.evaluation_choices(project_id)
+    form.evaluation.choices = [("", "Any (no evaluation condition)")] + [
+        (key, name if name == key else f"{name} ({key})") for key, name in evaluations]
+    return form
+
+
+def _rule_in(member: Membership, queue_id: str, rule_id: str):
+    queue = queues.load_queue(member.project_id, queue_id)
+    rule = queue_rules.load_rule(member.project_id, rule_id)
+    if rule.queue_id != queue.id:
+        raise NotFound()
+    return queue, rule
+
+
+@bp.route("/queues/<queue_id>/rules/", methods=["POST"])
+@project_view(role="admin")
+def add_rule(member: Membership, queue_id: str):
+    queue = queues.load_queue(member.project_id, queue_id)
+    form = _rule_form(member.project_id)
+    if form.validate_on_submit():
+        try:
+            rule = queue_rules.create_rule(member.project_id, current_user, queue.id, form.data_for_service())
+        except ValidationError as exc:
+            form.show_error(exc.attr, exc.detail)
+        else:
+            flash(f"Rule “{rule.name}” added: from now on it sends {queue_rules.describe(rule)} to “{queue.name}”. "
+                  "Backfill it from its page to add stored traces.", "success")
+            return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
+    else:
+        form.name.errors = list(form.name.errors) + ["The form expired; try again."]
+    return _queue_page(member, queue_id, form, 400)
+
+
+@bp.route("/queues/<queue_id>/rules/<rule_id>/")
+@project_view(role="viewer")
+def rule_detail(member: Membership, queue_id: str, rule_id: str):
+    queue, found = _rule_in(member, queue_id, rule_id)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = page_number(per_page)
+    additions, count = queue_rules.list_additions(member.project_id, found.id, limit=per_page,
+                                                  offset=(page - 1) * per_page)
+    return render_template(
+        "queues/rule.html", queue=queue, rule=found, stats=queue_rules.stats([found.id])[found.id],
+        describe=queue_rules.describe, additions=additions, count=count, page=page, per_page=per_page,
+        preview=queue_rules.preview(member.project_id, found.id) if member.has_role("admin") else None,
+        backfill_max=queue_rules.BACKFILL_MAX, percent=rule_conditions.format_number(found.sample_percent))
+
+
+@bp.route("/queues/<queue_id>/rules/<rule_id>/pause", methods=["POST"])
+@project_view(role="admin")
+def pause_rule(member: Membership, queue_id: str, rule_id: str):
+    queue, found = _rule_in(member, queue_id, rule_id)
+    if ConfirmForm().validate_on_submit():
+        paused = request.form.get("paused") == "yes"
+        queue_rules.update_rule(member.project_id, current_user, found.id, {"paused": paused})
+        flash(f"Rule “{found.name}” {'paused' if paused else 'resumed'}.", "success")
+    else:
+        flash("The form expired; try again.", "error")
+    return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
+
+
+@bp.route("/queues/<queue_id>/rules/<rule_id>/delete", methods=["POST"])
+@project_view(role="admin")
+def delete_rule(member: Membership, queue_id: str, rule_id: str):
+    queue, found = _rule_in(member, queue_id, rule_id)
+    if ConfirmForm().validate_on_submit():
+        queue_rules.delete_rule(member.project_id, current_user, found.id)
+        flash(f"Rule “{found.name}” deleted; the traces it added stay in the queue.", "success")
+    else:
+        flash("The form expired; try again.", "error")
+    return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
+
+
+@bp.route("/queues/<queue_id>/rules/<rule_id>/backfill", methods=["POST"])
+@project_view(role="admin")
+def backfill_rule(member: Membership, queue_id: str, rule_id: str):
+    queue, found = _rule_in(member, queue_id, rule_id)
+    if ConfirmForm().validate_on_submit():
+        added = queue_rules.backfill(member.project_id, current_user, found.id)
+        flash(f"Backfill of “{found.name}”: {added} stored trace{'s' if added != 1 else ''} added to “{queue.name}”.",
+              "success")
+    else:
+        flash("The form expired; try again.", "error")
+    return redirect(url_for("queues.rule_detail", project_id=member.project_id, queue_id=queue.id, rule_id=found.id))

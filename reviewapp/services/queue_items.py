@@ -266,6 +266,19 @@ def _bulk_refusals(project_id: int, queue_id: uuid.UUID, trace_ids: list[str]) -
     return refusals
 
 
+def queueable(project_id: int, trace_ids: list[str]) -> list[str]:
+    """The traces, of those given, that may be queued now: no active review and pending in no queue (the same
+    refusals as bulk_add, for queue rules, which skip the rest without a report)."""
+    refused = _bulk_refusals(project_id, uuid.UUID(int=0), trace_ids)
+    return [trace_id for trace_id in trace_ids if trace_id not in refused]
+
+
+def queue_unattended(project_id: int, queue_id: uuid.UUID, trace_ids: list[str]) -> dict[str, uuid.UUID]:
+    """Queue traces `queueable` allowed, with no one as their creator (a queue rule adds them); a trace queued
+    meanwhile is skipped by the live unique index. Does not commit. Returns trace_id → new item id."""
+    return _insert_items(project_id, None, queue_id, trace_ids)
+
+
 def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
                   trace_ids: list[str]) -> dict[str, uuid.UUID]:
     """Insert live items, skipping any the unique index refuses; returns trace_id → new item id."""

@@ -152,7 +152,7 @@ def _with_review_state(stmt: Select, membership: Membership | None = None) -> Se
     )
 
 
-def _mentions(term: str):
+def mentions(term: str):
     """Traces with `term` in any searched column, in any case. PostgreSQL answers the ILIKE from its pg_trgm index.
     SQLite looks a term of 3 or more characters up in its FTS5 trigram index (models/trace.py), quoted as one
     phrase so that every character typed is literal; shorter terms have no trigram to look up and take the ILIKE,
@@ -166,7 +166,7 @@ def _mentions(term: str):
     return or_(*(getattr(Trace, name).ilike(pattern, escape="\\") for name in SEARCHED))
 
 
-def _has_model(project_id: int, model: str):
+def has_model(project_id: int, model: str):
     """Traces that used `model` (exact name), through the trace_models key."""
     return (
         select(TraceModel.trace_id)
@@ -201,9 +201,9 @@ def list_traces(
 
     conditions: list[Any] = [Trace.project_id == project_id]
     if search and search.strip():
-        conditions.append(_mentions(search.strip()))
+        conditions.append(mentions(search.strip()))
     if model:
-        conditions.append(_has_model(project_id, model))
+        conditions.append(has_model(project_id, model))
     if start:
         conditions.append(Trace.first_timestamp >= start)
     if end:

@@ -22,7 +22,7 @@ def served_operations(app) -> set[tuple[str, str]]:
         templated = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", path[len("/api" + prefix):])
         templated = templated.replace("{queue_id}", "{id}").replace("{item_id}", "{id}")
         templated = templated.replace("{definition_id}", "{id}").replace("{review_id}", "{id}")
-        templated = templated.replace("{judgment_id}", "{id}")
+        templated = templated.replace("{judgment_id}", "{id}").replace("{rule_id}", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operations.add((templated, method.lower()))
     return operations
@@ -153,6 +153,16 @@ CONTRACT = {
     ("/judgments/{id}/", "get"): (200, "Judgment", None),
     ("/judgments/{id}/", "patch"): (200, "Judgment", (set(), {"comment", "scores"})),
     ("/agreement/", "get"): (200, "Agreement", None),
+    ("/queue_rules/", "get"): (200, page("QueueRule"), None),
+    ("/queue_rules/", "post"): (201, "QueueRule", ({"queue_id", "name"}, {"conditions", "sample_percent",
+                                                                          "daily_cap", "paused"})),
+    ("/queue_rules/{id}/", "get"): (200, "QueueRule", None),
+    ("/queue_rules/{id}/", "patch"): (200, "QueueRule", (set(), {"name", "conditions", "sample_percent",
+                                                               "daily_cap", "paused", "queue_id"})),
+    ("/queue_rules/{id}/", "delete"): (204, None, None),
+    ("/queue_rules/{id}/preview/", "get"): (200, "QueueRulePreview", None),
+    ("/queue_rules/{id}/backfill/", "post"): (200, "QueueRuleBackfill", None),
+    ("/queue_rules/{id}/additions/", "get"): (200, page("QueueRuleAddition"), None),
 }
 
 PAGE = {"limit", "offset"}
@@ -171,6 +181,8 @@ QUERY = {
     ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
     ("/judgments/", "get"): PAGE | {"order_by", "queue_id", "trace_id", "reviewer_id", "definition_id"},
     ("/agreement/", "get"): {"queue_id", "definition_id", "version", "ordinal"},
+    ("/queue_rules/", "get"): PAGE | {"queue_id"},
+    ("/queue_rules/{id}/additions/", "get"): PAGE,
 }
 
 
@@ -282,9 +294,11 @@ def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(ap
     item = api.post("review_queue_items/", {"queue_id": queue["id"], "trace_id": "t-1"}).get_json()
     review = api.post("trace_reviews/", {"trace_id": "t-2", "comment": "fine"}).get_json()
     judgment = judged(api, "t-3")
+    rule = api.post("queue_rules/", {"queue_id": queue["id"], "name": "Everything"}).get_json()
     ids = {"id": None, "version_id": scorer["current_version_id"], "trace_id": "t-1"}
     by_resource = {"review_queues": queue["id"], "review_queue_items": item["id"],
-                   "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"]}
+                   "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"],
+                   "queue_rules": rule["id"]}
     document = documented(api.client)
     for path, method in CONTRACT:
         if method != "get":

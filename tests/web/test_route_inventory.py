@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from reviewapp.services import accounts, judgments, queue_items, queues, reviews, traces
+from reviewapp.services import accounts, judgments, queue_items, queue_rules, queues, reviews, traces
 from tests.conftest import csrf_token_from
 from tests.web.workbench import build, signed_in
 
@@ -30,6 +30,11 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "queues.delete": {"GET": ADMIN, "POST": ADMIN},
     "queues.move_item": {"POST": REVIEWER},
     "queues.remove_item": {"GET": REVIEWER, "POST": REVIEWER},
+    "queues.add_rule": {"POST": ADMIN},
+    "queues.rule_detail": {"GET": VIEWER},
+    "queues.pause_rule": {"POST": ADMIN},
+    "queues.delete_rule": {"POST": ADMIN},
+    "queues.backfill_rule": {"POST": ADMIN},
     "review.next": {"POST": REVIEWER},
     "review.next_queue": {"POST": REVIEWER},
     "review.done": {"GET": REVIEWER},
@@ -112,6 +117,8 @@ def wb(factory):
     pairs.reviews_per_trace = 2
     judged = queue_items.add_item(wb.project.id, wb.admin, pairs.id, "trace-003")
     judgment = judgments.submit_judgment(wb.project.id, wb.admin, judged, scores=[], comment="a judgment")
+    rule = queue_rules.create_rule(wb.project.id, wb.admin, wb.queue.id,
+                                   {"name": "Errors", "conditions": [{"field": "error", "value": True}]})
     wb.values = {
         "project_id": wb.project.id,
         "queue_id": wb.queue.id,
@@ -122,6 +129,7 @@ def wb(factory):
         "version": 1,
         "review_id": review.id,
         "judgment_id": judgment.id,
+        "rule_id": rule.id,
         "membership_id": membership.id,
         "key_id": key_id,
         "event_uuid": next(e.uuid for e in traces.get_trace(wb.project.id, item.trace_id).events

@@ -8,7 +8,9 @@ from typing import Any
 AI_PREFIX = "$ai_"
 ROOT_EVENT = "$ai_trace"
 GENERATION_EVENT = "$ai_generation"
-COSTED_EVENTS = frozenset({"$ai_generation", "$ai_embedding"})  # the calls that spend tokens and money
+# The calls that spend the traced app's tokens and money. PostHog also prices `$ai_evaluation` (the judge's
+# tokens) but leaves it out of cost roll-ups: an evaluation's cost is shown on its result, not the trace's.
+COSTED_EVENTS = frozenset({"$ai_generation", "$ai_embedding"})
 MAX_ID_LENGTH = 255  # the trace_events and traces columns' ids and names
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
+from reviewapp.services import evaluations, queue_rules
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -97,8 +98,8 @@ def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> P
 def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     """A fixed number of statements whatever the batch size: insert the events (a retried uuid is skipped by
     the database, so concurrent retries cannot double count), insert the summaries of new traces, lock and
-    merge the summaries of known ones, and record the models used. Keys are written in sorted order so two
-    batches touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
+    merge the summaries of known ones, and record the models used and the evaluation results. Keys are written in
+    sorted order so two batches touching the same traces on PostgreSQL wait for each other instead of deadlocking."""
     if not batch.rows:
         return
     stored = _insert_events(batch.rows)
@@ -106,12 +107,17 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     result.duplicates += batch.received - len(stored)
     if not stored:
         return
+    evaluations.record_results(project_id, evaluations.evaluation_events(
+        batch.unique[uuid] for uuid in sorted(stored)))
     summaries = batch.summaries
     if len(stored) < len(batch.unique):
         summaries = summarise(event for event in batch.unique.values() if event.uuid in stored)
-    _merge_summaries(project_id, summaries, batch.received_at)
+    merged, previous = _merge_summaries(project_id, summaries, batch.received_at)
     _record_models(project_id, summaries)
     result.traces += len(summaries)
+    events = batch.unique.values() if len(stored) == len(batch.unique) else (
+        event for event in batch.unique.values() if event.uuid in stored)
+    queue_rules.apply_on_ingest(project_id, merged, previous, events)  # last: it reads the merged summaries
 
 
 def _insert_events(rows: list[dict[str, Any]]) -> set[str]:
@@ -159,15 +165,19 @@ def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Inser
     return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
-def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: datetime) -> None:
+def _merge_summaries(project_id: int, summaries: dict[str, Summary],
+                     now: datetime) -> tuple[dict[str, Summary], dict[str, Summary]]:
+    """Insert new traces' summaries, lock and merge known ones; the merged summaries, and the known traces'
+    summaries as they were before this batch."""
     traces = TRACES
     created = set(db.session.scalars(
         _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
         [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
     ))
     known = sorted(set(summaries) - created)
+    merged, previous = dict(summaries), dict[str, Summary]()
     if not known:
-        return
+        return merged, previous
     existing = db.session.execute(
         select(traces)
         .where(traces.c.project_id == project_id, traces.c.trace_id.in_(known))
@@ -176,11 +186,14 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: dateti
     ).mappings()
     changes = []
     for row in existing:
-        merged = Summary.from_row(row).merge(summaries[row["trace_id"]])
-        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in merged.as_values(now).items()}})
+        previous[row["trace_id"]] = Summary.from_row(row)
+        merged[row["trace_id"]] = previous[row["trace_id"]].merge(summaries[row["trace_id"]])
+        values = merged[row["trace_id"]].as_values(now)
+        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in values.items()}})
     # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
     columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
     db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
+    return merged, previous
 
 
 def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:

@@ -90,7 +90,7 @@ class Summary:
             self.models.add(model.strip()[:MAX_ID_LENGTH])
         self.input_tokens = _tokens(self.input_tokens, props.get("$ai_input_tokens"))
         self.output_tokens = _tokens(self.output_tokens, props.get("$ai_output_tokens"))
-        self.total_cost_usd = min(self.total_cost_usd + _cost(props), MAX_COST_USD)
+        self.total_cost_usd = min(self.total_cost_usd + call_cost(props), MAX_COST_USD)
 
     def _offer_labels(self, event: AIEvent) -> None:
         """The trace's name, session and person: the root's, else the earliest event's."""
@@ -236,7 +236,7 @@ def _tokens(total: int, value: Any) -> int:
     return total if count is None else min(total + int(count), MAX_TOKENS)
 
 
-def _cost(props: dict[str, Any]) -> float:
+def call_cost(props: dict[str, Any]) -> float:
     """The call's total cost, else the sum of its input and output costs; a cost no column holds counts as 0."""
     total = _within(props.get("$ai_total_cost_usd"), MAX_COST_USD)
     if total is not None:
