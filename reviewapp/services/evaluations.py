@@ -256,3 +256,69 @@ def recompute_outcomes(evaluation: Evaluation) -> int:
             db.session.execute(update(TRACE_EVALUATIONS).where(TRACE_EVALUATIONS.c.id == bindparam("row_id"))
                                .values(outcome=bindparam("new_outcome")), updates)
             changed += len(updates)
+
+
+RECENT_SHOWN = 50
+
+
+def recent_results(project_id: int, evaluation_id: int, limit: int = RECENT_SHOWN) -> list[TraceEvaluation]:
+    """The evaluation's latest results, newest first: one query."""
+    return list(db.session.scalars(
+        select(TraceEvaluation)
+        .where(TraceEvaluation.project_id == project_id, TraceEvaluation.evaluation_id == evaluation_id)
+        .order_by(TraceEvaluation.timestamp.desc(), TraceEvaluation.id.desc()).limit(limit)))
+
+
+def describe_rule(evaluation: Evaluation) -> str:
+    """The evaluation's reading in a few words, as the list shows it."""
+    rule = evaluation.passing_rule or {}
+    if "operator" in rule:
+        return f"score {passing.OPERATORS.get(rule['operator'], rule['operator'])} {rule['threshold']:g} passes"
+    if "categories" in rule:
+        return ", ".join(rule["categories"]) + (" passes" if len(rule["categories"]) == 1 else " pass")
+    return "true is a failure" if evaluation.true_is_failure else "true passes"
+
+
+def settings_of(evaluation: Evaluation) -> Settings:
+    """The evaluation's current settings, for a change that gives only some of them."""
+    rule = evaluation.passing_rule or {}
+    return Settings(true_is_failure=evaluation.true_is_failure, operator=rule.get("operator"),
+                    threshold=rule.get("threshold"), passing_labels=rule.get("categories"),
+                    score_definition_id=evaluation.score_definition_id)
+
+
+def patch_settings(project_id: int, evaluation_id: int | str, body: dict[str, Any]) -> Evaluation:
+    """Change what the API body gives (true_is_failure, passing_rule, score_definition_id); the rest stays."""
+    evaluation = load_evaluation(project_id, evaluation_id)
+    settings = settings_of(evaluation)
+    for name in body:
+        if name not in ("true_is_failure", "passing_rule", "score_definition_id"):
+            raise ValidationError("This field is not supported.", name)
+    if "true_is_failure" in body:
+        if not isinstance(body["true_is_failure"], bool):
+            raise ValidationError("Must be a valid boolean.", "true_is_failure")
+        settings.true_is_failure = body["true_is_failure"]
+    if "passing_rule" in body:
+        rule = body["passing_rule"]
+        if rule is not None and not isinstance(rule, dict):
+            raise ValidationError("Provide a JSON object or null.", "passing_rule")
+        rule = rule or {}
+        unknown = set(rule) - {"operator", "threshold", "categories"}
+        if unknown:
+            raise ValidationError("This field is not supported.", f"passing_rule.{sorted(unknown)[0]}")
+        categories = rule.get("categories")
+        if categories is not None and (not isinstance(categories, list)
+                                       or not all(isinstance(c, str) for c in categories)):
+            raise ValidationError("Provide a list of labels.", "passing_labels")
+        settings.operator, settings.threshold = rule.get("operator"), rule.get("threshold")
+        settings.passing_labels = categories
+    if "score_definition_id" in body:
+        settings.score_definition_id = body["score_definition_id"]
+    return update_evaluation(project_id, evaluation.id, settings)
+
+
+def evaluation_page(project_id: int, *, order: str | None = None, limit: int = 100,
+                    offset: int = 0) -> tuple[list[EvaluationRow], int]:
+    """A page of list_evaluations (by name) and their number, for the API's list envelope."""
+    rows = list_evaluations(project_id)
+    return rows[offset:offset + limit], len(rows)

@@ -7,7 +7,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from reviewapp.api.core import PREFIXES
 from reviewapp.api.schema import PREFIX
+from reviewapp.services.ingest.posthog import ingest_batch
 from tests.support.api import assert_documented
+from tests.support.judge_data import judge_event
 from tests.support.scoring import CONFIGS, create_scorer
 from tests.traces.helpers import chat_trace
 
@@ -153,6 +155,12 @@ CONTRACT = {
     ("/judgments/{id}/", "get"): (200, "Judgment", None),
     ("/judgments/{id}/", "patch"): (200, "Judgment", (set(), {"comment", "scores"})),
     ("/agreement/", "get"): (200, "Agreement", None),
+    ("/evaluations/", "get"): (200, page("Evaluation"), None),
+    ("/evaluations/{id}/", "get"): (200, "Evaluation", None),
+    ("/evaluations/{id}/", "patch"): (200, "Evaluation", (set(), {"true_is_failure", "passing_rule",
+                                                                   "score_definition_id"})),
+    ("/traces/{trace_id}/evaluations/", "get"): (200, "TraceEvaluations", None),
+    ("/judge_agreement/", "get"): (200, "JudgeAgreements", None),
 }
 
 PAGE = {"limit", "offset"}
@@ -166,9 +174,12 @@ QUERY = {
     ("/score_definitions/{id}/versions/", "get"): {"limit", "cursor"},
     ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
     ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format", "form"},
-    ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
+    ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "evaluation_failed",
+                                 "review_state"},
     ("/trace_reviews/{id}/history/", "get"): PAGE | {"order_by"},
     ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
+    ("/evaluations/", "get"): PAGE | {"order_by"},
+    ("/judge_agreement/", "get"): {"evaluation_id"},
     ("/judgments/", "get"): PAGE | {"order_by", "queue_id", "trace_id", "reviewer_id", "definition_id"},
     ("/agreement/", "get"): {"queue_id", "definition_id", "version", "ordinal"},
 }
@@ -282,9 +293,12 @@ def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(ap
     item = api.post("review_queue_items/", {"queue_id": queue["id"], "trace_id": "t-1"}).get_json()
     review = api.post("trace_reviews/", {"trace_id": "t-2", "comment": "fine"}).get_json()
     judgment = judged(api, "t-3")
+    ingest_batch(api.project_id, [judge_event("t-1", 0, True)])
+    evaluation = api.get("evaluations/").get_json()["results"][0]
     ids = {"id": None, "version_id": scorer["current_version_id"], "trace_id": "t-1"}
     by_resource = {"review_queues": queue["id"], "review_queue_items": item["id"],
-                   "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"]}
+                   "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"],
+                   "evaluations": evaluation["id"]}
     document = documented(api.client)
     for path, method in CONTRACT:
         if method != "get":
