@@ -43,15 +43,16 @@ def list_evaluations(ctx: ApiContext):
     return list_response(ctx, evaluations.evaluation_page, evaluation_json, ["name"])
 
 
-@api_route("/evaluations/<id>/", methods=["GET"])
-def get_evaluation(ctx: ApiContext, id: str):  # noqa: A002 (the path's documented name)
-    return jsonify(evaluation_json(_row(ctx.project_id, evaluations.load_evaluation(ctx.project_id, id))))
+@api_route("/evaluations/<evaluation_id>/", methods=["GET"])
+def get_evaluation(ctx: ApiContext, evaluation_id: str):
+    evaluation = evaluations.load_evaluation(ctx.project_id, evaluation_id)
+    return jsonify(evaluation_json(_row(ctx.project_id, evaluation)))
 
 
-@api_route("/evaluations/<id>/", methods=["PATCH"], role="admin")
-def update_evaluation(ctx: ApiContext, id: str):  # noqa: A002 (the path's documented name)
+@api_route("/evaluations/<evaluation_id>/", methods=["PATCH"], role="admin")
+def update_evaluation(ctx: ApiContext, evaluation_id: str):
     body = json_body()
-    evaluation = evaluations.patch_settings(ctx.project_id, id, body)
+    evaluation = evaluations.patch_settings(ctx.project_id, evaluation_id, body)
     return jsonify(evaluation_json(_row(ctx.project_id, evaluation)))
 
 

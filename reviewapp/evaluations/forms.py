@@ -14,13 +14,13 @@ POLARITY = {"true_passes": "True passes", "true_fails": "True is a failure (a de
 
 
 class EvaluationSettingsForm(ShowsServiceErrors, FlaskForm):
-    polarity = RadioField("A boolean result", choices=list(POLARITY.items()), default="true_passes")
-    operator = SelectField("A score passes", choices=[("", "No numeric rule"), ("gte", "At or above"),
-                                                      ("lte", "At or below")], validate_choice=False)
+    polarity = RadioField("A boolean result", choices=POLARITY, default="true_passes")
+    operator = SelectField("A score passes", choices={"": "No numeric rule", "gte": "At or above",
+                                                      "lte": "At or below"}, validate_choice=False)
     threshold = StringField("Threshold", render_kw={"inputmode": "decimal", "autocomplete": "off"})
     passing_labels = StringField("Passing labels", render_kw={"autocomplete": "off"},
                                  description="Comma-separated: the labels or categories that pass.")
-    scorer = SelectField("Compare with scorer", choices=[("", "No scorer")], validate_choice=False)
+    scorer = SelectField("Compare with scorer", choices={"": "No scorer"}, validate_choice=False)
 
     ERROR_FIELDS = {"operator": "operator", "threshold": "threshold", "passing_labels": "passing_labels",
                     "score_definition_id": "scorer"}

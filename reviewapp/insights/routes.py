@@ -11,7 +11,7 @@ from flask import Response, render_template, request
 
 from reviewapp.insights import bp
 from reviewapp.models import Membership
-from reviewapp.services import insights, queues, reliability, scorers
+from reviewapp.services import insights, judge_agreement, queues, reliability, scorers
 from reviewapp.web import project_view
 
 
@@ -23,7 +23,8 @@ def index(member: Membership):
     agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id),
                                              ordinal=ordinal)
     return render_template("insights/index.html", data=insights.project_insights(member.project_id, days),
-                           windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal)
+                           windows=insights.WINDOWS, agreement=agreement, ordinal=ordinal,
+                           judges=judge_agreement.project_judge_agreement(member.project_id))
 
 
 @bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")

@@ -24,7 +24,7 @@ def served_operations(app) -> set[tuple[str, str]]:
         templated = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", path[len("/api" + prefix):])
         templated = templated.replace("{queue_id}", "{id}").replace("{item_id}", "{id}")
         templated = templated.replace("{definition_id}", "{id}").replace("{review_id}", "{id}")
-        templated = templated.replace("{judgment_id}", "{id}")
+        templated = templated.replace("{judgment_id}", "{id}").replace("{evaluation_id}", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operations.add((templated, method.lower()))
     return operations

@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 import pytest
 
-from reviewapp.services import accounts, judgments, queue_items, queues, reviews, traces
+from reviewapp.services import accounts, evaluations, judgments, queue_items, queues, reviews, traces
+from reviewapp.services.ingest.posthog import ingest_batch
 from tests.conftest import csrf_token_from
+from tests.support.judge_data import judge_event
 from tests.web.workbench import build, signed_in
 
 VIEWER, REVIEWER, ADMIN = "viewer", "reviewer", "admin"
@@ -51,6 +53,9 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.posthog_trace_link": {"GET": VIEWER},
     "curation.add_to_queue": {"POST": REVIEWER},
     "insights.index": {"GET": VIEWER},
+    "evaluations.index": {"GET": VIEWER},
+    "evaluations.detail": {"GET": VIEWER},
+    "evaluations.save": {"POST": ADMIN},
     "insights.agreement_matrix": {"GET": VIEWER},
     "scorers.index": {"GET": VIEWER},
     "scorers.create": {"GET": ADMIN, "POST": ADMIN},
@@ -108,6 +113,7 @@ def wb(factory):
     pairs.reviews_per_trace = 2
     judged = queue_items.add_item(wb.project.id, wb.admin, pairs.id, "trace-003")
     judgment = judgments.submit_judgment(wb.project.id, wb.admin, judged, scores=[], comment="a judgment")
+    ingest_batch(wb.project.id, [judge_event(item.trace_id, 0, False)])
     wb.values = {
         "project_id": wb.project.id,
         "queue_id": wb.queue.id,
@@ -118,6 +124,7 @@ def wb(factory):
         "version": 1,
         "review_id": review.id,
         "judgment_id": judgment.id,
+        "evaluation_id": evaluations.list_evaluations(wb.project.id)[0].evaluation.id,
         "membership_id": membership.id,
         "key_id": key_id,
         "event_uuid": next(e.uuid for e in traces.get_trace(wb.project.id, item.trace_id).events
