@@ -36,7 +36,8 @@ class Seeded:
     by_reviewer: dict[int, dict[str, str]]
 
 
-def build(project: Project, ann: User, ben: User, *, traces: int = 60, seed: int = 14) -> Seeded:
+def build(project: Project, ann: User, ben: User, *, traces: int = 60, seed: int = 14,
+          mapped: bool = True) -> Seeded:
     rng = random.Random(seed)
     scorer = scorers.create_definition(project.id, ann, name="Correct", kind="boolean",
                                        config={"true_label": "Correct", "false_label": "Wrong"})
@@ -63,7 +64,8 @@ def build(project: Project, ann: User, ben: User, *, traces: int = 60, seed: int
                         scores=[{"definition_id": str(scorer.id), "boolean_value": True}])
     ingest_batch(project.id, events)
     evaluation = evaluations.list_evaluations(project.id)[0].evaluation
-    evaluations.update_evaluation(project.id, evaluation.id, evaluations.Settings(score_definition_id=scorer.id))
+    if mapped:
+        evaluations.update_evaluation(project.id, evaluation.id, evaluations.Settings(score_definition_id=scorer.id))
     return Seeded(scorer, evaluation, {t: v for t, v in judge.items() if t in people}, people, by_reviewer)
 
 
