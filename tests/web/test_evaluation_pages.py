@@ -52,7 +52,7 @@ def test_the_trace_page_shows_the_result_reasoning_model_and_cost_and_a_skip_as_
 
 def test_the_traces_list_has_an_evaluations_column_and_a_failed_filter(client, token, project, judged):
     html = text(client.get(f"/projects/{project.id}/traces/"))
-    assert "1 failed" in html and "1 passed" in html
+    assert 'title="1 failed, 0 passed"' in html and 'title="1 passed"' in html
     failed = text(client.get(f"/projects/{project.id}/traces/?evaluation_failed=y"))
     assert "/traces/bad" in failed and "/traces/good" not in failed and "/traces/skipped" not in failed
 
