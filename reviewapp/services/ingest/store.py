@@ -163,6 +163,13 @@ def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Inser
 
 
 def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: datetime) -> None:
+    pending = summaries
+    while pending:  # a trace `reviewapp prune` deleted between the insert and the lock is inserted again
+        pending = _merge_once(project_id, pending, now)
+
+
+def _merge_once(project_id: int, summaries: dict[str, Summary], now: datetime) -> dict[str, Summary]:
+    """Insert new traces' summaries and merge known ones; the summaries whose row vanished meanwhile."""
     traces = TRACES
     created = set(db.session.scalars(
         _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
@@ -170,7 +177,7 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: dateti
     ))
     known = sorted(set(summaries) - created)
     if not known:
-        return
+        return {}
     existing = db.session.execute(
         select(traces)
         .where(traces.c.project_id == project_id, traces.c.trace_id.in_(known))
@@ -180,10 +187,14 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary], now: dateti
     changes = []
     for row in existing:
         merged = Summary.from_row(row).merge(summaries[row["trace_id"]])
-        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in merged.as_values(now).items()}})
-    # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
-    columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
-    db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
+        changes.append({"row_id": row["id"], "trace_id": row["trace_id"],
+                        **{f"new_{k}": v for k, v in merged.as_values(now).items()}})
+    found = {change.pop("trace_id") for change in changes}
+    if changes:
+        # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
+        columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
+        db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
+    return {trace_id: summaries[trace_id] for trace_id in known if trace_id not in found}
 
 
 def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
