@@ -72,9 +72,23 @@ def register_request_guards(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from reviewapp import api, auth, capture, curation, decisions, insights, queues, review, scorers, settings, traces
+    from reviewapp import (
+        api,
+        auth,
+        capture,
+        curation,
+        decisions,
+        evaluations,
+        insights,
+        queues,
+        review,
+        scorers,
+        settings,
+        traces,
+    )
 
-    for module in (auth, api, capture, queues, review, decisions, traces, curation, scorers, insights, settings):
+    for module in (auth, api, capture, queues, review, decisions, traces, curation, scorers, evaluations, insights,
+                   settings):
         app.register_blueprint(module.bp)
     # The JSON API checks CSRF itself, and only for cookie sessions; capture is token-authenticated.
     csrf.exempt(api.bp)

@@ -120,7 +120,41 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     Server().run()
 
 
-COMMANDS = [init_db, create_user, create_project, create_api_key, serve, import_traces, seed_demo]
+@click.command("prune")
+@click.option("--older-than", "older_than", default=None,
+              help='Age like "30d", "12h" or "2w"; default: the REVIEWAPP_RETENTION_DAYS setting.')
+@click.option("--project", "project_id", type=int, default=None, help="Only this project.")
+@click.option("--dry-run", is_flag=True, help="Count the traces that would be deleted; delete nothing.")
+@click.option("--batch", default=200, show_default=True, type=click.IntRange(min=1, max=10_000),
+              help="Traces deleted per transaction.")
+@click.option("--pause", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds to wait between batches, to leave the database to the running server.")
+@with_appcontext
+def prune(older_than: str | None, project_id: int | None, dry_run: bool, batch: int, pause: float) -> None:
+    """Delete old traces (with their events and evaluation results) that are neither reviewed, judged, queued nor
+    pending, in short batches: safe while the server runs."""
+    from reviewapp.services import retention
+
+    if older_than is None:
+        days = current_app.config["RETENTION_DAYS"]
+        if not days:
+            raise click.ClickException("Give --older-than (e.g. 30d) or set REVIEWAPP_RETENTION_DAYS.")
+        older_than = f"{days}d"
+    try:
+        age = retention.parse_age(older_than)
+    except ServiceError as exc:
+        _fail(exc)
+    if dry_run:
+        count = retention.count_prunable(age, project_id)
+        click.echo(f"Would delete {count:,} trace{'' if count == 1 else 's'} older than {older_than} "
+                   "(dry run: nothing deleted).")
+        return
+    result = retention.prune(age, project_id=project_id, batch=batch, pause=pause)
+    click.echo(f"Deleted {result.traces:,} trace{'' if result.traces == 1 else 's'} and {result.events:,} "
+               f"event{'' if result.events == 1 else 's'} older than {older_than} in {result.batches} batches.")
+
+
+COMMANDS = [init_db, create_user, create_project, create_api_key, serve, import_traces, seed_demo, prune]
 
 
 def main() -> None:

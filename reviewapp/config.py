@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     # hands out (a review's trace_url). Unset: the address each request came to (scheme as REVIEWAPP_TRUSTED_PROXIES
     # lets the proxy say).
     "SITE_URL": None,
+    # `reviewapp prune` without --older-than deletes traces nobody reviewed, judged or queued after this many days
+    # (services.retention); 0 keeps every trace.
+    "RETENTION_DAYS": 0,
 }
 
 # Not for the environment to loosen: cookies that scripts cannot read and other sites' pages do not send; a CSRF

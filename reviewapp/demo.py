@@ -21,10 +21,22 @@ from reviewapp.models import (
     ReviewQueueItem,
     ScoreDefinition,
     TraceReview,
+    TraceReviewScore,
     User,
     utcnow,
 )
-from reviewapp.services import accounts, claims, ingest, judgments, queue_items, queue_rules, queues, reviews, scorers
+from reviewapp.services import (
+    accounts,
+    claims,
+    evaluations,
+    ingest,
+    judgments,
+    queue_items,
+    queue_rules,
+    queues,
+    reviews,
+    scorers,
+)
 
 DEMO_PROJECT = "Demo project"
 DEMO_PASSWORD = "reviewapp-demo"
@@ -78,6 +90,7 @@ def seed(now: datetime | None = None) -> Seeded:
     _reviews(project.id, admin, reviewers[0], rng, {t.trace_id: t.start for t in traces}, now)
     queue_count += _panel(project.id, admin, reviewers, traces, scorer_ids)
     _rule(project.id, admin)
+    _evaluations(project.id, traces, scorer_ids, now)
     return Seeded(project, users, len(traces), len(scorer_ids), queue_count)
 
 
@@ -310,3 +323,68 @@ def _demo_value(kind: str, config: dict[str, Any], rng: random.Random) -> dict[s
     if config.get("selection_mode") == "multiple":
         return {"categorical_values": rng.sample(keys, config.get("min_selections") or 1)}
     return {"categorical_values": [rng.choice(keys[:2])]}
+
+
+# --- evaluation results --------------------------------------------------------------------------------
+
+# An LLM judge that grades every trace's resolution, mapped to the Resolved scorer, so Insights and the Evaluations
+# page show how often it agrees with the people's reviews on first run (about four times in five); a sentiment
+# evaluation without a verdict, and a few skipped runs that must read as Skipped, not Fail.
+JUDGE = {"$ai_evaluation_id": "0196e5a4-9c21-7e44-8f00-6a1b2c3d4e5f", "$ai_evaluation_name": "Resolved (LLM judge)",
+         "$ai_evaluation_type": "online", "$ai_evaluation_runtime": "llm_judge",
+         "$ai_evaluation_result_type": "boolean", "$ai_evaluation_trigger": "live", "$ai_model": "gpt-5-mini",
+         "$ai_provider": "openai", "$ai_evaluation_model": "gpt-5-mini", "$ai_evaluation_provider": "openai",
+         "$ai_evaluation_key_type": "posthog", "$ai_evaluation_allows_na": False}
+SENTIMENT = {"$ai_evaluation_id": "0196e5a4-5e47-7e44-8f00-00000000cafe", "$ai_evaluation_name": "User sentiment",
+             "$ai_evaluation_type": "online", "$ai_evaluation_runtime": "sentiment",
+             "$ai_evaluation_result_type": "sentiment", "$ai_evaluation_trigger": "live"}
+JUDGE_REASONS = {True: ("The customer confirmed the fix worked.", "The answer addresses every question asked."),
+                 False: ("The customer had to ask again; nothing was resolved.",
+                         "The answer promises a refund the tools never issued.")}
+
+
+def _evaluations(project_id: int, traces: list[DemoTrace], scorer_ids: dict[str, uuid.UUID], now: datetime) -> None:
+    rng = random.Random(SEED + 14)
+    resolved = scorer_ids["Resolved"]
+    people = dict(db.session.execute(
+        select(TraceReview.trace_id, TraceReviewScore.passed)
+        .join(TraceReviewScore, TraceReviewScore.review_id == TraceReview.id)
+        .where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None),
+               TraceReviewScore.definition_id == resolved, TraceReviewScore.passed.is_not(None))).all())
+    events = []
+    for n, trace in enumerate(traces):
+        when = min(trace.start + timedelta(minutes=5), now)
+        base = {"$ai_trace_id": trace.trace_id, "$ai_target_id": trace.trace_id, "$ai_target_type": "trace_id",
+                "$ai_evaluation_start_time": when.isoformat()}
+        judged: dict[str, Any] = {**JUDGE, **base}
+        if n % 11 == 10:
+            judged.update({"$ai_evaluation_skipped": True, "$ai_evaluation_skip_reason": "trace_too_large",
+                           "$ai_evaluation_result": False, "$ai_evaluation_reasoning": (
+                               "Trace exceeds 500 events — likely a shared or runaway trace id; evaluation skipped.")})
+            for key in ("$ai_model", "$ai_provider", "$ai_evaluation_model", "$ai_evaluation_provider"):
+                judged.pop(key)
+        else:
+            truth = bool(people.get(trace.trace_id, rng.random() < 0.7))
+            verdict = truth if rng.random() < 0.8 else not truth
+            judged.update({"$ai_evaluation_result": verdict, "$ai_evaluation_reasoning": rng.choice(
+                JUDGE_REASONS[verdict]), "$ai_input_tokens": rng.randint(1500, 9000),
+                "$ai_output_tokens": rng.randint(40, 120), "$ai_total_cost_usd": round(rng.uniform(0.0004, 0.003), 6)})
+        events.append(_evaluation_event(trace, "judge", when, judged))
+        if n % 3 == 0:
+            label = rng.choice(("positive", "neutral", "negative"))
+            events.append(_evaluation_event(trace, "sentiment", when, {
+                **SENTIMENT, **base, "$ai_sentiment_label": label,
+                "$ai_sentiment_score": round(rng.uniform(0.6, 0.99), 2),
+                "$ai_evaluation_reasoning": f"The customer's messages read as {label}."}))
+    ingest.ingest_batch(project_id, events)
+    judge = next(row.evaluation for row in evaluations.list_evaluations(project_id)
+                 if row.evaluation.key == JUDGE["$ai_evaluation_id"])
+    if judge.score_definition_id is None:
+        evaluations.update_evaluation(project_id, judge.id, evaluations.Settings(score_definition_id=resolved))
+
+
+def _evaluation_event(trace: DemoTrace, kind: str, when: datetime, properties: dict[str, Any]) -> dict[str, Any]:
+    """A `$ai_evaluation` event with a uuid of its own per trace and evaluation, so a second seed stores nothing."""
+    return {"event": "$ai_evaluation", "distinct_id": trace.distinct_id, "timestamp": when.isoformat(),
+            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"reviewapp-demo/{kind}/{trace.trace_id}")),
+            "properties": properties}

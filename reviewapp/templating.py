@@ -24,6 +24,7 @@ NAV = (
     ("queues.index", "Queues"),
     ("traces.index", "Traces"),
     ("review.reviews", "Reviews"),
+    ("evaluations.index", "Evaluations"),
     ("insights.index", "Insights"),
     ("scorers.index", "Scorers"),
     ("settings.index", "Settings"),

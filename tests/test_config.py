@@ -38,6 +38,7 @@ SETTINGS = [
     ("REVIEWAPP_SESSION_COOKIE_SECURE", "true", "SESSION_COOKIE_SECURE", True),
     ("REVIEWAPP_PAGE_SIZE", "20", "PAGE_SIZE", 20),
     ("REVIEWAPP_SITE_URL", "https://reviews.example.com/", "SITE_URL", "https://reviews.example.com"),
+    ("REVIEWAPP_RETENTION_DAYS", "30", "RETENTION_DAYS", 30),
     ("DATABASE_URL", "postgresql+psycopg://u:pw@db.example/reviews", "SQLALCHEMY_DATABASE_URI",
      "postgresql+psycopg://u:pw@db.example/reviews"),
     ("SECRET_KEY", "the-deployment-secret", "SECRET_KEY", "the-deployment-secret"),

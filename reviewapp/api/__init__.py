@@ -8,6 +8,7 @@ from reviewapp.api import (  # noqa: E402,F401
     agreement,
     core,
     decisions,
+    evaluations,
     judgments,
     queues,
     reviews,

@@ -91,6 +91,16 @@ TRACE_STATE: dict[str, Any] = {
     "queue": {"type": "object", "nullable": True, "description": "The queue the trace is pending in.",
               "properties": {"id": UUID, "name": STR, "item_id": UUID}}}
 
+OUTCOME = {"type": "string", "enum": ["pass", "fail", "na", "skipped", "unknown"], "description": (
+    "Read in the spec's order: skipped (the run gave no grade), na (not applicable), then pass or fail by the "
+    "evaluation's polarity or passing rule; unknown when no rule decides (a score or label without one).")}
+TRACE_EVALUATIONS: dict[str, Any] = {
+    "evaluation_outcome": _nullable({"type": "string", "enum": ["pass", "fail", None], "description": (
+        "Extension. fail when any of the trace's evaluation results failed, else pass when any passed; null "
+        "when none decided.")}),
+    "evaluations_failed": {**INT, "minimum": 0, "description": "Extension. The trace's failed evaluation results."},
+    "evaluations_passed": {**INT, "minimum": 0, "description": "Extension. The trace's passed evaluation results."}}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["type", "code", "detail", "attr"], "properties": {
         "type": STR, "code": STR, "detail": STR, "attr": _nullable(STR)}},
@@ -210,7 +220,7 @@ SCHEMAS: dict[str, Any] = {
         "categorical_values": {"type": "array", "items": STR}, "numeric_value": NUMBER_OR_TEXT,
         "boolean_value": BOOL}},
     "Trace": {"type": "object", "description": "A stored trace in the list: its summary and review state.",
-              "properties": {**TRACE_SUMMARY, **TRACE_STATE}},
+              "properties": {**TRACE_SUMMARY, **TRACE_STATE, **TRACE_EVALUATIONS}},
     "TraceDetail": {"type": "object", "description": "One trace with its events, span tree and conversation.",
                     "properties": {
                         **TRACE_SUMMARY, **TRACE_STATE,
@@ -368,12 +378,15 @@ OPERATIONS: dict[tuple[str, str], tuple] = {
         "Extension: the review's history, newest first (a deleted review's too)", "read", HISTORY_PARAMS, None, 200,
         _page_of("ReviewChange")),
     ("/traces/", "get"): ("List stored traces", "read",
-                          LIST_PARAMS + ["model", "date_from", "date_to", "errors_only", "review_state"], None, 200,
+                          LIST_PARAMS + ["model", "date_from", "date_to", "errors_only", "evaluation_failed",
+                                         "review_state"], None, 200,
                           _page_of("Trace", capped=True)),
     # Before traces/{trace_id}/, whose trace_id may hold slashes: this path is matched first.
     ("/traces/{trace_id}/review_history/", "get"): (
         "Extension: the history of every review the trace has had, deleted ones included, newest first", "read",
         HISTORY_PARAMS, None, 200, _page_of("ReviewChange")),
+    ("/traces/{trace_id}/evaluations/", "get"): (
+        "Extension: a trace's evaluation results, oldest first", "read", [], None, 200, _ref("TraceEvaluations")),
     ("/traces/{trace_id}/", "get"): ("Retrieve a trace with events, tree, review and queue", "read", [], None, 200,
                                      _ref("TraceDetail")),
 }
@@ -464,6 +477,9 @@ OPERATIONS.update({
          ("ordinal", {**BOOL, "description": "α with the ordinal difference where the scorer allows it."})],
         None, 200, _ref("Agreement")),
 })
+STRICT_JUDGE_AGREEMENT = (
+    "Only evaluation_id: a parameter given twice or any other is a 400 naming it in `attr`; an evaluation of "
+    "another project is a 404.")
 STRICT_AGREEMENT = (
     "queue_id is required. Only queue_id, definition_id, version and ordinal: a parameter given twice (\"Supply "
     "this parameter once.\") or any other (\"Unsupported query parameter.\") is a 400 naming it in `attr`, as is "
@@ -543,6 +559,78 @@ OPERATIONS.update({
     ("/queue_rules/{id}/additions/", "get"): ("Extension: the traces the rule added, newest first", "read",
                                               ["limit", "offset"], None, 200, _page_of("QueueRuleAddition")),
 })
+# --- evaluations and the judge against people (issue 14) ----------------------------------------------
+_SHARE = _nullable({"type": "number", "minimum": 0, "maximum": 1})
+_COUNTS = _exact({"type": "object", "properties": {outcome: {**INT, "minimum": 0} for outcome in OUTCOME["enum"]}})
+PASSING_RULE = _nullable({"type": "object", "additionalProperties": False, "description": (
+    "How a score or label passes, set by an admin (PostHog keeps it on the evaluation's config, not on events): "
+    "{operator: gte|lte, threshold} for a number, {categories: [...]} for labels, categories or sentiment; null for "
+    "none."), "properties": {"operator": {"type": "string", "enum": ["gte", "lte"]}, "threshold": {"type": "number"},
+                             "categories": {"type": "array", "items": STR}}})
+SCHEMAS["Evaluation"] = _exact({"type": "object", "description": (
+    "Extension: an evaluation seen in the project's $ai_evaluation events, with how its results came out."),
+    "properties": {
+    "id": INT, "key": {**STR, "description": "$ai_evaluation_id, or the name when events carry no id."},
+    "name": {**STR, "description": "The latest $ai_evaluation_name seen."}, "runtime": _nullable(STR),
+    "result_type": STR,
+    "true_is_failure": {**BOOL, "description": "A detector: a true result is a failure."},
+    "passing_rule": PASSING_RULE, "score_definition_id": _nullable({**UUID, "description": (
+        "The scorer people use for the same question: the judge is compared with their reviews.")}),
+    "results": {**INT, "minimum": 0}, "counts": _COUNTS,
+    "pass_rate": {**_SHARE, "description": "Passes among pass and fail results (skipped, N/A, unknown left out)."},
+    "last_result_at": _nullable(TIME), "created_at": TIME}})
+SCHEMAS["EvaluationResult"] = _exact({"type": "object", "properties": {
+    "id": INT, "evaluation_id": INT, "evaluation_name": STR, "trace_id": STR,
+    "target_kind": {"type": "string", "enum": ["generation", "span", "trace", "session"]},
+    "target_id": _nullable(STR), "outcome": OUTCOME, "result_type": STR, "boolean_result": _nullable(BOOL),
+    "numeric_result": _nullable({"type": "number"}), "labels": _nullable({"type": "array", "items": STR}),
+    "skip_reason": _nullable(STR), "reasoning": _nullable(STR),
+    "judge_model": _nullable(STR), "cost_usd": _nullable({"type": "number", "description": (
+        "The judge's own cost: not in the trace's total_cost_usd.")}), "timestamp": TIME}})
+SCHEMAS["JudgeComparison"] = _exact({"type": "object", "description": (
+    "The judge against one human source over the traces both decided (pass or fail)."), "properties": {
+    "against": {**STR, "description": "\"Final review\", or the reviewer's name."}, "reviewer_id": _nullable(INT),
+    "traces": {**INT, "minimum": 0},
+    "confusion": _exact({"type": "object", "properties": {
+        f"judge_{judge}_people_{people}": {**INT, "minimum": 0} for judge in ("pass", "fail")
+        for people in ("pass", "fail")}}),
+    "accuracy": _SHARE, "kappa": _nullable({"type": "number", "description": "Cohen's κ."}),
+    "kappa_interval": _nullable({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                                 "description": "The 95% bootstrap interval of κ over traces (seeded)."}),
+    "precision_fail": {**_SHARE, "description": "Of the traces the judge failed, the share people failed."},
+    "recall_fail": {**_SHARE, "description": "Of the traces people failed, the share the judge failed."},
+    "reading": STR}})
+SCHEMAS["JudgeAgreement"] = _exact({"type": "object", "description": (
+    "Extension: an evaluation mapped to a scorer against people. A trace's judge outcome: per graded target its "
+    "latest result, then fail when any failed; skipped, N/A and unknown left out. People: the stored pass/fail of "
+    "the final review's score (and each reviewer's judgment, or the review they saved alone)."), "properties": {
+    "evaluation_id": INT, "evaluation_name": STR, "scorer_id": UUID, "scorer_name": STR,
+    "judged_traces": {**INT, "minimum": 0, "description": "Reviewed traces with a judge verdict."},
+    "final": _ref("JudgeComparison"), "reviewers": {"type": "array", "items": _ref("JudgeComparison")},
+    "disagreements": {"type": "array", "description": "Traces where judge and final review differ (at most 100), "
+                      "newest judge result first.", "items": _exact({"type": "object", "properties": {
+                          "trace_id": STR, "judge": {"type": "string", "enum": ["pass", "fail"]},
+                          "people": {"type": "string", "enum": ["pass", "fail"]}, "judged_at": TIME}})}}})
+SCHEMAS["TraceEvaluations"] = _exact({"type": "object", "properties": {
+    "trace_id": STR, "results": {"type": "array", "items": _ref("EvaluationResult")}}})
+SCHEMAS["JudgeAgreements"] = _exact({"type": "object", "properties": {
+    "results": {"type": "array", "items": _ref("JudgeAgreement"), "description": "By evaluation name."}}})
+OPERATIONS.update({
+    ("/evaluations/", "get"): ("Extension: list the evaluations seen in $ai_evaluation events, by name", "read",
+                               ["limit", "offset", ("order_by", {"type": "string", "enum": ["name"],
+                                                                 "description": "Always by name."})],
+                               None, 200, _page_of("Evaluation")),
+    ("/evaluations/{id}/", "get"): ("Extension: retrieve an evaluation", "read", [], None, 200, _ref("Evaluation")),
+    ("/evaluations/{id}/", "patch"): (
+        "Extension (admins): set an evaluation's polarity, passing rule or scorer; its stored results are read "
+        "again under them", "write", [], _body({
+            "true_is_failure": BOOL, "passing_rule": PASSING_RULE,
+            "score_definition_id": _nullable(UUID)}), 200, _ref("Evaluation")),
+    ("/judge_agreement/", "get"): (
+        "Extension: each evaluation mapped to a scorer against people's reviews", "read",
+        [("evaluation_id", {**INT, "minimum": 1, "description": "Only this evaluation."})], None, 200,
+        _ref("JudgeAgreements")),
+})
 
 ERRORS = {"400": "Invalid input", "401": "No or bad credentials", "403": "Missing scope or role",
           "404": "Not found (or another project's)",
@@ -569,6 +657,7 @@ QUERY_SCHEMAS: dict[str, Any] = {
         "Never refused. true/True: archived only; false/False, absent or anything unrecognised: active only; "
         "1, 0, TRUE, FALSE (or padded): all; 2: none; 3: active only (as PostHog reads it).")},
     "errors_only": BOOL,
+    "evaluation_failed": {**BOOL, "description": "Extension. Only traces with an evaluation result that failed."},
     "format": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"},
     "form": {"type": "string", "enum": ["long", "wide"], "description": (
         "Extension. Left out: a row per review. long: a row per judgment and scorer (trace_id, queue, reviewer, "
@@ -591,6 +680,7 @@ STRICT = {
         "the scorer is looked up). A version_id that is no UUID is a 400 on `version_id`; a version the scorer "
         "does not have is a 404 \"Scorer version not found.\"."),
     ("/agreement/", "get"): STRICT_AGREEMENT,
+    ("/judge_agreement/", "get"): STRICT_JUDGE_AGREEMENT,
 }
 
 

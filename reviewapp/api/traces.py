@@ -24,6 +24,7 @@ def list_traces(ctx: ApiContext):
         "date_from": query_param("date_from"),
         "date_to": query_param("date_to"),
         "errors_only": bool(query_bool("errors_only")),
+        "evaluation_failed": bool(query_bool("evaluation_failed")),
         "review_state": query_param("review_state"),
         "membership": ctx.membership,  # blind review: a review hidden from the caller counts as none
     }, count_cap=traces.shown_count)
@@ -76,6 +77,9 @@ def row_json(row: TraceRow, project_id: int) -> dict[str, Any]:
         "review_state": row.review_state,
         "review_id": str(row.review_id) if row.review_id else None,
         "queue": queue,
+        "evaluation_outcome": row.evaluation_outcome,
+        "evaluations_failed": row.evaluations_failed,
+        "evaluations_passed": row.evaluations_passed,
     }
 
 

@@ -11,7 +11,7 @@ from flask import Response, render_template, request
 
 from reviewapp.insights import bp
 from reviewapp.models import Membership
-from reviewapp.services import insights, queues, reliability, scorers
+from reviewapp.services import insights, judge_agreement, queues, reliability, scorers
 from reviewapp.web import project_view
 
 
@@ -24,7 +24,7 @@ def index(member: Membership):
                                              visible_to=member, ordinal=ordinal)
     data = insights.project_insights(member.project_id, days, visible_to=member)
     return render_template("insights/index.html", data=data, windows=insights.WINDOWS, agreement=agreement,
-                           ordinal=ordinal)
+                           ordinal=ordinal, judges=judge_agreement.project_judge_agreement(member.project_id))
 
 
 @bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")

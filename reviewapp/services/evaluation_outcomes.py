@@ -144,10 +144,12 @@ def _read_result(verdict: Verdict, props: dict[str, Any], legacy: bool) -> None:
         verdict.numeric_result = finite_number(value)
     else:
         verdict.numeric_result = finite_number(raw)
-        verdict.labels = [_text(raw)] if verdict.numeric_result is None and _text(raw) else None
+        other = _text(raw)
+        verdict.labels = [other] if verdict.numeric_result is None and other else None
     if kind in ("boolean", "") and raw is None and (label is not None or value is not None):
-        verdict.result_type = "label" if _text(label) else "number"
-        verdict.labels = [_text(label)] if _text(label) else None  # type: ignore[list-item]
+        old_label = _text(label)
+        verdict.result_type = "label" if old_label else "number"
+        verdict.labels = [old_label] if old_label else None
         verdict.numeric_result = finite_number(value)
 
 

@@ -21,8 +21,7 @@ from reviewapp.extensions import db
 from reviewapp.models import Evaluation, Trace, TraceEvaluation, TraceEvent
 from reviewapp.services import traces
 from reviewapp.services.errors import ValidationError
-from reviewapp.services.evaluations import EVALUATION_EVENT
-from reviewapp.services.ingest.events import AIEvent
+from reviewapp.services.ingest.events import EVALUATION_EVENT, AIEvent
 from reviewapp.services.ingest.summary import Summary
 
 CONDITIONS_MAX = 20

@@ -18,6 +18,7 @@ from reviewapp.models import (
     ReviewQueue,
     ReviewQueueItem,
     Trace,
+    TraceEvaluation,
     TraceEvent,
     TraceModel,
     TraceReview,
@@ -118,10 +119,19 @@ class TraceRow:
     queue_id: uuid.UUID | None
     queue_name: str | None
     review_id: uuid.UUID | None
+    evaluations_failed: int = 0  # the trace's evaluation results that failed
+    evaluations_passed: int = 0
 
     @property
     def review_state(self) -> str:
         return review_state(self.review_id is not None, self.queue_item_id is not None)
+
+    @property
+    def evaluation_outcome(self) -> str | None:
+        """The list's Evaluations column: "fail" when any result failed, else "pass" when any passed."""
+        if self.evaluations_failed:
+            return "fail"
+        return "pass" if self.evaluations_passed else None
 
 
 def review_state(reviewed: bool, pending: bool) -> str:
@@ -175,6 +185,22 @@ def has_model(project_id: int, model: str):
     )
 
 
+def _evaluations(outcome: str):
+    """How many of the trace's evaluation results came out `outcome`: probed by the (project, trace) index."""
+    return (select(func.count()).select_from(TraceEvaluation)
+            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
+                   TraceEvaluation.outcome == outcome)
+            .correlate(Trace).scalar_subquery())
+
+
+def _evaluation_failed():
+    """Traces with an evaluation result that failed (any target: a failing generation fails its trace)."""
+    return (select(TraceEvaluation.id)
+            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
+                   TraceEvaluation.outcome == "fail")
+            .exists())
+
+
 def list_traces(
     project_id: int,
     *,
@@ -183,6 +209,7 @@ def list_traces(
     date_from: str | datetime | date | None = None,
     date_to: str | datetime | date | None = None,
     errors_only: bool = False,
+    evaluation_failed: bool = False,
     review_state: str | None = None,
     order: str | None = None,
     limit: int = 50,
@@ -211,6 +238,8 @@ def list_traces(
         conditions.append(Trace.first_timestamp < end if _is_bare_date(date_to) else Trace.first_timestamp <= end)
     if errors_only:
         conditions.append(Trace.has_error.is_(True))
+    if evaluation_failed:
+        conditions.append(_evaluation_failed())
 
     if state == "reviewed":
         conditions.append(TraceReview.id.is_not(None))
@@ -230,15 +259,15 @@ def list_traces(
 
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
-        _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id),
-                           membership)
+        _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id,
+                                  _evaluations("fail"), _evaluations("pass")), membership)
         .where(*conditions)
         .order_by(*order_by)
         .limit(limit)
         .offset(offset)
     )
-    return [TraceRow(trace, item_id if queue_id else None, queue_id, queue_name, review_id)
-            for trace, item_id, queue_id, queue_name, review_id in page], total
+    return [TraceRow(trace, item_id if queue_id else None, queue_id, queue_name, review_id, failed or 0, passed or 0)
+            for trace, item_id, queue_id, queue_name, review_id, failed, passed in page], total
 
 
 def _capped_count(matching: Select) -> int:

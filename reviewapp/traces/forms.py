@@ -23,6 +23,7 @@ class TraceFilterForm(ShowsServiceErrors, FlaskForm):
     date_from = StringField("From", render_kw={"type": "date"})
     date_to = StringField("To", render_kw={"type": "date"})
     errors_only = BooleanField("Errors only")
+    evaluation_failed = BooleanField("Evaluation failed")
     review_state = SelectField("Review state", choices=REVIEW_STATE_CHOICES, validate_choice=False)
     order = HiddenField()
 

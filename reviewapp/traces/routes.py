@@ -5,7 +5,7 @@ from flask import Response, current_app, redirect, render_template, request, url
 from flask.blueprints import BlueprintSetupState
 
 from reviewapp.models import Membership
-from reviewapp.services import review_history, traces
+from reviewapp.services import evaluations, review_history, traces
 from reviewapp.services.errors import ValidationError
 from reviewapp.traces import bp
 from reviewapp.traces.forms import TraceFilterForm
@@ -35,6 +35,7 @@ def index(member: Membership):
                 date_from=form.date_from.data,
                 date_to=form.date_to.data,
                 errors_only=form.errors_only.data,
+                evaluation_failed=form.evaluation_failed.data,
                 review_state=form.review_state.data or None,
                 order=form.order.data or None,
                 limit=per_page,
@@ -46,7 +47,7 @@ def index(member: Membership):
             status = 400
     count, count_is_capped = traces.shown_count(count)
     filtered = any(request.args.get(name) for name in ("search", "model", "date_from", "date_to",
-                                                       "errors_only", "review_state"))
+                                                       "errors_only", "evaluation_failed", "review_state"))
     return render_template(
         "traces/index.html", form=form, rows=rows, count=count, count_is_capped=count_is_capped, page=page,
         per_page=per_page,
@@ -63,7 +64,8 @@ def detail(member: Membership, trace_id: str):
     history, older = review_history.recent_for_trace(member.project_id, trace_id,
                                                      limit=None if all_history else review_history.SHOWN,
                                                      membership=member)
-    return render_template("traces/detail.html", detail=detail, history=history, older_history=older)
+    return render_template("traces/detail.html", detail=detail, history=history, older_history=older,
+                           evaluation_results=evaluations.results_for_trace(member.project_id, trace_id))
 
 
 @bp.route("/traces/<trace:trace_id>/messages")

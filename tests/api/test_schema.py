@@ -7,7 +7,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from reviewapp.api.core import PREFIXES
 from reviewapp.api.schema import PREFIX
+from reviewapp.services.ingest.posthog import ingest_batch
 from tests.support.api import assert_documented
+from tests.support.judge_data import judge_event
 from tests.support.scoring import CONFIGS, create_scorer
 from tests.traces.helpers import chat_trace
 
@@ -22,7 +24,8 @@ def served_operations(app) -> set[tuple[str, str]]:
         templated = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", path[len("/api" + prefix):])
         templated = templated.replace("{queue_id}", "{id}").replace("{item_id}", "{id}")
         templated = templated.replace("{definition_id}", "{id}").replace("{review_id}", "{id}")
-        templated = templated.replace("{judgment_id}", "{id}").replace("{rule_id}", "{id}")
+        templated = (templated.replace("{judgment_id}", "{id}").replace("{rule_id}", "{id}")
+                     .replace("{evaluation_id}", "{id}"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operations.add((templated, method.lower()))
     return operations
@@ -163,6 +166,12 @@ CONTRACT = {
     ("/queue_rules/{id}/preview/", "get"): (200, "QueueRulePreview", None),
     ("/queue_rules/{id}/backfill/", "post"): (200, "QueueRuleBackfill", None),
     ("/queue_rules/{id}/additions/", "get"): (200, page("QueueRuleAddition"), None),
+    ("/evaluations/", "get"): (200, page("Evaluation"), None),
+    ("/evaluations/{id}/", "get"): (200, "Evaluation", None),
+    ("/evaluations/{id}/", "patch"): (200, "Evaluation", (set(), {"true_is_failure", "passing_rule",
+                                                                   "score_definition_id"})),
+    ("/traces/{trace_id}/evaluations/", "get"): (200, "TraceEvaluations", None),
+    ("/judge_agreement/", "get"): (200, "JudgeAgreements", None),
 }
 
 PAGE = {"limit", "offset"}
@@ -176,9 +185,12 @@ QUERY = {
     ("/score_definitions/{id}/versions/", "get"): {"limit", "cursor"},
     ("/trace_reviews/", "get"): LIST | REVIEW_FILTERS,
     ("/trace_reviews/export/", "get"): REVIEW_FILTERS | {"format", "form"},
-    ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "review_state"},
+    ("/traces/", "get"): LIST | {"model", "date_from", "date_to", "errors_only", "evaluation_failed",
+                                 "review_state"},
     ("/trace_reviews/{id}/history/", "get"): PAGE | {"order_by"},
     ("/traces/{trace_id}/review_history/", "get"): PAGE | {"order_by"},
+    ("/evaluations/", "get"): PAGE | {"order_by"},
+    ("/judge_agreement/", "get"): {"evaluation_id"},
     ("/judgments/", "get"): PAGE | {"order_by", "queue_id", "trace_id", "reviewer_id", "definition_id"},
     ("/agreement/", "get"): {"queue_id", "definition_id", "version", "ordinal"},
     ("/queue_rules/", "get"): PAGE | {"queue_id"},
@@ -295,10 +307,12 @@ def test_the_document_lists_exactly_the_query_parameters_each_operation_reads(ap
     review = api.post("trace_reviews/", {"trace_id": "t-2", "comment": "fine"}).get_json()
     judgment = judged(api, "t-3")
     rule = api.post("queue_rules/", {"queue_id": queue["id"], "name": "Everything"}).get_json()
+    ingest_batch(api.project_id, [judge_event("t-1", 0, True)])
+    evaluation = api.get("evaluations/").get_json()["results"][0]
     ids = {"id": None, "version_id": scorer["current_version_id"], "trace_id": "t-1"}
     by_resource = {"review_queues": queue["id"], "review_queue_items": item["id"],
                    "score_definitions": scorer["id"], "trace_reviews": review["id"], "judgments": judgment["id"],
-                   "queue_rules": rule["id"]}
+                   "queue_rules": rule["id"], "evaluations": evaluation["id"]}
     document = documented(api.client)
     for path, method in CONTRACT:
         if method != "get":

@@ -125,3 +125,33 @@ def test_sdk_with_a_wrong_token_reports_the_401(live_server, factory):
     assert errors[0].status == 401
     assert errors[0].message == "Project token is invalid."
     assert db.session.scalar(select(TraceEvent.id)) is None
+
+
+def test_sdk_sends_evaluation_results_that_land_on_their_trace(live_server, factory):
+    """A team that runs its own judge captures `$ai_evaluation` with the SDK (spec §2.1): the results are stored
+    on the trace, a skipped run reads as skipped, and the judge's cost stays out of the trace's."""
+    from reviewapp.services import evaluations
+
+    url, requests = live_server
+    project = factory.project()
+    errors: list = []
+    client = Posthog(project.api_token, host=url, on_error=lambda error, items: errors.append(error), gzip=True)
+    trace_id = send_agent_trace(client, lambda c: c.capture)
+    judge = {"$ai_evaluation_id": "0196e5a4-9c21-7e44-8f00-6a1b2c3d4e5f", "$ai_evaluation_name": "Grounded",
+             "$ai_evaluation_type": "online", "$ai_evaluation_runtime": "llm_judge",
+             "$ai_evaluation_result_type": "boolean", "$ai_trace_id": trace_id, "$ai_target_id": trace_id,
+             "$ai_target_type": "trace_id", "$ai_model": "gpt-5-mini", "$ai_total_cost_usd": 0.004}
+    client.capture("$ai_evaluation", distinct_id="customer-1", properties={
+        **judge, "$ai_evaluation_result": False, "$ai_evaluation_reasoning": "Friday is not in the lookup."})
+    client.capture("$ai_evaluation", distinct_id="customer-1", properties={
+        **judge, "$ai_evaluation_skipped": True, "$ai_evaluation_skip_reason": "trace_too_large",
+        "$ai_evaluation_result": False})
+    client.flush()
+    client.shutdown()
+    assert errors == []
+    db.session.expire_all()
+    results = evaluations.results_for_trace(project.id, trace_id)
+    assert sorted(r.result.outcome for r in results) == ["fail", "skipped"]
+    assert {r.name for r in results} == {"Grounded"}
+    trace = db.session.scalar(select(Trace).where(Trace.trace_id == trace_id))
+    assert trace.total_cost_usd == pytest.approx(0.0001602)  # the app's own calls only

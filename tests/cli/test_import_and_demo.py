@@ -338,3 +338,22 @@ def test_demo_has_a_blind_panel_queue_with_consensus_and_decisions_waiting(runne
     assert resolutions == ["consensus"] * 8
     runner.invoke(args=["seed-demo"])
     assert db.session.scalar(select(func.count()).select_from(Judgment).where(Judgment.queue_id == panel.id)) == 38
+
+
+def test_seed_demo_shows_evaluations_and_the_judge_against_people_on_first_run(runner):
+    from reviewapp.models import Project
+    from reviewapp.services import evaluations, judge_agreement
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    project = db.session.scalar(select(Project).where(Project.name == "Demo project"))
+    rows = {row.evaluation.name: row for row in evaluations.list_evaluations(project.id)}
+    assert set(rows) == {"Resolved (LLM judge)", "User sentiment"}
+    judge = rows["Resolved (LLM judge)"]
+    assert judge.counts["pass"] and judge.counts["fail"] and judge.counts["skipped"]
+    assert set(rows["User sentiment"].counts) == {"unknown"}  # a sentiment has no pass or fail
+    [answer] = judge_agreement.project_judge_agreement(project.id)
+    assert answer.scorer_name == "Resolved" and answer.final.traces >= 8
+    assert 0.5 <= answer.final.accuracy < 1 and answer.disagreements
+    # Seeding again stores no result twice.
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert evaluations.list_evaluations(project.id)[0].total == judge.total

@@ -179,3 +179,34 @@ def test_results_belong_to_their_project(factory, project):
     ingest_batch(project.id, [evaluation("t", **{"$ai_evaluation_result": True})])
     ingest_batch(other.id, [evaluation("t", **{"$ai_evaluation_result": False})])
     assert outcomes(project.id) == ["pass"] and outcomes(other.id) == ["fail"]
+
+
+@pytest.mark.postgres_only
+def test_concurrent_batches_add_each_evaluation_and_each_result_once(app, project):
+    import threading
+
+    project_id = project.id
+    runs = [str(uuid.uuid4()) for _ in range(40)]
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def send(n: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                for chunk in range(0, len(runs), 8):  # every thread sends every result: SDK retries racing
+                    ingest_batch(project_id, [
+                        evaluation(f"t{i % 7}", evaluation_id=f"judge-{i % 3}", name=f"Judge {i % 3}",
+                                   event_uuid=runs[i], **{"$ai_evaluation_result": i % 2 == 0})
+                        for i in range(chunk, chunk + 8)])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert len(results(project_id)) == len(runs)
+    assert db.session.scalar(select(func.count()).select_from(Evaluation)) == 3

@@ -24,6 +24,7 @@ def test_list_fields_and_pagination(api):
         "total_cost_usd": 0.5, "latency_seconds": 1.5, "has_error": False,
         "input_preview": "What is the capital of France?", "output_preview": "Paris.",
         "review_state": "not_queued", "review_id": None, "queue": None, "team": api.project_id,
+        "evaluation_outcome": None, "evaluations_failed": 0, "evaluations_passed": 0,
     }
     page2 = api.get(body["next"]).get_json()
     assert [r["trace_id"] for r in page2["results"]] == ["t0"]

@@ -4,7 +4,7 @@ import re
 from tests.conftest import csrf_token_from
 from tests.traces.helpers import sign_in
 
-NAV = ["Queues", "Traces", "Reviews", "Insights", "Scorers", "Settings"]
+NAV = ["Queues", "Traces", "Reviews", "Evaluations", "Insights", "Scorers", "Settings"]
 
 
 def nav_labels(html):

@@ -240,8 +240,8 @@ def test_a_project_page_loads_the_member_and_the_project_switcher_in_one_query(c
     # (The user's own row may come from the test session's identity map, so it is left out of the count.)
     project_queries = [s for s in statements if not s.lstrip().startswith("SELECT users.")]
     # memberships with projects; then the trace, its events, blind review's check, its review, its judgments and
-    # queue item; then its review history
-    assert len(project_queries) == 8, "\n".join(project_queries)
+    # queue item; then its review history and its evaluation results
+    assert len(project_queries) == 9, "\n".join(project_queries)
 
 
 def test_a_trace_nested_10000_deep_opens_collapsed_past_the_depth_cap(signed_in, project):

@@ -21,8 +21,8 @@ def nav_links(html: str) -> list[str]:
 def test_every_nav_link_opens_for_the_role(client, factory, project, login, role):
     login(factory.member(project, role))
     links = nav_links(client.get(f"/projects/{project.id}/queues/").get_data(as_text=True))
-    assert [link.split("/")[3] for link in links] == ["queues", "traces", "reviews", "insights", "scorers",
-                                                      "settings"]
+    assert [link.split("/")[3] for link in links] == ["queues", "traces", "reviews", "evaluations", "insights",
+                                                      "scorers", "settings"]
     for link in links:
         response = client.get(link)
         assert response.status_code == 200, (role, link, response.status_code)

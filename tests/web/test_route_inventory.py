@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 import pytest
 
-from reviewapp.services import accounts, judgments, queue_items, queue_rules, queues, reviews, traces
+from reviewapp.services import accounts, evaluations, judgments, queue_items, queue_rules, queues, reviews, traces
+from reviewapp.services.ingest.posthog import ingest_batch
 from tests.conftest import csrf_token_from
+from tests.support.judge_data import judge_event
 from tests.web.workbench import build, signed_in
 
 VIEWER, REVIEWER, ADMIN = "viewer", "reviewer", "admin"
@@ -59,6 +61,9 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.posthog_trace_link": {"GET": VIEWER},
     "curation.add_to_queue": {"POST": REVIEWER},
     "insights.index": {"GET": VIEWER},
+    "evaluations.index": {"GET": VIEWER},
+    "evaluations.detail": {"GET": VIEWER},
+    "evaluations.save": {"POST": ADMIN},
     "insights.agreement_matrix": {"GET": VIEWER},
     "scorers.index": {"GET": VIEWER},
     "scorers.create": {"GET": ADMIN, "POST": ADMIN},
@@ -119,6 +124,7 @@ def wb(factory):
     judgment = judgments.submit_judgment(wb.project.id, wb.admin, judged, scores=[], comment="a judgment")
     rule = queue_rules.create_rule(wb.project.id, wb.admin, wb.queue.id,
                                    {"name": "Errors", "conditions": [{"field": "error", "value": True}]})
+    ingest_batch(wb.project.id, [judge_event(item.trace_id, 0, False)])
     wb.values = {
         "project_id": wb.project.id,
         "queue_id": wb.queue.id,
@@ -130,6 +136,7 @@ def wb(factory):
         "review_id": review.id,
         "judgment_id": judgment.id,
         "rule_id": rule.id,
+        "evaluation_id": evaluations.list_evaluations(wb.project.id)[0].evaluation.id,
         "membership_id": membership.id,
         "key_id": key_id,
         "event_uuid": next(e.uuid for e in traces.get_trace(wb.project.id, item.trace_id).events

@@ -8,6 +8,7 @@ from typing import Any
 AI_PREFIX = "$ai_"
 ROOT_EVENT = "$ai_trace"
 GENERATION_EVENT = "$ai_generation"
+EVALUATION_EVENT = "$ai_evaluation"  # a judge's verdict on the trace, not a step of it
 # The calls that spend the traced app's tokens and money. PostHog also prices `$ai_evaluation` (the judge's
 # tokens) but leaves it out of cost roll-ups: an evaluation's cost is shown on its result, not the trace's.
 COSTED_EVENTS = frozenset({"$ai_generation", "$ai_embedding"})

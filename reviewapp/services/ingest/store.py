@@ -16,7 +16,6 @@ from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
-from reviewapp.services import evaluations, queue_rules
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -107,6 +106,8 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     result.duplicates += batch.received - len(stored)
     if not stored:
         return
+    # The two hooks sit above the store (they import the ingest package), so they are imported at first use.
+    from reviewapp.services import evaluations, queue_rules
     evaluations.record_results(project_id, evaluations.evaluation_events(
         batch.unique[uuid] for uuid in sorted(stored)))
     summaries = batch.summaries
@@ -169,15 +170,27 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary],
                      now: datetime) -> tuple[dict[str, Summary], dict[str, Summary]]:
     """Insert new traces' summaries, lock and merge known ones; the merged summaries, and the known traces'
     summaries as they were before this batch."""
+    merged: dict[str, Summary] = {}
+    previous: dict[str, Summary] = {}
+    pending = summaries
+    while pending:  # a trace `reviewapp prune` deleted between the insert and the lock is inserted again
+        pending = _merge_once(project_id, pending, now, merged, previous)
+    return merged, previous
+
+
+def _merge_once(project_id: int, summaries: dict[str, Summary], now: datetime,
+                merged: dict[str, Summary], previous: dict[str, Summary]) -> dict[str, Summary]:
+    """Insert new traces' summaries and merge known ones into `merged` (their rows before into `previous`); the
+    summaries whose row vanished meanwhile."""
     traces = TRACES
     created = set(db.session.scalars(
         _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
         [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
     ))
+    merged.update({trace_id: summaries[trace_id] for trace_id in created})
     known = sorted(set(summaries) - created)
-    merged, previous = dict(summaries), dict[str, Summary]()
     if not known:
-        return merged, previous
+        return {}
     existing = db.session.execute(
         select(traces)
         .where(traces.c.project_id == project_id, traces.c.trace_id.in_(known))
@@ -186,14 +199,15 @@ def _merge_summaries(project_id: int, summaries: dict[str, Summary],
     ).mappings()
     changes = []
     for row in existing:
-        previous[row["trace_id"]] = Summary.from_row(row)
-        merged[row["trace_id"]] = previous[row["trace_id"]].merge(summaries[row["trace_id"]])
-        values = merged[row["trace_id"]].as_values(now)
-        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in values.items()}})
-    # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
-    columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
-    db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
-    return merged, previous
+        trace_id = row["trace_id"]
+        previous[trace_id] = Summary.from_row(row)
+        merged[trace_id] = previous[trace_id].merge(summaries[trace_id])
+        changes.append({"row_id": row["id"], **{f"new_{k}": v for k, v in merged[trace_id].as_values(now).items()}})
+    if changes:
+        # Bind names differ from the column names: SQLAlchemy reserves those for its own parameters.
+        columns: dict[str, Any] = {name[len("new_"):]: bindparam(name) for name in changes[0] if name != "row_id"}
+        db.session.execute(update(traces).where(traces.c.id == bindparam("row_id")).values(columns), changes)
+    return {trace_id: summaries[trace_id] for trace_id in known if trace_id not in merged}
 
 
 def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
