@@ -280,16 +280,24 @@ def rule_detail(member: Membership, queue_id: str, rule_id: str):
         backfill_max=queue_rules.BACKFILL_MAX, percent=rule_conditions.format_number(found.sample_percent))
 
 
+def _confirmed_rule_action(act: Callable[[], str]) -> None:
+    """Run a one-button rule action behind its CSRF form and flash what it did."""
+    if ConfirmForm().validate_on_submit():
+        flash(act(), "success")
+    else:
+        flash("The form expired; try again.", "error")
+
+
 @bp.route("/queues/<queue_id>/rules/<rule_id>/pause", methods=["POST"])
 @project_view(role="admin")
 def pause_rule(member: Membership, queue_id: str, rule_id: str):
     queue, found = _rule_in(member, queue_id, rule_id)
-    if ConfirmForm().validate_on_submit():
+
+    def pause() -> str:
         paused = request.form.get("paused") == "yes"
         queue_rules.update_rule(member.project_id, current_user, found.id, {"paused": paused})
-        flash(f"Rule “{found.name}” {'paused' if paused else 'resumed'}.", "success")
-    else:
-        flash("The form expired; try again.", "error")
+        return f"Rule “{found.name}” {'paused' if paused else 'resumed'}."
+    _confirmed_rule_action(pause)
     return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
 
 
@@ -297,11 +305,11 @@ def pause_rule(member: Membership, queue_id: str, rule_id: str):
 @project_view(role="admin")
 def delete_rule(member: Membership, queue_id: str, rule_id: str):
     queue, found = _rule_in(member, queue_id, rule_id)
-    if ConfirmForm().validate_on_submit():
+
+    def remove() -> str:
         queue_rules.delete_rule(member.project_id, current_user, found.id)
-        flash(f"Rule “{found.name}” deleted; the traces it added stay in the queue.", "success")
-    else:
-        flash("The form expired; try again.", "error")
+        return f"Rule “{found.name}” deleted; the traces it added stay in the queue."
+    _confirmed_rule_action(remove)
     return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=queue.id) + "#rules")
 
 
@@ -309,10 +317,9 @@ def delete_rule(member: Membership, queue_id: str, rule_id: str):
 @project_view(role="admin")
 def backfill_rule(member: Membership, queue_id: str, rule_id: str):
     queue, found = _rule_in(member, queue_id, rule_id)
-    if ConfirmForm().validate_on_submit():
+
+    def backfill() -> str:
         added = queue_rules.backfill(member.project_id, current_user, found.id)
-        flash(f"Backfill of “{found.name}”: {added} stored trace{'s' if added != 1 else ''} added to “{queue.name}”.",
-              "success")
-    else:
-        flash("The form expired; try again.", "error")
+        return f"Backfill of “{found.name}”: {added} stored trace{'s' if added != 1 else ''} added to “{queue.name}”."
+    _confirmed_rule_action(backfill)
     return redirect(url_for("queues.rule_detail", project_id=member.project_id, queue_id=queue.id, rule_id=found.id))
