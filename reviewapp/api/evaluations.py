@@ -92,4 +92,4 @@ def get_judge_agreement(ctx: ApiContext):
     if evaluation_id is not None:
         evaluations.load_evaluation(ctx.project_id, evaluation_id)
     return jsonify({"results": [judge_json(a) for a in judge_agreement.project_judge_agreement(
-        ctx.project_id, evaluation_id)]})
+        ctx.project_id, evaluation_id, visible_to=ctx.membership)]})

@@ -48,7 +48,7 @@ def _page(member: Membership, evaluation, form: EvaluationSettingsForm, status: 
     definitions, _ = scorers.list_definitions(member.project_id, limit=500)
     form.scorer.choices = {"": "No scorer", **{str(d.id): d.name for d in definitions}}
     rows = [row for row in evaluations.list_evaluations(member.project_id) if row.evaluation.id == evaluation.id]
-    comparison = judge_agreement.project_judge_agreement(member.project_id, evaluation.id)
+    comparison = judge_agreement.project_judge_agreement(member.project_id, evaluation.id, visible_to=member)
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, row=rows[0], form=form,
         comparison=comparison[0] if comparison else None,

@@ -23,8 +23,9 @@ def index(member: Membership):
     agreement = reliability.queues_agreement(member.project_id, reliability.several_reviewer_queues(member.project_id),
                                              visible_to=member, ordinal=ordinal)
     data = insights.project_insights(member.project_id, days, visible_to=member)
+    judges = judge_agreement.project_judge_agreement(member.project_id, visible_to=member)
     return render_template("insights/index.html", data=data, windows=insights.WINDOWS, agreement=agreement,
-                           ordinal=ordinal, judges=judge_agreement.project_judge_agreement(member.project_id))
+                           ordinal=ordinal, judges=judges)
 
 
 @bp.route("/insights/agreement/<queue_id>/<definition_id>/<int:version>/matrix.csv")

@@ -25,6 +25,7 @@ from reviewapp.models import (
     Evaluation,
     Judgment,
     JudgmentScore,
+    Membership,
     ScoreDefinition,
     TraceEvaluation,
     TraceReview,
@@ -32,6 +33,7 @@ from reviewapp.models import (
     User,
 )
 from reviewapp.services import reliability_metrics as metrics
+from reviewapp.services import visibility
 
 VERDICTS = ("pass", "fail")
 JUDGE, PEOPLE = 0, 1  # the two "reviewers" of Cohen's κ
@@ -122,8 +124,10 @@ def compare(against: str, reviewer_id: int | None, judge: dict[str, tuple[str, d
     return Comparison(against, reviewer_id, confusion, found.value, found.interval)
 
 
-def project_judge_agreement(project_id: int, evaluation_id: int | None = None) -> list[JudgeAgreement]:
-    """Every evaluation of the project mapped to a scorer (or only `evaluation_id`), by name: five queries."""
+def project_judge_agreement(project_id: int, evaluation_id: int | None = None, *,
+                            visible_to: Membership | None = None) -> list[JudgeAgreement]:
+    """Every evaluation of the project mapped to a scorer (or only `evaluation_id`), by name: five queries. With
+    `visible_to`, people's reviews and judgments that blind review hides from that member are left out."""
     query = (select(Evaluation, ScoreDefinition.name)
              .join(ScoreDefinition, ScoreDefinition.id == Evaluation.score_definition_id)
              .where(Evaluation.project_id == project_id))
@@ -133,7 +137,7 @@ def project_judge_agreement(project_id: int, evaluation_id: int | None = None) -
     if not mapped:
         return []
     scorer_ids = {evaluation.score_definition_id for evaluation, _ in mapped}
-    finals, own = _people(project_id, scorer_ids)
+    finals, own = _people(project_id, scorer_ids, visible_to)
     reviewed = {trace_id for by_trace in finals.values() for trace_id in by_trace} | {
         trace_id for by_reviewer in own.values() for by_trace in by_reviewer.values() for trace_id in by_trace}
     results = db.session.execute(
@@ -176,27 +180,30 @@ def _reviewed_trace(project_id: int, scorer_ids: set[Any]) -> Any:
     return or_(TraceEvaluation.trace_id.in_(finals), TraceEvaluation.trace_id.in_(judged))
 
 
-def _people(project_id: int, scorer_ids: set[Any]) -> tuple[dict, dict]:
+def _people(project_id: int, scorer_ids: set[Any], visible_to: Membership | None) -> tuple[dict, dict]:
     """scorer -> trace -> the final review's outcome; scorer -> reviewer -> trace -> their own outcome (their
     judgment, or the review they saved alone). Two queries."""
     finals: dict[Any, dict[str, str]] = {}
     own: dict[Any, dict[int, dict[str, str]]] = {}
-    for trace_id, scorer_id, passed, resolution, reviewer_id in db.session.execute(
-            select(TraceReview.trace_id, TraceReviewScore.definition_id, TraceReviewScore.passed,
-                   TraceReview.resolution, TraceReview.reviewed_by_id)
-            .join(TraceReviewScore, TraceReviewScore.review_id == TraceReview.id)
-            .where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None),
-                   TraceReviewScore.definition_id.in_(scorer_ids), TraceReviewScore.passed.is_not(None))):
+    reviews = (select(TraceReview.trace_id, TraceReviewScore.definition_id, TraceReviewScore.passed,
+                      TraceReview.resolution, TraceReview.reviewed_by_id)
+               .join(TraceReviewScore, TraceReviewScore.review_id == TraceReview.id)
+               .where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None),
+                      TraceReviewScore.definition_id.in_(scorer_ids), TraceReviewScore.passed.is_not(None)))
+    judged = (select(Judgment.trace_id, JudgmentScore.definition_id, JudgmentScore.passed, Judgment.reviewer_id)
+              .join(JudgmentScore, JudgmentScore.judgment_id == Judgment.id)
+              .where(Judgment.project_id == project_id, JudgmentScore.definition_id.in_(scorer_ids),
+                     JudgmentScore.passed.is_not(None), Judgment.reviewer_id.is_not(None))
+              .order_by(Judgment.created_at, Judgment.id))
+    if visible_to is not None and (review_seen := visibility.visible(visible_to, TraceReview.trace_id)) is not None:
+        reviews = reviews.where(review_seen)
+        judged = judged.where(cast(Any, visibility.visible(visible_to, Judgment.trace_id)))
+    for trace_id, scorer_id, passed, resolution, reviewer_id in db.session.execute(reviews):
         verdict = "pass" if passed else "fail"
         finals.setdefault(scorer_id, {})[trace_id] = verdict
         if resolution == "single" and reviewer_id is not None:
             own.setdefault(scorer_id, {}).setdefault(reviewer_id, {})[trace_id] = verdict
-    for trace_id, scorer_id, passed, reviewer_id in db.session.execute(
-            select(Judgment.trace_id, JudgmentScore.definition_id, JudgmentScore.passed, Judgment.reviewer_id)
-            .join(JudgmentScore, JudgmentScore.judgment_id == Judgment.id)
-            .where(Judgment.project_id == project_id, JudgmentScore.definition_id.in_(scorer_ids),
-                   JudgmentScore.passed.is_not(None), Judgment.reviewer_id.is_not(None))
-            .order_by(Judgment.created_at, Judgment.id)):
+    for trace_id, scorer_id, passed, reviewer_id in db.session.execute(judged):
         own.setdefault(scorer_id, {}).setdefault(cast(int, reviewer_id), {})[trace_id] = "pass" if passed else "fail"
     return finals, own
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_score, recall_score
 
-from reviewapp.services import evaluations, judge_agreement, reviews
+from reviewapp.services import accounts, evaluations, judge_agreement, reviews
 from reviewapp.services.ingest.posthog import ingest_batch
-from tests.support import judge_data
+from tests.support import judge_data, judgment_rows
 from tests.support.judge_data import judge_event
 
 
@@ -107,3 +107,21 @@ def test_the_comparison_takes_a_fixed_number_of_queries(people, count_queries):
         [answer] = judge_agreement.project_judge_agreement(project_id)
     assert answer.final.traces == len(seeded.people) + 10
     assert len(few) == len(many)
+
+
+
+def test_blind_review_hides_from_a_member_the_people_side_of_a_trace_still_pending_for_them(people, factory):
+    project, ann, ben = people
+    seeded = judge_data.build(project, ann, ben)
+    cleo = factory.user(project=project, role="reviewer", first_name="Cleo", last_name="Ray")
+    blind = judgment_rows.queue(project.id, "Blind panel", per_trace=2, blind=True)
+    pending = sorted(seeded.people)[:3]
+    for trace_id in pending:  # back in a blind queue, Cleo has not judged them: their reviews are hidden from her
+        judgment_rows.item(blind, trace_id)
+
+    def compared(member=None) -> int:
+        return judge_agreement.project_judge_agreement(project.id, visible_to=member)[0].final.traces
+
+    everyone = compared()
+    assert compared(accounts.membership_for(ann.id, project.id)) == everyone  # an admin sees everything
+    assert compared(accounts.membership_for(cleo.id, project.id)) == everyone - len(pending)
