@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 AI_PREFIX = "$ai_"
@@ -30,7 +31,7 @@ class AIEvent:
     properties: dict[str, Any]
     properties_json: str | None = field(default=None, compare=False, repr=False)  # serialised once, on parsing
 
-    @property
+    @cached_property  # read by each of the summary's picks
     def order_key(self) -> str:
         """Sorts events by time, then uuid: a total order, so picks never depend on arrival order."""
         return f"{self.timestamp.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{self.uuid}"

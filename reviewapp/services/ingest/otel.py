@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -75,6 +76,12 @@ class Draft:
 CONVENTION_ORDER = ("vercel", "pydantic", "traceloop", "openinference", "genai")
 CONVENTION_OF_SEGMENT = {"ai": "vercel", "eve": "vercel", "pydantic_ai": "pydantic", "traceloop": "traceloop",
                          "openinference": "openinference", "gen_ai": "genai"}
+# The key prefixes that claim a span for each convention, in CONVENTION_ORDER.
+CONVENTION_PREFIXES = tuple(
+    (name, tuple(f"{segment}." for segment, claimed in CONVENTION_OF_SEGMENT.items() if claimed == name)
+     + (("llm.request.type",) if name == "traceloop" else ()))
+    for name in CONVENTION_ORDER
+)
 
 
 def classify(attributes: dict[str, Any]) -> str | None:
@@ -95,10 +102,10 @@ def classify(attributes: dict[str, Any]) -> str | None:
 
 
 def _convention(attributes: dict[str, Any]) -> str | None:
-    found = {CONVENTION_OF_SEGMENT.get(key.partition(".")[0]) for key in attributes if "." in key}
-    if any(key.startswith("llm.request.type") for key in attributes):
-        found.add("traceloop")
-    return next((name for name in CONVENTION_ORDER if name in found), None)
+    for name, prefixes in CONVENTION_PREFIXES:
+        if any(map(str.startswith, attributes, repeat(prefixes))):  # no Python frame per key
+            return name
+    return None
 
 
 def _vercel_event(attributes: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from reviewapp.services.ingest.otel import SPAN, TRACE, Draft, generic_mapping, parsed
@@ -30,7 +31,7 @@ def apply_convention(draft: Draft, span: Span) -> None:
 
 
 def _has_prefix(prefix: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda props: any(key.startswith(prefix) for key in props)
+    return lambda props: any(map(str.startswith, props, repeat(prefix)))  # no Python frame per key
 
 
 def _has_key(*keys: str) -> Callable[[dict[str, Any]], bool]:

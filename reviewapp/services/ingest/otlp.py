@@ -19,6 +19,7 @@ from reviewapp.services.errors import ValidationError
 STATUS_ERROR = 2  # Status.STATUS_CODE_ERROR, the same number in protobuf and OTLP/JSON
 # Attribute values nest (arrays, key-value lists); deeper than this a value is kept as its JSON text, unread.
 MAX_VALUE_DEPTH = 64
+PLAIN_VALUES = frozenset({"string_value", "int_value", "bool_value"})  # AnyValue fields read as they are
 
 
 class MalformedSpan(ValueError):
@@ -69,12 +70,8 @@ def _any_value(value: Any, depth: int = 0) -> tuple[bool, Any]:
     kind = value.WhichOneof("value")
     if kind is None:
         return False, None
-    if kind == "string_value":
-        return True, value.string_value
-    if kind == "int_value":
-        return True, value.int_value
-    if kind == "bool_value":
-        return True, value.bool_value
+    if kind in PLAIN_VALUES:
+        return True, getattr(value, kind)
     if kind == "double_value":
         number = value.double_value
         return True, number if math.isfinite(number) else None

@@ -27,6 +27,7 @@ AMOUNT_PROPERTIES = ("$ai_latency", "$ai_input_cost_usd", "$ai_output_cost_usd",
 FUTURE_CUTOFF = timedelta(hours=23)
 # A well-formed ISO 8601 date-time whose year no column holds: before year 1 ("-0001-…", "0000-…") or after
 # 9999 (the expanded "+10000-…").
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 YEAR_BEYOND_RANGE = re.compile(r"([+-]?\d{4,})(-\d\d-\d\d.*)", re.DOTALL)
 
 
@@ -88,11 +89,15 @@ def _ids(name: str, properties: dict[str, Any], prop: str) -> tuple[str, str | N
 
 
 def _check_numbers(properties: dict[str, Any], prop: str) -> None:
+    # Only the numbers an event has are checked: most events have few, and naming each field costs a string.
     for key in COUNT_PROPERTIES:
-        check_count(properties.get(key), f"{prop}.{key}")
+        if properties.get(key) is not None:
+            check_count(properties[key], f"{prop}.{key}")
     for key in AMOUNT_PROPERTIES:
-        check_amount(properties.get(key), f"{prop}.{key}")
-    check_status(properties.get("$ai_http_status"), f"{prop}.$ai_http_status")
+        if properties.get(key) is not None:
+            check_amount(properties[key], f"{prop}.{key}")
+    if properties.get("$ai_http_status") is not None:
+        check_status(properties["$ai_http_status"], f"{prop}.$ai_http_status")
 
 
 def _distinct_id(value: Any, attr: str) -> str | None:
@@ -111,6 +116,8 @@ def _uuid(value: Any, attr: str) -> str | None:
     """The event's uuid in canonical form; None when it has none."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
+        return value  # already as str(UUID(value)) writes it: SDKs and OTel send them so
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValidationError(f"A uuid is a string, not {json_kind(value)}.", field_path(attr, "uuid"))
     try:

@@ -123,15 +123,23 @@ class Summary:
 
     def _offer_preview(self, name: str, rank: int, key: str, value: Any, last_user: bool = False) -> None:
         """Offer the value's preview, made only if it would win: of a trace's many events, one gives each preview."""
-        if value is not None and Pick(rank, key, None).beats(self.picks.get(name), PREFER_LATEST[name]):
+        if value is not None and self._would_win(name, rank, key):
             self._offer(name, rank, key, preview(value, last_user=last_user))
 
     def _offer(self, name: str, rank: int, key: str, value: Any) -> None:
         if value is None or value == "":
             return
-        candidate = Pick(rank, key, value)
-        if candidate.beats(self.picks.get(name), PREFER_LATEST[name]):
-            self.picks[name] = candidate
+        if self._would_win(name, rank, key):
+            self.picks[name] = Pick(rank, key, value)
+
+    def _would_win(self, name: str, rank: int, key: str) -> bool:
+        """Pick.beats, without making a Pick for each of the many candidates that lose."""
+        current = self.picks.get(name)
+        if current is None:
+            return True
+        if rank != current.rank:
+            return rank > current.rank
+        return key > current.key if PREFER_LATEST[name] else key < current.key
 
     def merge(self, other: Summary) -> Summary:
         merged = Summary(
