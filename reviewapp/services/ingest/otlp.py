@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from google.protobuf.message import DecodeError
@@ -15,6 +15,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from reviewapp.services.errors import ValidationError
+
+T = TypeVar("T")
 
 STATUS_ERROR = 2  # Status.STATUS_CODE_ERROR, the same number in protobuf and OTLP/JSON
 # Attribute values nest (arrays, key-value lists); deeper than this a value is kept as its JSON text, unread.
@@ -268,27 +270,40 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def json_spans(document: dict[str, Any]) -> Iterator[Span | MalformedSpan]:
-    resource_spans = document.get("resourceSpans", document.get("resource_spans"))
-    if resource_spans is not None and not isinstance(resource_spans, list):
-        raise ValidationError("Invalid OTLP trace format: resourceSpans must be a list.")
-    for r, group in enumerate(resource_spans or []):
+    return _json_walk(document, ("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), "spans",
+                      "Invalid OTLP trace format: resourceSpans must be a list.", _json_span)
+
+
+def json_logs(document: dict[str, Any]) -> Iterator[LogRecord | MalformedSpan]:
+    return _json_walk(document, ("resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"), "logRecords",
+                      "Invalid OTLP logs format: resourceLogs must be a list.", _json_record)
+
+
+def _json_walk(document: dict[str, Any], top: tuple[str, str], middle: tuple[str, str], leaf: str, refusal: str,
+               read_one: Callable[[str, dict[str, Any], dict[str, Any]], T]) -> Iterator[T | MalformedSpan]:
+    """resource → scope → item, as OTLP/JSON nests spans and log records (camelCase, or the proto's own names);
+    a malformed part is reported where it is and the walk goes on."""
+    groups = document.get(top[0], document.get(top[1]))
+    if groups is not None and not isinstance(groups, list):
+        raise ValidationError(refusal)
+    for r, group in enumerate(groups or []):
         try:
             group = _object(group)
             resource = _json_attributes(_object(group.get("resource")).get("attributes"))
-            scopes = _list(group.get("scopeSpans", group.get("scope_spans")))
+            scopes = _list(group.get(middle[0], group.get(middle[1])))
         except MalformedSpan as exc:
-            yield MalformedSpan(f"resourceSpans[{r}]: {exc}")
+            yield MalformedSpan(f"{top[0]}[{r}]: {exc}")
             continue
         for s, scope in enumerate(scopes):
             try:
-                spans = _list(_object(scope).get("spans"))
+                items = _list(_object(scope).get(leaf))
             except MalformedSpan as exc:
-                yield MalformedSpan(f"resourceSpans[{r}].scopeSpans[{s}]: {exc}")
+                yield MalformedSpan(f"{top[0]}[{r}].{middle[0]}[{s}]: {exc}")
                 continue
-            for n, span in enumerate(spans):
-                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{n}]"
+            for n, item in enumerate(items):
+                where = f"{top[0]}[{r}].{middle[0]}[{s}].{leaf}[{n}]"
                 try:
-                    read = _json_span(where, _object(span), resource)
+                    read = read_one(where, _object(item), resource)
                 except MalformedSpan as exc:
                     yield MalformedSpan(f"{where}: {exc}")
                 except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # what no check foresaw
@@ -322,36 +337,6 @@ def _json_span(where: str, span: dict[str, Any], resource: dict[str, Any]) -> Sp
         message if isinstance(message, str) else "",
         events,
     )
-
-
-def json_logs(document: dict[str, Any]) -> Iterator[LogRecord | MalformedSpan]:
-    resource_logs = document.get("resourceLogs", document.get("resource_logs"))
-    if resource_logs is not None and not isinstance(resource_logs, list):
-        raise ValidationError("Invalid OTLP logs format: resourceLogs must be a list.")
-    for r, group in enumerate(resource_logs or []):
-        try:
-            group = _object(group)
-            resource = _json_attributes(_object(group.get("resource")).get("attributes"))
-            scopes = _list(group.get("scopeLogs", group.get("scope_logs")))
-        except MalformedSpan as exc:
-            yield MalformedSpan(f"resourceLogs[{r}]: {exc}")
-            continue
-        for s, scope in enumerate(scopes):
-            try:
-                records = _list(_object(scope).get("logRecords"))
-            except MalformedSpan as exc:
-                yield MalformedSpan(f"resourceLogs[{r}].scopeLogs[{s}]: {exc}")
-                continue
-            for n, record in enumerate(records):
-                where = f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{n}]"
-                try:
-                    read = _json_record(where, _object(record), resource)
-                except MalformedSpan as exc:
-                    yield MalformedSpan(f"{where}: {exc}")
-                except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # what no check foresaw
-                    yield MalformedSpan(f"{where}: could not be read ({type(exc).__name__}).")
-                else:
-                    yield read
 
 
 def _json_record(where: str, record: dict[str, Any], resource: dict[str, Any]) -> LogRecord:
