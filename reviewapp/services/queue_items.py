@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, up
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defaultload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceReview, User, utcnow, uuid7
@@ -47,6 +48,8 @@ def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool =
     found_id = as_uuid(item_id)
     query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
              else _live_items(project_id))
+    # The queue's assignees only when a claim asks (the review page renews a lease without them).
+    query = query.options(defaultload(ReviewQueueItem.queue).lazyload(ReviewQueue.assignees))
     item = found_id and db.session.scalar(query.where(ReviewQueueItem.id == found_id))
     if not item:
         raise NotFound()
