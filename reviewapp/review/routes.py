@@ -242,13 +242,14 @@ def save(member: Membership, item_id: str):
     judging = judging_for(found, current_user)
     if judging is not None:
         return _save_judgment(member, found, judging)
-    review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+    # Read locked, as the save reads it (the row held until the save commits), so the save need not read it again.
+    review = reviews.active_review_for_trace(member.project_id, found.trace_id, lock=True)
     fields, entries, sent = _submitted(member, found.queue, review)
     try:
         reviews.submit_review(member.project_id, current_user, item=found, queue=found.queue, basis=sent["basis"],
                               comment=sent["comment"], scores=entries,
                               time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite")
+                              overwrite=request.form.get("resolve") == "overwrite", locked_review=review)
     except (ValidationError, SaveConflict) as exc:
         return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         review=getattr(exc, "review", None) or review, **sent)
