@@ -63,7 +63,7 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     assert queue is not None
     lease = lease or configured_lease()
     if queue.takes_judgments:
-        if reused:  # its own claim rules read the queue's settings: read it afresh
+        if reused:  # its claim tells a deleted queue from a done one only by this read, as before
             queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     if not judgments.assigned(queue, actor):

@@ -183,7 +183,8 @@ def test_a_queue_deleted_while_saving_is_not_claimed_from(app, wb, monkeypatch):
 
     monkeypatch.setattr(reviews, "submit_review", save_then_delete_the_queue)
     response = client.post(location, data={**form_fields(page), **answers(wb)}, headers=FRAGMENT)
-    assert response.status_code == 204 and response.headers["X-Review-Go"].endswith(f"/projects/{wb.project.id}/queues/")
+    assert response.status_code == 204
+    assert response.headers["X-Review-Go"].endswith(f"/projects/{wb.project.id}/queues/")
     assert "This queue no longer exists." in text(client.get(response.headers["X-Review-Go"]))
     db.session.expire_all()
     assert db.session.scalar(select(TraceReview.trace_id).where(TraceReview.project_id == wb.project.id)) == "trace-001"
