@@ -67,14 +67,16 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     if not judgments.assigned(queue, actor):
-        return _nothing(project_id, queue, reused)
+        _confirm_live(project_id, queue, reused)
+        return None
     postgres = db.session.get_bind().dialect.name == "postgresql"
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
         candidate = _next_candidate(queue, actor, now, lock=postgres)
         if candidate is None:
             commit_keeping_state()
-            return _nothing(project_id, queue, reused)
+            _confirm_live(project_id, queue, reused)
+            return None
         if _hold(candidate.id, actor, now, lease, take_over=False):
             commit_keeping_state()
             return _as_held(candidate, actor, now + lease)
@@ -82,11 +84,11 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
 
 
-def _nothing(project_id: int, queue: ReviewQueue, reused: bool) -> None:
-    """claim_next's "nothing for you"; with a queue the caller loaded earlier, NotFound if it was deleted since."""
+def _confirm_live(project_id: int, queue: ReviewQueue, reused: bool) -> None:
+    """Before claim_next answers "nothing for you" from a queue the caller loaded earlier: NotFound if it was
+    deleted since."""
     if reused:
         load_queue(project_id, queue.id)
-    return None
 
 
 def claim_in_next_queue(project_id: int, actor: User,
