@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
@@ -154,7 +154,7 @@ def panel_definitions(project_id: int, queue: ReviewQueue | None,
                       review: TraceReview | Judgment | None = None) -> list[ScoreDefinition]:
     """The queue's chosen scorers in their order, or every active scorer by name; plus any scorer the review
     already has a score for (saving replaces the whole set, so none may silently drop out)."""
-    everything = scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)
+    everything = _project_scorers(project_id)
     by_id = {d.id: d for d in everything}
     chosen = queues.queue_scorer_ids(queue) if queue is not None else []
     if chosen:
@@ -165,6 +165,15 @@ def panel_definitions(project_id: int, queue: ReviewQueue | None,
         have = {d.id for d in shown}
         shown += [s.definition for s in review.scores if s.definition_id not in have]
     return shown
+
+
+def _project_scorers(project_id: int) -> list[ScoreDefinition]:
+    """The project's scorers, read once per request: save & next builds the saved trace's panel and the next
+    one's in the same request."""
+    read = g.setdefault("panel_scorers", {})
+    if project_id not in read:
+        read[project_id] = scorers.definitions_by_name(project_id, archived=None, limit=SCORERS_MAX)
+    return read[project_id]
 
 
 def build_fields(definitions: list[ScoreDefinition],

@@ -62,10 +62,11 @@ def _claim_refused(member: Membership, exc: NotFound | Conflict, gone: str, gone
     return redirect(url_for("queues.index", project_id=member.project_id))
 
 
-def _claim_next(member: Membership, queue_id: Any):
-    """Claim the next trace of the queue and go to it, or to the all-done page."""
+def _claim_next(member: Membership, queue_id: Any, queue: ReviewQueue | None = None):
+    """Claim the next trace of the queue and go to it, or to the all-done page. `queue`, when this request loaded
+    it already (save & next), is not read again."""
     try:
-        item = claims.claim_next(member.project_id, current_user, queue_id)
+        item = claims.claim_next(member.project_id, current_user, queue_id, queue=queue)
     except (NotFound, Conflict) as exc:
         return _claim_refused(member, exc, "This queue no longer exists.", "warning")
     if item is None:
@@ -241,18 +242,19 @@ def save(member: Membership, item_id: str):
     judging = judging_for(found, current_user)
     if judging is not None:
         return _save_judgment(member, found, judging)
-    review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+    # Read locked, as the save reads it (the row held until the save commits), so the save need not read it again.
+    review = reviews.active_review_for_trace(member.project_id, found.trace_id, lock=True)
     fields, entries, sent = _submitted(member, found.queue, review)
     try:
         reviews.submit_review(member.project_id, current_user, item=found, queue=found.queue, basis=sent["basis"],
                               comment=sent["comment"], scores=entries,
                               time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite")
+                              overwrite=request.form.get("resolve") == "overwrite", locked_review=review)
     except (ValidationError, SaveConflict) as exc:
         return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         review=getattr(exc, "review", None) or review, **sent)
     flash(f"Saved your review of {found.trace_id}.", "success")
-    return _claim_next(member, found.queue_id)
+    return _claim_next(member, found.queue_id, found.queue)
 
 
 def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging):
@@ -274,7 +276,7 @@ def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging)
         return _refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         judging=judging, basis="", **sent)
     flash(f"Saved your judgment of {found.trace_id}.", "success")
-    return _claim_next(member, found.queue_id)
+    return _claim_next(member, found.queue_id, found.queue)
 
 
 @bp.route("/review/<item_id>/skip", methods=["POST"])
@@ -346,7 +348,7 @@ def edit_trace(member: Membership, trace_id: str):
         return _refused(member, exc, fields, entries, review=getattr(exc, "review", None) or review, **sent, **page)
     flash(f"Saved the review of {trace_id}.", "success")
     if queue is not None:
-        return _claim_next(member, queue.id)
+        return _claim_next(member, queue.id, queue)
     return redirect(url_for("traces.detail", project_id=member.project_id, trace_id=trace_id))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import lazyload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, ReviewSkip, User
@@ -33,6 +34,19 @@ def first_found(queries: Iterable[Select], lock: bool) -> uuid.UUID | None:
         if lock:
             query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
         found = db.session.scalar(query)
+        if found is not None:
+            return found
+    return None
+
+
+def first_item(queries: Iterable[Select], lock: bool) -> ReviewQueueItem | None:
+    """first_found's item itself, its row only (the queue and users it names come from the session when asked),
+    so the claim need not read it back after holding it."""
+    for query in queries:
+        query = query.with_only_columns(ReviewQueueItem).options(lazyload("*"))
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=ReviewQueueItem)
+        found = db.session.scalar(query.execution_options(populate_existing=True))
         if found is not None:
             return found
     return None

@@ -37,7 +37,7 @@ def configured_lease() -> timedelta:
 
 @refusal_rolls_back
 def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
-               lease: timedelta | None = None) -> ReviewQueueItem | None:
+               lease: timedelta | None = None, *, queue: ReviewQueue | None = None) -> ReviewQueueItem | None:
     """Claim the next item of the queue for `actor` under a lease (by default the configured one), or None when
     nothing is left for them.
 
@@ -51,12 +51,23 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     a queue so contended that CLAIM_ATTEMPTS_MAX looks all lose answers Conflict, never "nothing left".
 
     A queue with assignees answers None to anyone else (`refusal` says why); a queue with several reviewers per
-    trace claims through services.judgments."""
-    queue = load_queue(project_id, queue_id)
+    trace claims through services.judgments.
+
+    `queue`, the queue as the caller loaded it in this request (save & next: the saved item's), spares reading
+    it again. A queue deleted since is still NotFound: deleting a queue takes its items out in the same
+    transaction, and the guarded update claims a live item only, so a claim that took an item took it from a
+    live queue; finding nothing, the queue is read again to tell "deleted" from "done"."""
+    reused = queue is not None and queue.project_id == project_id and queue.id == as_uuid(queue_id)
+    if not reused:
+        queue = load_queue(project_id, queue_id)
+    assert queue is not None
     lease = lease or configured_lease()
     if queue.takes_judgments:
+        if reused:  # its claim tells a deleted queue from a done one only by this read, as before
+            queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     if not judgments.assigned(queue, actor):
+        _confirm_live(project_id, queue, reused)
         return None
     postgres = db.session.get_bind().dialect.name == "postgresql"
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
@@ -64,12 +75,20 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
         candidate = _next_candidate(queue, actor, now, lock=postgres)
         if candidate is None:
             commit_keeping_state()
+            _confirm_live(project_id, queue, reused)
             return None
-        if _hold(candidate, actor, now, lease, take_over=False):
+        if _hold(candidate.id, actor, now, lease, take_over=False):
             commit_keeping_state()
-            return _as_held(db.session.get_one(ReviewQueueItem, candidate), actor, now + lease)
+            return _as_held(candidate, actor, now + lease)
         db.session.rollback()  # someone else took it between our read and our write: look again
     raise Conflict(QUEUE_BUSY, queue_id=str(queue.id))
+
+
+def _confirm_live(project_id: int, queue: ReviewQueue, reused: bool) -> None:
+    """Before claim_next answers "nothing for you" from a queue the caller loaded earlier: NotFound if it was
+    deleted since."""
+    if reused:
+        load_queue(project_id, queue.id)
 
 
 def claim_in_next_queue(project_id: int, actor: User,
@@ -125,15 +144,15 @@ def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> uuid.UUID | None:
+def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
     live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
     # Ordered by expiry, not age, so that the planner looks the claim up by claimant instead of walking the
     # queue in age order (a reviewer holds one claim, rarely a few).
     mine = select(ReviewQueueItem.id).where(
         live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
     ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
-    return candidates.first_found([mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)],
-                                  lock)
+    return candidates.first_item([mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)],
+                                 lock)
 
 
 # --- holding and taking over -------------------------------------------------------------------------

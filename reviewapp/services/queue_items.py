@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, up
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defaultload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceReview, User, utcnow, uuid7
@@ -47,7 +48,11 @@ def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool =
     found_id = as_uuid(item_id)
     query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
              else _live_items(project_id))
-    item = found_id and db.session.scalar(query.where(ReviewQueueItem.id == found_id))
+    # With the scorers the queue asks for (the review panel's); its assignees only when a claim asks (the review
+    # page renews a lease without them). On PostgreSQL each statement saved is a round trip.
+    queue = defaultload(ReviewQueueItem.queue)
+    query = query.options(queue.lazyload(ReviewQueue.assignees), queue.joinedload(ReviewQueue.scorers))
+    item = found_id and db.session.scalars(query.where(ReviewQueueItem.id == found_id)).unique().first()
     if not item:
         raise NotFound()
     return item

@@ -392,6 +392,7 @@ def submit_review(
     scores: Any = (),
     time_spent_seconds: Any = None,
     overwrite: bool = False,
+    locked_review: Any = ABSENT,
 ) -> TraceReview:
     """The review page's save of a trace (from a queue `item`, or the trace page), as one transaction.
 
@@ -399,7 +400,10 @@ def submit_review(
     nobody's work is overwritten unasked — when another reviewer holds the trace, or its review is not the one
     the page showed (`basis`: basis_of that review, "" for none), SaveConflict, and nothing changes. The same
     call with overwrite=True saves anyway: it takes the trace over (ending the holder's lease) and saves as an
-    edit of the review there is now. Saving completes the trace's pending item."""
+    edit of the review there is now. Saving completes the trace's pending item.
+
+    `locked_review`, the trace's live review (or None) as the caller read it with `lock=True` in this transaction
+    (the review page reads it to build its panel), is not read again."""
     trace_id = item.trace_id if item is not None else queue_items.clean_trace_id(trace_id)
     new_comment = _clean_comment(comment)
     validated = validate_scores(project_id, list(scores))
@@ -411,7 +415,7 @@ def submit_review(
     if live is not None and claims.held_by_other(live, actor) and not overwrite:
         raise _held(live)
     # The review row first, then the item: the order save_review locks them in, so the two never deadlock.
-    current = active_review_for_trace(project_id, trace_id, lock=True)
+    current = active_review_for_trace(project_id, trace_id, lock=True) if locked_review is ABSENT else locked_review
     if live is not None and not claims.take_claim(live, actor, take_over=overwrite):
         # Claimed or completed by someone else between our read and our write: look again.
         db.session.rollback()

@@ -182,9 +182,9 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
         candidate = real(queue, actor, now, lock)
         if candidate is not None and actor.id == ann.id and races["lost"] < 25:
             races["lost"] += 1
-            taken.add(candidate)
-            db.session.get(ReviewQueueItem, candidate).claimed_by_id = bob.id
-            db.session.get(ReviewQueueItem, candidate).claim_expires_at = utcnow() + timedelta(minutes=10)
+            taken.add(candidate.id)
+            db.session.get(ReviewQueueItem, candidate.id).claimed_by_id = bob.id
+            db.session.get(ReviewQueueItem, candidate.id).claim_expires_at = utcnow() + timedelta(minutes=10)
             db.session.commit()  # Bob's claim, committed before Ann's guarded update runs
         return candidate
 
