@@ -128,6 +128,13 @@ def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, t
     return cast(CursorResult[Any], result).rowcount > 0
 
 
+def _fresh_lease(item: ReviewQueueItem, actor: User, now: datetime, lease: timedelta) -> bool:
+    """The actor holds the item (one reviewer per trace) with more than half the lease left: a page view that
+    renews it would only push the end a little further, for a write and a commit on every trace opened."""
+    return (not item.queue.takes_judgments and item.claimed_by_id == actor.id
+            and item.claim_expires_at is not None and item.claim_expires_at - now > lease / 2)
+
+
 def _as_held(item: ReviewQueueItem, actor: User, expires_at: datetime) -> ReviewQueueItem:
     """The item as _hold just wrote it, without reading it back (on PostgreSQL each read is a round trip)."""
     set_committed_value(item, "claimed_by_id", actor.id)
@@ -191,6 +198,8 @@ def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
     same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
     item = load_item(project_id, item_id)
     now, lease = utcnow(), lease or configured_lease()
+    if _fresh_lease(item, actor, now, lease):
+        return item  # the reviewer's own lease has more than half to run: no write, no commit to wait for
     if item.queue.takes_judgments:
         held = judgments.hold_judging(actor, item, lease)
     else:

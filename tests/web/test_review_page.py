@@ -802,3 +802,15 @@ def test_export_from_the_reviews_page_honours_the_filters(client, login, wb):
     assert jsonl.status_code == 200 and len(text(jsonl).strip().splitlines()) == 2
     bad = client.get(f"/projects/{wb.project.id}/reviews/export?format=xml")
     assert bad.status_code == 400 and "“xml” is not a valid choice. Choose csv or jsonl." in text(bad)
+
+
+def test_opening_the_page_with_a_fresh_lease_writes_nothing(client, login, wb, count_queries):
+    token = login(wb.reviewer)
+    location = start(client, wb, token)
+    item = db.session.get(ReviewQueueItem, queues.as_uuid(item_id_of(location)))
+    expires = item.claim_expires_at
+    with count_queries() as statements:
+        assert client.get(location).status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    db.session.refresh(item)
+    assert item.claim_expires_at == expires and item.claimed_by_id == wb.reviewer.id
