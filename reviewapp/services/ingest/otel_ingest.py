@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -29,6 +29,8 @@ from reviewapp.services.ingest.otel_conventions import apply_convention
 from reviewapp.services.ingest.otlp import LogRecord, MalformedSpan, Span
 from reviewapp.services.ingest.posthog import parse_event
 from reviewapp.services.ingest.store import IngestResult, store_and_commit
+
+T = TypeVar("T", Span, LogRecord)
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
 # An event's uuid derives from its trace and span ids, so a retried export is recognised and stored once.
@@ -89,19 +91,27 @@ def ingest_spans(project_id: int, spans: Iterable[Span | MalformedSpan]) -> Otel
     """Map and store a request's spans in one transaction; spans that are not AI spans are counted as ignored."""
     now = utcnow()
     request_id = request_identity()
+    resources: dict[int, dict[str, Any]] = {}  # the spans of one resource share its attributes dict
+    return _map_and_store(project_id, spans, lambda span: span_event(span, request_id, now, resources), now)
+
+
+def _map_and_store(project_id: int, items: Iterable[T | MalformedSpan], to_event: Callable[[T], dict | None],
+                   now: datetime) -> OtelResult:
+    """Map each span or log record to an event, validate it as capture does, and store the request's events in
+    one transaction; a malformed or refused item is reported, the rest kept."""
     result = OtelResult()
     events: list[AIEvent] = []
-    resources: dict[int, dict[str, Any]] = {}  # the spans of one resource share its attributes dict
-    for span in spans:
+    for item in items:
         result.received += 1
-        if isinstance(span, MalformedSpan):
-            result.rejected.append(str(span))
+        if isinstance(item, MalformedSpan):
+            result.rejected.append(str(item))
             continue
+        where = item.where
         try:
-            raw = span_event(span, request_id, now, resources)
-            event = parse_event(raw, span.where, now) if raw is not None else None
+            raw = to_event(item)
+            event = parse_event(raw, where, now) if raw is not None else None
         except MAPPING_ERRORS as exc:
-            result.rejected.append(_reason(exc, span.where))
+            result.rejected.append(_reason(exc, where))
             continue
         if event is None:
             result.ignored += 1
@@ -170,22 +180,4 @@ def evaluation_event(record: LogRecord, now: datetime) -> dict[str, Any] | None:
 
 def ingest_logs(project_id: int, records: Iterable[LogRecord | MalformedSpan]) -> OtelResult:
     now = utcnow()
-    result = OtelResult()
-    events: list[AIEvent] = []
-    for record in records:
-        result.received += 1
-        if isinstance(record, MalformedSpan):
-            result.rejected.append(str(record))
-            continue
-        try:
-            raw = evaluation_event(record, now)
-            event = parse_event(raw, record.where, now) if raw is not None else None
-        except MAPPING_ERRORS as exc:
-            result.rejected.append(_reason(exc, record.where))
-            continue
-        if event is None:
-            result.ignored += 1
-        else:
-            events.append(event)
-    store_and_commit(project_id, events, result, now)
-    return result
+    return _map_and_store(project_id, records, lambda record: evaluation_event(record, now), now)
