@@ -85,8 +85,10 @@ class ReviewQueueItem(Base):
         Index("ix_review_queue_items_project_deleted", "project_id", "deleted_at"),
         # Progress on the queues page: items that left each queue because they were reviewed.
         Index("ix_review_queue_items_queue_reason", "queue_id", "deleted_reason"),
-        # claim_next first looks for the claim the reviewer already holds: without this it walks the queue.
-        live_index("ix_review_queue_items_claimed", "claimed_by_id", "queue_id"),
+        # claim_next first looks for the claim the reviewer already holds, and the queue pages for who holds one:
+        # without this they walk the queue. Queue first, so the pending count is an index-only scan of this
+        # narrow index (claimed_by_id is mostly null) rather than a read of every item row.
+        live_index("ix_review_queue_items_queue_claimed", "queue_id", "claimed_by_id"),
         # Claiming reads a queue's open items oldest first; the decision view its items that need one.
         live_index("ix_review_queue_items_queue_state", "queue_id", "state", "created_at", "id"),
     )

@@ -302,6 +302,7 @@ def reviewers_now(project_id: int, queue_ids: Iterable[uuid.UUID]) -> dict[uuid.
     now = utcnow()
     single = select(ReviewQueueItem.queue_id.label("queue_id"), ReviewQueueItem.claimed_by_id.label("user_id")).where(
         ReviewQueueItem.project_id == project_id, ReviewQueueItem.queue_id.in_(ids),
+        ReviewQueueItem.claimed_by_id.is_not(None),  # a range of the (queue, claimant) index, not the queue
         ReviewQueueItem.deleted_at.is_(None), ReviewQueueItem.claim_expires_at >= now)
     several = select(ItemClaim.queue_id, ItemClaim.user_id).join(
         ReviewQueueItem, ReviewQueueItem.id == ItemClaim.item_id).where(

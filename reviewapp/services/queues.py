@@ -46,9 +46,11 @@ QUEUE_ORDERS = {"name": ReviewQueue.name, "updated_at": ReviewQueue.updated_at, 
 # --- queues ------------------------------------------------------------------------------------------
 
 def pending_count_column():
-    """The live item count of a queue, as a correlated subquery usable in any select of ReviewQueue."""
+    """The live item count of a queue, as a correlated subquery usable in any select of ReviewQueue. count(*),
+    not count(id): it needs no column, so PostgreSQL counts entries of the narrowest live index on queue_id."""
     return (
-        select(func.count(ReviewQueueItem.id))
+        select(func.count())
+        .select_from(ReviewQueueItem)
         .where(ReviewQueueItem.queue_id == ReviewQueue.id, ReviewQueueItem.deleted_at.is_(None))
         .correlate(ReviewQueue)
         .scalar_subquery()

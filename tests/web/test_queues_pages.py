@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, utcnow
-from reviewapp.services import claims, queue_items, queues, reviews
+from reviewapp.services import claims, queue_items, queue_rules, queues, reviews
 from tests.web.workbench import build, signed_in, store_trace
 
 
@@ -292,6 +292,26 @@ def test_queue_page_runs_a_fixed_number_of_queries(client, login, wb, count_quer
     many = queries_for(client, count_queries, queue_url(wb))
     page = text(client.get(queue_url(wb)))
     assert "More 19" in page and other.name in page
+    assert len(many) == len(few), many
+
+
+def test_queue_page_statements_do_not_grow_with_queues_rules_reviews_or_claims(client, login, wb, count_queries):
+    # Everything the page gained since its first statement test: the move picker's queues, the rules with their
+    # additions, pass/fail per scorer over the queue's reviews, and who is reviewing now.
+    queue_rules.create_rule(wb.project.id, wb.admin, wb.queue.id, {"name": "First rule"})
+    login(wb.admin)
+    few = queries_for(client, count_queries, queue_url(wb))
+    for n in range(8):
+        queues.create_queue(wb.project.id, wb.admin, f"Extra {n}")
+        queue_rules.create_rule(wb.project.id, wb.admin, wb.queue.id, {"name": f"Rule {n}"})
+        store_trace(wb.project.id, f"more-{n}", name=f"More {n}")  # the rules (no condition) add it
+    for trace_id in wb.trace_ids[:2]:
+        reviews.save_review(wb.project.id, wb.admin, trace_id=trace_id, queue_id=wb.queue.id,
+                            scores=[{"definition_id": str(wb.helpful.id), "boolean_value": True}])
+    claims.claim_next(wb.project.id, wb.reviewer, wb.queue.id)
+    many = queries_for(client, count_queries, queue_url(wb))
+    page = text(client.get(queue_url(wb)))
+    assert "Extra 7" in page and "Rule 7" in page and "More 7" in page and "Rita Reviewer" in page
     assert len(many) == len(few), many
 
 
