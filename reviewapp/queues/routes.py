@@ -169,7 +169,7 @@ def _queue_page(member: Membership, queue_id: str, rule_form: RuleForm | None = 
     rules, _ = queue_rules.list_rules(member.project_id, queue_id=queue.id, limit=RULES_SHOWN)
     return render_template(
         "queues/detail.html", queue=queue, pending=pending, reviewed=reviewed, reviewers=reviewers, rows=rows,
-        verdicts=queues.verdict_counts(member.project_id, queue.id), several=several,
+        verdicts=queues.verdict_counts(member.project_id, queue.id, visible_to=member), several=several,
         states=queues.state_counts(member.project_id, queue.id) if several else None,
         judging=queues.judges_now([item.id for item, _ in rows]) if several else {},
         agreement=reliability.latest_per_scorer(

@@ -100,14 +100,14 @@ def clean_window(raw: Any) -> int:
 def project_insights(project_id: int, days: int = DEFAULT_WINDOW, now: datetime | None = None,
                      visible_to: Membership | None = None) -> Insights:
     """Everything the Insights page shows, in a fixed number of queries. Distributions cover every live
-    review (that blind review lets `visible_to` see, if given); pass rates, queue progress, throughput and skips
-    cover the last `days` days (UTC)."""
+    review and pass rates those in the last `days` days (UTC), both only those blind review lets `visible_to` see,
+    if given; queue progress, throughput and skips cover the last `days` days too."""
     since, labels = last_days(days, now or utcnow())
     reasons, skips_total, skips_by_user = skip_summary(project_id, since)
     return Insights(
         days=days, since=since, day_labels=labels,
         scorers=scorer_distributions(project_id, visible_to),
-        pass_rates=pass_rates(project_id, since, labels),
+        pass_rates=pass_rates(project_id, since, labels, visible_to),
         queues=queue_progress(project_id, since, labels),
         reviewers=reviewer_throughput(project_id, since, labels, skips_by_user),
         skip_reasons=reasons, skips_total=skips_total,

@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func, or_, select
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue, ScoreDefinition, ScoreDefinitionVersion, TraceReview, TraceReviewScore
+from reviewapp.models import (
+    Membership,
+    ReviewQueue,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
+    TraceReview,
+    TraceReviewScore,
+)
 from reviewapp.services import passing
 from reviewapp.services.days import utc_day
+from reviewapp.services.visibility import where_visible
 
 SCORERS_MAX = 100
 QUEUES_MAX = 50
@@ -124,11 +132,14 @@ class PassRates:
     queues: list[QueueRate]  # queues (and "no queue") with a verdict in the window, by name
 
 
-def pass_rates(project_id: int, since: datetime, labels: list[str]) -> PassRates:
+def pass_rates(project_id: int, since: datetime, labels: list[str],
+               visible_to: Membership | None = None) -> PassRates:
     """Pass rates since `since` (the first of the days `labels`). Five statements at most: the counts per version
-    and day, the counts per queue, the scorers, their versions and the queues."""
+    and day, the counts per queue, the scorers, their versions and the queues. visible_to: count only the reviews
+    blind review lets this member see (a verdict is a review's answer as much as its value is)."""
     scope = (TraceReviewScore.project_id == project_id, TraceReview.deleted_at.is_(None),
-             TraceReviewScore.updated_at >= since)
+             TraceReviewScore.updated_at >= since,
+             *([] if visible_to is None else where_visible(visible_to, TraceReview.trace_id)))
     day = utc_day(TraceReviewScore.updated_at)
     per_day = db.session.execute(
         _live_scores(TraceReviewScore.definition_id, TraceReviewScore.definition_version, day,

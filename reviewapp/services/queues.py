@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from reviewapp.extensions import db
 from reviewapp.models import (
     ItemClaim,
+    Membership,
     QueueScorer,
     ReviewQueue,
     ReviewQueueItem,
@@ -33,6 +34,7 @@ from reviewapp.services.common import (
     refusal_rolls_back,
 )
 from reviewapp.services.errors import NotFound, ValidationError, required
+from reviewapp.services.visibility import where_visible
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -315,9 +317,10 @@ class VerdictCount:
         return self.passed / self.decided if self.decided else 0.0
 
 
-def verdict_counts(project_id: int, queue_id: uuid.UUID) -> list[VerdictCount]:
-    """Passed and failed scores per scorer among the queue's live reviews, by scorer name; scorers whose scores
-    there have no verdict (no passing rule) are left out. One grouped query."""
+def verdict_counts(project_id: int, queue_id: uuid.UUID, visible_to: Membership | None = None) -> list[VerdictCount]:
+    """Passed and failed scores per scorer among the queue's live reviews (those blind review lets `visible_to`
+    see, if given), by scorer name; scorers whose scores there have no verdict (no passing rule) are left out.
+    One grouped query."""
     rows = db.session.execute(
         select(ScoreDefinition.id, ScoreDefinition.name,
                func.sum(case((TraceReviewScore.passed == true(), 1), else_=0)),
@@ -326,7 +329,8 @@ def verdict_counts(project_id: int, queue_id: uuid.UUID) -> list[VerdictCount]:
         .join(TraceReview, TraceReview.id == TraceReviewScore.review_id)
         .join(ScoreDefinition, ScoreDefinition.id == TraceReviewScore.definition_id)
         .where(TraceReview.project_id == project_id, TraceReview.queue_id == queue_id,
-               TraceReview.deleted_at.is_(None), TraceReviewScore.passed.is_not(None))
+               TraceReview.deleted_at.is_(None), TraceReviewScore.passed.is_not(None),
+               *([] if visible_to is None else where_visible(visible_to, TraceReview.trace_id)))
         .group_by(ScoreDefinition.id, ScoreDefinition.name)
         .order_by(ScoreDefinition.name, ScoreDefinition.id)
     ).all()

@@ -6,8 +6,12 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select
 
+from reviewapp.extensions import db
+from reviewapp.models import Membership
 from reviewapp.services import insights, queues, reviews, scorers
+from tests.support import judgment_rows
 from tests.support.pass_rate_data import build, days_ago, review, set_rule, set_version_time, value
 
 
@@ -195,3 +199,41 @@ def test_a_fixed_number_of_statements_whatever_the_data(client, login, project, 
     assert len(rates(project).scorers) == 6 and len(rates(project).queues) == 7
     assert len(many) == len(few)
 
+
+
+# --- blind review ----------------------------------------------------------------------------------------
+
+def test_pass_rates_leave_out_the_verdicts_blind_review_hides(client, login, factory, project, admin, known):
+    """t2 (Answer quality 3 ✓ under v1, Safe no ✗, in Support) is pending again in a blind panel that Bob has not
+    judged: its verdicts are hidden from him, in the rates and on Support's page, until he has."""
+    bob = factory.user(email="bob@example.com", project=project, role="reviewer", first_name="Bob")
+    panel = judgment_rows.queue(project.id, "Blind panel", per_trace=2, blind=True)
+    t2 = judgment_rows.item(panel, "t2")
+
+    def seen_by(user):
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id,
+                                                                Membership.project_id == project.id))
+        data = insights.project_insights(project.id, 7, visible_to=membership).pass_rates
+        support = next(row for row in data.queues if row.queue and row.queue.name == "Support")
+        return ([s.tally.phrase for s in data.scorers],
+                [support.tallies[known.quality.id].phrase, support.tallies[known.safe.id].phrase])
+
+    everything = (["4 of 7 passed (57%)", "2 of 3 passed (67%)"], ["3 of 4 passed (75%)", "1 of 2 passed (50%)"])
+    assert seen_by(admin) == everything
+    assert seen_by(bob) == (["3 of 6 passed (50%)", "2 of 2 passed (100%)"],
+                            ["2 of 3 passed (67%)", "1 of 1 passed (100%)"])
+
+    login(bob)
+    page = html.unescape(client.get(f"/projects/{project.id}/insights/?days=7").get_data(as_text=True))
+    queues_table = re.search(r'<table class="table table-pass-queues".*?</table>', section(page), re.S).group(0)
+    support = re.search(r">Support</a>.*?</tr>", queues_table, re.S).group(0)
+    assert re.findall(r'title="([^"]+)"', support) == ["2 of 3 passed (67%)", "1 of 1 passed (100%)"]
+    queue_page = client.get(f"/projects/{project.id}/queues/{known.support.id}/").get_data(as_text=True)
+    verdicts = re.search(r'<table class="table table-verdicts">.*?</table>', queue_page, re.S).group(0)
+    assert "67% of 3" in verdicts and "100% of 1" in verdicts  # Answer quality, Safe: t2 left out
+
+    judgment_rows.judge(t2, bob, [value(known.safe, boolean_value=True)])  # answered: nothing left to anchor
+    assert seen_by(bob) == everything
+    queue_page = client.get(f"/projects/{project.id}/queues/{known.support.id}/").get_data(as_text=True)
+    verdicts = re.search(r'<table class="table table-verdicts">.*?</table>', queue_page, re.S).group(0)
+    assert "75% of 4" in verdicts and "50% of 2" in verdicts
