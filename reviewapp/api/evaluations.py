@@ -35,7 +35,7 @@ def result_json(result: TraceEvaluation, name: str) -> dict[str, Any]:
 
 
 def _row(project_id: int, evaluation: Evaluation) -> evaluations.EvaluationRow:
-    return next(row for row in evaluations.list_evaluations(project_id) if row.evaluation.id == evaluation.id)
+    return evaluations.list_evaluations(project_id, evaluation.id)[0]
 
 
 @api_route("/evaluations/", methods=["GET"])

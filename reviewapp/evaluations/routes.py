@@ -47,7 +47,7 @@ def save(member: Membership, evaluation_id: int):
 def _page(member: Membership, evaluation, form: EvaluationSettingsForm, status: int = 200):
     definitions, _ = scorers.list_definitions(member.project_id, limit=500)
     form.scorer.choices = {"": "No scorer", **{str(d.id): d.name for d in definitions}}
-    rows = [row for row in evaluations.list_evaluations(member.project_id) if row.evaluation.id == evaluation.id]
+    rows = evaluations.list_evaluations(member.project_id, evaluation.id)
     comparison = judge_agreement.project_judge_agreement(member.project_id, evaluation.id, visible_to=member)
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, row=rows[0], form=form,

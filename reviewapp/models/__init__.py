@@ -1,7 +1,7 @@
 """Every model, imported here so Alembic and create_all see the whole schema."""
 from reviewapp.models.api_key import SCOPES, PersonalApiKey
 from reviewapp.models.base import Base, utcnow, uuid7
-from reviewapp.models.evaluation import Evaluation, TraceEvaluation
+from reviewapp.models.evaluation import Evaluation, EvaluationOutcomeCount, TraceEvaluation
 from reviewapp.models.judgment import Judgment, JudgmentScore
 from reviewapp.models.project import ROLES, Membership, Project, User
 from reviewapp.models.queue import ItemClaim, QueueAssignee, QueueScorer, ReviewQueue, ReviewQueueItem, ReviewSkip
@@ -19,5 +19,5 @@ __all__ = [
     "QueueRule", "QueueRuleAddition",
     "ScoreDefinition", "ScoreDefinitionVersion", "TraceReview", "TraceReviewScore", "ScoreValues", "ReviewChange",
     "Judgment", "JudgmentScore",
-    "Trace", "TraceEvent", "TraceModel", "Evaluation", "TraceEvaluation",
+    "Trace", "TraceEvent", "TraceModel", "Evaluation", "EvaluationOutcomeCount", "TraceEvaluation",
 ]

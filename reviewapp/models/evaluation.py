@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reviewapp.models.base import Base, UTCDateTime, json_type, utcnow
@@ -45,6 +45,8 @@ class TraceEvaluation(Base):
         UniqueConstraint("project_id", "run_key"),  # a retried or replayed result is stored once
         Index("ix_trace_evaluations_project_trace", "project_id", "trace_id"),
         Index("ix_trace_evaluations_evaluation_outcome", "evaluation_id", "outcome"),
+        # An evaluation's latest results and its last one (the Evaluations page) without sorting all of them.
+        Index("ix_trace_evaluations_evaluation_timestamp", "evaluation_id", "timestamp", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -68,3 +70,20 @@ class TraceEvaluation(Base):
     reasoning: Mapped[str | None] = mapped_column(Text)
     judge_model: Mapped[str | None] = mapped_column(String(255))
     cost_usd: Mapped[float | None] = mapped_column(Numeric(18, 8, asdecimal=False))
+
+
+class EvaluationOutcomeCount(Base):
+    """A share of an evaluation's results with one outcome, so the Evaluations page sums a few rows instead of
+    counting every result. Whatever adds, re-reads or deletes results (ingest, a rule change, prune) adds a row of
+    what it changed (negative for results gone) in the same transaction: the sums are exact however many run at
+    once, and no two writers wait on a shared counter row. Ingest folds an evaluation's rows into one per outcome
+    as it goes (services.evaluations)."""
+
+    __tablename__ = "evaluation_outcome_counts"
+    __table_args__ = (Index("ix_evaluation_outcome_counts_project_evaluation", "project_id", "evaluation_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    results: Mapped[int] = mapped_column(BigInteger)  # a change: negative for results deleted or re-read away

@@ -1,19 +1,21 @@
-"""Evaluation results in: recording `$ai_evaluation` events as they are stored, and the admin's settings that
-decide their outcome (polarity, passing rule) and the scorer each evaluation is compared with."""
+"""Evaluation results in: recording `$ai_evaluation` events as they are stored, their counts by outcome, and the
+admin's settings that decide their outcome (polarity, passing rule) and the scorer each evaluation is compared
+with."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
-from reviewapp.models import Evaluation, ScoreDefinition, TraceEvaluation, utcnow
+from reviewapp.models import Evaluation, EvaluationOutcomeCount, ScoreDefinition, TraceEvaluation, utcnow
 from reviewapp.services import passing, scorers
 from reviewapp.services.common import ID_MAX
 from reviewapp.services.errors import NotFound, ValidationError
@@ -23,6 +25,7 @@ from reviewapp.services.numeric import finite_number
 
 EVALUATIONS = cast(Table, Evaluation.__table__)
 TRACE_EVALUATIONS = cast(Table, TraceEvaluation.__table__)
+OUTCOME_COUNTS = cast(Table, EvaluationOutcomeCount.__table__)
 
 
 def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Insert:
@@ -32,9 +35,10 @@ def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Inser
 
 def record_results(project_id: int, events: Sequence[AIEvent]) -> int:
     """Record the results of newly stored `$ai_evaluation` events, inside the caller's transaction, in at most
-    four statements whatever their number: add the evaluations not seen before, read every one named, rename
-    those whose latest result carries a new name, and insert the results (a result whose run is already stored,
-    an OTel replay under another uuid, is skipped by the database). The number of results written."""
+    six statements whatever their number: add the evaluations not seen before, read every one named, rename
+    those whose latest result carries a new name, insert the results (a result whose run is already stored,
+    an OTel replay under another uuid, is skipped by the database) and fold the ones inserted into their
+    evaluations' outcome counts (two). The number of results written."""
     if not events:
         return 0
     read = [(event, read_verdict(event.uuid, event.trace_id, event.properties)) for event in events]
@@ -72,8 +76,11 @@ def record_results(project_id: int, events: Sequence[AIEvent]) -> int:
             "numeric_result": verdict.numeric_result, "labels": verdict.labels, "reasoning": verdict.reasoning,
             "judge_model": verdict.judge_model, "cost_usd": verdict.cost_usd,
         })
-    db.session.execute(_insert_ignoring_conflicts(TRACE_EVALUATIONS, ["project_id", "run_key"]), rows)
-    return len(rows)
+    written = db.session.execute(
+        _insert_ignoring_conflicts(TRACE_EVALUATIONS, ["project_id", "run_key"])
+        .returning(TRACE_EVALUATIONS.c.evaluation_id, TRACE_EVALUATIONS.c.outcome), rows).all()
+    _fold_counts(project_id, Counter((row.evaluation_id, row.outcome) for row in written))
+    return len(written)
 
 
 def evaluation_events(events: Iterable[AIEvent]) -> list[AIEvent]:
@@ -83,6 +90,51 @@ def evaluation_events(events: Iterable[AIEvent]) -> list[AIEvent]:
 def as_utc(value: datetime) -> datetime:
     """A timestamp read by an aggregate (SQLite gives it back naive) as aware UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# --- counts by outcome ------------------------------------------------------------------------------------------
+# An evaluation's results per outcome are the sum of its evaluation_outcome_counts rows: each writer adds a row of
+# what it changed in its own transaction, so the sums are exact under any concurrency and no writer waits for
+# another's counter. Ingest folds the rows of the evaluations it wrote into one per outcome.
+
+Changes = Counter[tuple[int, str]]  # (evaluation id, outcome) -> results added (negative: gone)
+
+
+def _add_counts(project_id: int, changes: Changes) -> None:
+    rows = [{"project_id": project_id, "evaluation_id": evaluation_id, "outcome": result, "results": n}
+            for (evaluation_id, result), n in sorted(changes.items()) if n]
+    if rows:
+        db.session.execute(insert(OUTCOME_COUNTS), rows)
+
+
+def _fold_counts(project_id: int, changes: Changes) -> None:
+    """Add `changes` (the results ingest just inserted) to their evaluations' counts, taking those evaluations'
+    rows in and writing one row per outcome back. Rows another transaction holds (it is folding them too) are
+    skipped, not waited for: they stay as they are, to be folded later, and the sums stay exact."""
+    if not changes:
+        return
+    held = select(OUTCOME_COUNTS.c.id).where(
+        OUTCOME_COUNTS.c.project_id == project_id,
+        OUTCOME_COUNTS.c.evaluation_id.in_(sorted({evaluation_id for evaluation_id, _ in changes})),
+    ).with_for_update(skip_locked=True)
+    taken = db.session.execute(
+        delete(OUTCOME_COUNTS).where(OUTCOME_COUNTS.c.id.in_(held))
+        .returning(OUTCOME_COUNTS.c.evaluation_id, OUTCOME_COUNTS.c.outcome, OUTCOME_COUNTS.c.results)).all()
+    folded = Counter(changes)
+    for evaluation_id, result, n in taken:
+        folded[(evaluation_id, result)] += n
+    _add_counts(project_id, folded)
+
+
+def delete_trace_results(project_id: int, trace_ids: Sequence[str]) -> None:
+    """Delete the results of these traces (retention), taking them off their evaluations' counts in the same
+    transaction."""
+    gone = db.session.execute(
+        delete(TRACE_EVALUATIONS)
+        .where(TRACE_EVALUATIONS.c.project_id == project_id, TRACE_EVALUATIONS.c.trace_id.in_(trace_ids))
+        .returning(TRACE_EVALUATIONS.c.evaluation_id, TRACE_EVALUATIONS.c.outcome)).all()
+    _add_counts(project_id, Counter({key: -n for key, n in Counter(
+        (row.evaluation_id, row.outcome) for row in gone).items()}))
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -111,26 +163,28 @@ class EvaluationRow:
         return self.counts.get("pass", 0) / decided if decided else None
 
 
-def list_evaluations(project_id: int) -> list[EvaluationRow]:
-    """Every evaluation the project has seen, by name, with its results counted by outcome: two queries."""
+def list_evaluations(project_id: int, evaluation_id: int | None = None) -> list[EvaluationRow]:
+    """Every evaluation the project has seen (or the one asked for), by name, with its results counted by outcome
+    and its last one: two queries, whose cost grows with the evaluations, not their results."""
+    last_seen = (select(func.max(TraceEvaluation.timestamp))
+                 .where(TraceEvaluation.evaluation_id == Evaluation.id)
+                 .correlate(Evaluation).scalar_subquery())
     found = db.session.execute(
-        select(Evaluation, ScoreDefinition.name)
+        select(Evaluation, ScoreDefinition.name, last_seen)
         .outerjoin(ScoreDefinition, ScoreDefinition.id == Evaluation.score_definition_id)
-        .where(Evaluation.project_id == project_id)
+        .where(Evaluation.project_id == project_id,
+               *([] if evaluation_id is None else [Evaluation.id == evaluation_id]))
         .order_by(func.lower(Evaluation.name), Evaluation.id)).all()
     counts: dict[int, dict[str, int]] = {}
-    last: dict[int, datetime] = {}
-    for evaluation_id, result, count, latest in db.session.execute(
-            select(TraceEvaluation.evaluation_id, TraceEvaluation.outcome, func.count(),
-                   func.max(TraceEvaluation.timestamp))
-            .where(TraceEvaluation.project_id == project_id)
-            .group_by(TraceEvaluation.evaluation_id, TraceEvaluation.outcome)):
-        counts.setdefault(evaluation_id, {})[result] = count
-        latest = as_utc(latest)
-        if evaluation_id not in last or latest > last[evaluation_id]:
-            last[evaluation_id] = latest
-    return [EvaluationRow(evaluation, counts.get(evaluation.id, {}), last.get(evaluation.id), scorer_name)
-            for evaluation, scorer_name in found]
+    for counted_id, result, n in db.session.execute(
+            select(OUTCOME_COUNTS.c.evaluation_id, OUTCOME_COUNTS.c.outcome, func.sum(OUTCOME_COUNTS.c.results))
+            .where(OUTCOME_COUNTS.c.project_id == project_id,
+                   *([] if evaluation_id is None else [OUTCOME_COUNTS.c.evaluation_id == evaluation_id]))
+            .group_by(OUTCOME_COUNTS.c.evaluation_id, OUTCOME_COUNTS.c.outcome)):
+        if n:
+            counts.setdefault(counted_id, {})[result] = int(n)
+    return [EvaluationRow(evaluation, counts.get(evaluation.id, {}), as_utc(latest) if latest else None, scorer_name)
+            for evaluation, scorer_name, latest in found]
 
 
 def load_evaluation(project_id: int, evaluation_id: int | str) -> Evaluation:
@@ -249,11 +303,16 @@ def recompute_outcomes(evaluation: Evaluation) -> int:
         if not batch:
             return changed
         after = batch[-1].id
-        updates = [{"row_id": row.id, "new_outcome": new} for row in batch
+        updates = [{"row_id": row.id, "old_outcome": row.outcome, "new_outcome": new} for row in batch
                    if (new := outcome(row, evaluation.true_is_failure, evaluation.passing_rule)) != row.outcome]
         if updates:
             db.session.execute(update(TRACE_EVALUATIONS).where(TRACE_EVALUATIONS.c.id == bindparam("row_id"))
                                .values(outcome=bindparam("new_outcome")), updates)
+            moved: Changes = Counter()
+            for entry in updates:
+                moved[(evaluation.id, entry["old_outcome"])] -= 1
+                moved[(evaluation.id, entry["new_outcome"])] += 1
+            _add_counts(evaluation.project_id, moved)
             changed += len(updates)
 
 

@@ -23,12 +23,12 @@ from reviewapp.models import (
     Judgment,
     ReviewQueueItem,
     Trace,
-    TraceEvaluation,
     TraceEvent,
     TraceModel,
     TraceReview,
     utcnow,
 )
+from reviewapp.services import evaluations
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.ingest.store import _writer_turn
 
@@ -117,7 +117,8 @@ def _delete_contents(gone: Sequence[Any]) -> int:
     for project_id, trace_id in gone:
         by_project.setdefault(project_id, []).append(trace_id)
     for project_id, trace_ids in sorted(by_project.items()):
-        for model in (TraceEvent, TraceEvaluation, TraceModel):
+        evaluations.delete_trace_results(project_id, trace_ids)  # and off their evaluations' counts
+        for model in (TraceEvent, TraceModel):
             table = cast(Table, model.__table__)
             deleted = cast(CursorResult, db.session.execute(delete(table).where(
                 table.c.project_id == project_id, table.c.trace_id.in_(trace_ids))))
