@@ -27,6 +27,7 @@ BENCHMARKS = (
     ("export", ["--reviews", "2000"]),
     ("agreement", ["--items", "1000", "--runs", "3", "--warmup", "1"]),
     ("queue_rules", ["--in-process", "--traces", "300", "--runs", "2", "--spread"]),
+    ("evaluations", ["--sizes", "1000", "10000", "--runs", "5"]),
 )
 
 
