@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import time
 
 
 def median(values: list[float]) -> float:
@@ -15,3 +16,47 @@ def p95(values: list[float]) -> float:
 
 def redact(url: str) -> str:
     return re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", url)
+
+
+def page_app(database_url: str | None, prefix: str):
+    """The app the in-process page benchmarks measure through (a fresh SQLite file unless a URL is given), with
+    every table created; prints the database it uses."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from reviewapp import create_app
+    from reviewapp.extensions import db
+    from reviewapp.models import Base
+
+    os.environ.setdefault("SECRET_KEY", "benchmark")
+    url = database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'bench.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": os.environ["SECRET_KEY"],
+                      "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
+    print(f"database: {redact(url)}")
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+    return app
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def signed_in(app, email: str, password: str):
+    """A test client signed in through the real form, and where the sign-in sent it."""
+    client = app.test_client()
+    token = csrf(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, "sign-in failed"
+    return client, response.location
+
+
+def timed(client, url: str, runs: int = 10) -> list[float]:
+    """Milliseconds of `runs` views of the page, each checked to answer 200."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        assert client.get(url).status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    return times

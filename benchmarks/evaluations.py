@@ -14,17 +14,13 @@ Run on demand; not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from benchmarks.common import median, p95, redact
+from benchmarks.common import median, p95, page_app, signed_in, timed
 
 SIZES = (10_000, 1_000_000)
 EVALUATIONS = 6
@@ -36,19 +32,8 @@ OUTCOMES = ("pass", "pass", "pass", "fail", "fail", "na", "skipped", "unknown")
 
 def main() -> None:
     args = parse_args()
-    os.environ.setdefault("SECRET_KEY", "benchmark")
-    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-evals-')) / 'bench.sqlite'}"
-    from reviewapp import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": os.environ["SECRET_KEY"],
-                      "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
-    print(f"database: {redact(url)}")
+    app = page_app(args.database_url, "reviewapp-evals-")
     print(f"{'results':>11}{'list ms':>9}{'p95':>7}{'one ms':>8}{'p95':>7}{'old count ms':>14}   statements")
-    with app.app_context():
-        from reviewapp.extensions import db
-        from reviewapp.models import Base
-
-        Base.metadata.create_all(db.engine)
     for size in args.sizes:
         started = time.perf_counter()
         with app.app_context():
@@ -123,12 +108,12 @@ def measure(app, setup: dict, runs: int) -> tuple[list[float], list[float], list
     from reviewapp.models import TraceEvaluation
     from reviewapp.services import evaluations
 
-    client = app.test_client()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"email": setup["email"], "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, "sign-in failed"
+    client, _ = signed_in(app, setup["email"], PASSWORD)
     base = f"/projects/{setup['project_id']}/evaluations/"
-    lists, one = timed(client, base, runs), timed(client, f"{base}{setup['evaluation_id']}", runs)
+    one_url = f"{base}{setup['evaluation_id']}"
+    for url in (base, one_url):
+        assert client.get(url).status_code == 200  # warms the session and the caches
+    lists, one = timed(client, base, runs), timed(client, one_url, runs)
     with app.app_context():
         statements: list[str] = []
 
@@ -156,16 +141,6 @@ def measure(app, setup: dict, runs: int) -> tuple[list[float], list[float], list
             old.append((time.perf_counter() - started) * 1000)
             db.session.rollback()
     return lists, one, old, len(statements)
-
-
-def timed(client, url: str, runs: int) -> list[float]:
-    assert client.get(url).status_code == 200  # warms the session and the caches
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        assert client.get(url).status_code == 200
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 if __name__ == "__main__":

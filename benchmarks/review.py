@@ -14,16 +14,13 @@ choice, numeric, yes/no) and a comment. Run on demand; not part of the test suit
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import insert
 
-from benchmarks.common import median, p95, redact
+from benchmarks.common import csrf, median, p95, page_app, signed_in, timed
 
 SIZES = (1_000, 100_000)
 CHUNK = 5000
@@ -32,20 +29,9 @@ PASSWORD = "benchmark password"
 
 def main() -> None:
     args = parse_args()
-    os.environ.setdefault("SECRET_KEY", "benchmark")
-    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-review-')) / 'bench.sqlite'}"
-    from reviewapp import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": os.environ["SECRET_KEY"],
-                      "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
-    print(f"database: {redact(url)}")
+    app = page_app(args.database_url, "reviewapp-review-")
     print(f"{'pending':>9}{'page ms':>10}{'p95':>7}{'save&next ms':>14}{'p95':>7}{'swap ms':>9}{'p95':>7}"
           f"{'queues ms':>11}{'queue ms':>10}")
-    with app.app_context():
-        from reviewapp.extensions import db
-        from reviewapp.models import Base
-
-        Base.metadata.create_all(db.engine)
     for size in args.sizes:
         started = time.perf_counter()
         with app.app_context():
@@ -133,11 +119,8 @@ def answers(definitions) -> dict:
 
 
 def measure(app, setup: dict, steps: int) -> tuple[list[float], list[float], dict[str, list[float]]]:
-    client = app.test_client()
-    token = csrf(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": setup["email"], "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, "sign-in failed"
-    token = csrf(client.get(response.location).get_data(as_text=True))
+    client, home = signed_in(app, setup["email"], PASSWORD)
+    token = csrf(client.get(home).get_data(as_text=True))
     base = f"/projects/{setup['project_id']}"
     location = client.post(f"{base}/queues/{setup['queue_id']}/review/next", data={"csrf_token": token}).location
     page_ms, save_ms, swap_ms = [], [], []
@@ -159,19 +142,6 @@ def measure(app, setup: dict, steps: int) -> tuple[list[float], list[float], dic
     lists = {"queues": timed(client, f"{base}/queues/"), "queue": timed(client, f"{base}/queues/{setup['queue_id']}/"),
              "swap": swap_ms[1:]}
     return page_ms[1:], save_ms[1:], lists  # the first view of each warms caches
-
-
-def timed(client, url: str, runs: int = 10) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        assert client.get(url).status_code == 200
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
 if __name__ == "__main__":
