@@ -29,6 +29,7 @@ from reviewapp.services import common, queue_items, reviews, visibility
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.ingest.events import EVALUATION_EVENT
 from reviewapp.services.span_tree import (
     SIGNAL_EVENTS,
     TREE_NODES,
@@ -61,6 +62,10 @@ EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click a
 RAW_EVENTS_SHOWN = 100
 MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
 MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow when scrolled to
+# The events a trace view shows (span tree, raw events, API detail): its steps, not a judge's verdict on them.
+# `$ai_evaluation` results show in the trace page's Evaluations section only, and never on the review page: a
+# reviewer who saw the judge's verdict would no longer be an independent check of it.
+_STEP_OF_THE_TRACE = TraceEvent.event != EVALUATION_EVENT
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -375,7 +380,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
-        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id)
+        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id, _STEP_OF_THE_TRACE)
         .order_by(TraceEvent.timestamp, TraceEvent.id)
     ))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
@@ -430,9 +435,11 @@ def clip(text: str | None, limit: int) -> Clip:
 
 
 def load_event(project_id: int, event_uuid: str) -> TraceEvent:
-    """A stored event of this project by its uuid, or NotFound."""
+    """A stored step of a trace of this project by its uuid, or NotFound (a judge's verdict included: it is read
+    through the Evaluations section, never as a raw event a reviewer could open)."""
     event = db.session.scalar(
-        select(TraceEvent).where(TraceEvent.project_id == project_id, TraceEvent.uuid == event_uuid))
+        select(TraceEvent).where(TraceEvent.project_id == project_id, TraceEvent.uuid == event_uuid,
+                                 _STEP_OF_THE_TRACE))
     if event is None:
         raise NotFound()
     return event
