@@ -9,6 +9,8 @@ from reviewapp.extensions import db
 from reviewapp.models import TraceEvent
 from reviewapp.services import traces
 from reviewapp.services.ingest.posthog import ingest_batch
+from tests.support.api import ApiClient
+from tests.support.blind_rows import judge, live_item, several_reviewers
 from tests.support.judge_data import judge_event
 from tests.web.workbench import build, signed_in
 
@@ -47,3 +49,20 @@ def test_the_trace_page_shows_the_verdict_in_its_section_only(app, factory):
     # The API's trace detail (which reads the same view) lists the steps only; the verdict is at evaluations/.
     detail = traces.get_trace(wb.project.id, "trace-001")
     assert [e.event for e in detail.events] and all(e.event != "$ai_evaluation" for e in detail.events)
+
+
+def test_blind_review_hides_the_verdict_on_the_trace_page_and_in_the_api_until_the_reviewer_has_answered(
+        app, factory):
+    wb, _verdict = judged_workbench(factory)
+    several_reviewers(wb.queue, reviews_per_trace=2)
+    client, _token = signed_in(app, wb.reviewer)
+    page = client.get(f"/projects/{wb.project.id}/traces/trace-001").get_data(as_text=True)
+    assert "Where is my order?" in page and REASONING not in page and 'id="evaluations"' not in page
+    api = ApiClient(app.test_client(), wb.project.id, factory.api_key(wb.reviewer))
+    assert api.get("traces/trace-001/evaluations/").get_json()["results"] == []
+    # Once the reviewer has answered, the others' work shows, and with it the judge's verdict.
+    judge(live_item(wb.project.id, "trace-001"), wb.reviewer, [{"definition_id": str(wb.helpful.id),
+                                                                "boolean_value": True}])
+    page = client.get(f"/projects/{wb.project.id}/traces/trace-001").get_data(as_text=True)
+    assert REASONING in page
+    assert [r["reasoning"] for r in api.get("traces/trace-001/evaluations/").get_json()["results"]] == [REASONING]
