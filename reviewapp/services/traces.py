@@ -190,20 +190,23 @@ def has_model(project_id: int, model: str):
     )
 
 
-def _evaluations(outcome: str):
-    """How many of the trace's evaluation results came out `outcome`: probed by the (project, trace) index."""
-    return (select(func.count()).select_from(TraceEvaluation)
-            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
-                   TraceEvaluation.outcome == outcome)
+def _judged(outcome: str, membership: Membership | None) -> list[Any]:
+    """The trace's evaluation results that came out `outcome` (probed by the (project, trace) index), as the
+    `membership` may see them: blind review hides the judge's verdict as it hides any other reviewer's."""
+    return [TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
+            TraceEvaluation.outcome == outcome,
+            *([] if membership is None else visibility.where_visible(membership, Trace.trace_id))]
+
+
+def _evaluations(outcome: str, membership: Membership | None):
+    """How many of the trace's evaluation results came out `outcome`."""
+    return (select(func.count()).select_from(TraceEvaluation).where(*_judged(outcome, membership))
             .correlate(Trace).scalar_subquery())
 
 
-def _evaluation_failed():
+def _evaluation_failed(membership: Membership | None):
     """Traces with an evaluation result that failed (any target: a failing generation fails its trace)."""
-    return (select(TraceEvaluation.id)
-            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
-                   TraceEvaluation.outcome == "fail")
-            .exists())
+    return select(TraceEvaluation.id).where(*_judged("fail", membership)).exists()
 
 
 def list_traces(
@@ -244,7 +247,7 @@ def list_traces(
     if errors_only:
         conditions.append(Trace.has_error.is_(True))
     if evaluation_failed:
-        conditions.append(_evaluation_failed())
+        conditions.append(_evaluation_failed(membership))
 
     if state == "reviewed":
         conditions.append(TraceReview.id.is_not(None))
@@ -265,7 +268,7 @@ def list_traces(
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
         _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id,
-                                  _evaluations("fail"), _evaluations("pass")), membership)
+                                  _evaluations("fail", membership), _evaluations("pass", membership)), membership)
         .where(*conditions)
         .order_by(*order_by)
         .limit(limit)

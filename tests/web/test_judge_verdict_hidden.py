@@ -66,3 +66,17 @@ def test_blind_review_hides_the_verdict_on_the_trace_page_and_in_the_api_until_t
     page = client.get(f"/projects/{wb.project.id}/traces/trace-001").get_data(as_text=True)
     assert REASONING in page
     assert [r["reasoning"] for r in api.get("traces/trace-001/evaluations/").get_json()["results"]] == [REASONING]
+
+
+def test_blind_review_hides_the_verdict_in_the_traces_list_and_its_filter(app, factory):
+    wb, _verdict = judged_workbench(factory)
+    several_reviewers(wb.queue, reviews_per_trace=2)
+    reviewer, _token = signed_in(app, wb.reviewer)
+    admin, _token = signed_in(app, wb.admin)
+    listing = f"/projects/{wb.project.id}/traces/"
+    assert 'title="1 failed, 0 passed"' in admin.get(listing).get_data(as_text=True)
+    assert 'title="1 failed, 0 passed"' not in reviewer.get(listing).get_data(as_text=True)
+    assert "/traces/trace-001" not in reviewer.get(f"{listing}?evaluation_failed=y").get_data(as_text=True)
+    api = ApiClient(app.test_client(), wb.project.id, factory.api_key(wb.reviewer))
+    row = next(r for r in api.get("traces/").get_json()["results"] if r["trace_id"] == "trace-001")
+    assert row["evaluations_failed"] == 0
