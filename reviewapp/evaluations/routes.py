@@ -52,6 +52,6 @@ def _page(member: Membership, evaluation, form: EvaluationSettingsForm, status: 
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, row=rows[0], form=form,
         comparison=comparison[0] if comparison else None,
-        results=evaluations.recent_results(member.project_id, evaluation.id),
+        results=evaluations.recent_results(member, evaluation.id),
         outcome_labels=evaluations.OUTCOME_LABELS, describe_evaluation=evaluations.describe_rule,
     ), status

@@ -328,11 +328,13 @@ def recompute_outcomes(evaluation: Evaluation) -> int:
 RECENT_SHOWN = 50
 
 
-def recent_results(project_id: int, evaluation_id: int, limit: int = RECENT_SHOWN) -> list[TraceEvaluation]:
-    """The evaluation's latest results, newest first: one query."""
+def recent_results(membership: Membership, evaluation_id: int, limit: int = RECENT_SHOWN) -> list[TraceEvaluation]:
+    """The evaluation's latest results the member may see, newest first: one query. Blind review hides a trace's
+    verdicts from a member as long as it hides the trace's other work from them (see `results_shown_to`)."""
     return list(db.session.scalars(
         select(TraceEvaluation)
-        .where(TraceEvaluation.project_id == project_id, TraceEvaluation.evaluation_id == evaluation_id)
+        .where(TraceEvaluation.project_id == membership.project_id, TraceEvaluation.evaluation_id == evaluation_id,
+               *visibility.where_visible(membership, TraceEvaluation.trace_id))
         .order_by(TraceEvaluation.timestamp.desc(), TraceEvaluation.id.desc()).limit(limit)))
 
 

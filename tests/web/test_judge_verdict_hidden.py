@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from reviewapp.extensions import db
 from reviewapp.models import TraceEvent
-from reviewapp.services import traces
+from reviewapp.services import evaluations, traces
 from reviewapp.services.ingest.posthog import ingest_batch
 from tests.support.api import ApiClient
 from tests.support.blind_rows import judge, live_item, several_reviewers
@@ -80,3 +80,14 @@ def test_blind_review_hides_the_verdict_in_the_traces_list_and_its_filter(app, f
     api = ApiClient(app.test_client(), wb.project.id, factory.api_key(wb.reviewer))
     row = next(r for r in api.get("traces/").get_json()["results"] if r["trace_id"] == "trace-001")
     assert row["evaluations_failed"] == 0
+
+
+def test_blind_review_hides_the_verdict_among_an_evaluations_latest_results(app, factory):
+    wb, _verdict = judged_workbench(factory)
+    several_reviewers(wb.queue, reviews_per_trace=2)
+    evaluation = evaluations.list_evaluations(wb.project.id)[0].evaluation
+    page = f"/projects/{wb.project.id}/evaluations/{evaluation.id}"
+    admin, _token = signed_in(app, wb.admin)
+    reviewer, _token = signed_in(app, wb.reviewer)
+    assert "trace-001" in admin.get(page).get_data(as_text=True)
+    assert "trace-001" not in reviewer.get(page).get_data(as_text=True)
