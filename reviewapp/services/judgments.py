@@ -27,7 +27,7 @@ from reviewapp.models import (
     utcnow,
     uuid7,
 )
-from reviewapp.services import agreement, candidates, review_history, reviews, score_rows
+from reviewapp.services import agreement, candidates, review_history, reviews, score_rows, submissions
 from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -172,9 +172,9 @@ def _lock_item(item_id: uuid.UUID) -> ReviewQueueItem | None:
 
 
 def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any) -> tuple[list[ValidatedScore], Any]:
-    new_comment = reviews._clean_comment(comment)
+    new_comment = reviews.clean_comment(comment)
     validated = validate_scores(project_id, scores)
-    reviews.check_required(project_id, queue, validated, new_comment)
+    submissions.check_required(project_id, queue, validated, new_comment)
     return validated, new_comment
 
 
@@ -210,7 +210,7 @@ def submit_judgment(project_id: int, actor: User, item: ReviewQueueItem, *, scor
     item counts one more judgment, and the Nth settles it (a consensus review, or it needs a decision)."""
     queue = queue or item.queue
     validated, new_comment = _checked(project_id, queue, scores, comment)
-    seconds = reviews._clean_time_spent(time_spent_seconds)
+    seconds = reviews.clean_time_spent(time_spent_seconds)
     now = utcnow()
     locked = _lock_item(item.id)
     refusal = _refusal(locked, actor, now)

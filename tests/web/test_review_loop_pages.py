@@ -164,12 +164,12 @@ def test_a_queue_deleted_while_saving_is_not_claimed_from(app, wb, monkeypatch):
     from sqlalchemy import update
 
     from reviewapp.models import ReviewQueue, ReviewQueueItem, TraceReview, utcnow
-    from reviewapp.services import reviews
+    from reviewapp.services import submissions
 
     client, token = signed_in(app, wb.reviewer)
     location = start(client, wb, token)
     page = text(client.get(location))
-    saved = reviews.submit_review
+    saved = submissions.submit_review
 
     def save_then_delete_the_queue(*args, **kwargs):
         review = saved(*args, **kwargs)
@@ -181,7 +181,7 @@ def test_a_queue_deleted_while_saving_is_not_claimed_from(app, wb, monkeypatch):
                                   claim_expires_at=None))
         return review
 
-    monkeypatch.setattr(reviews, "submit_review", save_then_delete_the_queue)
+    monkeypatch.setattr(submissions, "submit_review", save_then_delete_the_queue)
     response = client.post(location, data={**form_fields(page), **answers(wb)}, headers=FRAGMENT)
     assert response.status_code == 204
     assert response.headers["X-Review-Go"].endswith(f"/projects/{wb.project.id}/queues/")
