@@ -140,7 +140,7 @@ def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging)
     try:
         if judging.judgment is not None:
             judgments.update_judgment(member.project_id, current_user, judging.judgment.id, scores=entries,
-                                      comment=sent["comment"])
+                                      comment=sent["comment"], time_spent_seconds=seconds_since(sent["started"]))
         else:
             judgments.submit_judgment(member.project_id, current_user, found, scores=entries, comment=sent["comment"],
                                       time_spent_seconds=seconds_since(sent["started"]), queue=found.queue)

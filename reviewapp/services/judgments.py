@@ -265,9 +265,11 @@ MISSING: Any = _Missing()
 
 @refusal_rolls_back
 def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, *, scores: Any = MISSING,
-                    comment: Any = MISSING) -> Judgment:
+                    comment: Any = MISSING, time_spent_seconds: Any = None) -> Judgment:
     """Its author edits a judgment while its item is live (pending or needing a decision); nobody else may. An
-    edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree."""
+    edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree.
+    `time_spent_seconds` (the edit's) is added to the judgment's, as an edit of a review adds to the review's."""
+    seconds = reviews.clean_time_spent(time_spent_seconds)
     judgment = load_judgment(project_id, judgment_id)
     if judgment.reviewer_id != actor.id:
         raise PermissionDenied()
@@ -287,6 +289,8 @@ def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, 
     after = review_history.judgment_snapshot(judgment)
     if before != after:
         judgment.updated_at = now
+    if seconds is not None:
+        judgment.time_spent_seconds = reviews.add_time_spent(judgment.time_spent_seconds, seconds)
     review_history.record_judgment(judgment, actor, review_history.UPDATED, before, after, now)
     db.session.flush()
     if item.state == NEEDS_DECISION:
