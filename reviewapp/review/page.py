@@ -12,7 +12,7 @@ from flask_login import current_user
 from reviewapp.models import Judgment, Membership, ReviewQueue, ReviewQueueItem, TraceReview
 from reviewapp.review.judging import Judging, judging_for
 from reviewapp.review.panel import attach_error, build_fields, panel_definitions, read_form, started_stamp
-from reviewapp.services import claims, queue_items, queues, reviews, traces
+from reviewapp.services import claims, queue_items, reviews, traces
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import sorted_scores
 from reviewapp.services.submissions import REQUIRED_HERE, MissingScores, SaveConflict, basis_of
@@ -68,7 +68,10 @@ def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue
             known: traces.KnownParts | None = None, status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
     refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
-    pending = queues.pending_up_to(queue.id, PENDING_CAP) if queue is not None else None
+    pending, skipped = None, None
+    if queue is not None:
+        pending, skipped = claims.pending_and_last_skip(queue.id, PENDING_CAP, current_user,
+                                                        item.id if item is not None else None)
     if item is not None:
         action = url_for("review.save", project_id=member.project_id, item_id=item.id)
     else:
@@ -86,7 +89,7 @@ def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue
         comment=comment or "", basis=basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
         submitted=basis is not None,  # the reviewer's own input is on the page: no draft to offer
-        skipped=claims.last_skip(current_user, item.id) if item is not None else None,
+        skipped=skipped,
         conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
         holding=item is not None and queue_items.is_live(item) and item.claimed_by_id == current_user.id
         and claims.active_claim(item),

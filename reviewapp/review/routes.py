@@ -122,10 +122,11 @@ def save(member: Membership, item_id: str):
     review = reviews.active_review_for_trace(member.project_id, found.trace_id, lock=True)
     fields, entries, sent = submitted(member, found.queue, review)
     try:
-        submissions.submit_review(member.project_id, current_user, item=found, queue=found.queue, basis=sent["basis"],
-                              comment=sent["comment"], scores=entries,
-                              time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite", locked_review=review)
+        submissions.submit_review(member.project_id, current_user, item=found, queue=found.queue,
+                                  basis=sent["basis"], comment=sent["comment"], scores=entries,
+                                  time_spent_seconds=seconds_since(sent["started"]),
+                                  overwrite=request.form.get("resolve") == "overwrite", locked_review=review,
+                                  known_scorers=[(f.definition, f.version) for f in fields])
     except (ValidationError, SaveConflict) as exc:
         return refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
                         review=getattr(exc, "review", None) or review, **sent)

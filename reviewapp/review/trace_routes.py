@@ -35,10 +35,11 @@ def edit_trace(member: Membership, trace_id: str):
 
     fields, entries, sent = submitted(member, queue, review)
     try:
-        submissions.submit_review(member.project_id, current_user, trace_id=trace_id, queue=queue, basis=sent["basis"],
-                              comment=sent["comment"], scores=entries,
-                              time_spent_seconds=seconds_since(sent["started"]),
-                              overwrite=request.form.get("resolve") == "overwrite")
+        submissions.submit_review(member.project_id, current_user, trace_id=trace_id, queue=queue,
+                                  basis=sent["basis"], comment=sent["comment"], scores=entries,
+                                  time_spent_seconds=seconds_since(sent["started"]),
+                                  overwrite=request.form.get("resolve") == "overwrite",
+                                  known_scorers=[(f.definition, f.version) for f in fields])
     except (ValidationError, SaveConflict) as exc:
         return refused(member, exc, fields, entries, review=getattr(exc, "review", None) or review, **sent, **page)
     flash(f"Saved the review of {trace_id}.", "success")

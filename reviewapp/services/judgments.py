@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, insert, inspect, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -21,6 +21,7 @@ from reviewapp.models import (
     Judgment,
     JudgmentScore,
     Membership,
+    QueueAssignee,
     ReviewQueue,
     ReviewQueueItem,
     User,
@@ -55,6 +56,15 @@ def _postgres() -> bool:
 def assigned(queue: ReviewQueue, actor: User) -> bool:
     """Whether `actor` may claim from the queue: every reviewer when it has no assignees, else only those."""
     return not queue.assignees or any(a.user_id == actor.id for a in queue.assignees)
+
+
+def assigned_clause(queue: ReviewQueue, actor: User) -> ColumnElement[bool]:
+    """`assigned` as SQL, for a claim's candidate query: a queue whose assignees are not loaded yet is not read
+    for them in a statement of its own."""
+    if "assignees" not in inspect(queue).unloaded:
+        return true() if assigned(queue, actor) else false()
+    of_queue = QueueAssignee.queue_id == queue.id
+    return or_(~exists().where(of_queue), exists().where(of_queue, QueueAssignee.user_id == actor.id))
 
 
 # --- claiming ----------------------------------------------------------------------------------------

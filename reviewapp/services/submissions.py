@@ -3,10 +3,18 @@ comment saying why (shared with judgments), and nobody's work overwritten unaske
 review that changed since the page showed it, is a SaveConflict the reviewer resolves."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from reviewapp.extensions import db
-from reviewapp.models import ReviewQueue, ReviewQueueItem, ScoreDefinition, TraceReview, User
+from reviewapp.models import (
+    ReviewQueue,
+    ReviewQueueItem,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
+    TraceReview,
+    User,
+)
 from reviewapp.services import claims, queue_items, queues, reviews
 from reviewapp.services.common import refusal_rolls_back
 from reviewapp.services.errors import Conflict, ValidationError
@@ -112,6 +120,7 @@ def submit_review(
     time_spent_seconds: Any = None,
     overwrite: bool = False,
     locked_review: Any = reviews.ABSENT,
+    known_scorers: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = (),
 ) -> TraceReview:
     """The review page's save of a trace (from a queue `item`, or the trace page), as one transaction.
 
@@ -122,10 +131,10 @@ def submit_review(
     edit of the review there is now. Saving completes the trace's pending item.
 
     `locked_review`, the trace's live review (or None) as the caller read it with `lock=True` in this transaction
-    (the review page reads it to build its panel), is not read again."""
+    (the review page reads it to build its panel), is not read again; nor are `known_scorers` (validate_scores)."""
     trace_id = item.trace_id if item is not None else queue_items.clean_trace_id(trace_id)
     new_comment = reviews.clean_comment(comment)
-    validated = validate_scores(project_id, list(scores))
+    validated = validate_scores(project_id, list(scores), known=known_scorers)
     check_required(project_id, queue, validated, new_comment)
     seconds = reviews.clean_time_spent(time_spent_seconds)
 
