@@ -138,13 +138,16 @@ def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging)
     """Save & next in a queue with several reviewers per trace: the reviewer's judgment (or their edit of it),
     then the next trace. A refusal comes back beside the scorer it names, with the reviewer's input."""
     fields, entries, sent = submitted(member, found.queue, judging.judgment)
+    known = [(f.definition, f.version) for f in fields]
     try:
         if judging.judgment is not None:
             judgments.update_judgment(member.project_id, current_user, judging.judgment.id, scores=entries,
-                                      comment=sent["comment"], time_spent_seconds=seconds_since(sent["started"]))
+                                      comment=sent["comment"], time_spent_seconds=seconds_since(sent["started"]),
+                                      known_scorers=known)
         else:
             judgments.submit_judgment(member.project_id, current_user, found, scores=entries, comment=sent["comment"],
-                                      time_spent_seconds=seconds_since(sent["started"]), queue=found.queue)
+                                      time_spent_seconds=seconds_since(sent["started"]), queue=found.queue,
+                                      known_scorers=known)
     except PermissionDenied as exc:
         flash(exc.detail, "warning")
         return redirect(url_for("queues.detail", project_id=member.project_id, queue_id=found.queue_id))

@@ -9,6 +9,7 @@ more than N live claims and judgments together."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ from reviewapp.models import (
     QueueAssignee,
     ReviewQueue,
     ReviewQueueItem,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
     User,
     utcnow,
     uuid7,
@@ -181,9 +184,10 @@ def _lock_item(item_id: uuid.UUID) -> ReviewQueueItem | None:
     return db.session.scalar(query)
 
 
-def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any) -> tuple[list[ValidatedScore], Any]:
+def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any,
+             known: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> tuple[list[ValidatedScore], Any]:
     new_comment = reviews.clean_comment(comment)
-    validated = validate_scores(project_id, scores)
+    validated = validate_scores(project_id, scores, known=known)
     submissions.check_required(project_id, queue, validated, new_comment)
     return validated, new_comment
 
@@ -215,11 +219,12 @@ ServiceRefusal = ValidationError | PermissionDenied
 
 @refusal_rolls_back
 def submit_judgment(project_id: int, actor: User, item: ReviewQueueItem, *, scores: Any, comment: Any,
-                    time_spent_seconds: Any = None, queue: ReviewQueue | None = None) -> Judgment:
+                    time_spent_seconds: Any = None, queue: ReviewQueue | None = None,
+                    known_scorers: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> Judgment:
     """Save the actor's judgment of the item, in one transaction under the item's lock: their claim ends, the
     item counts one more judgment, and the Nth settles it (a consensus review, or it needs a decision)."""
     queue = queue or item.queue
-    validated, new_comment = _checked(project_id, queue, scores, comment)
+    validated, new_comment = _checked(project_id, queue, scores, comment, known_scorers)
     seconds = reviews.clean_time_spent(time_spent_seconds)
     now = utcnow()
     locked = _lock_item(item.id)
@@ -275,7 +280,8 @@ MISSING: Any = _Missing()
 
 @refusal_rolls_back
 def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, *, scores: Any = MISSING,
-                    comment: Any = MISSING, time_spent_seconds: Any = None) -> Judgment:
+                    comment: Any = MISSING, time_spent_seconds: Any = None,
+                    known_scorers: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> Judgment:
     """Its author edits a judgment while its item is live (pending or needing a decision); nobody else may. An
     edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree.
     `time_spent_seconds` (the edit's) is added to the judgment's, as an edit of a review adds to the review's."""
@@ -291,7 +297,7 @@ def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, 
     entries = scores if scores is not MISSING else [
         {"definition_id": str(s.definition_id), "definition_version_id": str(s.definition_version_id),
          **_value_of(s)} for s in judgment.scores]
-    validated, cleaned = _checked(project_id, item.queue, entries, new_comment)
+    validated, cleaned = _checked(project_id, item.queue, entries, new_comment, known_scorers)
     now = utcnow()
     before = review_history.judgment_snapshot(judgment)
     judgment.comment = cleaned
