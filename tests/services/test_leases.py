@@ -3,33 +3,23 @@ queue frees its places in the one it left, and changing a queue's reviewers per 
 has no room (or no use) for — nobody waits for a lease to run out."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from reviewapp.extensions import db
-from reviewapp.models import ItemClaim, ReviewQueueItem
-from reviewapp.services import claims, judgments, queue_items, queues, scorers
-
-LEASE = timedelta(minutes=30)
+from reviewapp.models import ItemClaim
+from reviewapp.services import claims, judgments, queue_items, queues
+from tests.services.test_judgments import LEASE, entries, item_of
+from tests.services.test_judgments import setup as judging_setup  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def setup(factory):
-    project = factory.project()
-    admin = factory.user(project=project, role="admin")
-    people = [factory.user(project=project, role="reviewer") for _ in range(4)]
-    ok = scorers.create_definition(project.id, admin, name="OK", kind="boolean", config={})
-    queue = queues.create_queue(project.id, admin, "Triple", "", settings={"reviews_per_trace": 3})
+def setup(judging_setup):  # noqa: F811
+    """The judgments tests' project (a queue of three reviewers per trace holding t-1, t-2, t-3), and another
+    queue of three to move items to."""
+    project, admin, people, queue, defs = judging_setup
     other = queues.create_queue(project.id, admin, "Other", "", settings={"reviews_per_trace": 3})
-    for trace_id in ("t-1", "t-2"):
-        queue_items.add_item(project.id, admin, str(queue.id), trace_id)
-    return project, admin, people, queue, other, ok
-
-
-def item_of(trace_id: str) -> ReviewQueueItem:
-    return db.session.scalar(select(ReviewQueueItem).where(ReviewQueueItem.trace_id == trace_id))
+    return project, admin, people, queue, other, defs
 
 
 def holders_of(trace_id: str) -> set[int]:
@@ -60,15 +50,14 @@ def test_a_moved_item_of_a_single_reviewer_queue_is_free_in_its_new_one(setup):
 
 
 def test_lowering_n_ends_the_latest_claims_beyond_the_room_left(setup):
-    project, admin, (ann, bob, cat, dan), queue, _other, ok = setup
+    project, admin, (ann, bob, cat, dan), queue, _other, defs = setup
     for person in (ann, bob, cat):
         assert claims.claim_next(project.id, person, queue.id, LEASE).trace_id == "t-1"
     queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 2})
     assert holders_of("t-1") == {ann.id, bob.id}  # the earliest two keep their places; Cat's ended
     assert claims.claim_next(project.id, dan, queue.id, LEASE).trace_id == "t-2"
 
-    judgments.submit_judgment(project.id, ann, item_of("t-1"), scores=[
-        {"definition_id": str(ok.id), "boolean_value": True}], comment=None)
+    judgments.submit_judgment(project.id, ann, item_of("t-1"), scores=entries(defs), comment=None)
     queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 3})  # raising N ends nobody's
     assert holders_of("t-1") == {bob.id}
     assert claims.claim_next(project.id, cat, queue.id, LEASE).trace_id == "t-1"
