@@ -130,8 +130,9 @@ def test_the_queues_page_numbers_queues_with_work(app, wb):
     assert re.findall(r'data-key="(\d)"', html) == ["1"]
 
 
-# Statements per step of the loop (the signed-in user and their memberships, read in one, included). Each is a round trip on
-# PostgreSQL, where they are most of a step's time: a change that adds one should be a choice, not an accident.
+# Statements per step of the loop (the signed-in user and their memberships, read in one, included). Each is a
+# round trip on PostgreSQL, where they are most of a step's time: a change that adds one should be a choice, not an
+# accident.
 PAGE_STATEMENTS = 8  # was 18: the trace view reuses the page's review and item, a held claim is not read back,
 # the queue's assignees are read only when a claim asks, a lease with more than half to run is not renewed, and
 # the queue's pending count and the reviewer's last skip of the trace come in one statement
