@@ -52,11 +52,11 @@ def user_of(token: str, idle_lifetime: timedelta) -> User | None:
     now = utcnow()
     if not user.is_active or record.last_seen_at < now - idle_lifetime:
         return None
-    if now - record.last_seen_at > SEEN_RESOLUTION:
+    fresh = now - record.last_seen_at <= SEEN_RESOLUTION
+    if not fresh:
         record.last_seen_at = now
         db.session.commit()  # expires what was read: the memberships are read again when asked
-    else:
-        user.memberships_read = True
+    user.memberships_read = fresh
     user.session_token = token
     return user
 
