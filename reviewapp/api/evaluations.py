@@ -58,11 +58,12 @@ def update_evaluation(ctx: ApiContext, evaluation_id: str):
 
 @api_route("/traces/<trace:trace_id>/evaluations/", methods=["GET"], role="viewer")
 def trace_evaluations(ctx: ApiContext, trace_id: str):
-    """A trace's evaluation results, oldest first. (This path wins over retrieving a trace whose own id ends in
+    """A trace's evaluation results, oldest first; none while blind review hides others' work on the trace from
+    the key's owner. (This path wins over retrieving a trace whose own id ends in
     "/evaluations"; the traces list's search still finds that one.)"""
     traces.load_trace(ctx.project_id, trace_id)
     return jsonify({"trace_id": trace_id, "results": [
-        result_json(found.result, found.name) for found in evaluations.results_for_trace(ctx.project_id, trace_id)]})
+        result_json(found.result, found.name) for found in evaluations.results_shown_to(ctx.membership, trace_id)]})
 
 
 def comparison_json(c: judge_agreement.Comparison) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
-from reviewapp.models import Evaluation, ScoreDefinition, TraceEvaluation, utcnow
-from reviewapp.services import passing, scorers
+from reviewapp.models import Evaluation, Membership, ScoreDefinition, TraceEvaluation, utcnow
+from reviewapp.services import passing, scorers, visibility
 from reviewapp.services.common import ID_MAX
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.evaluation_outcomes import Verdict, outcome, read_verdict
@@ -178,6 +178,15 @@ def results_for_trace(project_id: int, trace_id: str) -> list[TraceResult]:
         .join(Evaluation, Evaluation.id == TraceEvaluation.evaluation_id)
         .where(TraceEvaluation.project_id == project_id, TraceEvaluation.trace_id == trace_id)
         .order_by(TraceEvaluation.timestamp, TraceEvaluation.id))]
+
+
+def results_shown_to(membership: Membership, trace_id: str, blind: bool | None = None) -> list[TraceResult]:
+    """The trace's results as `membership` may read them: none while blind review hides others' work on the trace
+    from them (the judge is one more reviewer, and a reviewer who saw its verdict first is no independent check
+    of it). `blind`, when the caller knows it already, saves the query that finds it out."""
+    if blind is None:
+        blind = not visibility.can_see_others_work(membership, trace_id)
+    return [] if blind else results_for_trace(membership.project_id, trace_id)
 
 
 # --- an admin's settings ---------------------------------------------------------------------------------------------

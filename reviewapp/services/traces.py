@@ -29,6 +29,7 @@ from reviewapp.services import common, queue_items, reviews, visibility
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.ingest.events import EVALUATION_EVENT
 from reviewapp.services.span_tree import (
     SIGNAL_EVENTS,
     TREE_NODES,
@@ -61,6 +62,10 @@ EVENT_JSON_SHOWN = 1_500  # a raw event's preview: its whole JSON is one click a
 RAW_EVENTS_SHOWN = 100
 MESSAGES_SHOWN = 200  # of a long conversation, the first and the last hundred
 MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow when scrolled to
+# The events a trace view shows (span tree, raw events, API detail): its steps, not a judge's verdict on them.
+# `$ai_evaluation` results show in the trace page's Evaluations section only, and never on the review page: a
+# reviewer who saw the judge's verdict would no longer be an independent check of it.
+_STEP_OF_THE_TRACE = TraceEvent.event != EVALUATION_EVENT
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -185,20 +190,23 @@ def has_model(project_id: int, model: str):
     )
 
 
-def _evaluations(outcome: str):
-    """How many of the trace's evaluation results came out `outcome`: probed by the (project, trace) index."""
-    return (select(func.count()).select_from(TraceEvaluation)
-            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
-                   TraceEvaluation.outcome == outcome)
+def _judged(outcome: str, membership: Membership | None) -> list[Any]:
+    """The trace's evaluation results that came out `outcome` (probed by the (project, trace) index), as the
+    `membership` may see them: blind review hides the judge's verdict as it hides any other reviewer's."""
+    return [TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
+            TraceEvaluation.outcome == outcome,
+            *([] if membership is None else visibility.where_visible(membership, Trace.trace_id))]
+
+
+def _evaluations(outcome: str, membership: Membership | None):
+    """How many of the trace's evaluation results came out `outcome`."""
+    return (select(func.count()).select_from(TraceEvaluation).where(*_judged(outcome, membership))
             .correlate(Trace).scalar_subquery())
 
 
-def _evaluation_failed():
+def _evaluation_failed(membership: Membership | None):
     """Traces with an evaluation result that failed (any target: a failing generation fails its trace)."""
-    return (select(TraceEvaluation.id)
-            .where(TraceEvaluation.project_id == Trace.project_id, TraceEvaluation.trace_id == Trace.trace_id,
-                   TraceEvaluation.outcome == "fail")
-            .exists())
+    return select(TraceEvaluation.id).where(*_judged("fail", membership)).exists()
 
 
 def list_traces(
@@ -239,7 +247,7 @@ def list_traces(
     if errors_only:
         conditions.append(Trace.has_error.is_(True))
     if evaluation_failed:
-        conditions.append(_evaluation_failed())
+        conditions.append(_evaluation_failed(membership))
 
     if state == "reviewed":
         conditions.append(TraceReview.id.is_not(None))
@@ -260,7 +268,7 @@ def list_traces(
     order_by = ordering(order, ORDERS, [], Trace.id)
     page = db.session.execute(
         _with_review_state(select(Trace, ReviewQueueItem.id, ReviewQueue.id, ReviewQueue.name, TraceReview.id,
-                                  _evaluations("fail"), _evaluations("pass")), membership)
+                                  _evaluations("fail", membership), _evaluations("pass", membership)), membership)
         .where(*conditions)
         .order_by(*order_by)
         .limit(limit)
@@ -375,7 +383,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
     trace = load_trace(project_id, trace_id)
     events = list(db.session.scalars(
         select(TraceEvent)
-        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id)
+        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id, _STEP_OF_THE_TRACE)
         .order_by(TraceEvent.timestamp, TraceEvent.id)
     ))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
@@ -430,9 +438,11 @@ def clip(text: str | None, limit: int) -> Clip:
 
 
 def load_event(project_id: int, event_uuid: str) -> TraceEvent:
-    """A stored event of this project by its uuid, or NotFound."""
+    """A stored step of a trace of this project by its uuid, or NotFound (a judge's verdict included: it is read
+    through the Evaluations section, never as a raw event a reviewer could open)."""
     event = db.session.scalar(
-        select(TraceEvent).where(TraceEvent.project_id == project_id, TraceEvent.uuid == event_uuid))
+        select(TraceEvent).where(TraceEvent.project_id == project_id, TraceEvent.uuid == event_uuid,
+                                 _STEP_OF_THE_TRACE))
     if event is None:
         raise NotFound()
     return event

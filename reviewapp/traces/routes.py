@@ -65,7 +65,7 @@ def detail(member: Membership, trace_id: str):
                                                      limit=None if all_history else review_history.SHOWN,
                                                      membership=member)
     return render_template("traces/detail.html", detail=detail, history=history, older_history=older,
-                           evaluation_results=evaluations.results_for_trace(member.project_id, trace_id))
+                           evaluation_results=evaluations.results_shown_to(member, trace_id, detail.blind))
 
 
 @bp.route("/traces/<trace:trace_id>/messages")

@@ -159,7 +159,7 @@ def test_evaluation_logs_become_evaluation_events_on_their_trace(app, factory):
     assert (props["$ai_evaluation_runtime"], props["$ai_evaluation_type"]) == ("otel", "imported")
     assert props["$otel_log_body"] == "The answer names the day."
     assert by_evaluation["relevance"].properties["$ai_evaluation_result"] == 0.25
-    assert trace_of(project.id, hex_trace_id(chat)).event_count == 3
+    assert trace_of(project.id, hex_trace_id(chat)).event_count == 1  # the span; a verdict is no step of it
 
 
 # --- any attributes: never a 5xx ------------------------------------------------------------------------

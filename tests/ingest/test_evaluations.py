@@ -63,6 +63,25 @@ def test_a_failing_judge_result_is_stored_on_its_trace_with_reasoning_model_and_
     assert (trace.total_cost_usd, trace.input_tokens, trace.models) == (pytest.approx(0.03), 100, ["gpt-4o-mini"])
 
 
+@pytest.mark.parametrize("together", [True, False], ids=["one batch", "the judge later"])
+def test_a_judges_verdict_is_no_step_of_the_trace_it_judges(project, together):
+    """A judge runs minutes after the trace, with its own latency, errors and person: none of that is the traced
+    app's, so the trace's latency, event count, error flag and user stay as its own steps made them."""
+    steps = [generation("trace_late", 0, latency=1.5, distinct_id="customer-7")]
+    verdict = evaluation("trace_late", 600, distinct_id="judge-bot", **{
+        "$ai_evaluation_result": False, "$ai_latency": 12.0, "$ai_is_error": True, "$ai_span_name": "judge"})
+    if together:
+        ingest_batch(project.id, [*steps, verdict])
+    else:
+        ingest_batch(project.id, steps)
+        ingest_batch(project.id, [verdict])
+    db.session.expire_all()
+    trace = db.session.scalar(select(Trace).where(Trace.trace_id == "trace_late"))
+    assert (trace.latency_seconds, trace.event_count, trace.has_error) == (pytest.approx(1.5), 1, False)
+    assert (trace.distinct_id, trace.name) == ("customer-7", None)
+    assert outcomes(project.id) == ["fail"]
+
+
 @pytest.mark.parametrize(("properties", "expected"), [
     ({"$ai_evaluation_result": True}, "pass"),
     ({"$ai_evaluation_result": "true"}, "pass"),

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from reviewapp.services.ingest.events import COSTED_EVENTS, GENERATION_EVENT, MAX_ID_LENGTH, ROOT_EVENT, AIEvent
+from reviewapp.services.ingest.events import (
+    COSTED_EVENTS,
+    EVALUATION_EVENT,
+    GENERATION_EVENT,
+    MAX_ID_LENGTH,
+    ROOT_EVENT,
+    AIEvent,
+)
 from reviewapp.services.ingest.previews import clip, preview
 from reviewapp.services.numeric import finite_number
 
@@ -69,9 +76,13 @@ class Summary:
     picks: dict[str, Pick] = field(default_factory=dict)
 
     def add(self, event: AIEvent) -> None:
-        latency, end = _latency_and_end(event)
         self.first_timestamp = min(filter(None, (self.first_timestamp, event.timestamp)))
         self.last_timestamp = max(filter(None, (self.last_timestamp, event.timestamp)))
+        if event.event == EVALUATION_EVENT:
+            # A judge's verdict, minutes later, is no step of the trace: its latency, error, person, name and
+            # cost are the judge's. It dates the trace's last activity (and makes its row when it comes first).
+            return
+        latency, end = _latency_and_end(event)
         self.ends_at = max(filter(None, (self.ends_at, end)))
         self.event_count += 1
         self.has_error = self.has_error or _is_error(event.properties)
@@ -145,7 +156,7 @@ class Summary:
         merged = Summary(
             first_timestamp=min(filter(None, (self.first_timestamp, other.first_timestamp))),
             last_timestamp=max(filter(None, (self.last_timestamp, other.last_timestamp))),
-            ends_at=max(filter(None, (self.ends_at, other.ends_at))),
+            ends_at=max(filter(None, (self.ends_at, other.ends_at)), default=None),
             models=self.models | other.models,
             event_count=self.event_count + other.event_count,
             generation_count=self.generation_count + other.generation_count,
@@ -202,7 +213,7 @@ class Summary:
         summary = cls(
             first_timestamp=row["first_timestamp"],
             last_timestamp=row["last_timestamp"],
-            ends_at=row["ends_at"] or row["last_timestamp"],
+            ends_at=row["ends_at"],  # None while only a judge's verdict has come
             models=set(row["models"] or ()),
             event_count=row["event_count"],
             generation_count=row["generation_count"],
