@@ -51,7 +51,6 @@ def wants_fragment() -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "1"
 
 
-
 def trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None = None):
     """The trace view's data, or None when no event of the trace has been stored yet."""
     try:
@@ -61,11 +60,11 @@ def trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None
 
 
 def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | None = None,
-            item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
-            basis: str | None = None, started: str | None = None, error: str | None = None,
-            comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
-            skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
-            known: traces.KnownParts | None = None, status: int = 200):
+                item: ReviewQueueItem | None = None, review: TraceReview | None = None, comment: str | None = None,
+                basis: str | None = None, started: str | None = None, error: str | None = None,
+                comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
+                skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
+                known: traces.KnownParts | None = None, status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
     refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
     pending, skipped = None, None
@@ -136,9 +135,9 @@ def item_page(member: Membership, found: ReviewQueueItem, n: int | None = None):
     if judging is not None:  # several reviewers per trace: the reviewer's own judgment, nobody else's work
         fields = build_fields(panel_definitions(member.project_id, found.queue, judging.judgment), judging.judgment)
         return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, n=n,
-                       judging=judging)
+                           judging=judging)
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
     review = reviews.active_review_for_trace(member.project_id, found.trace_id)
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
-    return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
-                   known=traces.KnownParts(review=review, queue_item=found))
+    return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found,
+                       review=review, known=traces.KnownParts(review=review, queue_item=found))

@@ -101,7 +101,7 @@ def item(member: Membership, item_id: str):
         found = claims.hold_claim(member.project_id, current_user, item_id)
     except (NotFound, Conflict) as exc:
         return claim_refused(member, exc, "That trace is no longer pending: someone reviewed it or took it out of "
-                              "its queue.", "info")
+                             "its queue.", "info")
     return item_page(member, found, request.args.get("n", type=int))
 
 
@@ -129,7 +129,7 @@ def save(member: Membership, item_id: str):
                                   known_scorers=[(f.definition, f.version) for f in fields])
     except (ValidationError, SaveConflict) as exc:
         return refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
-                        review=getattr(exc, "review", None) or review, **sent)
+                       review=getattr(exc, "review", None) or review, **sent)
     flash(f"Saved your review of {found.trace_id}.", "success")
     return claim_next(member, found.queue_id, found.queue)
 
@@ -154,7 +154,7 @@ def _save_judgment(member: Membership, found: ReviewQueueItem, judging: Judging)
     except ValidationError as exc:
         sent.pop("basis")
         return refused(member, exc, fields, entries, trace_id=found.trace_id, queue=found.queue, item=found,
-                        judging=judging, basis="", **sent)
+                       judging=judging, basis="", **sent)
     flash(f"Saved your judgment of {found.trace_id}.", "success")
     return claim_next(member, found.queue_id, found.queue)
 
@@ -174,8 +174,8 @@ def skip(member: Membership, item_id: str):
         found = queue_items.load_item(member.project_id, item_id)
         review = reviews.active_review_for_trace(member.project_id, found.trace_id)
         fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
-        return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, review=review,
-                       skip_reason=reason, skip_error=f"Not skipped: {exc.detail}", status=400)
+        return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found,
+                           review=review, skip_reason=reason, skip_error=f"Not skipped: {exc.detail}", status=400)
     flash(f"Skipped {skipped.trace_id}: it stays in the queue for others and comes back to you last.", "info")
     return claim_next(member, skipped.queue_id)
 
