@@ -32,8 +32,8 @@ def project_view(role: str = "viewer") -> Callable:
         def wrapped(project_id: int, **kwargs: Any):
             if project_id > ID_MAX:
                 abort(400, "The project id is too large: no project has it.")
-            # Every project of the user in one query: the layout's project switcher lists them too.
-            g.memberships = accounts.memberships_of(current_user.id)
+            # Every project of the user (read with the session): the layout's project switcher lists them too.
+            g.memberships = accounts.memberships_of_user(current_user)
             membership = next((m for m in g.memberships if m.project_id == project_id), None)
             if membership is None:
                 abort(404)

@@ -92,6 +92,6 @@ def get_judgment(ctx: ApiContext, judgment_id: str):
 @api_route("/judgments/<judgment_id>/", methods=["PATCH"], role="reviewer")
 def update_judgment(ctx: ApiContext, judgment_id: str):
     body = json_body()
-    fields = {name: body[name] for name in ("comment", "scores") if name in body}
+    fields = {name: body[name] for name in ("comment", "scores", "time_spent_seconds") if name in body}
     judgment = judgments.update_judgment(ctx.project_id, ctx.user, path_uuid(judgment_id), **fields)
     return jsonify(judgment_json(judgment))

@@ -418,8 +418,10 @@ OPERATIONS.update({
     ("/judgments/{id}/", "get"): ("Extension: retrieve a judgment (404 while blind review hides it)", "read", [],
                                   None, 200, _ref("Judgment")),
     ("/judgments/{id}/", "patch"): (
-        "Extension: its author edits a judgment while the trace is open (others: 403)", "write", [],
-        _body({"comment": _nullable(STR), "scores": {"type": "array", "items": _ref("ScoreInput")}}), 200,
+        "Extension: its author edits a judgment while the trace is open (others: 403); time_spent_seconds is "
+        "added to the judgment's", "write", [],
+        _body({"comment": _nullable(STR), "scores": {"type": "array", "items": _ref("ScoreInput")},
+               "time_spent_seconds": TIME_SPENT}), 200,
         _ref("Judgment")),
 })
 

@@ -39,6 +39,8 @@ class User(UserMixin, Base):
     # get_id() in the cookie, and a secret naming a server-side record can be revoked, a user id cannot.
     # Typed through cast, not an annotation: the declarative mapper reads every annotation as a column.
     session_token = cast("str | None", None)
+    # Whether `memberships` (with their projects) was read with the account when the session was (not a column).
+    memberships_read = False
 
     @property
     def is_active(self) -> bool:  # Flask-Login

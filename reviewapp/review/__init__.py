@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/projects/<int:project_id>")
 
-from reviewapp.review import routes  # noqa: E402,F401
+from reviewapp.review import list_routes, routes, trace_routes  # noqa: E402,F401

@@ -209,8 +209,15 @@ def memberships_of(user_id: int) -> list[Membership]:
     ))
 
 
+def memberships_of_user(user: User) -> list[Membership]:
+    """memberships_of for a signed-in user, without a query when their session read them with the account."""
+    if user.memberships_read:
+        return list(user.memberships)
+    return memberships_of(user.id)
+
+
 def projects_of(user: User) -> list[tuple[Project, str]]:
-    return [(membership.project, membership.role) for membership in memberships_of(user.id)]
+    return [(membership.project, membership.role) for membership in memberships_of_user(user)]
 
 
 def _digest(key: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, union, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, literal, or_, select, true, union, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reviewapp.extensions import db
@@ -18,7 +18,7 @@ from reviewapp.services import candidates, judgments
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
-from reviewapp.services.queues import load_queue, load_queue_with_count
+from reviewapp.services.queues import load_queue, load_queue_with_count, pending_up_to_column
 
 SKIP_REASON_MAX = 2000
 CLAIM_ATTEMPTS_MAX = 1000
@@ -66,9 +66,6 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
         if reused:  # its claim tells a deleted queue from a done one only by this read, as before
             queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
-    if not judgments.assigned(queue, actor):
-        _confirm_live(project_id, queue, reused)
-        return None
     postgres = db.session.get_bind().dialect.name == "postgresql"
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
@@ -152,7 +149,9 @@ def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
 
 
 def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
-    live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None))
+    # A non-assignee finds nothing, held or not (refusal says why).
+    live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+                judgments.assigned_clause(queue, actor))
     # Ordered by expiry, not age, so that the planner looks the claim up by claimant instead of walking the
     # queue in age order (a reviewer holds one claim, rarely a few).
     mine = select(ReviewQueueItem.id).where(
@@ -244,12 +243,26 @@ def skip_item(project_id: int, actor: User, item_id: uuid.UUID | str, reason: An
     return skip
 
 
-def last_skip(actor: User, item_id: uuid.UUID) -> ReviewSkip | None:
-    """The actor's latest skip of this item, if they skipped it before."""
-    return db.session.scalars(
-        select(ReviewSkip).where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
-        .order_by(ReviewSkip.created_at.desc()).limit(1)
-    ).first()
+@dataclass(frozen=True)
+class LastSkip:
+    """The actor's latest skip of an item: when, and the reason they gave (maybe none)."""
+
+    created_at: datetime
+    reason: str | None
+
+
+def pending_and_last_skip(queue_id: uuid.UUID, cap: int, actor: User,
+                          item_id: uuid.UUID | None) -> tuple[int, LastSkip | None]:
+    """For the review page, in one statement: the queue's live items counted up to `cap + 1`
+    (queues.pending_up_to), and the actor's latest skip of the item, if they skipped it before."""
+    latest = (select(ReviewSkip.created_at, ReviewSkip.reason)
+              .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
+              .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
+    pending, skipped_at, reason = db.session.execute(
+        select(pending_up_to_column(queue_id, cap), latest.c.created_at, latest.c.reason)
+        .select_from(select(literal(1)).subquery()).outerjoin(latest, true())
+    ).one()
+    return pending or 0, LastSkip(skipped_at, reason) if skipped_at is not None else None
 
 
 # --- who is reviewing --------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ more than N live claims and judgments together."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, insert, inspect, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
@@ -21,13 +22,16 @@ from reviewapp.models import (
     Judgment,
     JudgmentScore,
     Membership,
+    QueueAssignee,
     ReviewQueue,
     ReviewQueueItem,
+    ScoreDefinition,
+    ScoreDefinitionVersion,
     User,
     utcnow,
     uuid7,
 )
-from reviewapp.services import agreement, candidates, review_history, reviews, score_rows
+from reviewapp.services import agreement, candidates, review_history, reviews, score_rows, submissions
 from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
@@ -55,6 +59,15 @@ def _postgres() -> bool:
 def assigned(queue: ReviewQueue, actor: User) -> bool:
     """Whether `actor` may claim from the queue: every reviewer when it has no assignees, else only those."""
     return not queue.assignees or any(a.user_id == actor.id for a in queue.assignees)
+
+
+def assigned_clause(queue: ReviewQueue, actor: User) -> ColumnElement[bool]:
+    """`assigned` as SQL, for a claim's candidate query: a queue whose assignees are not loaded yet is not read
+    for them in a statement of its own."""
+    if "assignees" not in inspect(queue).unloaded:
+        return true() if assigned(queue, actor) else false()
+    of_queue = QueueAssignee.queue_id == queue.id
+    return or_(~exists().where(of_queue), exists().where(of_queue, QueueAssignee.user_id == actor.id))
 
 
 # --- claiming ----------------------------------------------------------------------------------------
@@ -171,10 +184,11 @@ def _lock_item(item_id: uuid.UUID) -> ReviewQueueItem | None:
     return db.session.scalar(query)
 
 
-def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any) -> tuple[list[ValidatedScore], Any]:
-    new_comment = reviews._clean_comment(comment)
-    validated = validate_scores(project_id, scores)
-    reviews.check_required(project_id, queue, validated, new_comment)
+def _checked(project_id: int, queue: ReviewQueue, scores: Any, comment: Any,
+             known: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> tuple[list[ValidatedScore], Any]:
+    new_comment = reviews.clean_comment(comment)
+    validated = validate_scores(project_id, scores, known=known)
+    submissions.check_required(project_id, queue, validated, new_comment)
     return validated, new_comment
 
 
@@ -205,12 +219,13 @@ ServiceRefusal = ValidationError | PermissionDenied
 
 @refusal_rolls_back
 def submit_judgment(project_id: int, actor: User, item: ReviewQueueItem, *, scores: Any, comment: Any,
-                    time_spent_seconds: Any = None, queue: ReviewQueue | None = None) -> Judgment:
+                    time_spent_seconds: Any = None, queue: ReviewQueue | None = None,
+                    known_scorers: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> Judgment:
     """Save the actor's judgment of the item, in one transaction under the item's lock: their claim ends, the
     item counts one more judgment, and the Nth settles it (a consensus review, or it needs a decision)."""
     queue = queue or item.queue
-    validated, new_comment = _checked(project_id, queue, scores, comment)
-    seconds = reviews._clean_time_spent(time_spent_seconds)
+    validated, new_comment = _checked(project_id, queue, scores, comment, known_scorers)
+    seconds = reviews.clean_time_spent(time_spent_seconds)
     now = utcnow()
     locked = _lock_item(item.id)
     refusal = _refusal(locked, actor, now)
@@ -265,9 +280,12 @@ MISSING: Any = _Missing()
 
 @refusal_rolls_back
 def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, *, scores: Any = MISSING,
-                    comment: Any = MISSING) -> Judgment:
+                    comment: Any = MISSING, time_spent_seconds: Any = None,
+                    known_scorers: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> Judgment:
     """Its author edits a judgment while its item is live (pending or needing a decision); nobody else may. An
-    edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree."""
+    edit of an item that needs a decision checks agreement again, and settles it by consensus if they agree.
+    `time_spent_seconds` (the edit's) is added to the judgment's, as an edit of a review adds to the review's."""
+    seconds = reviews.clean_time_spent(time_spent_seconds)
     judgment = load_judgment(project_id, judgment_id)
     if judgment.reviewer_id != actor.id:
         raise PermissionDenied()
@@ -279,7 +297,7 @@ def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, 
     entries = scores if scores is not MISSING else [
         {"definition_id": str(s.definition_id), "definition_version_id": str(s.definition_version_id),
          **_value_of(s)} for s in judgment.scores]
-    validated, cleaned = _checked(project_id, item.queue, entries, new_comment)
+    validated, cleaned = _checked(project_id, item.queue, entries, new_comment, known_scorers)
     now = utcnow()
     before = review_history.judgment_snapshot(judgment)
     judgment.comment = cleaned
@@ -287,6 +305,8 @@ def update_judgment(project_id: int, actor: User, judgment_id: uuid.UUID | str, 
     after = review_history.judgment_snapshot(judgment)
     if before != after:
         judgment.updated_at = now
+    if seconds is not None:
+        judgment.time_spent_seconds = reviews.add_time_spent(judgment.time_spent_seconds, seconds)
     review_history.record_judgment(judgment, actor, review_history.UPDATED, before, after, now)
     db.session.flush()
     if item.state == NEEDS_DECISION:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import defaultload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceReview, User, utcnow, uuid7
+from reviewapp.services import leases
 from reviewapp.services.common import as_uuid, chunks, clean_text, contains, ordering, refusal_rolls_back
 from reviewapp.services.errors import NotFound, ValidationError, required
 from reviewapp.services.queues import queue_for_body
@@ -150,8 +151,7 @@ def move_item(project_id: int, actor: User | None, item_id: uuid.UUID | str, que
     if queue.id != item.queue_id:
         item.queue_id = queue.id
         item.queue = queue
-        item.claimed_by_id = None
-        item.claim_expires_at = None
+        leases.release_item(item)
     item.updated_at = utcnow()
     db.session.commit()
     return item

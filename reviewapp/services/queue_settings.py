@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import Membership, QueueAssignee, ReviewQueue, ReviewQueueItem, User
+from reviewapp.services import leases
 from reviewapp.services.common import ID_MAX
 from reviewapp.services.errors import ValidationError
 from reviewapp.services.scorer_config import FALSE_VALUES, TRUE_VALUES, to_decimal
@@ -120,7 +121,9 @@ def apply(project_id: int, queue: ReviewQueue, data: dict[str, Any], *, new: boo
             if judged and wanted <= judged:
                 raise ValidationError(LOWER_THAN_JUDGED.format(count=judged, floor=judged + 1, wanted=wanted),
                                       "reviews_per_trace")
-        queue.reviews_per_trace = wanted
+        before, queue.reviews_per_trace = queue.reviews_per_trace or 1, wanted
+        if not new and wanted != before:
+            leases.release_for_reviews_per_trace(queue, before)
     elif new:
         queue.reviews_per_trace = 1
     if "blind" in data:

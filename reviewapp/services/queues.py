@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, false, func, select, true, update
+from sqlalchemy import ScalarSelect, Select, case, false, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -350,10 +350,15 @@ def queue_names(project_id: int) -> list[tuple[uuid.UUID, str]]:
 def pending_up_to(queue_id: uuid.UUID, cap: int = 1000) -> int:
     """The queue's live item count, counted no further than `cap + 1` (a page then shows "1,000+"): the review
     page asks on every trace, and this stays constant-time however long the queue is."""
+    return db.session.scalar(select(pending_up_to_column(queue_id, cap))) or 0
+
+
+def pending_up_to_column(queue_id: uuid.UUID, cap: int = 1000) -> ScalarSelect:
+    """pending_up_to as a column, for a statement that reads it with other things."""
     capped = (
         select(ReviewQueueItem.id)
         .where(ReviewQueueItem.queue_id == queue_id, ReviewQueueItem.deleted_at.is_(None))
         .limit(cap + 1)
         .subquery()
     )
-    return db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return select(func.count()).select_from(capped).scalar_subquery()

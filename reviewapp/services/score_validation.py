@@ -3,7 +3,7 @@ the entry pins another): the right value field, options, ranges and step grids, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
@@ -49,9 +49,13 @@ class ValidatedScore:
 Refuse = Callable[..., ScoreValidationError]
 
 
-def validate_scores(project_id: int, entries: Any) -> list[ValidatedScore]:
+def validate_scores(project_id: int, entries: Any, *,
+                    known: Iterable[tuple[ScoreDefinition, ScoreDefinitionVersion]] = ()) -> list[ValidatedScore]:
     """Check each score entry against its scorer version (the current one unless `definition_version_id` pins
-    another) and return them resolved. The first bad entry raises ScoreValidationError."""
+    another) and return them resolved. The first bad entry raises ScoreValidationError.
+
+    `known`, scorers and the versions shown of them that the caller read in this transaction (the review page's
+    panel), are not read again; anything else an entry names is."""
     if entries is None:
         raise ValidationError("This field may not be null.", "scores")
     if not isinstance(entries, list):
@@ -61,11 +65,17 @@ def validate_scores(project_id: int, entries: Any) -> list[ValidatedScore]:
 
     definition_ids = {as_uuid(e.get("definition_id")) for e in entries if isinstance(e, dict)} - {None}
     version_ids = {as_uuid(e.get("definition_version_id")) for e in entries if isinstance(e, dict)} - {None}
-    definitions = {d.id: d for d in db.session.scalars(select(ScoreDefinition).where(
-        ScoreDefinition.project_id == project_id, ScoreDefinition.id.in_(definition_ids)))} if definition_ids else {}
-    versions = {v.id: v for v in db.session.scalars(select(ScoreDefinitionVersion).where(
-        ScoreDefinitionVersion.project_id == project_id, ScoreDefinitionVersion.id.in_(version_ids)))
-    } if version_ids else {}
+    mine = [(d, v) for d, v in known if d.project_id == project_id and v.definition_id == d.id]
+    definitions = {d.id: d for d, _ in mine}
+    versions = {v.id: v for _, v in mine}
+    definition_ids -= definitions.keys()
+    version_ids -= versions.keys()
+    if definition_ids:
+        definitions.update((d.id, d) for d in db.session.scalars(select(ScoreDefinition).where(
+            ScoreDefinition.project_id == project_id, ScoreDefinition.id.in_(definition_ids))))
+    if version_ids:
+        versions.update((v.id, v) for v in db.session.scalars(select(ScoreDefinitionVersion).where(
+            ScoreDefinitionVersion.project_id == project_id, ScoreDefinitionVersion.id.in_(version_ids))))
 
     validated: list[ValidatedScore] = []
     seen: set[uuid.UUID] = set()

@@ -8,9 +8,10 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
+from sqlalchemy.orm import contains_eager
 
 from reviewapp.extensions import db
-from reviewapp.models import User, UserSession, utcnow
+from reviewapp.models import Membership, Project, User, UserSession, utcnow
 
 # last_seen_at is written at most this often per session, so reading pages does not turn into writing.
 SEEN_RESOLUTION = timedelta(minutes=5)
@@ -34,22 +35,28 @@ def start(user: User, idle_lifetime: timedelta) -> str:
 
 def user_of(token: str, idle_lifetime: timedelta) -> User | None:
     """The active user whose live session has this secret, in one query; None when the session was ended, has
-    been idle too long, or the account is deactivated."""
+    been idle too long, or the account is deactivated. The same query reads the user's memberships with their
+    projects (a project page's access check and its project switcher need them: accounts.memberships_of_user)."""
     if not token:
         return None
     row = db.session.execute(
         select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+        .outerjoin(User.memberships).outerjoin(Membership.project)
+        .options(contains_eager(User.memberships).contains_eager(Membership.project))
         .where(UserSession.token_digest == _digest(token))
-    ).first()
+        .order_by(Project.name, Project.id)
+    ).unique().first()
     if row is None:
         return None
     user, record = row
     now = utcnow()
     if not user.is_active or record.last_seen_at < now - idle_lifetime:
         return None
-    if now - record.last_seen_at > SEEN_RESOLUTION:
+    fresh = now - record.last_seen_at <= SEEN_RESOLUTION
+    if not fresh:
         record.last_seen_at = now
-        db.session.commit()
+        db.session.commit()  # expires what was read: the memberships are read again when asked
+    user.memberships_read = fresh
     user.session_token = token
     return user
 

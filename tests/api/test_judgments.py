@@ -68,6 +68,10 @@ def test_only_the_author_edits(setup, api):
     edited = ann.patch(f"judgments/{mine['id']}/", {"comment": "second thoughts"})
     assert edited.status_code == 200 and edited.get_json()["comment"] == "second thoughts"
     assert edited.get_json()["scores"][0]["boolean_value"] is True  # scores left out are kept
+    timed = ann.patch(f"judgments/{mine['id']}/", {"comment": "third", "time_spent_seconds": 7.25})
+    assert timed.get_json()["time_spent_seconds"] == (mine["time_spent_seconds"] or 0) + 7.25  # the edit's, added
+    assert_error(ann.patch(f"judgments/{mine['id']}/", {"time_spent_seconds": "soon"}), 400, "invalid_input",
+                 "time_spent_seconds")
     assert_error(ann.get("judgments/00000000-0000-0000-0000-000000000000/"), 404, "not_found")
 
 

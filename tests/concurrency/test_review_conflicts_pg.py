@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueueItem, TraceReview, User
-from reviewapp.services import accounts, queue_items, queues, reviews
+from reviewapp.services import accounts, queue_items, queues, submissions
 
 pytestmark = pytest.mark.postgres_only
 THREADS = 8
@@ -34,9 +34,9 @@ def test_racing_saves_of_one_trace_keep_one_review_and_tell_the_others(app, fact
             user = db.session.get(User, user_ids[n])
             barrier.wait()
             try:
-                reviews.submit_review(project_id, user, trace_id="contested", comment=f"by {n}", scores=[])
+                submissions.submit_review(project_id, user, trace_id="contested", comment=f"by {n}", scores=[])
                 outcome = "saved"
-            except reviews.SaveConflict as exc:
+            except submissions.SaveConflict as exc:
                 outcome = exc.kind
             db.session.remove()
             return outcome

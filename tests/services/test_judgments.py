@@ -204,6 +204,21 @@ def test_an_edit_at_needs_decision_rechecks_agreement_and_is_kept_in_history(set
         judgments.update_judgment(project.id, bob, mine.id, comment="too late")
 
 
+def test_an_edit_adds_its_time_to_the_judgments_and_a_bad_time_changes_nothing(setup):
+    project, _admin, (ann, *_), _queue, defs = setup
+    claims.claim_next(project.id, ann, _queue.id, LEASE)
+    mine = judgments.submit_judgment(project.id, ann, item_of("t-1"), scores=entries(defs), comment=None,
+                                     time_spent_seconds=30)
+    judgments.update_judgment(project.id, ann, mine.id, comment="second look", time_spent_seconds="12.5")
+    assert db.session.get(Judgment, mine.id).time_spent_seconds == 42.5
+    judgments.update_judgment(project.id, ann, mine.id, comment="no clock")  # the API's PATCH without a time
+    assert db.session.get(Judgment, mine.id).time_spent_seconds == 42.5
+    with pytest.raises(ValidationError, match="between 0 and"):
+        judgments.update_judgment(project.id, ann, mine.id, comment="lost", time_spent_seconds=-1)
+    kept = db.session.get(Judgment, mine.id)
+    assert (kept.comment, kept.time_spent_seconds) == ("no clock", 42.5)
+
+
 def test_the_list_hides_others_judgments_of_a_blind_trace_until_one_judges_it(setup):
     project, admin, (ann, bob, *_), queue, defs = setup
     queue.blind = True

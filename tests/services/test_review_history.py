@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewChange, TraceReview
-from reviewapp.services import queue_items, queues, review_history, reviews, scorers
+from reviewapp.services import queue_items, queues, review_history, reviews, scorers, submissions
 from reviewapp.services.errors import NotFound, ValidationError
 
 QUALITY = {"min": 1, "max": 5, "step": 1, "passing_rule": {"operator": "gte", "threshold": 3}}
@@ -166,18 +166,18 @@ def test_the_review_pages_save_records_creation_edit_and_a_save_over_someone_els
     project, ada, rita, quality, *_ = team
     queue = queues.create_queue(project.id, ada, "Q")
     item = queue_items.add_item(project.id, ada, queue.id, "t-1")
-    created = reviews.submit_review(project.id, rita, item=item, queue=queue, basis="", comment="first",
+    created = submissions.submit_review(project.id, rita, item=item, queue=queue, basis="", comment="first",
                                     scores=[score(quality, numeric_value=2)])
-    stale = reviews.basis_of(created)
-    edited = reviews.submit_review(project.id, rita, trace_id="t-1", basis=stale,
+    stale = submissions.basis_of(created)
+    edited = submissions.submit_review(project.id, rita, trace_id="t-1", basis=stale,
                                    comment="second", scores=[score(quality, numeric_value=2)])
-    with pytest.raises(reviews.SaveConflict):  # the page showed an older save: nothing is written
-        reviews.submit_review(project.id, ada, trace_id="t-1", basis=stale, comment="over",
+    with pytest.raises(submissions.SaveConflict):  # the page showed an older save: nothing is written
+        submissions.submit_review(project.id, ada, trace_id="t-1", basis=stale, comment="over",
                               scores=[score(quality, numeric_value=5)])
-    with pytest.raises(reviews.MissingScores):
-        reviews.submit_review(project.id, ada, trace_id="t-1", basis=reviews.basis_of(edited), scores=[])
+    with pytest.raises(submissions.MissingScores):
+        submissions.submit_review(project.id, ada, trace_id="t-1", basis=submissions.basis_of(edited), scores=[])
     assert [e.action for e in entries(project.id)] == ["created", "updated"]
-    reviews.submit_review(project.id, ada, trace_id="t-1", basis=stale, comment="over",
+    submissions.submit_review(project.id, ada, trace_id="t-1", basis=stale, comment="over",
                           scores=[score(quality, numeric_value=5)], overwrite=True)
     first, second, over = entries(project.id)
     assert (first.after["comment"], second.before["comment"], second.after["comment"]) == ("first", "first", "second")

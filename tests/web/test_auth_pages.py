@@ -262,6 +262,24 @@ def test_a_session_idle_for_longer_than_its_lifetime_is_signed_out(app, client, 
     assert not _is_signed_in(client, project)
 
 
+def test_a_session_seen_a_while_ago_is_kept_alive_and_its_project_pages_still_open(app, client, member, login):
+    """Reading the session writes its last-seen time now and then (a commit): the memberships read with the
+    session are read again afterwards, so the project page opens with the project switcher as usual."""
+    from datetime import timedelta
+
+    from reviewapp.models import UserSession, utcnow
+
+    user, project = member
+    login(user)
+    record = db.session.scalar(db.select(UserSession).where(UserSession.user_id == user.id))
+    record.last_seen_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    page = client.get(f"/projects/{project.id}/traces/")
+    assert page.status_code == 200 and f'<option value="{project.id}" selected>' in page.get_data(as_text=True)
+    db.session.refresh(record)
+    assert record.last_seen_at > utcnow() - timedelta(minutes=1)
+
+
 def test_a_remember_cookie_carries_the_revocable_session_not_the_user(app, client, member, login):
     """No remember cookie is issued, but Flask-Login reads one if sent: it names the session record, so an
     ended session cannot be restored from one either."""

@@ -3,6 +3,8 @@ judgment it is and that the queue is blind, nothing of the others' answers shows
 reviewer's own judgment, Previous reaches it, and assignees alone claim."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -82,6 +84,31 @@ def test_a_judged_trace_reopens_as_ones_own_judgment_and_previous_finds_it(app, 
     assert edited.status_code == 302
     judgments = db.session.scalars(select(Judgment)).all()
     assert [(j.reviewer_id, j.comment) for j in judgments] == [(wb.reviewer.id, "second thoughts")]
+
+
+def test_editing_a_judgment_adds_the_edits_time_to_it(app, wb):
+    """Time spent on an edit counts as a review's edit does: added to the judgment's, each save clamped to a day."""
+    from itsdangerous import URLSafeSerializer
+
+    rita, token = signed_in(app, wb.reviewer)
+    first = start(rita, wb, token)
+    stamp = URLSafeSerializer(app.config["SECRET_KEY"], salt="review-page-rendered")
+    page = rita.get(first).get_data(as_text=True)
+    rita.post(first, data={**form_fields(page), **answers(wb), "started": stamp.dumps(time.time() - 40)})
+    judgment = db.session.scalar(select(Judgment))
+    assert 40 <= judgment.time_spent_seconds < 70
+
+    page = rita.get(first).get_data(as_text=True)
+    assert "Editing your judgment of" in page
+    rita.post(first, data={**form_fields(page), **answers(wb, comment="on reflection"),
+                           "started": stamp.dumps(time.time() - 20)})
+    db.session.refresh(judgment)
+    assert judgment.comment == "on reflection" and 60 <= judgment.time_spent_seconds < 120
+
+    page = rita.get(first).get_data(as_text=True)  # a tab left open for a week counts one day, not seven
+    rita.post(first, data={**form_fields(page), **answers(wb), "started": stamp.dumps(time.time() - 7 * 86400)})
+    db.session.refresh(judgment)
+    assert 86400 + 60 <= judgment.time_spent_seconds < 86400 + 120
 
 
 def test_a_refused_judgment_comes_back_with_the_input(app, wb):
