@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_static_versions(app)
     register_commands(app)
     return app
 
@@ -103,6 +104,12 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from reviewapp.templating import register
+
+    register(app)
+
+
+def register_static_versions(app: Flask) -> None:
+    from reviewapp.static_files import register
 
     register(app)
 
