@@ -13,6 +13,7 @@ from sqlalchemy import (
     CompoundSelect,
     CursorResult,
     Select,
+    Table,
     and_,
     bindparam,
     exists,
@@ -306,11 +307,13 @@ def queue_unattended(project_id: int, queue_of: dict[str, uuid.UUID]) -> dict[st
     return _insert_items(project_id, None, queue_of)
 
 
+ITEMS = cast(Table, ReviewQueueItem.__table__)  # inserted as plain rows: the ORM's bulk insert costs more
+
+
 @functools.cache
 def _insert_skipping_queued(dialect: str) -> Any:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(ReviewQueueItem).on_conflict_do_nothing()
-            .returning(ReviewQueueItem.trace_id, ReviewQueueItem.id))
+    return insert(ITEMS).on_conflict_do_nothing().returning(ITEMS.c.trace_id, ITEMS.c.id)
 
 
 def _insert_items(project_id: int, actor: User | None, queue_of: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:

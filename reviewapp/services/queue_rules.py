@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import CompoundSelect, Select, Table, bindparam, case, func, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -238,23 +238,27 @@ ACTIVE_RULES = (
     .where(QueueRule.project_id == bindparam("project_id"), QueueRule.paused.is_(False),
            ReviewQueue.deleted_at.is_(None))
     .order_by(QueueRule.created_at, QueueRule.id))
-ADDED_BEFORE = select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id).where(
-    QueueRuleAddition.rule_id.in_(bindparam("rule_ids", expanding=True)),
-    QueueRuleAddition.trace_id.in_(bindparam("trace_ids", expanding=True)))
 LOCKED_CAPS = (select(QueueRule.id, QueueRule.daily_cap)
                .where(QueueRule.id.in_(bindparam("rule_ids", expanding=True)))
                .order_by(QueueRule.id).with_for_update())
 LOCKED_ACTIVE_CAPS = LOCKED_CAPS.where(QueueRule.paused.is_(False))
-ADDED_SINCE = (select(QueueRuleAddition.rule_id, func.count())
-               .where(QueueRuleAddition.rule_id.in_(bindparam("rule_ids", expanding=True)),
-                      QueueRuleAddition.added_at >= bindparam("since"))
-               .group_by(QueueRuleAddition.rule_id))
+# What the rules added before, in one statement: which of the traces each rule added (trace id, no count), and
+# how many the capped rules added today (a count, no trace id).
+EARLIER_ADDITIONS: CompoundSelect[uuid.UUID, str | None, int | None] = union_all(
+    select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id, null()).where(
+        QueueRuleAddition.rule_id.in_(bindparam("rule_ids", expanding=True)),
+        QueueRuleAddition.trace_id.in_(bindparam("trace_ids", expanding=True))),
+    select(QueueRuleAddition.rule_id, null(), func.count()).where(
+        QueueRuleAddition.rule_id.in_(bindparam("capped_ids", expanding=True)),
+        QueueRuleAddition.added_at >= bindparam("since")).group_by(QueueRuleAddition.rule_id),
+)
+ADDITIONS = cast(Table, QueueRuleAddition.__table__)  # inserted as plain rows: the ORM's bulk insert costs more
 
 
 @functools.cache
 def _insert_additions(dialect: str) -> Any:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(QueueRuleAddition).on_conflict_do_nothing(index_elements=["rule_id", "trace_id"])
+    return insert(ADDITIONS).on_conflict_do_nothing(index_elements=["rule_id", "trace_id"])
 
 
 def _active_rules(project_id: int) -> list[ActiveRule]:
@@ -339,22 +343,28 @@ def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str,
          seen_before: set[str] | None = None) -> list[QueueRuleAddition]:
     """Queue the candidates, each trace by the first of its rules (in the order given) that has not added it yet
     and has room under its daily cap; traces that cannot be queued are left out. `seen_before`: the traces stored
-    before this batch, the only ones a rule can have added already (None: any). Rows of capped rules are locked
-    (in id order, so two batches cannot deadlock) before their day's additions are counted. Does not commit.
-    A fixed number of statements: the refusals, the rules' earlier additions, the caps, the items, the record."""
+    before this batch, the only ones a rule can have added already (None: any). Does not commit. Four statements
+    (five on PostgreSQL): the refusals, the caps locked, the rules' earlier additions, the items, the record."""
     allowed = set(queue_items.queueable(project_id, sorted({trace_id for _, trace_id in candidates})))
     candidates = [(rule, trace_id) for rule, trace_id in candidates if trace_id in allowed]
-    rules = {rule.id: rule for rule, _ in candidates}
-    asked = sorted({t for _, t in candidates if seen_before is None or t in seen_before})
-    done = {(rule_id, trace_id) for rule_id, trace_id in db.session.execute(
-        ADDED_BEFORE, {"rule_ids": list(rules), "trace_ids": asked})} if asked else set()
-    candidates = [(rule, trace_id) for rule, trace_id in candidates if (rule.id, trace_id) not in done]
     if not candidates:
         return []
-    room = _lock_and_count_room(list(rules.values()), include_paused=source == BACKFILL)
+    rules = {rule.id: rule for rule, _ in candidates}
+    caps = _lock_caps(list(rules.values()), include_paused=source == BACKFILL)
+    asked = sorted({t for _, t in candidates if seen_before is None or t in seen_before})
+    room: dict[uuid.UUID, float] = {rule.id: math.inf for rule in rules.values() if rule.daily_cap is None}
+    room.update((rule_id, math.inf if cap is None else cap) for rule_id, cap in caps.items())
+    done: set[tuple[uuid.UUID, str]] = set()
+    if asked or caps:
+        for rule_id, trace_id, today in db.session.execute(EARLIER_ADDITIONS, {
+                "rule_ids": list(rules), "trace_ids": asked, "capped_ids": list(caps), "since": _day_start()}):
+            if trace_id is not None:
+                done.add((rule_id, trace_id))
+            else:
+                room[rule_id] -= today or 0
     chosen: dict[str, ActiveRule] = {}
     for rule, trace_id in candidates:
-        if trace_id not in chosen and room.get(rule.id, 0) > 0:
+        if trace_id not in chosen and (rule.id, trace_id) not in done and room.get(rule.id, 0) > 0:
             chosen[trace_id] = rule
             room[rule.id] -= 1
     items = queue_items.queue_unattended(project_id, {trace_id: rule.queue_id for trace_id, rule in chosen.items()})
@@ -367,22 +377,17 @@ def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str,
     return [QueueRuleAddition(**row) for row in rows]
 
 
-def _lock_and_count_room(rules: list[ActiveRule], include_paused: bool) -> dict[uuid.UUID, float]:
-    """How many more traces each rule may add today. A capped rule's row is locked first (none once paused, unless
-    `include_paused`: a backfill), and its day counted by a later statement, so a batch that waited for the lock
-    sees the additions of the one before it. A rule without a cap needs no lock: the unique keys keep a trace
-    from being added twice."""
-    room: dict[uuid.UUID, float] = {rule.id: math.inf for rule in rules if rule.daily_cap is None}
+def _lock_caps(rules: list[ActiveRule], include_paused: bool) -> dict[uuid.UUID, int | None]:
+    """The daily caps of the capped rules, locked until the transaction ends (in id order, so two batches cannot
+    deadlock) so that their day is counted after a concurrent batch adding by them has committed; none once paused,
+    unless `include_paused` (a backfill). A rule without a cap needs no lock: the unique keys keep a trace from being
+    added twice. SQLite lets one transaction write at a time, and this one has read the rules after it wrote (the
+    events, or nothing yet on a backfill, whose rule was read in it): there the rules as read are the rules now."""
     capped = sorted(rule.id for rule in rules if rule.daily_cap is not None)
-    if not capped:
-        return room
+    if not capped or db.session.get_bind().dialect.name != "postgresql":
+        return {rule.id: rule.daily_cap for rule in rules if rule.daily_cap is not None}
     locked = LOCKED_CAPS if include_paused else LOCKED_ACTIVE_CAPS
-    caps = {rule_id: cap for rule_id, cap in db.session.execute(locked, {"rule_ids": capped})}
-    today = {rule_id: count for rule_id, count in db.session.execute(
-        ADDED_SINCE, {"rule_ids": list(caps), "since": _day_start()})} if caps else {}
-    for rule_id, cap in caps.items():
-        room[rule_id] = math.inf if cap is None else cap - today.get(rule_id, 0)
-    return room
+    return {rule_id: cap for rule_id, cap in db.session.execute(locked, {"rule_ids": capped})}
 
 
 # --- backfill ----------------------------------------------------------------------------------------
