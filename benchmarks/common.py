@@ -38,7 +38,7 @@ def fresh_postgres_database(url: str) -> Iterator[str]:
     try:
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
-        subprocess.run(["dropdb", "--if-exists", *server, name], check=False, env=env)
+        subprocess.run(["dropdb", "--if-exists", "--force", *server, name], check=False, env=env)
 
 
 _RUNS = itertools.count(1)

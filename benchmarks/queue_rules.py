@@ -92,6 +92,7 @@ def additions(database_url: str, project_id: int) -> int:
     with app_for(database_url).app_context():
         count = db.session.scalar(select(func.count()).select_from(QueueRuleAddition)
                                   .where(QueueRuleAddition.project_id == project_id)) or 0
+        db.session.remove()  # gives the connection back, so that dispose closes it and the database can be dropped
         db.engine.dispose()
     return count
 
