@@ -1,9 +1,16 @@
-"""What every benchmark shares: percentiles and hiding passwords in database URLs it prints."""
+"""What every benchmark shares: percentiles, hiding passwords in database URLs it prints, the in-process page
+benchmarks' app, sign-in and timing, and a fresh
+PostgreSQL database for one run."""
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import statistics
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def median(values: list[float]) -> float:
@@ -60,3 +67,24 @@ def timed(client, url: str, runs: int = 10) -> list[float]:
         assert client.get(url).status_code == 200
         times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+@contextmanager
+def fresh_postgres_database(url: str) -> Iterator[str]:
+    """A new, empty database beside the one `url` names (`createdb` on the same server as the same user), dropped
+    after the run: a run on PostgreSQL then starts from an empty database (no dead rows, no grown indexes, a cold
+    statistics collector) whatever ran before it."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database or 'reviewapp'}_run_{os.getpid()}_{next(_RUNS)}"
+    server = ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres"]
+    env = {**os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {})}
+    subprocess.run(["createdb", *server, name], check=True, env=env)
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", "--force", *server, name], check=False, env=env)
+
+
+_RUNS = itertools.count(1)

@@ -1,7 +1,9 @@
 """Queue rules benchmark: ingestion throughput with 20 active queue rules against none, on the ingest benchmark's
-machinery (a real server process, several client threads posting `/batch/`). Runs alternate without and with rules
-(0, 20, 0, 20, …), each into a new project (on SQLite a new file), so a machine shared with other work is fair to
-both; the medians are compared.
+machinery (a real server process, several client threads posting `/batch/`). Runs go in pairs, one without rules
+and one with, the order turning each round (0 20, 20 0, 0 20, …) so that a machine shared with other work, or
+one whose load drifts, is fair to both; each run ingests into a new database (a fresh SQLite file, or on
+PostgreSQL a database made by `createdb` beside the one named and dropped after). Reported: the median of each
+side and the median of the rounds' own ratios (each round's two runs ran minutes apart at most).
 
     .venv/bin/python -m benchmarks.queue_rules --traces 10000 --runs 6
     .venv/bin/python -m benchmarks.queue_rules --traces 10000 --runs 6 --spread \\
@@ -25,9 +27,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from benchmarks.common import redact
+from benchmarks.common import fresh_postgres_database, redact
 from benchmarks.ingest import (
     EVENTS_PER_TRACE,
     app_for,
@@ -86,13 +92,22 @@ def additions(database_url: str, project_id: int) -> int:
     with app_for(database_url).app_context():
         count = db.session.scalar(select(func.count()).select_from(QueueRuleAddition)
                                   .where(QueueRuleAddition.project_id == project_id)) or 0
+        db.session.remove()  # gives the connection back, so that dispose closes it and the database can be dropped
         db.engine.dispose()
     return count
 
 
-def one_run(args: argparse.Namespace, with_rules: bool) -> tuple[float, int]:
-    database_url = args.database_url or (
-        f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}")
+@contextmanager
+def run_database(args: argparse.Namespace) -> Iterator[str]:
+    """A new database for one run: a fresh SQLite file, or a fresh database on the PostgreSQL server named."""
+    if args.database_url and args.database_url.startswith("postgresql"):
+        with fresh_postgres_database(args.database_url) as url:
+            yield url
+    else:
+        yield args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
+
+
+def one_run(args: argparse.Namespace, database_url: str, with_rules: bool) -> tuple[float, int]:
     token, project_id = prepare_database(database_url)
     if with_rules:
         add_rules(database_url, project_id)
@@ -110,29 +125,61 @@ def one_run(args: argparse.Namespace, with_rules: bool) -> tuple[float, int]:
     return events / elapsed, additions(database_url, project_id) if with_rules else 0
 
 
-def in_process_run(args: argparse.Namespace, with_rules: bool) -> tuple[float, float, int]:
-    """(events per CPU second, events per wall-clock second, traces added), ingesting from this process."""
+@dataclass
+class InProcessRun:
+    cpu_rate: float  # events per CPU second
+    wall_rate: float  # events per wall-clock second
+    added: int  # traces the rules added
+    hook_share: float  # of the CPU time, the share spent in the rules' hook (loading, matching, adding)
+
+
+@contextmanager
+def timed_rules_hook(spent: list[float]) -> Iterator[None]:
+    """Add the CPU time of every call of the rules' ingestion hook to spent[0]. The hook's share of a run is
+    measured within the run, at the same moment as the rest of ingestion, so unlike the rate of a whole run it
+    barely moves with the machine's load."""
+    from reviewapp.services import queue_rules
+
+    hook = queue_rules.apply_on_ingest
+
+    def timed(*args: Any, **kwargs: Any) -> int:
+        began = time.process_time()
+        try:
+            return hook(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - began
+
+    queue_rules.apply_on_ingest = timed
+    try:
+        yield
+    finally:
+        queue_rules.apply_on_ingest = hook
+
+
+def in_process_run(args: argparse.Namespace, database_url: str, with_rules: bool) -> InProcessRun:
+    """Ingest from this process, timing the wall clock, the CPU and the rules' hook."""
     from reviewapp.extensions import db
     from reviewapp.services.ingest import ingest_batch
 
-    database_url = args.database_url or (
-        f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}")
     token, project_id = prepare_database(database_url)
     if with_rules:
         add_rules(database_url, project_id)
     batches = [json.loads(body)["batch"] for body in build_bodies(token, args.traces, args.batch_size, args.seed,
                                                                    args.spread)]
     app = app_for(database_url)
+    hook = [0.0]
     with app.app_context():
         ingest_batch(project_id, batches[0])  # the connection and the statement cache, outside the clock
-        began_wall, began_cpu = time.perf_counter(), time.process_time()
-        for batch in batches[1:]:
-            ingest_batch(project_id, batch)
-        wall, cpu = time.perf_counter() - began_wall, time.process_time() - began_cpu
+        with timed_rules_hook(hook):
+            began_wall, began_cpu = time.perf_counter(), time.process_time()
+            for batch in batches[1:]:
+                ingest_batch(project_id, batch)
+            wall, cpu = time.perf_counter() - began_wall, time.process_time() - began_cpu
         db.session.remove()
         db.engine.dispose()
     events = sum(len(batch) for batch in batches[1:])
-    return events / cpu, events / wall, additions(database_url, project_id) if with_rules else 0
+    return InProcessRun(events / cpu, events / wall, additions(database_url, project_id) if with_rules else 0,
+                        hook[0] / cpu)
 
 
 def free_port_and_remember(args: argparse.Namespace) -> int:
@@ -141,19 +188,22 @@ def free_port_and_remember(args: argparse.Namespace) -> int:
 
 
 def report(what: str, rates: dict[int, list[float]]) -> None:
+    """The median of each side, and the median of the rounds' ratios (20 rules over 0 rules, each round's own)."""
     without, with_rules = statistics.median(rates[0]), statistics.median(rates[len(RULES)])
+    paired = statistics.median(b / a for a, b in zip(rates[0], rates[len(RULES)], strict=False))
     print(f"median by {what}: 0 rules {without:,.0f} events/s, {len(RULES)} rules {with_rules:,.0f} events/s "
-          f"({(with_rules / without - 1) * 100:+.1f}%)")
+          f"({(with_rules / without - 1) * 100:+.1f}%); median of the rounds' own ratios {(paired - 1) * 100:+.1f}%")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--traces", type=int, default=10_000, help="traces per run (5 events each)")
-    parser.add_argument("--runs", type=int, default=6, help="runs in all, alternating 0 and 20 rules")
+    parser.add_argument("--runs", type=int, default=6, help="runs in all, in rounds of 0 and 20 rules")
     parser.add_argument("--batch-size", type=int, default=250)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh SQLite file per run; on PostgreSQL a fresh database per run beside it")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--spread", action="store_true", help="each trace's events over 5 batches")
     parser.add_argument("--in-process", action="store_true", help="ingest from this process, timing CPU too")
@@ -163,20 +213,32 @@ def main() -> None:
           f"({args.traces * EVENTS_PER_TRACE:,} events) per run{', spread over 5 batches each' if args.spread else ''}")
     rates: dict[int, list[float]] = {0: [], len(RULES): []}
     cpu_rates: dict[int, list[float]] = {0: [], len(RULES): []}
+    hook_shares: dict[int, list[float]] = {0: [], len(RULES): []}
     for run in range(args.runs):
-        rules = 0 if run % 2 == 0 else len(RULES)
-        if args.in_process:
-            cpu_rate, rate, added = in_process_run(args, bool(rules))
-            cpu_rates[rules].append(cpu_rate)
-        else:
-            rate, added = one_run(args, bool(rules))
+        rules = 0 if run % 2 == (run // 2) % 2 else len(RULES)  # 0 20, 20 0, 0 20, …
+        detail = ""
+        with run_database(args) as database_url:
+            if args.in_process:
+                measured = in_process_run(args, database_url, bool(rules))
+                rate, added = measured.wall_rate, measured.added
+                cpu_rates[rules].append(measured.cpu_rate)
+                hook_shares[rules].append(measured.hook_share)
+                detail = (f" ({measured.cpu_rate:,.0f} per CPU second, {measured.hook_share * 100:.1f}% of it in the "
+                          "rules' hook)")
+            else:
+                rate, added = one_run(args, database_url, bool(rules))
         rates[rules].append(rate)
-        cpu = f" ({cpu_rate:,.0f} per CPU second)" if args.in_process else ""
-        print(f"run {run + 1}: {rules:2} rules: {rate:,.0f} events/s{cpu}"
+        print(f"run {run + 1}: {rules:2} rules: {rate:,.0f} events/s{detail}"
               + (f", {added:,} traces added" if rules else ""), flush=True)
     report("wall clock", rates)
     if args.in_process:
         report("CPU time", cpu_rates)
+        without, with_rules = (statistics.median(hook_shares[n]) for n in (0, len(RULES)))
+        # The rest of ingestion is the same work either way, so the rates compare as the rest's shares do.
+        change = (1 - with_rules) / (1 - without) - 1
+        print(f"median share of CPU time in the rules' hook: 0 rules {without * 100:.1f}%, {len(RULES)} rules "
+              f"{with_rules * 100:.1f}%: with the rest of ingestion the same, {len(RULES)} rules change the rate by "
+              f"{change * 100:+.1f}%")
     sys.exit(0)
 
 

@@ -1,5 +1,5 @@
-"""Small helpers every service shares: id parsing, text cleaning, list ordering, LIKE escaping, chunking, committing
-with a clear refusal, and leaving the session clean after one."""
+"""Small helpers every service shares: id parsing, loading by id within a project, text cleaning, list ordering, LIKE
+escaping, chunking, committing with a clear refusal, and leaving the session clean after one."""
 from __future__ import annotations
 
 import functools
@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
-from reviewapp.services.errors import ServiceError, ValidationError
+from reviewapp.services.errors import NotFound, ServiceError, ValidationError
 from reviewapp.services.errors import required as missing
 
 # Python reads numbers of any length; the database fails with an overflow (a 500) on one past its column. So an
@@ -27,6 +28,19 @@ def as_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+T = TypeVar("T")
+
+
+def load_by_id(scoped: Select[T], id_column: Any, raw_id: Any) -> T:
+    """The one object of `scoped` (a select already limited to the project, and to live rows where that matters)
+    whose `id_column` is `raw_id`, or NotFound: a malformed id and another project's id answer alike."""
+    found_id = as_uuid(raw_id)
+    found = db.session.scalar(scoped.where(id_column == found_id)) if found_id else None
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def clean_text(raw: Any, attr: str, *, max_length: int, required: bool = True) -> str:

@@ -3,12 +3,27 @@ removing and completing items, bulk adds, and the item lists. Queues themselves 
 claims on items in services/claims.py."""
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    CursorResult,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -234,7 +249,7 @@ def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any)
 
     refusals = _bulk_refusals(project_id, queue.id, wanted)
     candidates = [t for t in wanted if t not in refusals]
-    inserted = _insert_items(project_id, actor, queue.id, candidates)
+    inserted = _insert_items(project_id, actor, dict.fromkeys(candidates, queue.id))
     lost = [t for t in candidates if t not in inserted]
     if lost:  # queued by a concurrent request after we looked: report why, as of now
         refusals.update(_bulk_refusals(project_id, queue.id, lost))
@@ -253,21 +268,28 @@ def bulk_add(project_id: int, actor: User | None, queue_id: Any, trace_ids: Any)
     return result
 
 
+# Built once (queue rules ask on every batch that matches): one statement, the pending items and the reviews.
+REFUSALS: CompoundSelect[str, uuid.UUID | None] = union_all(
+    select(ReviewQueueItem.trace_id, ReviewQueueItem.queue_id).where(
+        ReviewQueueItem.project_id == bindparam("project_id"),
+        ReviewQueueItem.trace_id.in_(bindparam("trace_ids", expanding=True)), ReviewQueueItem.deleted_at.is_(None)),
+    select(TraceReview.trace_id, null()).where(
+        TraceReview.project_id == bindparam("project_id"),
+        TraceReview.trace_id.in_(bindparam("trace_ids", expanding=True)), TraceReview.deleted_at.is_(None)),
+)
+
+
 def _bulk_refusals(project_id: int, queue_id: uuid.UUID, trace_ids: list[str]) -> dict[str, str]:
-    """For each trace that cannot be added, the contract's refusal (two queries per 500 traces)."""
+    """For each trace that cannot be added, the contract's refusal, a review first (one query per 500 traces)."""
     refusals: dict[str, str] = {}
+    reviewed: list[str] = []
     for chunk in chunks(trace_ids, 500):
-        pending = db.session.execute(
-            select(ReviewQueueItem.trace_id, ReviewQueueItem.queue_id).where(
-                ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id.in_(chunk),
-                ReviewQueueItem.deleted_at.is_(None))
-        ).all()
-        for trace_id, live_queue in pending:
-            refusals[trace_id] = PENDING_HERE if live_queue == queue_id else PENDING_ELSEWHERE
-        refusals.update(dict.fromkeys(db.session.scalars(
-            select(TraceReview.trace_id).where(TraceReview.project_id == project_id,
-                                               TraceReview.trace_id.in_(chunk), TraceReview.deleted_at.is_(None))
-        ), ALREADY_REVIEWED))
+        for trace_id, live_queue in db.session.execute(REFUSALS, {"project_id": project_id, "trace_ids": chunk}):
+            if live_queue is None:
+                reviewed.append(trace_id)
+            else:
+                refusals[trace_id] = PENDING_HERE if live_queue == queue_id else PENDING_ELSEWHERE
+    refusals.update(dict.fromkeys(reviewed, ALREADY_REVIEWED))
     return refusals
 
 
@@ -278,29 +300,33 @@ def queueable(project_id: int, trace_ids: list[str]) -> list[str]:
     return [trace_id for trace_id in trace_ids if trace_id not in refused]
 
 
-def queue_unattended(project_id: int, queue_id: uuid.UUID, trace_ids: list[str]) -> dict[str, uuid.UUID]:
-    """Queue traces `queueable` allowed, with no one as their creator (a queue rule adds them); a trace queued
-    meanwhile is skipped by the live unique index. Does not commit. Returns trace_id → new item id."""
-    return _insert_items(project_id, None, queue_id, trace_ids)
+def queue_unattended(project_id: int, queue_of: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:
+    """Queue traces `queueable` allowed, each into its queue (trace id → queue id), with no one as their creator
+    (queue rules add them); a trace queued meanwhile is skipped by the live unique index. Does not commit.
+    Returns trace_id → new item id."""
+    return _insert_items(project_id, None, queue_of)
 
 
-def _insert_items(project_id: int, actor: User | None, queue_id: uuid.UUID,
-                  trace_ids: list[str]) -> dict[str, uuid.UUID]:
-    """Insert live items, skipping any the unique index refuses; returns trace_id → new item id."""
-    dialect = db.session.get_bind().dialect.name
+ITEMS = cast(Table, ReviewQueueItem.__table__)  # inserted as plain rows: the ORM's bulk insert costs more
+
+
+@functools.cache
+def _insert_skipping_queued(dialect: str) -> Any:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(ITEMS).on_conflict_do_nothing().returning(ITEMS.c.trace_id, ITEMS.c.id)
+
+
+def _insert_items(project_id: int, actor: User | None, queue_of: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:
+    """Insert live items (trace id → queue id) in one statement, skipping any the unique index refuses; returns
+    trace_id → new item id."""
+    if not queue_of:
+        return {}
     now = utcnow()
-    inserted: dict[str, uuid.UUID] = {}
-    for chunk in chunks(trace_ids, 500):
-        rows = [{"id": uuid7(), "project_id": project_id, "queue_id": queue_id, "trace_id": t,
-                 "created_by_id": actor.id if actor else None, "created_at": now, "updated_at": now}
-                for t in chunk]
-        returned = db.session.execute(
-            insert(ReviewQueueItem).values(rows).on_conflict_do_nothing()
-            .returning(ReviewQueueItem.trace_id, ReviewQueueItem.id)
-        ).all()
-        inserted.update({trace_id: item_id for trace_id, item_id in returned})
-    return inserted
+    rows = [{"id": uuid7(), "project_id": project_id, "queue_id": queue_id, "trace_id": trace_id,
+             "created_by_id": actor.id if actor else None, "created_at": now, "updated_at": now}
+            for trace_id, queue_id in queue_of.items()]
+    returned = db.session.execute(_insert_skipping_queued(db.session.get_bind().dialect.name), rows)
+    return {trace_id: item_id for trace_id, item_id in returned}
 
 
 def list_items_with_traces(

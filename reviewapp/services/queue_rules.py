@@ -5,23 +5,24 @@ from a hash of (rule id, trace id), and no more per UTC day than the rule's cap 
 the rule's row, so concurrent batches cannot pass it). What a condition means lives in rule_conditions.py."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import CompoundSelect, Select, Table, bindparam, case, func, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reviewapp.extensions import db
 from reviewapp.models import QueueRule, QueueRuleAddition, ReviewQueue, Trace, User, utcnow
 from reviewapp.services import queue_items, rule_conditions
-from reviewapp.services.common import as_uuid, clean_text, refusal_rolls_back
-from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.common import clean_text, load_by_id, refusal_rolls_back
+from reviewapp.services.errors import ValidationError
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.summary import Summary
 
@@ -45,11 +46,7 @@ def _rules(project_id: int) -> Select:
 
 def load_rule(project_id: int, rule_id: uuid.UUID | str) -> QueueRule:
     """A rule of a live queue of this project, or NotFound."""
-    found_id = as_uuid(rule_id)
-    rule = found_id and db.session.scalar(_rules(project_id).where(QueueRule.id == found_id))
-    if not rule:
-        raise NotFound()
-    return rule
+    return load_by_id(_rules(project_id), QueueRule.id, rule_id)
 
 
 def list_rules(project_id: int, *, queue_id: uuid.UUID | None = None, limit: int = 100,
@@ -212,19 +209,63 @@ class ActiveRule:
     others: list[Condition]  # those read from events or evaluation results
 
     @classmethod
-    def of(cls, rule: Any, conditions: list[Condition]) -> ActiveRule:
-        tests = [rule_conditions.summary_test(c) for c in conditions]
+    def of(cls, rule: Any, conditions: list[Condition],
+           searched: rule_conditions.SearchedTexts | None = None) -> ActiveRule:
+        tests = [rule_conditions.summary_test(c, searched) for c in conditions]
         return cls(rule.id, rule.queue_id, rule.sample_percent, rule.daily_cap, [t for t in tests if t is not None],
                    [c for c, t in zip(conditions, tests, strict=True) if t is None])
 
+    def considered(self, trace_ids: list[str], summaries: dict[str, Summary], previous: dict[str, Summary],
+                   batch: rule_conditions.BatchFacts) -> list[str]:
+        """Of the batch's traces (sorted), those the rule may take, in order: the ones meeting its summary
+        conditions. A rule without any can only come to match a trace the batch is the first news of (when it
+        reads nothing else) or whose events in the batch bring a value or result another condition asks for."""
+        for test in self.tests:  # the hot loop: a rule's first test leaves few traces to the next
+            trace_ids = [trace_id for trace_id in trace_ids if test(trace_id, summaries[trace_id])]
+        if self.tests:
+            return trace_ids
+        if not self.others:
+            return [trace_id for trace_id in trace_ids if trace_id not in previous]
+        woken = set().union(*(batch.woken(condition) for condition in self.others))
+        return [trace_id for trace_id in trace_ids if trace_id in woken]
+
+
+# The statements ingestion runs on every batch, or on every batch a rule takes a trace, are built once: building
+# and keying a statement costs SQLAlchemy more than running it costs SQLite.
+ACTIVE_RULES = (
+    select(QueueRule.id, QueueRule.queue_id, QueueRule.sample_percent, QueueRule.daily_cap, QueueRule.conditions)
+    .join(ReviewQueue, ReviewQueue.id == QueueRule.queue_id)
+    .where(QueueRule.project_id == bindparam("project_id"), QueueRule.paused.is_(False),
+           ReviewQueue.deleted_at.is_(None))
+    .order_by(QueueRule.created_at, QueueRule.id))
+LOCKED_CAPS = (select(QueueRule.id, QueueRule.daily_cap)
+               .where(QueueRule.id.in_(bindparam("rule_ids", expanding=True)))
+               .order_by(QueueRule.id).with_for_update())
+LOCKED_ACTIVE_CAPS = LOCKED_CAPS.where(QueueRule.paused.is_(False))
+# What the rules added before, in one statement: which of the traces each rule added (trace id, no count), and
+# how many the capped rules added today (a count, no trace id).
+EARLIER_ADDITIONS: CompoundSelect[uuid.UUID, str | None, int | None] = union_all(
+    select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id, null()).where(
+        QueueRuleAddition.rule_id.in_(bindparam("rule_ids", expanding=True)),
+        QueueRuleAddition.trace_id.in_(bindparam("trace_ids", expanding=True))),
+    select(QueueRuleAddition.rule_id, null(), func.count()).where(
+        QueueRuleAddition.rule_id.in_(bindparam("capped_ids", expanding=True)),
+        QueueRuleAddition.added_at >= bindparam("since")).group_by(QueueRuleAddition.rule_id),
+)
+ADDITIONS = cast(Table, QueueRuleAddition.__table__)  # inserted as plain rows: the ORM's bulk insert costs more
+
+
+@functools.cache
+def _insert_additions(dialect: str) -> Any:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(ADDITIONS).on_conflict_do_nothing(index_elements=["rule_id", "trace_id"])
+
 
 def _active_rules(project_id: int) -> list[ActiveRule]:
-    rows = db.session.execute(
-        select(QueueRule.id, QueueRule.queue_id, QueueRule.sample_percent, QueueRule.daily_cap, QueueRule.conditions)
-        .join(ReviewQueue, ReviewQueue.id == QueueRule.queue_id)
-        .where(QueueRule.project_id == project_id, QueueRule.paused.is_(False), ReviewQueue.deleted_at.is_(None))
-        .order_by(QueueRule.created_at, QueueRule.id))
-    return [ActiveRule.of(row, rule_conditions.stored(row.conditions or [])) for row in rows]
+    """The project's rules that take traces now, oldest first, their tests made for one batch."""
+    searched = rule_conditions.SearchedTexts()
+    return [ActiveRule.of(row, rule_conditions.stored(row.conditions or []), searched)
+            for row in db.session.execute(ACTIVE_RULES, {"project_id": project_id})]
 
 
 def apply_on_ingest(project_id: int, summaries: dict[str, Summary], previous: dict[str, Summary],
@@ -237,26 +278,25 @@ def apply_on_ingest(project_id: int, summaries: dict[str, Summary], previous: di
     rules = _active_rules(project_id)
     if not rules or not summaries:
         return 0
-    keys = {c.event_key for rule in rules for c in rule.others if c.event_key}
-    batch = rule_conditions.BatchFacts.of(events, {k for k in keys if k})
+    batch = rule_conditions.BatchFacts.of(events, {c.event_key for rule in rules for c in rule.others if c.event_key})
+    trace_ids = sorted(summaries)
     candidates: list[tuple[ActiveRule, str]] = []
     open_questions: list[tuple[ActiveRule, str, list[Condition]]] = []
-    for trace_id in sorted(summaries):
-        summary, before = summaries[trace_id], previous.get(trace_id)
-        for rule in rules:
-            for test in rule.tests:  # the hot loop: most rules stop at their first test
-                if not test(trace_id, summary):
-                    break
+    for rule in rules:
+        for trace_id in rule.considered(trace_ids, summaries, previous, batch):
+            unknown = _unsettled(rule, trace_id, previous.get(trace_id), batch)
+            if unknown is None or not sampled_in(rule.id, trace_id, rule.sample_percent):
+                continue
+            if unknown:
+                open_questions.append((rule, trace_id, unknown))
             else:
-                unknown = _unsettled(rule, trace_id, before, batch)
-                if unknown is None or not sampled_in(rule.id, trace_id, rule.sample_percent):
-                    continue
-                if unknown:
-                    open_questions.append((rule, trace_id, unknown))
-                else:
-                    candidates.append((rule, trace_id))
+                candidates.append((rule, trace_id))
     candidates += _settle_in_database(project_id, open_questions)
-    return len(_add(project_id, candidates, INGEST, seen_before=set(previous))) if candidates else 0
+    if not candidates:
+        return 0
+    oldest_first = {rule.id: n for n, rule in enumerate(rules)}
+    candidates.sort(key=lambda candidate: (candidate[1], oldest_first[candidate[0].id]))  # see _add
+    return len(_add(project_id, candidates, INGEST, seen_before=set(previous)))
 
 
 def _unsettled(rule: ActiveRule, trace_id: str, before: Summary | None,
@@ -299,70 +339,55 @@ def _settle_in_database(project_id: int, questions: list[tuple[ActiveRule, str, 
             if all(holds(trace_id, c) for c in conditions)]
 
 
-def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str,  # noqa: C901
+def _add(project_id: int, candidates: list[tuple[ActiveRule, str]], source: str,
          seen_before: set[str] | None = None) -> list[QueueRuleAddition]:
     """Queue the candidates, each trace by the first of its rules (in the order given) that has not added it yet
     and has room under its daily cap; traces that cannot be queued are left out. `seen_before`: the traces stored
-    before this batch, the only ones a rule can have added already (None: any). Rows of capped rules are locked
-    (in id order, so two batches cannot deadlock) before their day's additions are counted. Does not commit."""
-    trace_ids = sorted({trace_id for _, trace_id in candidates})
-    allowed = set(queue_items.queueable(project_id, trace_ids))
+    before this batch, the only ones a rule can have added already (None: any). Does not commit. Four statements
+    (five on PostgreSQL): the refusals, the caps locked, the rules' earlier additions, the items, the record."""
+    allowed = set(queue_items.queueable(project_id, sorted({trace_id for _, trace_id in candidates})))
     candidates = [(rule, trace_id) for rule, trace_id in candidates if trace_id in allowed]
     if not candidates:
         return []
     rules = {rule.id: rule for rule, _ in candidates}
+    caps = _lock_caps(list(rules.values()), include_paused=source == BACKFILL)
     asked = sorted({t for _, t in candidates if seen_before is None or t in seen_before})
-    done = {(rule_id, trace_id) for rule_id, trace_id in db.session.execute(
-        select(QueueRuleAddition.rule_id, QueueRuleAddition.trace_id)
-        .where(QueueRuleAddition.rule_id.in_(list(rules)), QueueRuleAddition.trace_id.in_(asked)))} if asked else set()
-    candidates = [(rule, trace_id) for rule, trace_id in candidates if (rule.id, trace_id) not in done]
-    if not candidates:
-        return []
-    room = _lock_and_count_room(list(rules.values()), include_paused=source == BACKFILL)
+    room: dict[uuid.UUID, float] = {rule.id: math.inf for rule in rules.values() if rule.daily_cap is None}
+    room.update((rule_id, math.inf if cap is None else cap) for rule_id, cap in caps.items())
+    done: set[tuple[uuid.UUID, str]] = set()
+    if asked or caps:
+        for rule_id, trace_id, today in db.session.execute(EARLIER_ADDITIONS, {
+                "rule_ids": list(rules), "trace_ids": asked, "capped_ids": list(caps), "since": _day_start()}):
+            if trace_id is not None:
+                done.add((rule_id, trace_id))
+            else:
+                room[rule_id] -= today or 0
     chosen: dict[str, ActiveRule] = {}
     for rule, trace_id in candidates:
-        if trace_id not in chosen and room.get(rule.id, 0) > 0:
+        if trace_id not in chosen and (rule.id, trace_id) not in done and room.get(rule.id, 0) > 0:
             chosen[trace_id] = rule
             room[rule.id] -= 1
-    if not chosen:
+    items = queue_items.queue_unattended(project_id, {trace_id: rule.queue_id for trace_id, rule in chosen.items()})
+    if not items:
         return []
-    by_queue: dict[uuid.UUID, list[str]] = {}
-    for trace_id, rule in chosen.items():
-        by_queue.setdefault(rule.queue_id, []).append(trace_id)
-    items: dict[str, uuid.UUID] = {}
-    for queue_id in sorted(by_queue):
-        items.update(queue_items.queue_unattended(project_id, queue_id, by_queue[queue_id]))
     now = utcnow()
     rows = [{"project_id": project_id, "rule_id": chosen[t].id, "trace_id": t, "item_id": items[t],
              "source": source, "added_at": now} for t in sorted(items)]
-    if not rows:
-        return []
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(QueueRuleAddition).on_conflict_do_nothing(index_elements=["rule_id", "trace_id"]),
-                       rows)
+    db.session.execute(_insert_additions(db.session.get_bind().dialect.name), rows)
     return [QueueRuleAddition(**row) for row in rows]
 
 
-def _lock_and_count_room(rules: list[ActiveRule], include_paused: bool) -> dict[uuid.UUID, float]:
-    """How many more traces each rule may add today. A capped rule's row is locked first (none once paused, unless
-    `include_paused`: a backfill), and its day counted by a later statement, so a batch that waited for the lock
-    sees the additions of the one before it. A rule without a cap needs no lock: the unique keys keep a trace
-    from being added twice."""
-    room: dict[uuid.UUID, float] = {rule.id: math.inf for rule in rules if rule.daily_cap is None}
+def _lock_caps(rules: list[ActiveRule], include_paused: bool) -> dict[uuid.UUID, int | None]:
+    """The daily caps of the capped rules, locked until the transaction ends (in id order, so two batches cannot
+    deadlock) so that their day is counted after a concurrent batch adding by them has committed; none once paused,
+    unless `include_paused` (a backfill). A rule without a cap needs no lock: the unique keys keep a trace from being
+    added twice. SQLite lets one transaction write at a time, and this one has read the rules after it wrote (the
+    events, or nothing yet on a backfill, whose rule was read in it): there the rules as read are the rules now."""
     capped = sorted(rule.id for rule in rules if rule.daily_cap is not None)
-    if not capped:
-        return room
-    query = select(QueueRule.id, QueueRule.daily_cap).where(QueueRule.id.in_(capped))
-    if not include_paused:
-        query = query.where(QueueRule.paused.is_(False))
-    caps = {rule_id: cap for rule_id, cap in db.session.execute(query.order_by(QueueRule.id).with_for_update())}
-    today = {rule_id: count for rule_id, count in db.session.execute(
-        select(QueueRuleAddition.rule_id, func.count())
-        .where(QueueRuleAddition.rule_id.in_(list(caps)), QueueRuleAddition.added_at >= _day_start())
-        .group_by(QueueRuleAddition.rule_id))} if caps else {}
-    for rule_id, cap in caps.items():
-        room[rule_id] = math.inf if cap is None else cap - today.get(rule_id, 0)
-    return room
+    if not capped or db.session.get_bind().dialect.name != "postgresql":
+        return {rule.id: rule.daily_cap for rule in rules if rule.daily_cap is not None}
+    locked = LOCKED_CAPS if include_paused else LOCKED_ACTIVE_CAPS
+    return {rule_id: cap for rule_id, cap in db.session.execute(locked, {"rule_ids": capped})}
 
 
 # --- backfill ----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from reviewapp.services.common import (
     clean_text,
     commit_or,
     contains,
+    load_by_id,
     ordering,
     refusal_rolls_back,
 )
@@ -66,11 +67,7 @@ def _live_queues(project_id: int) -> Select:
 
 def load_queue(project_id: int, queue_id: uuid.UUID | str) -> ReviewQueue:
     """A live queue of this project, or NotFound."""
-    found_id = as_uuid(queue_id)
-    queue = found_id and db.session.scalar(_live_queues(project_id).where(ReviewQueue.id == found_id))
-    if not queue:
-        raise NotFound()
-    return queue
+    return load_by_id(_live_queues(project_id), ReviewQueue.id, queue_id)
 
 
 def load_queue_with_count(project_id: int, queue_id: uuid.UUID | str) -> tuple[ReviewQueue, int]:

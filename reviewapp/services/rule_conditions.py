@@ -151,14 +151,23 @@ class BatchFacts:
             if event.event == EVALUATION_EVENT:  # a judge's own model and provider are not the trace's
                 facts.evaluated.add(event.trace_id)
             elif keys:
+                properties = event.properties
                 for key in keys:
-                    text = property_text(event.properties.get(key))
-                    if text is not None:  # kept casefolded: conditions compare without case
+                    if key in properties and (text := property_text(properties[key])) is not None:
+                        # kept casefolded: conditions compare without case
                         facts.values.setdefault(event.trace_id, {}).setdefault(key, set()).add(text.casefold())
         return facts
 
     def has(self, trace_id: str, key: str, value: str) -> bool:
         return value.casefold() in self.values.get(trace_id, {}).get(key, ())
+
+    def woken(self, condition: Condition) -> set[str]:
+        """The traces for which `came_true` holds of an event or evaluation condition: a rule reading nothing from
+        the summary need look at no other trace of the batch."""
+        if condition.field in EVENT_FIELDS:
+            key, value = condition.event_key or "", condition.value.casefold()
+            return {trace_id for trace_id, values in self.values.items() if value in values.get(key, ())}
+        return self.evaluated
 
 
 def property_text(value: Any) -> str | None:
@@ -195,9 +204,31 @@ def came_true(condition: Condition, trace_id: str, batch: BatchFacts) -> bool:
 SummaryTest = Callable[[str, Summary], bool]
 
 
-def summary_test(condition: Condition) -> SummaryTest | None:
-    """The condition as a test of (trace id, summary), built once per batch, for a condition the summary settles;
-    None for one read from events or evaluation results. Ingestion runs these for every trace and rule."""
+class SearchedTexts:
+    """What text conditions search, casefolded: the trace id and its summary's name, input, output and user (the
+    traces list's search columns), worked out once per trace and batch for every rule that searches, as one text
+    (SEPARATOR between the parts) so that a term is looked for in one step."""
+
+    SEPARATOR = "\x00"  # a term holding it is looked for part by part, so it never matches across two parts
+
+    def __init__(self) -> None:
+        self._of: dict[str, tuple[Summary, str]] = {}
+
+    def __call__(self, trace_id: str, summary: Summary) -> str:
+        found = self._of.get(trace_id)
+        if found is None or found[0] is not summary:  # the summary before the batch is asked about too
+            parts, picks = [trace_id], summary.picks
+            for name in SEARCHED_PICKS:
+                if (pick := picks.get(name)) is not None:
+                    parts.append(str(pick.value))
+            found = self._of[trace_id] = (summary, self.SEPARATOR.join(parts).casefold())  # folded letter by letter
+        return found[1]
+
+
+def summary_test(condition: Condition, searched: SearchedTexts | None = None) -> SummaryTest | None:
+    """The condition as a test of (trace id, summary), built once per batch (`searched` shared by the batch's
+    tests), for a condition the summary settles; None for one read from events or evaluation results. Ingestion
+    runs these for every trace and rule."""
     name, value = condition.field, condition.value
     if name == "total_tokens":
         if condition.op == "gte":
@@ -220,9 +251,10 @@ def summary_test(condition: Condition) -> SummaryTest | None:
         pick_name = "distinct" if name == "user" else "session"
         return lambda _, s: (p := s.picks.get(pick_name)) is not None and str(p.value) == value
     if name == "text":
-        term = value.casefold()
-        return lambda trace_id, s: term in trace_id.casefold() or any(
-            term in str(p.value).casefold() for n, p in s.picks.items() if n in SEARCHED_PICKS)
+        term, texts = value.casefold(), searched or SearchedTexts()
+        if SearchedTexts.SEPARATOR in term:
+            return lambda trace_id, s: any(term in part for part in texts(trace_id, s).split(SearchedTexts.SEPARATOR))
+        return lambda trace_id, s: term in texts(trace_id, s)
     return None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from reviewapp.extensions import db
 from reviewapp.models import Trace
 from reviewapp.services import rule_conditions
+from reviewapp.services.ingest.summary import Pick, Summary
 from tests.rules.helpers import JUDGE, added_by, call, ingest, judged, make_queue, make_rule
 
 CONDITIONS = [
@@ -59,3 +60,14 @@ def test_arrival_and_backfill_agree(factory, condition):
     stored = sorted(db.session.scalars(select(Trace.trace_id).where(Trace.project_id == project.id, *clauses)))
     assert added_by(rule) == stored
     assert stored, "every condition matches some trace here"
+
+
+def test_a_text_term_is_found_in_one_searched_column_never_across_two():
+    summary = Summary(picks={"name": Pick(2, "k", "Ends with A"), "input": Pick(2, "k", "b starts it")})
+
+    def matches(term: str) -> bool:
+        test = rule_conditions.summary_test(rule_conditions.Condition("text", "contains", term))
+        return test is not None and test("trace-1", summary)
+
+    assert matches("with a") and matches("B STARTS") and matches("trace-1")
+    assert not matches("a b") and not matches("a\x00b") and not matches("with a\x00b starts")

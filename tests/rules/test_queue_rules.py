@@ -85,6 +85,17 @@ def test_of_two_rules_matching_a_trace_the_older_one_adds_it(project, support):
     assert (added_by(first), added_by(second)) == (["t1"], [])
 
 
+def test_the_older_rule_adds_the_trace_also_when_only_stored_events_tell_it_matches(project, support):
+    """The older rule's property is in an earlier batch (the database settles it), the newer one's condition in the
+    summary: the older still wins."""
+    older = make_rule(project.id, support, [{"field": "property", "key": "plan", "value": "enterprise"},
+                                            {"field": "cost", "value": 0.01}])
+    newer = make_rule(project.id, make_queue(project.id, "Second"), [{"field": "cost", "value": 0.01}])
+    ingest(project.id, [call("t1", input_cost=0, output_cost=0, plan="enterprise")])
+    ingest(project.id, [call("t1", 5, input_cost=0.01, output_cost=0.01)])
+    assert (added_by(older), added_by(newer)) == (["t1"], [])
+
+
 def test_a_judge_failure_sends_the_trace_to_the_queue(project, support):
     rule = make_rule(project.id, support, [{"field": "evaluation", "key": JUDGE, "value": "fail"}])
     ingest(project.id, [call("good"), call("bad"), call("late")])
