@@ -1,6 +1,5 @@
 """What every benchmark shares: percentiles, hiding passwords in database URLs it prints, the in-process page
-benchmarks' app, sign-in and timing, and a fresh
-PostgreSQL database for one run."""
+benchmarks' app, sign-in and timing, and a fresh PostgreSQL database for one run."""
 from __future__ import annotations
 
 import itertools
