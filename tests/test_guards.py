@@ -24,3 +24,12 @@ def test_pages_refuse_nul_in_the_url(api, client, login):
         response = client.get(path)
         assert response.status_code == 400
         assert "Null characters are not allowed" in response.get_data(as_text=True), path
+
+
+def test_a_page_form_post_with_nul_is_refused_and_nothing_saved(api, client, login):
+    token = login(api.user)
+    response = client.post(f"/projects/{api.project_id}/queues/new", data={
+        "csrf_token": token, "name": "Sup\x00port", "instructions": ""})
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.get_data(as_text=True)
+    assert api.get("review_queues/?search=Sup").get_json()["count"] == 0
