@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
-from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
+from reviewapp.services.common import insert_ignoring_conflicts
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -126,7 +126,7 @@ def _insert_events(rows: list[dict[str, Any]]) -> set[str]:
     uuids stored."""
     if db.session.get_bind().dialect.name == "postgresql":
         return _copy_events(rows)
-    insert = (_insert_ignoring_conflicts(TRACE_EVENTS, ["project_id", "uuid"])
+    insert = (insert_ignoring_conflicts(TRACE_EVENTS, ["project_id", "uuid"])
               .values(properties=bindparam("properties_json", type_=Text))  # a bind named apart from its column,
               .returning(TRACE_EVENTS.c.uuid))                             # which SQLAlchemy reserves
     return set(db.session.scalars(insert, rows))
@@ -160,12 +160,6 @@ def _copy_events(rows: list[dict[str, Any]]) -> set[str]:
     return set(db.session.scalars(move))
 
 
-def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Insert:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
-
-
 def _merge_summaries(project_id: int, summaries: dict[str, Summary],
                      now: datetime) -> tuple[dict[str, Summary], dict[str, Summary]]:
     """Insert new traces' summaries, lock and merge known ones; the merged summaries, and the known traces'
@@ -184,7 +178,7 @@ def _merge_once(project_id: int, summaries: dict[str, Summary], now: datetime,
     summaries whose row vanished meanwhile."""
     traces = TRACES
     created = set(db.session.scalars(
-        _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
+        insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
         [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
     ))
     merged.update({trace_id: summaries[trace_id] for trace_id in created})
@@ -214,6 +208,6 @@ def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
     pairs = sorted({(model, trace_id) for trace_id, summary in summaries.items() for model in summary.models})
     if pairs:
         db.session.execute(
-            _insert_ignoring_conflicts(TRACE_MODELS, ["project_id", "model", "trace_id"]),
+            insert_ignoring_conflicts(TRACE_MODELS, ["project_id", "model", "trace_id"]),
             [{"project_id": project_id, "model": model, "trace_id": trace_id} for model, trace_id in pairs],
         )
