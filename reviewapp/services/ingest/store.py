@@ -15,6 +15,7 @@ from sqlalchemy.schema import CreateTable
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
+from reviewapp.services import evaluations, queue_rules
 from reviewapp.services.common import insert_ignoring_conflicts
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
@@ -106,8 +107,6 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     result.duplicates += batch.received - len(stored)
     if not stored:
         return
-    # The two hooks sit above the store (they import the ingest package), so they are imported at first use.
-    from reviewapp.services import evaluations, queue_rules
     evaluations.record_results(project_id, evaluations.evaluation_events(
         batch.unique[uuid] for uuid in sorted(stored)))
     summaries = batch.summaries
