@@ -27,17 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import redact
-from benchmarks.ingest import (
-    EVENTS_PER_TRACE,
-    app_for,
-    build_bodies,
-    free_port,
-    prepare_database,
-    send_all,
-    start_server,
-    verify,
-)
+from benchmarks.common import app_for, free_port, prepare_database, redact, send_all, start_server, verify
+from benchmarks.ingest import EVENTS_PER_TRACE, batch_client, build_bodies
 
 RULES = [  # (name, conditions, sample_percent, daily_cap)
     ("Dear traces", [{"field": "cost", "value": 0.01}], 100, None),
@@ -99,7 +90,7 @@ def one_run(args: argparse.Namespace, with_rules: bool) -> tuple[float, int]:
     bodies = build_bodies(token, args.traces, args.batch_size, args.seed, args.spread)
     server = start_server(database_url, free_port_and_remember(args), args.workers)
     try:
-        elapsed, _, failures = send_all(bodies, args.current_port, args.threads)
+        elapsed, _, failures = send_all(len(bodies), args.threads, batch_client(bodies, args.current_port))
     finally:
         server.terminate()
         server.wait(timeout=30)
