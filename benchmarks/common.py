@@ -132,12 +132,17 @@ def serve_and_verify(database_url: str, project_id: int, args, client: Callable[
     port = args.port or free_port()
     server = start_server(database_url, port, args.workers)
     try:
+        server_cpu, client_cpu = server_cpu_seconds(server), time.process_time()
         elapsed, latencies, failures = send_all(requests, args.threads, client(port))
+        server_cpu, client_cpu = server_cpu_seconds(server) - server_cpu, time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(f"elapsed: {elapsed:.1f} s")
     print(f"throughput: {events / elapsed:,.0f} {kind}/s ({requests / elapsed:,.1f} {request_kinds}/s)")
+    if server_cpu > 0:  # the two sides' CPU per event tell what bounds the rate on the machine's cores
+        print(f"CPU per {kind[:-1]}: server {server_cpu / events * 1e6:.0f} µs, clients "
+              f"{client_cpu / events * 1e6:.0f} µs (the database server's own not counted)")
     if latencies:
         print(f"{request_kind} latency: median {median(latencies) * 1000:.0f} ms, "
               f"p95 {p95(latencies) * 1000:.0f} ms")
@@ -146,6 +151,22 @@ def serve_and_verify(database_url: str, project_id: int, args, client: Callable[
     if failures:
         print(f"FAILED: {len(failures)} {request_kinds} did not succeed, e.g. {failures[0]}")
     return not failures and (stored_events, stored_traces, counted) == (events, args.traces, events)
+
+
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time used so far by the server process and its workers (Linux's /proc; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        pids = [server.pid]
+        for task in Path(f"/proc/{server.pid}/task").iterdir():
+            pids.extend(int(pid) for pid in (task / "children").read_text().split())
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total
 
 
 def verify(database_url: str, project_id: int) -> tuple[int, int, int]:
