@@ -16,20 +16,13 @@ import http.client
 import json
 import os
 import random
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from benchmarks.common import redact
+from benchmarks.common import Client, prepare_database, redact, scratch_database, serve_and_verify
 
-ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_TRACE = 5  # a root, a retrieval span, three generations
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet", "gemini-1.5-flash")
 
@@ -37,35 +30,15 @@ MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet", "gemini-1.5-flash")
 def main() -> None:
     args = parse_args()
     os.environ.setdefault("SECRET_KEY", "benchmark")
-    database_url = args.database_url
-    if not database_url:  # a scratch SQLite file
-        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
+    database_url = scratch_database(args.database_url)
     token, project_id = prepare_database(database_url)
     bodies = build_bodies(token, args.traces, args.batch_size, args.seed, args.spread)
     events = args.traces * EVENTS_PER_TRACE
     print(f"database: {redact(database_url)}")
     print(f"sending {events:,} events of {args.traces:,} traces in {len(bodies):,} batches of "
           f"{args.batch_size} with {args.threads} client threads to {args.workers} server workers")
-
-    port = args.port or free_port()
-    server = start_server(database_url, port, args.workers)
-    try:
-        elapsed, latencies, failures = send_all(bodies, port, args.threads)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-    print(f"elapsed: {elapsed:.1f} s")
-    print(f"throughput: {events / elapsed:,.0f} events/s ({len(bodies) / elapsed:,.1f} batches/s)")
-    if latencies:
-        ordered = sorted(latencies)
-        print(f"batch latency: median {statistics.median(ordered) * 1000:.0f} ms, "
-              f"p95 {ordered[int(len(ordered) * 0.95) - 1] * 1000:.0f} ms")
-    stored_events, stored_traces, counted = verify(database_url, project_id)
-    print(f"stored: {stored_events:,} events, {stored_traces:,} traces, summaries count {counted:,} events")
-    ok = not failures and stored_events == events and stored_traces == args.traces and counted == events
-    if failures:
-        print(f"FAILED: {len(failures)} batches were refused, e.g. {failures[0]}")
+    ok = serve_and_verify(database_url, project_id, args, lambda port: batch_client(bodies, port), len(bodies),
+                          events)
     print("verified: nothing lost, nothing counted twice" if ok else "VERIFICATION FAILED")
     sys.exit(0 if ok else 1)
 
@@ -83,27 +56,6 @@ def parse_args() -> argparse.Namespace:
                         help="send each trace's events in different batches (one per event), so every batch after "
                              "a trace's first updates its summary row; by default a trace's events go together")
     return parser.parse_args()
-
-
-def app_for(database_url: str):
-    from reviewapp import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "benchmark"})
-
-
-def prepare_database(database_url: str) -> tuple[str, int]:
-    from reviewapp.extensions import db
-    from reviewapp.models import Base
-    from reviewapp.services import accounts
-
-    app = app_for(database_url)
-    with app.app_context():
-        Base.metadata.create_all(db.engine)
-        project = accounts.create_project(f"Benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S}")
-        token, project_id = project.api_token, project.id
-        db.session.remove()
-        db.engine.dispose()
-    return token, project_id
 
 
 def build_bodies(token: str, traces: int, batch_size: int, seed: int, spread: bool = False) -> list[bytes]:
@@ -160,47 +112,15 @@ def trace_events(rng: random.Random, n: int, when: datetime) -> list[dict]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark"}
-    command = [str(Path(sys.executable).parent / "reviewapp"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"server exited: {server.stderr.read().decode()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("server did not start within 60 s")
-
-
-def send_all(bodies: list[bytes], port: int, threads: int) -> tuple[float, list[float], list[str]]:
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    cursor = iter(range(len(bodies)))
-
-    def client() -> None:
+def batch_client(bodies: list[bytes], port: int) -> Client:
+    """A client thread's keep-alive connection, posting the prepared bodies to /batch/."""
+    def open_client() -> tuple[Callable[[int], str | None], Callable[[], None]]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        while True:
-            with lock:
-                index = next(cursor, None)
-            if index is None:
-                break
-            began = time.perf_counter()
+
+        def send(index: int) -> str | None:
+            nonlocal connection
             try:
-                connection.request("POST", "/batch/", body=bodies[index],
-                                   headers={"Content-Type": "application/json"})
+                connection.request("POST", "/batch/", body=bodies[index], headers={"Content-Type": "application/json"})
                 response = connection.getresponse()
                 answer = response.read()
                 status = response.status
@@ -208,35 +128,11 @@ def send_all(bodies: list[bytes], port: int, threads: int) -> tuple[float, list[
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 status, answer = 0, str(exc).encode()
-            took = time.perf_counter() - began
-            with lock:
-                latencies.append(took)
-                if status != 200:
-                    failures.append(f"batch {index}: {status} {answer[:300]!r}")
-        connection.close()
+            return None if status == 200 else f"batch {index}: {status} {answer[:300]!r}"
 
-    began = time.perf_counter()
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return time.perf_counter() - began, latencies, failures
+        return send, lambda: connection.close()
 
-
-def verify(database_url: str, project_id: int) -> tuple[int, int, int]:
-    from sqlalchemy import func, select
-
-    from reviewapp.extensions import db
-    from reviewapp.models import Trace, TraceEvent
-
-    with app_for(database_url).app_context():
-        events = db.session.scalar(
-            select(func.count()).select_from(TraceEvent).where(TraceEvent.project_id == project_id))
-        traces = db.session.scalar(select(func.count()).select_from(Trace).where(Trace.project_id == project_id))
-        counted = db.session.scalar(select(func.coalesce(func.sum(Trace.event_count), 0))
-                                    .where(Trace.project_id == project_id))
-    return events, traces, counted
+    return open_client
 
 
 if __name__ == "__main__":

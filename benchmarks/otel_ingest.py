@@ -19,15 +19,12 @@ import gc
 import json
 import os
 import random
-import statistics
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-from benchmarks.common import redact
-from benchmarks.ingest import MODELS, free_port, prepare_database, start_server, verify
+from benchmarks.common import Client, prepare_database, redact, scratch_database, serve_and_verify
+from benchmarks.ingest import MODELS
 
 SPANS_PER_TRACE = 5  # an agent span, a retrieval span, three chat generations
 EXPORT_BATCH = 512  # BatchSpanProcessor's max_export_batch_size
@@ -36,9 +33,7 @@ EXPORT_BATCH = 512  # BatchSpanProcessor's max_export_batch_size
 def main() -> None:
     args = parse_args()
     os.environ.setdefault("SECRET_KEY", "benchmark")
-    database_url = args.database_url
-    if not database_url:
-        database_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
+    database_url = scratch_database(args.database_url)
     token, project_id = prepare_database(database_url)
     batches = build_batches(args.traces, args.batch_size, args.seed)
     if args.in_process:
@@ -49,26 +44,9 @@ def main() -> None:
     print(f"sending {spans:,} spans of {args.traces:,} traces in {len(batches):,} OTLP exports of up to "
           f"{args.batch_size} spans with {args.threads} exporter threads to {args.workers} server workers"
           f"{' (gzip)' if args.gzip else ''}")
-
-    port = args.port or free_port()
-    server = start_server(database_url, port, args.workers)
-    try:
-        elapsed, latencies, failures = export_all(batches, port, token, args.threads, args.gzip)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-    print(f"elapsed: {elapsed:.1f} s")
-    print(f"throughput: {spans / elapsed:,.0f} spans/s ({len(batches) / elapsed:,.1f} exports/s)")
-    if latencies:
-        ordered = sorted(latencies)
-        print(f"export latency: median {statistics.median(ordered) * 1000:.0f} ms, "
-              f"p95 {ordered[int(len(ordered) * 0.95) - 1] * 1000:.0f} ms")
-    stored_events, stored_traces, counted = verify(database_url, project_id)
-    print(f"stored: {stored_events:,} events, {stored_traces:,} traces, summaries count {counted:,} events")
-    ok = not failures and stored_events == spans and stored_traces == args.traces and counted == spans
-    if failures:
-        print(f"FAILED: {len(failures)} exports did not succeed, e.g. {failures[0]}")
+    ok = serve_and_verify(database_url, project_id, args,
+                          lambda port: exporter_client(batches, port, token, args.gzip), len(batches), spans,
+                          ("spans", "export", "exports"))
     print("verified: every span arrived exactly once" if ok else "VERIFICATION FAILED")
     sys.exit(0 if ok else 1)
 
@@ -96,7 +74,8 @@ def compare_in_process(database_url: str, project_id: int, batches: list[list], 
 
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-    from benchmarks.ingest import app_for, trace_events
+    from benchmarks.common import app_for
+    from benchmarks.ingest import trace_events
     from reviewapp.services.ingest import otlp
     from reviewapp.services.ingest.otel_ingest import ingest_spans
     from reviewapp.services.ingest.posthog import ingest_batch
@@ -184,42 +163,24 @@ def build_batches(traces: int, batch_size: int, seed: int) -> list[list]:
     return [spans[offset:offset + batch_size] for offset in range(0, len(spans), batch_size)]
 
 
-def export_all(batches: list[list], port: int, token: str, threads: int,
-               compress: bool) -> tuple[float, list[float], list[str]]:
+def exporter_client(batches: list[list], port: int, token: str, compress: bool) -> Client:
+    """A client thread's own OTLPSpanExporter, exporting the prepared batches as a BatchSpanProcessor does."""
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    cursor = iter(range(len(batches)))
-
-    def client() -> None:
+    def open_client() -> tuple[Callable[[int], str | None], Callable[[], None]]:
         exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/i/v0/ai/otel/v1/traces",
                                     headers={"Authorization": f"Bearer {token}"}, timeout=120,
                                     compression=Compression.Gzip if compress else Compression.NoCompression)
-        while True:
-            with lock:
-                index = next(cursor, None)
-            if index is None:
-                break
-            began = time.perf_counter()
-            result = exporter.export(batches[index])
-            took = time.perf_counter() - began
-            with lock:
-                latencies.append(took)
-                if result != SpanExportResult.SUCCESS:
-                    failures.append(f"export {index}: {result.name}")
-        exporter.shutdown()
 
-    began = time.perf_counter()
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return time.perf_counter() - began, latencies, failures
+        def send(index: int) -> str | None:
+            result = exporter.export(batches[index])
+            return None if result == SpanExportResult.SUCCESS else f"export {index}: {result.name}"
+
+        return send, exporter.shutdown
+
+    return open_client
 
 
 if __name__ == "__main__":

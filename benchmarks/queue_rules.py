@@ -25,25 +25,24 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import fresh_postgres_database, redact
-from benchmarks.ingest import (
-    EVENTS_PER_TRACE,
+from benchmarks.common import (
     app_for,
-    build_bodies,
     free_port,
+    fresh_postgres_database,
     prepare_database,
+    redact,
+    scratch_database,
     send_all,
     start_server,
     verify,
 )
+from benchmarks.ingest import EVENTS_PER_TRACE, batch_client, build_bodies
 
 RULES = [  # (name, conditions, sample_percent, daily_cap)
     ("Dear traces", [{"field": "cost", "value": 0.01}], 100, None),
@@ -104,7 +103,7 @@ def run_database(args: argparse.Namespace) -> Iterator[str]:
         with fresh_postgres_database(args.database_url) as url:
             yield url
     else:
-        yield args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-bench-')) / 'bench.sqlite'}"
+        yield scratch_database(args.database_url)
 
 
 def one_run(args: argparse.Namespace, database_url: str, with_rules: bool) -> tuple[float, int]:
@@ -114,7 +113,7 @@ def one_run(args: argparse.Namespace, database_url: str, with_rules: bool) -> tu
     bodies = build_bodies(token, args.traces, args.batch_size, args.seed, args.spread)
     server = start_server(database_url, free_port_and_remember(args), args.workers)
     try:
-        elapsed, _, failures = send_all(bodies, args.current_port, args.threads)
+        elapsed, _, failures = send_all(len(bodies), args.threads, batch_client(bodies, args.current_port))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -4,7 +4,8 @@ or not, with `Authorization: Bearer <project token>`."""
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -22,34 +23,31 @@ from reviewapp.services.ingest.otel_ingest import OtelResult, ingest_logs, inges
 TRACE_PATHS = ("/i/v0/ai/otel", "/i/v0/ai/otel/", "/i/v0/ai/otel/v1/traces")
 LOG_PATHS = ("/i/v0/ai/otel/v1/logs", "/i/v0/ai/otel/v1/logs/")
 MAX_TOKEN_LENGTH = 64
+T = TypeVar("T")
 
 
 def otel_traces() -> ResponseReturnValue:
-    if request.method != "POST":
-        return _preflight_or_refusal()
-    project, raw, is_json = _authenticated_body()
-    try:
-        if is_json:
-            result = ingest_spans(project.id, otlp.json_spans(otlp.json_document(raw)))
-        else:
-            result = ingest_spans(project.id, otlp.protobuf_spans(raw))
-    except ValidationError as exc:
-        raise RequestError(400, "parse_error", f"failed to parse request: {exc.detail}") from None
-    return _answer(result, "rejectedSpans")
+    return _export(lambda raw: otlp.json_spans(otlp.json_document(raw)), otlp.protobuf_spans, ingest_spans,
+                   "rejectedSpans")
 
 
 def otel_logs() -> ResponseReturnValue:
+    return _export(lambda raw: otlp.json_logs(otlp.json_document(raw)), otlp.protobuf_logs, ingest_logs,
+                   "rejectedLogRecords")
+
+
+def _export(json_reader: Callable[[bytes], Iterable[T]], protobuf_reader: Callable[[bytes], Iterable[T]],
+            ingest: Callable[[int, Iterable[T]], OtelResult], rejected_key: str) -> ResponseReturnValue:
+    """One OTLP export endpoint: the body read by the reader of its encoding, its items stored by `ingest`, and
+    OTLP's answer naming the rejected items under `rejected_key`."""
     if request.method != "POST":
         return _preflight_or_refusal()
     project, raw, is_json = _authenticated_body()
     try:
-        if is_json:
-            result = ingest_logs(project.id, otlp.json_logs(otlp.json_document(raw)))
-        else:
-            result = ingest_logs(project.id, otlp.protobuf_logs(raw))
+        result = ingest(project.id, (json_reader if is_json else protobuf_reader)(raw))
     except ValidationError as exc:
         raise RequestError(400, "parse_error", f"failed to parse request: {exc.detail}") from None
-    return _answer(result, "rejectedLogRecords")
+    return _answer(result, rejected_key)
 
 
 # Endpoint names: otel_traces, otel_traces_slash, otel_traces_v1; otel_logs, otel_logs_slash.

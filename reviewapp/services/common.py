@@ -1,5 +1,6 @@
 """Small helpers every service shares: id parsing, loading by id within a project, text cleaning, list ordering, LIKE
-escaping, chunking, committing with a clear refusal, and leaving the session clean after one."""
+escaping, chunking, inserts that skip rows already stored, committing with a clear refusal, and leaving the session
+clean after one."""
 from __future__ import annotations
 
 import functools
@@ -7,8 +8,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.services.errors import NotFound, ServiceError, ValidationError
@@ -88,6 +91,13 @@ def contains(text: str) -> str:
 def chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Insert:
+    """An INSERT into `table` that skips a row whose `index_elements` (a unique key) are already stored, in the
+    session's own dialect (both databases write it `ON CONFLICT DO NOTHING`)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 P = ParamSpec("P")

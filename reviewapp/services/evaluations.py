@@ -11,13 +11,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Evaluation, EvaluationOutcomeCount, Membership, ScoreDefinition, TraceEvaluation, utcnow
 from reviewapp.services import passing, scorers, visibility
-from reviewapp.services.common import ID_MAX
+from reviewapp.services.common import ID_MAX, insert_ignoring_conflicts
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.evaluation_outcomes import Verdict, outcome, read_verdict
 from reviewapp.services.ingest.events import EVALUATION_EVENT, AIEvent
@@ -26,11 +24,6 @@ from reviewapp.services.numeric import finite_number
 EVALUATIONS = cast(Table, Evaluation.__table__)
 TRACE_EVALUATIONS = cast(Table, TraceEvaluation.__table__)
 OUTCOME_COUNTS = cast(Table, EvaluationOutcomeCount.__table__)
-
-
-def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Insert:
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 def record_results(project_id: int, events: Sequence[AIEvent]) -> int:
@@ -47,7 +40,7 @@ def record_results(project_id: int, events: Sequence[AIEvent]) -> int:
         if verdict.key not in latest or event.timestamp >= latest[verdict.key][0]:
             latest[verdict.key] = (event.timestamp, verdict)
     keys = sorted(latest)  # sorted: two batches adding the same evaluations wait for each other, not deadlock
-    db.session.execute(_insert_ignoring_conflicts(EVALUATIONS, ["project_id", "key"]), [
+    db.session.execute(insert_ignoring_conflicts(EVALUATIONS, ["project_id", "key"]), [
         {"project_id": project_id, "key": key, "name": latest[key][1].name[:255], "name_seen_at": latest[key][0],
          "runtime": latest[key][1].runtime, "result_type": latest[key][1].result_type,
          "true_is_failure": False, "passing_rule": None, "score_definition_id": None,
@@ -77,7 +70,7 @@ def record_results(project_id: int, events: Sequence[AIEvent]) -> int:
             "judge_model": verdict.judge_model, "cost_usd": verdict.cost_usd,
         })
     written = db.session.execute(
-        _insert_ignoring_conflicts(TRACE_EVALUATIONS, ["project_id", "run_key"])
+        insert_ignoring_conflicts(TRACE_EVALUATIONS, ["project_id", "run_key"])
         .returning(TRACE_EVALUATIONS.c.evaluation_id, TRACE_EVALUATIONS.c.outcome), rows).all()
     _fold_counts(project_id, Counter((row.evaluation_id, row.outcome) for row in written))
     return len(written)

@@ -3,19 +3,22 @@ number of statements whatever the batch size."""
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, MetaData, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
-from sqlalchemy.sql.dml import Insert
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
+from reviewapp.models.base import JSONType, UTCDateTime
+from reviewapp.services import evaluations, queue_rules
+from reviewapp.services.common import insert_ignoring_conflicts
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -73,7 +76,7 @@ class PreparedBatch:
 
     received: int  # events given, repeats included
     unique: dict[str, AIEvent]  # by uuid
-    rows: list[dict[str, Any]]  # trace_events rows, in uuid order
+    rows: list[tuple[Any, ...]]  # trace_events rows (EVENT_COLUMNS, properties as JSON text), in uuid order
     summaries: dict[str, Summary]  # by trace id, assuming every event is new (all but a retry's are)
     received_at: datetime
 
@@ -83,12 +86,8 @@ def _prepare(project_id: int, events: list[AIEvent], received_at: datetime) -> P
     for event in events:
         unique.setdefault(event.uuid, event)
     rows = [
-        {
-            "project_id": project_id, "uuid": event.uuid, "trace_id": event.trace_id, "event": event.event,
-            "distinct_id": event.distinct_id, "timestamp": event.timestamp, "span_id": event.span_id,
-            "parent_id": event.parent_id, "properties_json": event.properties_json or json_text(event.properties),
-            "received_at": received_at,
-        }
+        (project_id, event.uuid, event.trace_id, event.event, event.distinct_id, event.timestamp, event.span_id,
+         event.parent_id, event.properties_json or json_text(event.properties), received_at)
         for event in sorted(unique.values(), key=lambda e: e.uuid)
     ]
     return PreparedBatch(len(events), unique, rows, summarise(unique.values()), received_at)
@@ -106,8 +105,6 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     result.duplicates += batch.received - len(stored)
     if not stored:
         return
-    # The two hooks sit above the store (they import the ingest package), so they are imported at first use.
-    from reviewapp.services import evaluations, queue_rules
     evaluations.record_results(project_id, evaluations.evaluation_events(
         batch.unique[uuid] for uuid in sorted(stored)))
     summaries = batch.summaries
@@ -121,49 +118,156 @@ def _write(project_id: int, batch: PreparedBatch, result: IngestResult) -> None:
     queue_rules.apply_on_ingest(project_id, merged, previous, events)  # last: it reads the merged summaries
 
 
-def _insert_events(rows: list[dict[str, Any]]) -> set[str]:
+EVENT_COLUMNS = ["project_id", "uuid", "trace_id", "event", "distinct_id", "timestamp", "span_id", "parent_id",
+                 "properties", "received_at"]
+
+
+def _insert_events(rows: list[tuple[Any, ...]]) -> set[str]:
     """Insert events whose properties are already JSON text, skipping any uuid the project already has; the
     uuids stored."""
     if db.session.get_bind().dialect.name == "postgresql":
         return _copy_events(rows)
-    insert = (_insert_ignoring_conflicts(TRACE_EVENTS, ["project_id", "uuid"])
-              .values(properties=bindparam("properties_json", type_=Text))  # a bind named apart from its column,
-              .returning(TRACE_EVENTS.c.uuid))                             # which SQLAlchemy reserves
-    return set(db.session.scalars(insert, rows))
+    return set(_sqlite_insert(TRACE_EVENTS, EVENT_COLUMNS, rows, ["project_id", "uuid"], "uuid",
+                              as_is=frozenset({"properties"})))
 
 
-# PostgreSQL takes a batch's events by COPY into a staging table of the session, emptied at each commit, then
-# moves them with one INSERT ... SELECT that skips known uuids: COPY spares the ten bind parameters per event of a
-# multi-row INSERT.
-STAGED_EVENTS = Table(
-    "ingest_staged_events", MetaData(),
-    Column("project_id", Integer), Column("uuid", Text), Column("trace_id", Text), Column("event", Text),
-    Column("distinct_id", Text), Column("timestamp", DateTime(timezone=True)), Column("span_id", Text),
-    Column("parent_id", Text), Column("properties", postgresql.JSONB), Column("received_at", DateTime(timezone=True)),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
-)
-STAGED_COLUMNS = [column.name for column in STAGED_EVENTS.c]
-ROW_KEYS = [name if name != "properties" else "properties_json" for name in STAGED_COLUMNS]
+# SQLite takes a batch's rows in multi-row INSERTs written once per table, shape and size, with the columns' own
+# bind processing applied to the values that need it (the dates): SQLAlchemy's executemany compiles the statement
+# and processes every parameter of every row each time: about a quarter of the store's CPU on SQLite.
+SQLITE_MAX_PARAMETERS = 32_766  # SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32
+SQLITE_MAX_ROWS = 1_000
 
 
-def _copy_events(rows: list[dict[str, Any]]) -> set[str]:
-    db.session.execute(CreateTable(STAGED_EVENTS, if_not_exists=True))
+def _sqlite_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str],
+                   returning: str | None = None, as_is: frozenset[str] = frozenset()) -> list[Any]:
+    """Insert `rows` (values in `columns` order) into a SQLite table, skipping a row whose `conflict` key is
+    stored; the `returning` column of the rows inserted. A column named in `as_is` is given in its stored form
+    (JSON already serialised) and not processed."""
+    processors = _sqlite_processors(table, tuple(columns), as_is)
+    connection = db.session.connection()
+    per_statement = min(SQLITE_MAX_ROWS, SQLITE_MAX_PARAMETERS // len(columns))
+    returned: list[Any] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        parameters: list[Any] = []
+        for row in chunk:
+            if processors:
+                values = list(row)
+                for i, processor in processors:
+                    values[i] = processor(values[i])
+                parameters.extend(values)
+            else:
+                parameters.extend(row)
+        sql = _sqlite_insert_sql(table.name, tuple(columns), len(chunk), tuple(conflict), returning)
+        result = connection.exec_driver_sql(sql, tuple(parameters))
+        if returning:
+            returned.extend(result.scalars())
+    return returned
+
+
+def _sqlite_processors(table: Table, columns: tuple[str, ...],
+                       as_is: frozenset[str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, bind processor) of each column whose values SQLite stores in another form: the columns' own
+    processors (JSON is serialised as SQLAlchemy does), except for UTC dates, most of a row's processing, which
+    `_sqlite_utc` writes directly."""
+    dialect = db.session.get_bind().dialect
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if name in as_is:
+            continue
+        if isinstance(column_type, UTCDateTime):
+            processors.append((i, _sqlite_utc))
+        elif (processor := column_type.dialect_impl(dialect).bind_processor(dialect)) is not None:
+            processors.append((i, processor))
+    return processors
+
+
+def _sqlite_utc(value: datetime | None) -> str | None:
+    """A date as UTCDateTime stores it on SQLite: in UTC, naive, in SQLAlchemy's SQLite DATETIME format (always
+    with microseconds, the year in four digits), so it sorts and compares with the dates SQLAlchemy writes."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    elif value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_sql(table: str, columns: tuple[str, ...], count: int, conflict: tuple[str, ...],
+                       returning: str | None) -> str:
+    row = f"({', '.join('?' * len(columns))})"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)} "
+            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING" + (f" RETURNING {returning}" if returning else ""))
+
+
+def _insert_rows(table: Table, rows: list[dict[str, Any]], conflict: list[str],
+                 returning: str | None = None) -> list[Any]:
+    """Insert rows (dicts with the same keys, in the same order), skipping those whose `conflict` key is stored;
+    the `returning` column of the rows inserted."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return _sqlite_insert(table, list(rows[0]), [tuple(row.values()) for row in rows], conflict, returning)
+    if returning is None:  # psycopg runs a one-row statement for each: no long text to parse
+        db.session.execute(insert_ignoring_conflicts(table, conflict), rows)
+        return []
+    columns = list(rows[0])
+    json_columns = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSONType)]
+    values = []
+    for row in rows:
+        value = list(row.values())
+        for i in json_columns:
+            value[i] = json_text(value[i])
+        values.append(tuple(value))
+    return _copy_insert(table, columns, values, conflict, returning)
+
+
+# PostgreSQL takes a batch's events and new traces by COPY into a staging table of the session, emptied at each
+# commit, then moves them with one INSERT ... SELECT that skips known keys, in key order. COPY spares the bind
+# parameters of a multi-row INSERT: ten per event, twenty-one per trace, and psycopg parses such a statement's
+# text in Python each time (it is too long for its cache), which took more CPU than writing the rows.
+def _staging_table(table: Table) -> Table:
+    return Table(f"ingest_staged_{table.name}", MetaData(),
+                 *[Column(column.name, column.type) for column in table.c if column.name != "id"],
+                 prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
+
+
+STAGING = {table.name: _staging_table(table) for table in (TRACE_EVENTS, TRACES)}
+
+
+def _create_staging() -> None:
+    """Make sure the session's staging tables exist, in one statement (a round trip each would add up)."""
+    connection = db.session.connection()
+    connection.exec_driver_sql(_staging_ddl(connection.dialect))
+
+
+@functools.lru_cache(maxsize=4)
+def _staging_ddl(dialect: Any) -> str:
+    return ";".join(str(CreateTable(staged, if_not_exists=True).compile(dialect=dialect))
+                    for staged in STAGING.values())
+
+
+def _copy_events(rows: list[tuple[Any, ...]]) -> set[str]:
+    _create_staging()  # the events come first in `_write`: the new traces' COPY follows in the same transaction
+    return set(_copy_insert(TRACE_EVENTS, EVENT_COLUMNS, rows, ["project_id", "uuid"], "uuid"))
+
+
+def _copy_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str],
+                 returning: str) -> list[Any]:
+    """Insert `rows` (values in `columns` order, JSON as text) into a PostgreSQL table in `returning` order,
+    skipping a row whose `conflict` key is stored; the `returning` column of the rows inserted."""
+    staged = STAGING[table.name]
     driver: Any = db.session.connection().connection.driver_connection  # psycopg's own: COPY is beyond DB-API
     with driver.cursor() as cursor:
-        with cursor.copy(f"COPY {STAGED_EVENTS.name} ({', '.join(STAGED_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {staged.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[key] for key in ROW_KEYS])
-    move = (postgresql.insert(TRACE_EVENTS)
-            .from_select(STAGED_COLUMNS, select(STAGED_EVENTS).order_by(STAGED_EVENTS.c.uuid))
-            .on_conflict_do_nothing(index_elements=["project_id", "uuid"])
-            .returning(TRACE_EVENTS.c.uuid))
-    return set(db.session.scalars(move))
-
-
-def _insert_ignoring_conflicts(table: Table, index_elements: list[str]) -> Insert:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+                copy.write_row(row)
+    move = (postgresql.insert(table)
+            .from_select(columns, select(*[staged.c[name] for name in columns]).order_by(staged.c[returning]))
+            .on_conflict_do_nothing(index_elements=conflict)
+            .returning(table.c[returning]))
+    return list(db.session.scalars(move))
 
 
 def _merge_summaries(project_id: int, summaries: dict[str, Summary],
@@ -183,10 +287,8 @@ def _merge_once(project_id: int, summaries: dict[str, Summary], now: datetime,
     """Insert new traces' summaries and merge known ones into `merged` (their rows before into `previous`); the
     summaries whose row vanished meanwhile."""
     traces = TRACES
-    created = set(db.session.scalars(
-        _insert_ignoring_conflicts(traces, ["project_id", "trace_id"]).returning(traces.c.trace_id),
-        [summaries[trace_id].as_row(project_id, trace_id, now) for trace_id in sorted(summaries)],
-    ))
+    created = set(_insert_rows(traces, [summaries[trace_id].as_row(project_id, trace_id, now)
+                                        for trace_id in sorted(summaries)], ["project_id", "trace_id"], "trace_id"))
     merged.update({trace_id: summaries[trace_id] for trace_id in created})
     known = sorted(set(summaries) - created)
     if not known:
@@ -213,7 +315,5 @@ def _merge_once(project_id: int, summaries: dict[str, Summary], now: datetime,
 def _record_models(project_id: int, summaries: dict[str, Summary]) -> None:
     pairs = sorted({(model, trace_id) for trace_id, summary in summaries.items() for model in summary.models})
     if pairs:
-        db.session.execute(
-            _insert_ignoring_conflicts(TRACE_MODELS, ["project_id", "model", "trace_id"]),
-            [{"project_id": project_id, "model": model, "trace_id": trace_id} for model, trace_id in pairs],
-        )
+        _insert_rows(TRACE_MODELS, [{"project_id": project_id, "model": model, "trace_id": trace_id}
+                                    for model, trace_id in pairs], ["project_id", "model", "trace_id"])
