@@ -17,7 +17,8 @@ MARKDOWN_IMAGE = "![tracker](javascript:alert('image'))"
 # Selectors for anything an attacker would have injected.
 INJECTED = ("iframe, svg, img, object, embed, #raw-link, #hover-me, [onerror], [onload], [onmouseover], "
             "[onclick], a[href^='javascript' i], [src^='javascript' i]")
-SCRIPTS = "Array.from(document.scripts).filter(s => !(s.src || '').endsWith('/static/app.js')).length"
+SCRIPTS = ("Array.from(document.scripts).filter(s => !s.src || new URL(s.src).pathname !== '/static/app.js')"
+           ".length")
 JS_URLS = ("Array.from(document.querySelectorAll('[href],[src],[action],[formaction]')).filter(e => "
            "['href','src','action','formaction'].some(a => /^\\s*(javascript|data|vbscript):/i.test("
            "e.getAttribute(a) || ''))).length")

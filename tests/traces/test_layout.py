@@ -1,6 +1,8 @@
 """The layout every page shares: navigation, project switcher, signed-in user, flash messages."""
+import os
 import re
 
+from reviewapp.static_files import Versions
 from tests.conftest import csrf_token_from
 from tests.traces.helpers import sign_in
 
@@ -53,7 +55,27 @@ def test_layout_loads_only_local_assets(client, factory):
     project = factory.project()
     sign_in(client, factory.user(project=project), f"/projects/{project.id}/traces/")
     html = client.get(f"/projects/{project.id}/traces/").get_data(as_text=True)
-    assets = re.findall(r'<(?:link|script)[^>]*(?:src|href)="([^"]+)"', html)
+    assets = re.findall(r'<(?:link|script)[^>]*(?:src|href)="([^"?]+)\?v=[0-9a-f]{12}"', html)
     assert assets == ["/static/favicon.svg", "/static/app.css", "/static/app.js"]
     with client.get("/static/app.css") as response:  # a file response: close it
         assert response.status_code == 200 and b".btn-primary" in response.data
+
+
+def test_a_page_links_its_assets_by_content_so_browsers_keep_them_and_see_a_change(client, factory, app, tmp_path):
+    project = factory.project()
+    sign_in(client, factory.user(project=project), f"/projects/{project.id}/traces/")
+    html = client.get(f"/projects/{project.id}/traces/").get_data(as_text=True)
+    css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    with client.get(css) as kept:  # the address of this content: a year, without asking again
+        assert kept.status_code == 200 and "max-age=31536000" in kept.headers["Cache-Control"]
+    with client.get("/static/app.css?v=000000000000") as stale:  # not this content: revalidated on each use
+        assert stale.status_code == 200 and "max-age=31536000" not in stale.headers.get("Cache-Control", "")
+    # A changed file gets a new address at once.
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "app.css").write_text("a { color: red }")
+    versions = Versions(str(folder))
+    before = versions.of("app.css")
+    (folder / "app.css").write_text("a { color: blue }")
+    os.utime(folder / "app.css", (1, 1))
+    assert versions.of("app.css") not in (before, None) and versions.of("missing.css") is None
