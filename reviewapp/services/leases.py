@@ -1,6 +1,7 @@
 """Ending claims that no longer make sense the moment something changes under them, in the caller's transaction
-(so nobody's claim outlives its reason until its lease runs out): an item moved to another queue, and a queue
-whose reviewers per trace (N) changed. Claiming itself is services.claims' and services.judgments'."""
+(so nobody's claim outlives its reason until its lease runs out): an item moved to another queue, a queue whose
+reviewers per trace (N) changed, and a queue whose assignees no longer include the claim's holder. Claiming itself
+is services.claims' and services.judgments'."""
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -48,3 +49,20 @@ def release_for_reviews_per_trace(queue: ReviewQueue, before: int) -> None:
         beyond_room = select(ranked.c.item_id, ranked.c.user_id).where(ranked.c.judged + ranked.c.place > after)
         db.session.execute(delete(ItemClaim).where(tuple_(ItemClaim.item_id, ItemClaim.user_id).in_(beyond_room))
                            .execution_options(synchronize_session=False))
+
+
+def release_unassigned(queue: ReviewQueue, assignee_ids: list[int]) -> None:
+    """After the queue's assignees became `assignee_ids` (does not commit): a queue with assignees is theirs alone,
+    so a claim anyone else holds on it ends, single or judging. With none, everyone may review and nothing ends.
+    As with N, the former holder loses nothing they typed: a save goes through the queue's rules as they are now."""
+    if not assignee_ids:
+        return
+    db.session.execute(update(ReviewQueueItem)
+                       .where(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
+                              ReviewQueueItem.claimed_by_id.is_not(None),
+                              ReviewQueueItem.claimed_by_id.not_in(assignee_ids))
+                       .values(claimed_by_id=None, claim_expires_at=None)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(ItemClaim).where(ItemClaim.queue_id == queue.id,
+                                               ItemClaim.user_id.not_in(assignee_ids))
+                       .execution_options(synchronize_session=False))

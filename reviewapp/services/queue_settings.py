@@ -136,6 +136,8 @@ def apply(project_id: int, queue: ReviewQueue, data: dict[str, Any], *, new: boo
         ids = clean_assignee_ids(project_id, data["assignee_ids"])
         kept = {a.user_id: a for a in queue.assignees}
         queue.assignees = [kept.get(i) or QueueAssignee(user_id=i) for i in ids]
+        if not new:
+            leases.release_unassigned(queue, ids)
     elif new:
         queue.assignees = []
 

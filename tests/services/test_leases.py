@@ -78,3 +78,22 @@ def test_switching_between_one_and_several_reviewers_ends_the_other_kind_of_clai
     assert item_of("t-1").claimed_by_id is None and item_of("t-1").claim_expires_at is None
     for person in (ann, bob):  # both places on the oldest trace are free
         assert claims.claim_next(project.id, person, queue.id, LEASE).trace_id == "t-1"
+
+
+def test_a_claim_of_someone_no_longer_assigned_ends_and_the_trace_is_free_for_the_assignees(setup):
+    project, admin, (ann, bob, cid, *_), queue, _other, _ok = setup
+    assert claims.claim_next(project.id, ann, queue.id, LEASE).trace_id == "t-1"
+    assert claims.claim_next(project.id, bob, queue.id, LEASE).trace_id == "t-1"
+    queues.update_queue(project.id, admin, queue.id, {"assignee_ids": [bob.id, cid.id]})
+    assert holders_of("t-1") == {bob.id}  # Ann's place ends at once; Bob, still assigned, keeps his
+    assert claims.claim_next(project.id, ann, queue.id, LEASE) is None
+    assert claims.claim_next(project.id, cid, queue.id, LEASE).trace_id == "t-1"
+
+
+def test_a_single_claim_of_someone_no_longer_assigned_ends(setup):
+    project, admin, (ann, bob, *_), queue, _other, _ok = setup
+    queues.update_queue(project.id, admin, queue.id, {"reviews_per_trace": 1})
+    assert claims.claim_next(project.id, ann, queue.id, LEASE).trace_id == "t-1"
+    queues.update_queue(project.id, admin, queue.id, {"assignee_ids": [bob.id]})
+    assert item_of("t-1").claimed_by_id is None
+    assert claims.claim_next(project.id, bob, queue.id, LEASE).trace_id == "t-1"
