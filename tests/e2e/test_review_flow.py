@@ -9,19 +9,10 @@ import urllib.request
 import pytest
 
 from reviewapp.services import accounts, queue_items, scorers
+from tests.e2e.review_panel import checked, focused_scorer
 from tests.web.workbench import build
 
 pytestmark = pytest.mark.e2e
-
-
-def focused_scorer(page) -> str | None:
-    return page.evaluate("() => { const s = document.activeElement.closest('[data-scorer]');"
-                         " return s ? s.querySelector('.scorer-name').textContent : null; }")
-
-
-def checked(page, scorer: str) -> list[str]:
-    block = page.locator("fieldset.scorer", has=page.locator(".scorer-name", has_text=scorer))
-    return block.locator("input:checked").evaluate_all("els => els.map(e => e.value)")
 
 
 def api_get(live_server, key: str, path: str) -> dict:
