@@ -22,8 +22,8 @@ from reviewapp.models import (
 )
 from reviewapp.services import judgments as judgment_service
 from reviewapp.services import queues, reviews, scorers
-from reviewapp.services.common import as_uuid, clean_text, refusal_rolls_back
-from reviewapp.services.errors import Conflict, NotFound, ValidationError
+from reviewapp.services.common import clean_text, load_by_id, refusal_rolls_back
+from reviewapp.services.errors import Conflict, ValidationError
 from reviewapp.services.score_validation import validate_scores
 from reviewapp.services.scorer_config import format_decimal
 
@@ -162,14 +162,10 @@ class Decision:
 
 
 def _load_item(project_id: int, item_id: uuid.UUID | str, *, lock: bool = False) -> ReviewQueueItem:
-    wanted = as_uuid(item_id)
-    query = select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.id == wanted)
+    query = select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id)
     if lock:  # concurrent decisions of one item run one after the other, each seeing the other's result
         query = query.with_for_update(of=ReviewQueueItem).execution_options(populate_existing=True)
-    item = db.session.scalar(query) if wanted else None
-    if item is None:
-        raise NotFound()
-    return item
+    return load_by_id(query, ReviewQueueItem.id, item_id)
 
 
 def _rows(judgments: list[Judgment], asked: list[ScoreDefinition]) -> list[ScorerRow]:

@@ -32,8 +32,8 @@ from reviewapp.models import (
     uuid7,
 )
 from reviewapp.services import agreement, candidates, review_history, reviews, score_rows, submissions
-from reviewapp.services.common import as_uuid, commit_keeping_state, ordering, refusal_rolls_back
-from reviewapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from reviewapp.services.common import commit_keeping_state, load_by_id, ordering, refusal_rolls_back
+from reviewapp.services.errors import Conflict, PermissionDenied, ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
 from reviewapp.services.visibility import where_visible
 
@@ -328,12 +328,7 @@ def _value_of(score: JudgmentScore) -> dict[str, Any]:
 
 def load_judgment(project_id: int, judgment_id: uuid.UUID | str) -> Judgment:
     """A judgment of this project, or NotFound."""
-    wanted = as_uuid(judgment_id)
-    judgment = wanted and db.session.scalar(
-        select(Judgment).where(Judgment.project_id == project_id, Judgment.id == wanted))
-    if not judgment:
-        raise NotFound()
-    return judgment
+    return load_by_id(select(Judgment).where(Judgment.project_id == project_id), Judgment.id, judgment_id)
 
 
 def visible_to(membership: Membership) -> list[Any]:

@@ -23,8 +23,15 @@ from reviewapp.models import (
     uuid7,
 )
 from reviewapp.services import queue_items, queues, review_history, score_rows, visibility
-from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
-from reviewapp.services.errors import NotFound, ValidationError
+from reviewapp.services.common import (
+    clean_text,
+    commit_keeping_state,
+    contains,
+    load_by_id,
+    ordering,
+    refusal_rolls_back,
+)
+from reviewapp.services.errors import ValidationError
 from reviewapp.services.score_validation import ValidatedScore, validate_scores
 from reviewapp.services.scorer_config import to_decimal
 
@@ -87,15 +94,8 @@ def _locked(query):
 def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = False) -> TraceReview:
     """A live review of this project, or NotFound. `lock` holds its row until commit (PostgreSQL), so
     concurrent saves of one review run one after the other, each on the other's result."""
-    wanted = as_uuid(review_id)
-    query = select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.id == wanted, TraceReview.deleted_at.is_(None))
-    if lock:
-        query = _locked(query)
-    review = wanted and db.session.scalar(query)
-    if not review:
-        raise NotFound()
-    return review
+    query = select(TraceReview).where(TraceReview.project_id == project_id, TraceReview.deleted_at.is_(None))
+    return load_by_id(_locked(query) if lock else query, TraceReview.id, review_id)
 
 
 def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = False) -> TraceReview | None:

@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 
 from reviewapp.extensions import db
 from reviewapp.models import KINDS, ScoreDefinition, ScoreDefinitionVersion, User, utcnow, uuid7
-from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, contains, ordering, refusal_rolls_back
+from reviewapp.services.common import (
+    as_uuid,
+    clean_text,
+    commit_keeping_state,
+    contains,
+    load_by_id,
+    ordering,
+    refusal_rolls_back,
+)
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.scorer_config import (
     MISSING,
@@ -45,13 +53,8 @@ class VersionNotFound(NotFound):
 
 def load_definition(project_id: int, definition_id: uuid.UUID | str) -> ScoreDefinition:
     """A score definition of this project (archived or not), or NotFound."""
-    wanted = as_uuid(definition_id)
-    definition = wanted and db.session.scalar(
-        select(ScoreDefinition).where(ScoreDefinition.project_id == project_id, ScoreDefinition.id == wanted)
-    )
-    if not definition:
-        raise NotFound()
-    return definition
+    return load_by_id(select(ScoreDefinition).where(ScoreDefinition.project_id == project_id), ScoreDefinition.id,
+                      definition_id)
 
 
 def list_definitions(
