@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, literal, or_, select, true, union, update
+from sqlalchemy import ColumnElement, CursorResult, Select, Subquery, and_, func, or_, select, union, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reviewapp.extensions import db
@@ -18,7 +18,7 @@ from reviewapp.services import candidates, judgments
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
 from reviewapp.services.queue_items import load_item
-from reviewapp.services.queues import load_queue, load_queue_with_count, pending_up_to_column
+from reviewapp.services.queues import load_queue, load_queue_with_count
 
 SKIP_REASON_MAX = 2000
 CLAIM_ATTEMPTS_MAX = 1000
@@ -194,8 +194,9 @@ def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta | None = Non
 def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
                lease: timedelta | None = None) -> ReviewQueueItem:
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
-    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
-    item = load_item(project_id, item_id)
+    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue.
+    The item comes without the users it names (read if asked): the review page shows none of them."""
+    item = load_item(project_id, item_id, people=False)
     now, lease = utcnow(), lease or configured_lease()
     if _fresh_lease(item, actor, now, lease):
         return item  # the reviewer's own lease has more than half to run: no write, no commit to wait for
@@ -250,19 +251,18 @@ class LastSkip:
     created_at: datetime
     reason: str | None
 
+    @classmethod
+    def of(cls, created_at: datetime | None, reason: str | None) -> LastSkip | None:
+        """The last skip from last_skip's row; None when the actor never skipped the item."""
+        return cls(created_at, reason) if created_at is not None else None
 
-def pending_and_last_skip(queue_id: uuid.UUID, cap: int, actor: User,
-                          item_id: uuid.UUID | None) -> tuple[int, LastSkip | None]:
-    """For the review page, in one statement: the queue's live items counted up to `cap + 1`
-    (queues.pending_up_to), and the actor's latest skip of the item, if they skipped it before."""
-    latest = (select(ReviewSkip.created_at, ReviewSkip.reason)
-              .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
-              .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
-    pending, skipped_at, reason = db.session.execute(
-        select(pending_up_to_column(queue_id, cap), latest.c.created_at, latest.c.reason)
-        .select_from(select(literal(1)).subquery()).outerjoin(latest, true())
-    ).one()
-    return pending or 0, LastSkip(skipped_at, reason) if skipped_at is not None else None
+
+def last_skip(actor: User, item_id: uuid.UUID | None) -> Subquery:
+    """The actor's latest skip of the item (created_at, reason) as a subquery of one row at most, for the review
+    page's statement to outer-join (traces.review_page_reads); LastSkip.of reads it back."""
+    return (select(ReviewSkip.created_at, ReviewSkip.reason)
+            .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
+            .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
 
 
 # --- who is reviewing --------------------------------------------------------------------------------

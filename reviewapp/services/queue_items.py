@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceReview, User, utcnow, uuid7
@@ -58,16 +58,24 @@ def _live_items(project_id: int) -> Select:
     )
 
 
-def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False) -> ReviewQueueItem:
+def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False,
+              people: bool = True) -> ReviewQueueItem:
     """A live item of this project, or NotFound. `include_done` finds it also after it left its queue (reviewed,
-    removed, queue deleted): the review page still needs its trace to keep a reviewer's input."""
+    removed, queue deleted): the review page still needs its trace to keep a reviewer's input. Without `people`,
+    who added the item and the queue, and who holds the item, are read only if asked (the review pages ask only
+    to name someone else's claim): on PostgreSQL the three joins cost more to plan than the rest of the read."""
     found_id = as_uuid(item_id)
-    query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
-             else _live_items(project_id))
+    if include_done:
+        query = select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id)
+        queue: Any = joinedload(ReviewQueueItem.queue)
+    else:  # the queue as joined to check it is live, not joined a second time
+        query, queue = _live_items(project_id), contains_eager(ReviewQueueItem.queue)
     # With the scorers the queue asks for (the review panel's); its assignees only when a claim asks (the review
     # page renews a lease without them). On PostgreSQL each statement saved is a round trip.
-    queue = defaultload(ReviewQueueItem.queue)
     query = query.options(queue.lazyload(ReviewQueue.assignees), queue.joinedload(ReviewQueue.scorers))
+    if not people:
+        query = query.options(queue.lazyload(ReviewQueue.created_by), lazyload(ReviewQueueItem.created_by),
+                              lazyload(ReviewQueueItem.claimed_by))
     item = found_id and db.session.scalars(query.where(ReviewQueueItem.id == found_id)).unique().first()
     if not item:
         raise NotFound()
