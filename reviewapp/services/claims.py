@@ -257,11 +257,12 @@ class LastSkip:
         return cls(created_at, reason) if created_at is not None else None
 
 
-def last_skip(actor: User, item_id: uuid.UUID | None) -> Subquery:
+def last_skip(actor_id: Any, item_id: Any) -> Subquery:
     """The actor's latest skip of the item (created_at, reason) as a subquery of one row at most, for the review
-    page's statement to outer-join (traces.review_page_reads); LastSkip.of reads it back."""
+    page's statement to outer-join (traces.review_page_reads, which passes bind parameters); LastSkip.of reads it
+    back."""
     return (select(ReviewSkip.created_at, ReviewSkip.reason)
-            .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
+            .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor_id)
             .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     CompoundSelect,
     CursorResult,
     Select,
@@ -46,7 +47,7 @@ PENDING_ELSEWHERE = "This trace is already pending in another queue."
 ITEM_ORDERS = {"created_at": ReviewQueueItem.created_at, "updated_at": ReviewQueueItem.updated_at}
 
 
-def _live_items(project_id: int) -> Select:
+def _live_items(project_id: int | BindParameter[int]) -> Select:
     return (
         select(ReviewQueueItem)
         .join(ReviewQueue, ReviewQueue.id == ReviewQueueItem.queue_id)
@@ -65,6 +66,17 @@ def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool =
     who added the item and the queue, and who holds the item, are read only if asked (the review pages ask only
     to name someone else's claim): on PostgreSQL the three joins cost more to plan than the rest of the read."""
     found_id = as_uuid(item_id)
+    item = found_id and db.session.scalars(_item_statement(include_done, people),
+                                           {"project_id": project_id, "item_id": found_id}).unique().first()
+    if not item:
+        raise NotFound()
+    return item
+
+
+@functools.cache
+def _item_statement(include_done: bool, people: bool) -> Select:
+    """load_item's statement, built once: the review loop reads an item on every step."""
+    project_id: BindParameter[int] = bindparam("project_id")
     if include_done:
         query = select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id)
         queue: Any = joinedload(ReviewQueueItem.queue)
@@ -76,10 +88,7 @@ def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool =
     if not people:
         query = query.options(queue.lazyload(ReviewQueue.created_by), lazyload(ReviewQueueItem.created_by),
                               lazyload(ReviewQueueItem.claimed_by))
-    item = found_id and db.session.scalars(query.where(ReviewQueueItem.id == found_id)).unique().first()
-    if not item:
-        raise NotFound()
-    return item
+    return query.where(ReviewQueueItem.id == bindparam("item_id"))
 
 
 def is_live(item: ReviewQueueItem) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy import bindparam, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -100,11 +100,15 @@ def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = Fal
 
 def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = False) -> TraceReview | None:
     """The trace's live review, if any. `lock` holds its row until commit (PostgreSQL), as load_review does."""
-    query = select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None))
-    if lock:
-        query = _locked(query)
-    return db.session.scalar(query)
+    return db.session.scalar(_LOCKED_ACTIVE_REVIEW if lock else _ACTIVE_REVIEW,
+                             {"project_id": project_id, "trace_id": trace_id})
+
+
+# Built once: the review loop reads the trace's review on every step.
+_ACTIVE_REVIEW = select(TraceReview).where(TraceReview.project_id == bindparam("project_id"),
+                                           TraceReview.trace_id == bindparam("trace_id"),
+                                           TraceReview.deleted_at.is_(None))
+_LOCKED_ACTIVE_REVIEW = _locked(_ACTIVE_REVIEW)
 
 
 def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:

@@ -4,12 +4,13 @@ Given the member reading, both apply blind review (services.visibility): a trace
 from them shows no final review and only their own judgment."""
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, null, or_, select, true
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, literal_column, null, or_, select, true
 from sqlalchemy.orm import lazyload
 
 from reviewapp.extensions import db
@@ -70,6 +71,11 @@ MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow wh
 # `$ai_evaluation` results show in the trace page's Evaluations section only, and never on the review page: a
 # reviewer who saw the judge's verdict would no longer be an independent check of it.
 _STEP_OF_THE_TRACE = TraceEvent.event != EVALUATION_EVENT
+# A trace's steps in order, built once: the review page reads them for every trace it opens.
+TRACE_STEPS = (select(TraceEvent)
+               .where(TraceEvent.project_id == bindparam("project_id"), TraceEvent.trace_id == bindparam("trace_id"),
+                      _STEP_OF_THE_TRACE)
+               .order_by(TraceEvent.timestamp, TraceEvent.id))
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -386,11 +392,7 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
     its pending item, and from review_page_reads the trace itself and whether it has judgments), so it is not
     read twice."""
     trace = known.trace if known is not None and known.trace is not None else load_trace(project_id, trace_id)
-    events = list(db.session.scalars(
-        select(TraceEvent)
-        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id, _STEP_OF_THE_TRACE)
-        .order_by(TraceEvent.timestamp, TraceEvent.id)
-    ))
+    events = list(db.session.scalars(TRACE_STEPS, {"project_id": project_id, "trace_id": trace_id}))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
     review = None if blind else known.review if known is not None else reviews.active_review_for_trace(
         project_id, trace_id)
@@ -449,24 +451,35 @@ def review_page_reads(project_id: int, trace_id: str, actor: User, *, queue_id: 
                       item_id: uuid.UUID | None, cap: int, with_review: bool) -> ReviewPageReads:
     """For the review page, in one statement (on PostgreSQL each is a round trip): the stored trace, its live
     review (with `with_review`), whether it has judgments, and in a queue the pending count up to `cap + 1`
-    (queues.pending_up_to) and the actor's latest skip of the item. Each part is one row at most (a trace and
-    its live review are unique), outer-joined to a single row so that a missing part is a NULL."""
-    skip = claims.last_skip(actor, item_id)
+    (queues.pending_up_to) and the actor's latest skip of the item."""
+    in_queue = queue_id is not None
+    row = db.session.execute(_page_reads_statement(in_queue, with_review, cap), {
+        "project_id": project_id, "trace_id": trace_id, "actor_id": actor.id, "item_id": item_id,
+        **({"queue_id": queue_id} if in_queue else {})}).one()
+    return ReviewPageReads(trace=row[0], review=row[5] if with_review else None, judged=bool(row[4]),
+                           pending=(row[1] or 0) if in_queue else None, skipped=claims.LastSkip.of(row[2], row[3]))
+
+
+@functools.cache
+def _page_reads_statement(in_queue: bool, with_review: bool, cap: int) -> Select:
+    """review_page_reads' statement, built once (building and keying it cost more than running it): each part is
+    one row at most (a trace and its live review are unique), outer-joined to a single row so that a missing part
+    is a NULL."""
+    project_id: BindParameter[int] = bindparam("project_id")
+    trace_id: BindParameter[str] = bindparam("trace_id")
+    skip = claims.last_skip(bindparam("actor_id"), bindparam("item_id"))
     judged = select(Judgment.id).where(Judgment.project_id == project_id, Judgment.trace_id == trace_id).exists()
-    pending = pending_up_to_column(queue_id, cap) if queue_id is not None else null()
-    columns: list[Any] = [Trace, pending, skip.c.created_at, skip.c.reason, judged]
+    pending = pending_up_to_column(bindparam("queue_id"), cap) if in_queue else null()
     one = select(literal_column("1").label("one")).subquery()
-    query = (select(*columns, *([TraceReview] if with_review else [])).select_from(one)
+    query = (select(Trace, pending, skip.c.created_at, skip.c.reason, judged, *([TraceReview] if with_review else []))
+             .select_from(one)
              .outerjoin(Trace, and_(Trace.project_id == project_id, Trace.trace_id == trace_id))
              .outerjoin(skip, true()))
     if with_review:  # with who saved it last (the page names them), not who wrote it first (read if asked)
         query = query.outerjoin(TraceReview, and_(TraceReview.project_id == project_id,
                                                   TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None)))
         query = query.options(lazyload(TraceReview.created_by))
-    row = db.session.execute(query).one()
-    return ReviewPageReads(trace=row[0], review=row[5] if with_review else None, judged=bool(row[4]),
-                           pending=(row[1] or 0) if queue_id is not None else None,
-                           skipped=claims.LastSkip.of(row[2], row[3]))
+    return query
 
 
 @dataclass(frozen=True)
