@@ -205,16 +205,20 @@ def _retire(item: ReviewQueueItem, reason: str, now: datetime | None = None) -> 
     item.claim_expires_at = None
 
 
+def reviewed(now: datetime) -> dict[str, Any]:
+    """An item's columns once it is done because its trace was reviewed: out of its queue, nobody's claim."""
+    return {"deleted_at": now, "updated_at": now, "deleted_reason": "reviewed", "claimed_by_id": None,
+            "claim_expires_at": None}
+
+
 def complete_items(project_id: int, trace_id: str, queue_id: uuid.UUID | None = None) -> int:
     """Mark the trace's live item done because it was reviewed. Does not commit: the caller's transaction
     (saving the review) commits both together. Returns how many items were completed."""
-    now = utcnow()
     statement = (
         update(ReviewQueueItem)
         .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id == trace_id,
                ReviewQueueItem.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now, deleted_reason="reviewed", claimed_by_id=None,
-                claim_expires_at=None)
+        .values(**reviewed(utcnow()))
         .execution_options(synchronize_session="fetch")
     )
     if queue_id is not None:

@@ -248,10 +248,11 @@ def write_settled_review(project_id: int, actor: User, *, trace_id: str, scores:
 
 def write(project_id: int, actor: User, review: TraceReview | None, trace_id: str, new_comment: Any,
            new_scores: list[ValidatedScore] | None, queue: ReviewQueue | None, seconds: float | None, *,
-           resolution: str | None = None, action: str | None = None) -> TraceReview:
+           resolution: str | None = None, action: str | None = None, item_done: bool = False) -> TraceReview:
     """Store checked values (ABSENT / None leave the comment / scores as they are) and complete the trace's
     pending item (only in `queue`, when given), in one transaction. `resolution` says how a settled review came
-    about (a new review is otherwise "single"); `action` names the history entry (created or updated)."""
+    about (a new review is otherwise "single"); `action` names the history entry (created or updated).
+    `item_done`: the caller completed the item already, in this transaction (claims.take_and_complete)."""
     now = utcnow()
     creating = review is None
     before = None if review is None else review_history.snapshot(review)
@@ -281,7 +282,10 @@ def write(project_id: int, actor: User, review: TraceReview | None, trace_id: st
             pending = queue_items.pending_item_for_trace(project_id, trace_id)
             if pending is not None:
                 review.queue_id = pending.queue_id
-        queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
+        if item_done:  # the review written first: the history entry names it by id, which orders no flush
+            db.session.flush()
+        else:  # (its update flushes the review first)
+            queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
         action = action or (review_history.CREATED if creating else review_history.UPDATED)
         review_history.record(review, actor, action, before, review_history.snapshot(review), now)
         commit_keeping_state()
