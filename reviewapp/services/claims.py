@@ -67,6 +67,10 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     postgres = db.session.get_bind().dialect.name == "postgresql"
+    taken = _take_first(queue, actor, utcnow(), lease, lock=postgres)
+    if taken is not None:
+        commit_keeping_state()
+        return taken
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
         candidate = _next_candidate(queue, actor, now, lock=postgres)
@@ -154,7 +158,8 @@ def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
+def _lookups(queue: ReviewQueue, actor: User, now: datetime) -> list[Select]:
+    """The look-ups of a claim, in order: the actor's own live claim, then candidates.fresh_then_skipped."""
     # A non-assignee finds nothing, held or not (refusal says why).
     live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
                 judgments.assigned_clause(queue, actor))
@@ -163,8 +168,36 @@ def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) 
     mine = select(ReviewQueueItem.id).where(
         live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
     ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
-    return candidates.first_item([mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)],
-                                 lock)
+    return [mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)]
+
+
+def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
+    return candidates.first_item(_lookups(queue, actor, now), lock)
+
+
+def _take_first(queue: ReviewQueue, actor: User, now: datetime, lease: timedelta,
+                lock: bool) -> ReviewQueueItem | None:
+    """The usual claim in one statement (on PostgreSQL, a round trip instead of two): _hold's guarded update of
+    the item the first two look-ups find (the actor's own claim, else the oldest item they have not skipped),
+    that item answered. On PostgreSQL the look-up locks the row it finds, skipping a locked one, as first_item's
+    does. None when it took nothing, for any reason (nothing left, only skipped items, the row locked by another
+    claim, a lost race): claim_next then looks step by step."""
+    mine, fresh, _skipped = _lookups(queue, actor, now)
+    either = select(ReviewQueueItem.id).where(
+        ReviewQueueItem.id == func.coalesce(mine.scalar_subquery(), fresh.scalar_subquery()))
+    if lock:
+        either = either.with_for_update(skip_locked=True, of=ReviewQueueItem)
+    held = db.session.scalars(
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.id == either.scalar_subquery(), ReviewQueueItem.deleted_at.is_(None),
+               _claimable(actor, now))
+        .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+        .returning(ReviewQueueItem)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    ).first()
+    if held is not None:
+        db.session.expire(held, ["claimed_by"])  # read only if a page asks who holds it
+    return held
 
 
 # --- holding and taking over -------------------------------------------------------------------------
