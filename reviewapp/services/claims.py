@@ -44,7 +44,8 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
     then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
     FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
-    serialises writers, takes it with a guarded single-row update.
+    serialises writers, takes it with a guarded single-row update. The usual claim (nothing locked or lost) is one
+    statement (_take_first); only when that takes nothing do the look-ups and the update go one by one.
 
     None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
     write) is followed by another look, however often, since each loss is an item someone else now holds. Only
