@@ -101,7 +101,15 @@ def classify(attributes: dict[str, Any]) -> str | None:
     return _genai_event(attributes) if convention == "genai" else None
 
 
+# Most spans are the GenAI conventions' own, the last tried: one scan for every earlier convention's prefixes
+# tells that none of them claims the span.
+EARLIER_PREFIXES = tuple(prefix for _, prefixes in CONVENTION_PREFIXES[:-1] for prefix in prefixes)
+LAST_CONVENTION, LAST_PREFIXES = CONVENTION_PREFIXES[-1]
+
+
 def _convention(attributes: dict[str, Any]) -> str | None:
+    if not any(map(str.startswith, attributes, repeat(EARLIER_PREFIXES))):
+        return LAST_CONVENTION if any(map(str.startswith, attributes, repeat(LAST_PREFIXES))) else None
     for name, prefixes in CONVENTION_PREFIXES:
         if any(map(str.startswith, attributes, repeat(prefixes))):  # no Python frame per key
             return name
