@@ -135,6 +135,7 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> set[str]:
 # and processes every parameter of every row each time: about a quarter of the store's CPU on SQLite.
 SQLITE_MAX_PARAMETERS = 32_766  # SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32
 SQLITE_MAX_ROWS = 1_000
+_UNSET = object()
 
 
 def _sqlite_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str],
@@ -149,13 +150,21 @@ def _sqlite_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]]
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
         parameters: list[Any] = []
-        for row in chunk:
-            if processors:
+        if processors:
+            # A batch's rows share some values (its receive time): each processed once, as long as it repeats.
+            last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(processors)
+            for row in chunk:
                 values = list(row)
-                for i, processor in processors:
-                    values[i] = processor(values[i])
+                for n, (i, processor) in enumerate(processors):
+                    value = values[i]
+                    seen, processed = last[n]
+                    if value is not seen:
+                        processed = processor(value)
+                        last[n] = (value, processed)
+                    values[i] = processed
                 parameters.extend(values)
-            else:
+        else:
+            for row in chunk:
                 parameters.extend(row)
         sql = _sqlite_insert_sql(table.name, tuple(columns), len(chunk), tuple(conflict), returning)
         result = connection.exec_driver_sql(sql, tuple(parameters))
