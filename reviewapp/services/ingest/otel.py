@@ -28,6 +28,7 @@ HTTP_STATUS_KEYS = ("$ai_http_status", "http.response.status_code", "http.status
                     "status_code", "error.status_code", "exception.status_code")
 STATUS_IN_TEXT = re.compile(r"(?i)(?:http|status)\D{0,20}?(\d{3})(?!\d)")
 MAX_DISTINCT_ID_LENGTH = 200
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PRIMARY_MAP = (
     ("gen_ai.input.messages", "$ai_input"),
@@ -339,7 +340,7 @@ def timestamp(nanoseconds: int, now: datetime) -> datetime:
     if nanoseconds <= 0:
         return now
     try:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanoseconds // 1000)
+        return EPOCH + timedelta(microseconds=nanoseconds // 1000)
     except OverflowError:
         return now
 
