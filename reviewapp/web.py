@@ -16,9 +16,10 @@ from reviewapp.services.common import ID_MAX, INT64_MAX
 
 class TraceIdConverter(PathConverter):
     """A trace id in a path, `<trace:trace_id>`: any text, slashes and line breaks included (trace ids come from
-    clients, and werkzeug's path converter stops at a line break)."""
+    clients, and werkzeug's path converter stops at a line break, and at a leading slash)."""
 
-    regex = r"[^/][\s\S]*?"
+    regex = r"[\s\S]+?"
+    part_isolating = False  # werkzeug infers it from a "/" in the regex; this one matches slashes without naming one
 
 
 def project_view(role: str = "viewer") -> Callable:

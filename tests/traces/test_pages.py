@@ -357,15 +357,28 @@ def test_a_wide_trace_lists_its_spans_a_page_at_a_time(signed_in, project):
     assert len(re.findall(r"<li[ >]", html)) == html.count("</li>")
 
 
+def url_for_trace(client, project_id: int, trace_id: str) -> str:
+    """The address the app builds for a trace's page, as its links carry it."""
+    from flask import url_for
+
+    with client.application.test_request_context():
+        return url_for("traces.detail", project_id=project_id, trace_id=trace_id)
+
+
 def test_a_trace_id_with_a_line_break_or_a_slash_opens(signed_in, project, factory):
-    """Trace ids come from clients: whatever they hold, the trace's page and its API answer open it."""
+    """Trace ids come from clients: whatever they hold, the trace's page and its API answer open it, and the
+    traces list links to the page (a leading slash included: the capture fuzz test found "/" a 404)."""
     from urllib.parse import quote
 
     key = factory.api_key(factory.user(project=project, role="viewer"))
-    for n, trace_id in enumerate(("line\nbreak", "a/b/c", "tab\there")):
+    for n, trace_id in enumerate(("line\nbreak", "a/b/c", "tab\there", "/", "/lead", "//x/y", "end/")):
         chat_trace(project.id, trace_id, question=f"Question number {n}")
         html = page(signed_in, f"/projects/{project.id}/traces/{quote(trace_id, safe='')}")
         assert f"Question number {n}" in html
+        link = url_for_trace(signed_in, project.id, trace_id)
+        assert f"Question number {n}" in page(signed_in, link)
+        if trace_id.endswith("/"):
+            continue  # no address of the API's form traces/<id>/ ends a part on a slash (test_fuzz_capture)
         answer = signed_in.get(f"/api/environments/{project.id}/llm_analytics/traces/{quote(trace_id, safe='')}/",
                                headers={"Authorization": f"Bearer {key}"})
         assert answer.status_code == 200 and answer.get_json()["trace_id"] == trace_id
