@@ -78,12 +78,14 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        loop_ms, long_paint, long_swap = measure(base, setup, long_item, args.saves)
+        loop_ms, long_paint, long_swap = measure(base, setup, long_item, 0 if args.long_only else args.saves,
+                                                 args.openings)
     finally:
         server.shutdown()
-    print(f"next trace on screen after Ctrl+Enter, {len(loop_ms)} saves: p50 {median(loop_ms):.0f} ms, "
-          f"p95 {p95(loop_ms):.0f} ms, max {max(loop_ms):.0f} ms (the server's answer in: p50 "
-          f"{median(ANSWERED[1:len(loop_ms) + 1]):.0f} ms)")
+    if loop_ms:
+        print(f"next trace on screen after Ctrl+Enter, {len(loop_ms)} saves: p50 {median(loop_ms):.0f} ms, "
+              f"p95 {p95(loop_ms):.0f} ms, max {max(loop_ms):.0f} ms (the server's answer in: p50 "
+              f"{median(ANSWERED[1:len(loop_ms) + 1]):.0f} ms)")
     print(f"{LONG_SPANS} spans, {LONG_MESSAGES} messages: first contentful paint of its review page "
           f"{median(long_paint):.0f} ms (p50 of {len(long_paint)}), on screen after Ctrl+Enter {long_swap:.0f} ms")
 
@@ -93,6 +95,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--pending", type=int, default=100_000, help="pending items in the queue")
     parser.add_argument("--saves", type=int, default=50, help="consecutive saves timed")
+    parser.add_argument("--long-only", action="store_true",
+                        help="time the long trace only (no consecutive saves): for comparing its first paint")
+    parser.add_argument("--openings", type=int, default=6,
+                        help="times the long trace's page is opened whole (the first warms the caches)")
     return parser.parse_args()
 
 
@@ -129,7 +135,8 @@ def seed_long_trace(setup: dict) -> str:
     return str(item.id)
 
 
-def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[float], list[float], float]:
+def measure(base: str, setup: dict, long_item: str, saves: int,
+            openings: int = 6) -> tuple[list[float], list[float], float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -144,7 +151,7 @@ def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[fl
         page.wait_for_url("**/review/0*")
         page.wait_for_load_state()
 
-        loop_ms = [save_and_time(page) for _ in range(saves + 1)][1:]  # the first warms the browser's caches
+        loop_ms = [save_and_time(page) for _ in range(saves + 1)][1:] if saves else []  # the first warms caches
 
         # The long trace: swapped in after the short one before it is saved, then its page opened whole a few
         # times (the reviewer holds it by then, so each opening only renews the claim).
@@ -157,7 +164,7 @@ def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[fl
         long_swap = save_and_time(page, keys=())
         assert page.locator("code", has_text="long-trace").count() > 0, "the long trace did not come next"
         paints = []
-        for _ in range(6):
+        for _ in range(max(openings, 2)):
             page.goto(f"{base}/projects/{setup['project_id']}/review/{long_item}")
             paints.append(page.evaluate(
                 "() => new Promise(r => { const find = () => { const e = performance.getEntriesByName("
