@@ -12,7 +12,13 @@ Ctrl+Enter keydown to the frame after the next trace is in the document (request
 that frame has been painted).
 
 Then a trace of 500 spans and 200 messages: its review page opened whole (first contentful paint, from the
-navigation's start) and swapped in after Ctrl+Enter (as above). Run on demand; not part of the test suite.
+navigation's start; with the p50 of its first and last byte, and of the time from the last byte to the paint: the
+server's share and the browser's) and swapped in after Ctrl+Enter (as above). `--long-only` times the long trace
+alone (no consecutive saves), e.g. to compare two versions in alternate runs on a busy machine:
+
+    .venv/bin/python -m benchmarks.review_browser --long-only --pending 10000 --openings 21
+
+Run on demand; not part of the test suite.
 """
 from __future__ import annotations
 
@@ -97,7 +103,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--saves", type=int, default=50, help="consecutive saves timed")
     parser.add_argument("--long-only", action="store_true",
                         help="time the long trace only (no consecutive saves): for comparing its first paint")
-    parser.add_argument("--openings", type=int, default=6,
+    parser.add_argument("--openings", type=int, default=11,
                         help="times the long trace's page is opened whole (the first warms the caches)")
     return parser.parse_args()
 
