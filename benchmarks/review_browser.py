@@ -85,7 +85,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         loop_ms, long_paint, long_swap = measure(base, setup, long_item, 0 if args.long_only else args.saves,
-                                                 args.openings)
+                                                 args.openings, args.cpu)
     finally:
         server.shutdown()
     if loop_ms:
@@ -103,6 +103,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--saves", type=int, default=50, help="consecutive saves timed")
     parser.add_argument("--long-only", action="store_true",
                         help="time the long trace only (no consecutive saves): for comparing its first paint")
+    parser.add_argument("--cpu", type=int, default=0, metavar="N",
+                        help="then open the long page N more times under Chromium's tracing and report the CPU "
+                             "its renderer spent loading it, by phase (load-independent, unlike the wall clock)")
     parser.add_argument("--openings", type=int, default=11,
                         help="times the long trace's page is opened whole (the first warms the caches)")
     return parser.parse_args()
@@ -141,8 +144,8 @@ def seed_long_trace(setup: dict) -> str:
     return str(item.id)
 
 
-def measure(base: str, setup: dict, long_item: str, saves: int,
-            openings: int = 6) -> tuple[list[float], list[float], float]:
+def measure(base: str, setup: dict, long_item: str, saves: int, openings: int = 6,
+            cpu: int = 0) -> tuple[list[float], list[float], float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -177,12 +180,59 @@ def measure(base: str, setup: dict, long_item: str, saves: int,
                 "'first-contentful-paint')[0]; const n = performance.getEntriesByType('navigation')[0]; "
                 "e ? r([e.startTime, n.responseStart, n.responseEnd, n.decodedBodySize]) : setTimeout(find, 10); };"
                 " find(); })"))
+        phases = [traced_load(page, f"{base}/projects/{setup['project_id']}/review/{long_item}") for _ in range(cpu)]
         browser.close()
+    if phases:
+        print(f"long trace page, renderer CPU in its first {TRACED_MS} ms from the response, p50 of {cpu}: "
+              + ", ".join(f"{name} {median([p[name] for p in phases]):.1f} ms" for name in phases[0]))
     opened = paints[1:]  # the first warms the browser's caches
     first_byte, last_byte = median([p[1] for p in opened]), median([p[2] for p in opened])
     print(f"long trace page, p50: first byte {first_byte:.0f} ms, last byte {last_byte:.0f} ms, then first paint "
           f"{median([p[0] - p[2] for p in opened]):.0f} ms later; {opened[-1][3]:,} bytes of HTML")
     return loop_ms, [p[0] for p in opened], long_swap
+
+
+# Chromium's trace events of a page load, by phase: the renderer's main thread (all of it, and its parsing, style,
+# layout, paint and scripts; the scripts' time includes the style and layout they force) and raster on the worker
+# threads; thread CPU time ("tdur"), not wall time.
+TRACED_MS = 800
+PHASES = {"ParseHTML": "parse", "UpdateLayoutTree": "style", "Layout": "layout", "Paint": "paint",
+          "EvaluateScript": "scripts"}
+
+
+def traced_load(page, url: str) -> dict[str, float]:
+    """Open `url` under Chromium's tracing (CDP) and sum the CPU its renderer spent on it, by phase, in the first
+    TRACED_MS ms from the response's commit (the page's scripts and first frames; a load-independent measure)."""
+    session = page.context.new_cdp_session(page)
+    events: list[dict] = []
+    done = threading.Event()
+    session.on("Tracing.dataCollected", lambda message: events.extend(message["value"]))
+    session.on("Tracing.tracingComplete", lambda _message: done.set())
+    session.send("Tracing.start", {"categories": "devtools.timeline,disabled-by-default-devtools.timeline",
+                                   "transferMode": "ReportEvents"})
+    page.goto(url)
+    page.wait_for_timeout(TRACED_MS + 100)
+    session.send("Tracing.end")
+    while not done.is_set():
+        page.wait_for_timeout(20)
+    session.detach()
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    start = min(e["ts"] for e in events if e.get("name") == "ResourceSendRequest"
+                and "/review/" in e.get("args", {}).get("data", {}).get("url", ""))
+    totals = dict.fromkeys(["main thread", *PHASES.values(), "raster"], 0.0)
+    for e in events:
+        if e.get("ph") != "X" or not start <= e["ts"] <= start + TRACED_MS * 1000:
+            continue
+        spent = e.get("tdur", e.get("dur", 0)) / 1000
+        if threads.get((e["pid"], e["tid"])) == "CrRendererMain":
+            if e["name"] == "RunTask":
+                totals["main thread"] += spent
+            elif e["name"] in PHASES:
+                totals[PHASES[e["name"]]] += spent
+        elif e["name"] == "RasterTask":
+            totals["raster"] += spent
+    return totals
 
 
 def save_and_time(page, keys=KEYS) -> float:
