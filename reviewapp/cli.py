@@ -102,6 +102,8 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     Synchronous workers, one request each at a time: the work is CPU-bound Python, so threads in a worker only
     take turns on its interpreter lock, and a threaded worker that accepted several keep-alive connections
     keeps them while other workers sit idle; one synchronous worker per core serves more (README, Performance)."""
+    import gc
+
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -111,11 +113,27 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             self.cfg.set("worker_class", "sync")
             self.cfg.set("timeout", timeout)
             self.cfg.set("accesslog", "-")
+            # The app is built once, in the master, before it listens: a worker (a new one, or one restarted after
+            # a timeout) forks with it ready instead of building it while requests wait, and shares its memory.
+            self.cfg.set("preload_app", True)
+            self.cfg.set("post_fork", lambda _server, _worker: self._forget_connections())
 
         def load(self):
             from reviewapp import create_app
 
-            return create_app()
+            self.app = create_app()
+            # What the app holds lives as long as the process: frozen, the garbage collector of each worker does
+            # not rescan it at every collection (ingestion allocates enough to run many), nor write to its pages.
+            gc.collect()
+            gc.freeze()
+            return self.app
+
+        def _forget_connections(self) -> None:
+            """A forked worker opens its own database connections; any the master's pool held stay the master's."""
+            from reviewapp.extensions import db
+
+            with self.app.app_context():
+                db.engine.dispose(close=False)
 
     Server().run()
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from reviewapp.models import Judgment, Membership, ReviewQueue, ReviewQueueItem, TraceReview
 from reviewapp.review.judging import Judging, judging_for
 from reviewapp.review.panel import attach_error, build_fields, panel_definitions, read_form, started_stamp
-from reviewapp.services import claims, queue_items, reviews, traces
+from reviewapp.services import claims, queue_items, traces
 from reviewapp.services.errors import Conflict, NotFound, ValidationError
 from reviewapp.services.reviews import sorted_scores
 from reviewapp.services.submissions import REQUIRED_HERE, MissingScores, SaveConflict, basis_of
@@ -51,12 +51,19 @@ def wants_fragment() -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "1"
 
 
-def trace_detail(project_id: int, trace_id: str, known: traces.KnownParts | None = None):
+def trace_detail(project_id: int, trace_id: str, reads: traces.ReviewPageReads, known: traces.KnownParts):
     """The trace view's data, or None when no event of the trace has been stored yet."""
-    try:
-        return traces.get_trace(project_id, trace_id, known=known, tree_rows=TREE_ROWS)
-    except NotFound:
+    if reads.trace is None:
         return None
+    return traces.get_trace(project_id, trace_id, known=known, tree_rows=TREE_ROWS)
+
+
+def page_reads(member: Membership, trace_id: str, queue: ReviewQueue | None, item: ReviewQueueItem | None,
+               ) -> traces.ReviewPageReads:
+    """What the page reads about the trace besides its events and panel, in one statement."""
+    return traces.review_page_reads(member.project_id, trace_id, current_user,
+                                    queue_id=queue.id if queue is not None else None,
+                                    item_id=item.id if item is not None else None, cap=PENDING_CAP, with_review=True)
 
 
 def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue | None = None,
@@ -64,13 +71,17 @@ def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue
                 basis: str | None = None, started: str | None = None, error: str | None = None,
                 comment_error: str | None = None, conflict: SaveConflict | None = None, skip_reason: str = "",
                 skip_error: str | None = None, n: int | None = None, judging: Judging | None = None,
-                known: traces.KnownParts | None = None, status: int = 200):
+                reads: traces.ReviewPageReads | None = None, status: int = 200):
     """The review page. `comment` and `basis` are what the reviewer submitted when the page comes back after a
-    refusal; otherwise the review's own (an absent comment is an empty box, never "None")."""
-    pending, skipped = None, None
-    if queue is not None:
-        pending, skipped = claims.pending_and_last_skip(queue.id, PENDING_CAP, current_user,
-                                                        item.id if item is not None else None)
+    refusal; otherwise the review's own (an absent comment is an empty box, never "None"). `reads`, page_reads
+    of the live `item` the reviewer holds (item_page), spares reading them again and the item's look-up."""
+    if reads is None:
+        reads = page_reads(member, trace_id, queue, item)
+    # The trace's live item: `item` while it is live (a trace is pending in one queue at most), else looked up.
+    pending_item = item if item is not None and queue_items.is_live(item) else \
+        queue_items.pending_item_for_trace(member.project_id, trace_id)
+    known = reads.known(reads.review, pending_item)
+    shown_item = item if item is not None else pending_item  # whose claim the page warns about
     if item is not None:
         action = url_for("review.save", project_id=member.project_id, item_id=item.id)
     else:
@@ -79,20 +90,19 @@ def render_page(member: Membership, *, trace_id: str, fields, queue: ReviewQueue
     if comment is None:
         saved = judging.judgment if judging is not None else review
         comment = saved.comment if saved is not None else None
-    pending_item = item if item is not None else queue_items.pending_item_for_trace(member.project_id, trace_id)
     fragment = wants_fragment()
     html = render_template(
         "review/fragment.html" if fragment else "review/review.html", trace_id=trace_id,
-        detail=trace_detail(member.project_id, trace_id, known),
-        fields=fields, queue=queue, item=item, review=review, pending=pending, pending_cap=PENDING_CAP,
+        detail=trace_detail(member.project_id, trace_id, reads, known),
+        fields=fields, queue=queue, item=item, review=review, pending=reads.pending, pending_cap=PENDING_CAP,
         comment=comment or "", basis=basis_of(review) if basis is None else basis,
         started=started or started_stamp(), error=error, comment_error=comment_error, action=action, n=n,
         submitted=basis is not None,  # the reviewer's own input is on the page: no draft to offer
-        skipped=skipped,
+        skipped=reads.skipped,
         conflict=conflict, skip_reason=skip_reason, skip_error=skip_error,
         holding=item is not None and queue_items.is_live(item) and item.claimed_by_id == current_user.id
         and claims.active_claim(item),
-        held_by=pending_item if claims.held_by_other(pending_item, current_user) else None,
+        held_by=shown_item if claims.held_by_other(shown_item, current_user) else None,
         sorted_scores=sorted_scores, judging=judging,
     )
     if not fragment:
@@ -130,14 +140,15 @@ def submitted(member: Membership, queue: ReviewQueue | None, review: TraceReview
 
 
 def item_page(member: Membership, found: ReviewQueueItem, n: int | None = None):
-    """The review page of a queued trace the reviewer holds."""
+    """The review page of a live queued trace the reviewer holds."""
+    reads = page_reads(member, found.trace_id, found.queue, found)
     judging = judging_for(found, current_user)
     if judging is not None:  # several reviewers per trace: the reviewer's own judgment, nobody else's work
         fields = build_fields(panel_definitions(member.project_id, found.queue, judging.judgment), judging.judgment)
         return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found, n=n,
-                           judging=judging)
+                           judging=judging, reads=reads)
     # A trace reviewed already (from another queue or its own page) opens that review for editing.
-    review = reviews.active_review_for_trace(member.project_id, found.trace_id)
+    review = reads.review
     fields = build_fields(panel_definitions(member.project_id, found.queue, review), review)
     return render_page(member, trace_id=found.trace_id, fields=fields, queue=found.queue, item=found,
-                       review=review, known=traces.KnownParts(review=review, queue_item=found))
+                       review=review, reads=reads)

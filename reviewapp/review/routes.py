@@ -111,7 +111,7 @@ def save(member: Membership, item_id: str):
     """Save & next: save the review (which completes the item), then claim the next trace. When someone else's
     work is in the way, the form comes back with the reviewer's input and the choice to save over it."""
     try:
-        found = queue_items.load_item(member.project_id, item_id, include_done=True)
+        found = queue_items.load_item(member.project_id, item_id, include_done=True, people=False)
     except NotFound:
         flash("That trace is not in any queue of this project.", "warning")
         return claim_next(member, request.form.get("queue_id"))

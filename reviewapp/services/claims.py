@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, literal, or_, select, true, union, update
+from sqlalchemy import ColumnElement, CursorResult, Select, Subquery, and_, func, or_, select, union, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reviewapp.extensions import db
@@ -17,8 +17,8 @@ from reviewapp.models import ItemClaim, ReviewQueue, ReviewQueueItem, ReviewSkip
 from reviewapp.services import candidates, judgments
 from reviewapp.services.common import as_uuid, clean_text, commit_keeping_state, refusal_rolls_back
 from reviewapp.services.errors import Conflict, NotFound
-from reviewapp.services.queue_items import load_item
-from reviewapp.services.queues import load_queue, load_queue_with_count, pending_up_to_column
+from reviewapp.services.queue_items import load_item, reviewed
+from reviewapp.services.queues import load_queue, load_queue_with_count
 
 SKIP_REASON_MAX = 2000
 CLAIM_ATTEMPTS_MAX = 1000
@@ -44,7 +44,8 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
     Order: the item the actor already holds; then the oldest unclaimed (or expired) item they have not skipped;
     then the ones they skipped, least recently skipped first. PostgreSQL takes the row with
     FOR UPDATE SKIP LOCKED so concurrent reviewers never wait for or get the same item; SQLite, which
-    serialises writers, takes it with a guarded single-row update.
+    serialises writers, takes it with a guarded single-row update. The usual claim (nothing locked or lost) is one
+    statement (_take_first); only when that takes nothing do the look-ups and the update go one by one.
 
     None means no item is claimable: a lost race (another reviewer took the candidate between our read and our
     write) is followed by another look, however often, since each loss is an item someone else now holds. Only
@@ -67,6 +68,10 @@ def claim_next(project_id: int, actor: User, queue_id: uuid.UUID | str,
             queue = load_queue(project_id, queue.id)
         return judgments.claim_next_judging(project_id, actor, queue, lease)
     postgres = db.session.get_bind().dialect.name == "postgresql"
+    taken = _take_first(queue, actor, utcnow(), lease, lock=postgres)
+    if taken is not None:
+        commit_keeping_state()
+        return taken
     for _attempt in range(CLAIM_ATTEMPTS_MAX):
         now = utcnow()
         candidate = _next_candidate(queue, actor, now, lock=postgres)
@@ -117,11 +122,17 @@ def refusal(queue: ReviewQueue, actor: User) -> str | None:
 def _hold(item_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, take_over: bool) -> bool:
     """The one guarded update every claim goes through: the live item becomes the actor's until now + lease,
     unless (without `take_over`) another reviewer's claim on it is still running. Whether it took."""
+    return _guarded(item_id, actor, now, {"claimed_by_id": actor.id, "claim_expires_at": now + lease},
+                    take_over=take_over)
+
+
+def _guarded(item_id: uuid.UUID, actor: User, now: datetime, values: dict[str, Any], *, take_over: bool) -> bool:
+    """`values` written to the live item, unless (without `take_over`) another reviewer's claim on it is still
+    running: _hold's update, and take_and_complete's. Whether it took."""
     statement = update(ReviewQueueItem).where(ReviewQueueItem.id == item_id, ReviewQueueItem.deleted_at.is_(None))
     if not take_over:
         statement = statement.where(_claimable(actor, now))
-    result = db.session.execute(statement.values(claimed_by_id=actor.id, claim_expires_at=now + lease)
-                                .execution_options(synchronize_session=False))
+    result = db.session.execute(statement.values(**values).execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount > 0
 
 
@@ -148,7 +159,8 @@ def _claimable(actor: User, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
+def _lookups(queue: ReviewQueue, actor: User, now: datetime) -> list[Select]:
+    """The look-ups of a claim, in order: the actor's own live claim, then candidates.fresh_then_skipped."""
     # A non-assignee finds nothing, held or not (refusal says why).
     live = and_(ReviewQueueItem.queue_id == queue.id, ReviewQueueItem.deleted_at.is_(None),
                 judgments.assigned_clause(queue, actor))
@@ -157,8 +169,36 @@ def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) 
     mine = select(ReviewQueueItem.id).where(
         live, ReviewQueueItem.claimed_by_id == actor.id, ReviewQueueItem.claim_expires_at >= now
     ).order_by(ReviewQueueItem.claim_expires_at, ReviewQueueItem.id).limit(1)
-    return candidates.first_item([mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)],
-                                 lock)
+    return [mine, *candidates.fresh_then_skipped([live, _claimable(actor, now)], actor)]
+
+
+def _next_candidate(queue: ReviewQueue, actor: User, now: datetime, lock: bool) -> ReviewQueueItem | None:
+    return candidates.first_item(_lookups(queue, actor, now), lock)
+
+
+def _take_first(queue: ReviewQueue, actor: User, now: datetime, lease: timedelta,
+                lock: bool) -> ReviewQueueItem | None:
+    """The usual claim in one statement (on PostgreSQL, a round trip instead of two): _hold's guarded update of
+    the item the first two look-ups find (the actor's own claim, else the oldest item they have not skipped),
+    that item answered. On PostgreSQL the look-up locks the row it finds, skipping a locked one, as first_item's
+    does. None when it took nothing, for any reason (nothing left, only skipped items, the row locked by another
+    claim, a lost race): claim_next then looks step by step."""
+    mine, fresh, _skipped = _lookups(queue, actor, now)
+    either = select(ReviewQueueItem.id).where(
+        ReviewQueueItem.id == func.coalesce(mine.scalar_subquery(), fresh.scalar_subquery()))
+    if lock:
+        either = either.with_for_update(skip_locked=True, of=ReviewQueueItem)
+    held = db.session.scalars(
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.id == either.scalar_subquery(), ReviewQueueItem.deleted_at.is_(None),
+               _claimable(actor, now))
+        .values(claimed_by_id=actor.id, claim_expires_at=now + lease)
+        .returning(ReviewQueueItem)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    ).first()
+    if held is not None:
+        db.session.expire(held, ["claimed_by"])  # read only if a page asks who holds it
+    return held
 
 
 # --- holding and taking over -------------------------------------------------------------------------
@@ -190,12 +230,27 @@ def take_claim(item: ReviewQueueItem, actor: User, lease: timedelta | None = Non
     return _hold(item.id, actor, utcnow(), lease or configured_lease(), take_over=take_over)
 
 
+def take_and_complete(item: ReviewQueueItem, actor: User, *, take_over: bool = False) -> bool:
+    """take_claim's guarded update, completing the live item (reviewed) in the same statement instead of holding
+    it: the review page's save, which would complete it next anyway (on PostgreSQL a statement saved is a round
+    trip). Does not commit. False, with nothing written, on take_claim's terms; else the item in the session is
+    the completed one."""
+    now = utcnow()
+    done = reviewed(now)
+    if not _guarded(item.id, actor, now, done, take_over=take_over):
+        return False
+    for key, value in done.items():
+        set_committed_value(item, key, value)
+    return True
+
+
 @refusal_rolls_back
 def hold_claim(project_id: int, actor: User, item_id: uuid.UUID | str,
                lease: timedelta | None = None) -> ReviewQueueItem:
     """Renew the actor's lease on a live item they are working on (taking it if unclaimed or expired), with the
-    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue."""
-    item = load_item(project_id, item_id)
+    same guarded update as claim_next. Conflict when someone else holds it now; NotFound when it left the queue.
+    The item comes without the users it names (read if asked): the review page shows none of them."""
+    item = load_item(project_id, item_id, people=False)
     now, lease = utcnow(), lease or configured_lease()
     if _fresh_lease(item, actor, now, lease):
         return item  # the reviewer's own lease has more than half to run: no write, no commit to wait for
@@ -250,19 +305,19 @@ class LastSkip:
     created_at: datetime
     reason: str | None
 
+    @classmethod
+    def of(cls, created_at: datetime | None, reason: str | None) -> LastSkip | None:
+        """The last skip from last_skip's row; None when the actor never skipped the item."""
+        return cls(created_at, reason) if created_at is not None else None
 
-def pending_and_last_skip(queue_id: uuid.UUID, cap: int, actor: User,
-                          item_id: uuid.UUID | None) -> tuple[int, LastSkip | None]:
-    """For the review page, in one statement: the queue's live items counted up to `cap + 1`
-    (queues.pending_up_to), and the actor's latest skip of the item, if they skipped it before."""
-    latest = (select(ReviewSkip.created_at, ReviewSkip.reason)
-              .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor.id)
-              .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
-    pending, skipped_at, reason = db.session.execute(
-        select(pending_up_to_column(queue_id, cap), latest.c.created_at, latest.c.reason)
-        .select_from(select(literal(1)).subquery()).outerjoin(latest, true())
-    ).one()
-    return pending or 0, LastSkip(skipped_at, reason) if skipped_at is not None else None
+
+def last_skip(actor_id: Any, item_id: Any) -> Subquery:
+    """The actor's latest skip of the item (created_at, reason) as a subquery of one row at most, for the review
+    page's statement to outer-join (traces.review_page_reads, which passes bind parameters); LastSkip.of reads it
+    back."""
+    return (select(ReviewSkip.created_at, ReviewSkip.reason)
+            .where(ReviewSkip.item_id == item_id, ReviewSkip.user_id == actor_id)
+            .order_by(ReviewSkip.created_at.desc()).limit(1).subquery())
 
 
 # --- who is reviewing --------------------------------------------------------------------------------

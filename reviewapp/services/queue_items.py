@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     CompoundSelect,
     CursorResult,
     Select,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from reviewapp.extensions import db
 from reviewapp.models import ReviewQueue, ReviewQueueItem, Trace, TraceReview, User, utcnow, uuid7
@@ -46,7 +47,7 @@ PENDING_ELSEWHERE = "This trace is already pending in another queue."
 ITEM_ORDERS = {"created_at": ReviewQueueItem.created_at, "updated_at": ReviewQueueItem.updated_at}
 
 
-def _live_items(project_id: int) -> Select:
+def _live_items(project_id: int | BindParameter[int]) -> Select:
     return (
         select(ReviewQueueItem)
         .join(ReviewQueue, ReviewQueue.id == ReviewQueueItem.queue_id)
@@ -58,20 +59,36 @@ def _live_items(project_id: int) -> Select:
     )
 
 
-def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False) -> ReviewQueueItem:
+def load_item(project_id: int, item_id: uuid.UUID | str, *, include_done: bool = False,
+              people: bool = True) -> ReviewQueueItem:
     """A live item of this project, or NotFound. `include_done` finds it also after it left its queue (reviewed,
-    removed, queue deleted): the review page still needs its trace to keep a reviewer's input."""
+    removed, queue deleted): the review page still needs its trace to keep a reviewer's input. Without `people`,
+    who added the item and the queue, and who holds the item, are read only if asked (the review pages ask only
+    to name someone else's claim): on PostgreSQL the three joins cost more to plan than the rest of the read."""
     found_id = as_uuid(item_id)
-    query = (select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id) if include_done
-             else _live_items(project_id))
-    # With the scorers the queue asks for (the review panel's); its assignees only when a claim asks (the review
-    # page renews a lease without them). On PostgreSQL each statement saved is a round trip.
-    queue = defaultload(ReviewQueueItem.queue)
-    query = query.options(queue.lazyload(ReviewQueue.assignees), queue.joinedload(ReviewQueue.scorers))
-    item = found_id and db.session.scalars(query.where(ReviewQueueItem.id == found_id)).unique().first()
+    item = found_id and db.session.scalars(_item_statement(include_done, people),
+                                           {"project_id": project_id, "item_id": found_id}).unique().first()
     if not item:
         raise NotFound()
     return item
+
+
+@functools.cache
+def _item_statement(include_done: bool, people: bool) -> Select:
+    """load_item's statement, built once: the review loop reads an item on every step."""
+    project_id: BindParameter[int] = bindparam("project_id")
+    if include_done:
+        query = select(ReviewQueueItem).where(ReviewQueueItem.project_id == project_id)
+        queue: Any = joinedload(ReviewQueueItem.queue)
+    else:  # the queue as joined to check it is live, not joined a second time
+        query, queue = _live_items(project_id), contains_eager(ReviewQueueItem.queue)
+    # With the scorers the queue asks for (the review panel's); its assignees only when a claim asks (the review
+    # page renews a lease without them). On PostgreSQL each statement saved is a round trip.
+    query = query.options(queue.lazyload(ReviewQueue.assignees), queue.joinedload(ReviewQueue.scorers))
+    if not people:
+        query = query.options(queue.lazyload(ReviewQueue.created_by), lazyload(ReviewQueueItem.created_by),
+                              lazyload(ReviewQueueItem.claimed_by))
+    return query.where(ReviewQueueItem.id == bindparam("item_id"))
 
 
 def is_live(item: ReviewQueueItem) -> bool:
@@ -188,16 +205,20 @@ def _retire(item: ReviewQueueItem, reason: str, now: datetime | None = None) -> 
     item.claim_expires_at = None
 
 
+def reviewed(now: datetime) -> dict[str, Any]:
+    """An item's columns once it is done because its trace was reviewed: out of its queue, nobody's claim."""
+    return {"deleted_at": now, "updated_at": now, "deleted_reason": "reviewed", "claimed_by_id": None,
+            "claim_expires_at": None}
+
+
 def complete_items(project_id: int, trace_id: str, queue_id: uuid.UUID | None = None) -> int:
     """Mark the trace's live item done because it was reviewed. Does not commit: the caller's transaction
     (saving the review) commits both together. Returns how many items were completed."""
-    now = utcnow()
     statement = (
         update(ReviewQueueItem)
         .where(ReviewQueueItem.project_id == project_id, ReviewQueueItem.trace_id == trace_id,
                ReviewQueueItem.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now, deleted_reason="reviewed", claimed_by_id=None,
-                claim_expires_at=None)
+        .values(**reviewed(utcnow()))
         .execution_options(synchronize_session="fetch")
     )
     if queue_id is not None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, case, false, func, select, true, update
+from sqlalchemy import BindParameter, ScalarSelect, Select, case, false, func, select, true, update
 from sqlalchemy.orm import selectinload
 
 from reviewapp.extensions import db
@@ -350,8 +350,9 @@ def pending_up_to(queue_id: uuid.UUID, cap: int = 1000) -> int:
     return db.session.scalar(select(pending_up_to_column(queue_id, cap))) or 0
 
 
-def pending_up_to_column(queue_id: uuid.UUID, cap: int = 1000) -> ScalarSelect:
-    """pending_up_to as a column, for a statement that reads it with other things."""
+def pending_up_to_column(queue_id: uuid.UUID | BindParameter[Any], cap: int = 1000) -> ScalarSelect:
+    """pending_up_to as a column, for a statement that reads it with other things (or, given a bind parameter,
+    one built once)."""
     capped = (
         select(ReviewQueueItem.id)
         .where(ReviewQueueItem.queue_id == queue_id, ReviewQueueItem.deleted_at.is_(None))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy import bindparam, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -100,11 +100,15 @@ def load_review(project_id: int, review_id: uuid.UUID | str, *, lock: bool = Fal
 
 def active_review_for_trace(project_id: int, trace_id: str, *, lock: bool = False) -> TraceReview | None:
     """The trace's live review, if any. `lock` holds its row until commit (PostgreSQL), as load_review does."""
-    query = select(TraceReview).where(
-        TraceReview.project_id == project_id, TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None))
-    if lock:
-        query = _locked(query)
-    return db.session.scalar(query)
+    return db.session.scalar(_LOCKED_ACTIVE_REVIEW if lock else _ACTIVE_REVIEW,
+                             {"project_id": project_id, "trace_id": trace_id})
+
+
+# Built once: the review loop reads the trace's review on every step.
+_ACTIVE_REVIEW = select(TraceReview).where(TraceReview.project_id == bindparam("project_id"),
+                                           TraceReview.trace_id == bindparam("trace_id"),
+                                           TraceReview.deleted_at.is_(None))
+_LOCKED_ACTIVE_REVIEW = _locked(_ACTIVE_REVIEW)
 
 
 def review_conditions(project_id: int, filters: ReviewFilters) -> list[Any]:
@@ -244,10 +248,11 @@ def write_settled_review(project_id: int, actor: User, *, trace_id: str, scores:
 
 def write(project_id: int, actor: User, review: TraceReview | None, trace_id: str, new_comment: Any,
            new_scores: list[ValidatedScore] | None, queue: ReviewQueue | None, seconds: float | None, *,
-           resolution: str | None = None, action: str | None = None) -> TraceReview:
+           resolution: str | None = None, action: str | None = None, item_done: bool = False) -> TraceReview:
     """Store checked values (ABSENT / None leave the comment / scores as they are) and complete the trace's
     pending item (only in `queue`, when given), in one transaction. `resolution` says how a settled review came
-    about (a new review is otherwise "single"); `action` names the history entry (created or updated)."""
+    about (a new review is otherwise "single"); `action` names the history entry (created or updated).
+    `item_done`: the caller completed the item already, in this transaction (claims.take_and_complete)."""
     now = utcnow()
     creating = review is None
     before = None if review is None else review_history.snapshot(review)
@@ -277,7 +282,10 @@ def write(project_id: int, actor: User, review: TraceReview | None, trace_id: st
             pending = queue_items.pending_item_for_trace(project_id, trace_id)
             if pending is not None:
                 review.queue_id = pending.queue_id
-        queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
+        if item_done:  # the review written first: the history entry names it by id, which orders no flush
+            db.session.flush()
+        else:  # (its update flushes the review first)
+            queue_items.complete_items(project_id, trace_id, queue.id if queue else None)
         action = action or (review_history.CREATED if creating else review_history.UPDATED)
         review_history.record(review, actor, action, before, review_history.snapshot(review), now)
         commit_keeping_state()

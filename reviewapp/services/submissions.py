@@ -146,7 +146,8 @@ def submit_review(
     current = locked_review
     if locked_review is reviews.ABSENT:
         current = reviews.active_review_for_trace(project_id, trace_id, lock=True)
-    if live is not None and not claims.take_claim(live, actor, take_over=overwrite):
+    # Taken and completed in one statement, on a claim's terms: nobody else's live claim may be in the way.
+    if live is not None and not claims.take_and_complete(live, actor, take_over=overwrite):
         # Claimed or completed by someone else between our read and our write: look again.
         db.session.rollback()
         live = _live(db.session.get(ReviewQueueItem, live.id, populate_existing=True))
@@ -159,7 +160,7 @@ def submit_review(
             raise conflict
     try:
         return reviews.write(project_id, actor, current, trace_id, new_comment, validated,
-                      live.queue if live is not None else None, seconds)
+                             live.queue if live is not None else None, seconds, item_done=live is not None)
     except reviews.AlreadyReviewed:
         # Created by someone else after we looked (the unique index decided).
         raise SaveConflict("reviewed", "Someone reviewed this trace meanwhile. Nothing was saved.",

@@ -4,12 +4,14 @@ Given the member reading, both apply blind review (services.visibility): a trace
 from them shows no final review and only their own judgment."""
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, literal_column, null, or_, select, true
+from sqlalchemy.orm import lazyload
 
 from reviewapp.extensions import db
 from reviewapp.models import (
@@ -23,13 +25,16 @@ from reviewapp.models import (
     TraceModel,
     TraceReview,
     TraceReviewScore,
+    User,
 )
 from reviewapp.models.trace import SEARCHED, traces_search
-from reviewapp.services import common, queue_items, reviews, visibility
+from reviewapp.services import claims, common, queue_items, reviews, visibility
+from reviewapp.services.claims import LastSkip
 from reviewapp.services.common import contains, ordering
 from reviewapp.services.conversation import Message, conversation, message_part, pretty_json
 from reviewapp.services.errors import NotFound, ValidationError
 from reviewapp.services.ingest.events import EVALUATION_EVENT
+from reviewapp.services.queues import pending_up_to_column
 from reviewapp.services.span_tree import (
     SIGNAL_EVENTS,
     TREE_NODES,
@@ -66,6 +71,11 @@ MESSAGES_FIRST_PAINT = 20  # the review page's first paint; the others follow wh
 # `$ai_evaluation` results show in the trace page's Evaluations section only, and never on the review page: a
 # reviewer who saw the judge's verdict would no longer be an independent check of it.
 _STEP_OF_THE_TRACE = TraceEvent.event != EVALUATION_EVENT
+# A trace's steps in order, built once: the review page reads them for every trace it opens.
+TRACE_STEPS = (select(TraceEvent)
+               .where(TraceEvent.project_id == bindparam("project_id"), TraceEvent.trace_id == bindparam("trace_id"),
+                      _STEP_OF_THE_TRACE)
+               .order_by(TraceEvent.timestamp, TraceEvent.id))
 BAD_TIME = "Enter a date (2025-01-31) or a date and time in ISO 8601 (2025-01-31T09:30:00Z)."
 
 
@@ -379,17 +389,16 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
     page shows and `start` the first of its spans listed (for deep and wide trees). For the `membership`
     reading it, blind review applies: when others' work is hidden, no final review and only their own judgment.
     `known` hands over what the caller read already in this request (the review page: the trace's review and
-    its pending item), so it is not read twice."""
-    trace = load_trace(project_id, trace_id)
-    events = list(db.session.scalars(
-        select(TraceEvent)
-        .where(TraceEvent.project_id == project_id, TraceEvent.trace_id == trace_id, _STEP_OF_THE_TRACE)
-        .order_by(TraceEvent.timestamp, TraceEvent.id)
-    ))
+    its pending item, and from review_page_reads the trace itself and whether it has judgments), so it is not
+    read twice."""
+    trace = known.trace if known is not None and known.trace is not None else load_trace(project_id, trace_id)
+    events = list(db.session.scalars(TRACE_STEPS, {"project_id": project_id, "trace_id": trace_id}))
     blind = membership is not None and not visibility.can_see_others_work(membership, trace_id)
     review = None if blind else known.review if known is not None else reviews.active_review_for_trace(
         project_id, trace_id)
-    judgments = trace_judgments(project_id, trace_id, membership.user_id if blind and membership else None)
+    judged = known is None or known.judged
+    judgments = trace_judgments(project_id, trace_id, membership.user_id if blind and membership else None) \
+        if judged else []
     generations = [
         (node_id(e), event_props(e).get("$ai_input"), event_props(e).get("$ai_output_choices"), e.uuid)
         for e in events if e.event == "$ai_generation"
@@ -414,10 +423,63 @@ def get_trace(project_id: int, trace_id: str, focus: str | None = None, start: i
 
 @dataclass(frozen=True)
 class KnownParts:
-    """What get_trace would otherwise read itself: the trace's active review and its pending item (None: none)."""
+    """What get_trace would otherwise read itself: the trace's active review and its pending item (None: none);
+    and, read by review_page_reads, the stored trace (None: read it) and whether any judgment names the trace
+    (False: there are none to read)."""
 
     review: TraceReview | None
     queue_item: ReviewQueueItem | None
+    trace: Trace | None = None
+    judged: bool = True
+
+
+@dataclass(frozen=True)
+class ReviewPageReads:
+    """What the review page reads about a trace besides its events, in one statement (review_page_reads)."""
+
+    trace: Trace | None  # None: no event of the trace has been stored yet
+    review: TraceReview | None  # the trace's live review, when asked for
+    judged: bool  # some judgment names the trace (in any queue)
+    pending: int | None  # the queue's live items counted up to the cap + 1; None without a queue
+    skipped: LastSkip | None  # the reviewer's latest skip of the item, if they skipped it before
+
+    def known(self, review: TraceReview | None, queue_item: ReviewQueueItem | None) -> KnownParts:
+        return KnownParts(review=review, queue_item=queue_item, trace=self.trace, judged=self.judged)
+
+
+def review_page_reads(project_id: int, trace_id: str, actor: User, *, queue_id: uuid.UUID | None,
+                      item_id: uuid.UUID | None, cap: int, with_review: bool) -> ReviewPageReads:
+    """For the review page, in one statement (on PostgreSQL each is a round trip): the stored trace, its live
+    review (with `with_review`), whether it has judgments, and in a queue the pending count up to `cap + 1`
+    (queues.pending_up_to) and the actor's latest skip of the item."""
+    in_queue = queue_id is not None
+    row = db.session.execute(_page_reads_statement(in_queue, with_review, cap), {
+        "project_id": project_id, "trace_id": trace_id, "actor_id": actor.id, "item_id": item_id,
+        **({"queue_id": queue_id} if in_queue else {})}).one()
+    return ReviewPageReads(trace=row[0], review=row[5] if with_review else None, judged=bool(row[4]),
+                           pending=(row[1] or 0) if in_queue else None, skipped=claims.LastSkip.of(row[2], row[3]))
+
+
+@functools.cache
+def _page_reads_statement(in_queue: bool, with_review: bool, cap: int) -> Select:
+    """review_page_reads' statement, built once (building and keying it cost more than running it): each part is
+    one row at most (a trace and its live review are unique), outer-joined to a single row so that a missing part
+    is a NULL."""
+    project_id: BindParameter[int] = bindparam("project_id")
+    trace_id: BindParameter[str] = bindparam("trace_id")
+    skip = claims.last_skip(bindparam("actor_id"), bindparam("item_id"))
+    judged = select(Judgment.id).where(Judgment.project_id == project_id, Judgment.trace_id == trace_id).exists()
+    pending = pending_up_to_column(bindparam("queue_id"), cap) if in_queue else null()
+    one = select(literal_column("1").label("one")).subquery()
+    query = (select(Trace, pending, skip.c.created_at, skip.c.reason, judged, *([TraceReview] if with_review else []))
+             .select_from(one)
+             .outerjoin(Trace, and_(Trace.project_id == project_id, Trace.trace_id == trace_id))
+             .outerjoin(skip, true()))
+    if with_review:  # with who saved it last (the page names them), not who wrote it first (read if asked)
+        query = query.outerjoin(TraceReview, and_(TraceReview.project_id == project_id,
+                                                  TraceReview.trace_id == trace_id, TraceReview.deleted_at.is_(None)))
+        query = query.options(lazyload(TraceReview.created_by))
+    return query
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,24 @@ def test_concurrent_claims_never_hand_out_one_item_twice(app, factory):
     assert len(got) == REVIEWERS // 2 and len(set(got)) == len(got)  # ten items, ten reviewers, one each
 
 
+@pytest.mark.postgres_only
+def test_a_claim_passes_over_an_item_another_claim_has_locked(app, factory):
+    """While another transaction holds the oldest item's row (a claim taking it), the claim takes the next item
+    at once: neither waiting for the row nor answering "nothing left" (its one-statement try skips the locked
+    row and finds nothing; the look-ups one by one go on)."""
+    project = factory.project("Locked")
+    admin = factory.user(project=project, role="admin")
+    queue = queues.create_queue(project.id, admin, "Q")
+    queue_items.bulk_add(project.id, admin, queue.id, ["l-1", "l-2"])
+    ann = reviewer(project, 1)
+    oldest = db.session.scalar(select(ReviewQueueItem.id).where(ReviewQueueItem.trace_id == "l-1"))
+    with db.engine.connect() as other:
+        other.execute(select(ReviewQueueItem.id).where(ReviewQueueItem.id == oldest).with_for_update())
+        item = claims.claim_next(project.id, ann, queue.id)
+        other.rollback()
+    assert item is not None and item.trace_id == "l-2" and item.claimed_by_id == ann.id
+
+
 # --- one reviewer at a time, on every database ------------------------------------------------------------
 
 @pytest.fixture
@@ -189,6 +207,9 @@ def test_losing_many_claim_races_never_reports_an_empty_queue(factory, monkeypat
         return candidate
 
     monkeypatch.setattr(claims, "_next_candidate", racing)
+    # The one-statement claim takes nothing here, as when another reviewer's claim beat it (it cannot be raced
+    # between a read and a write): claim_next looks step by step, where the races above are lost.
+    monkeypatch.setattr(claims, "_take_first", lambda *args, **kwargs: None)
     item = claims.claim_next(project.id, ann, queue.id)
     assert races["lost"] == 25
     assert len(taken) == 25

@@ -133,13 +133,15 @@ def test_the_queues_page_numbers_queues_with_work(app, wb):
 # Statements per step of the loop (the signed-in user and their memberships, read in one, included). Each is a
 # round trip on PostgreSQL, where they are most of a step's time: a change that adds one should be a choice, not an
 # accident.
-PAGE_STATEMENTS = 8  # was 18: the trace view reuses the page's review and item, a held claim is not read back,
-# the queue's assignees are read only when a claim asks, a lease with more than half to run is not renewed, and
-# the queue's pending count and the reviewer's last skip of the trace come in one statement
-SAVE_STATEMENTS = 11  # was 21: the claim reuses the saved item's queue and keeps the item it took; the review
+PAGE_STATEMENTS = 5  # was 18: the trace view reuses the page's review and item, a held claim is not read back,
+# the queue's assignees are read only when a claim asks, a lease with more than half to run is not renewed; the
+# trace, its review, whether it has judgments (read only then), the queue's pending count and the reviewer's last
+# skip of the trace come in one statement
+SAVE_STATEMENTS = 9  # was 21: the claim reuses the saved item's queue and keeps the item it took; the review
 # the panel shows is read once, locked for the save; the save checks the scores against the scorers the panel
-# read; the claim asks for assignees inside its candidate query, whose first two look-ups go in one statement
-SAVE_AND_PAGE_STATEMENTS = 16  # was 28: the same, and the project's scorers are read once for both panels
+# read; the save takes the item and completes it in one guarded update; the claim asks for assignees inside its
+# candidate look-up, and its first two look-ups and its guarded update go in one statement
+SAVE_AND_PAGE_STATEMENTS = 11  # was 28: the same, and the project's scorers are read once for both panels
 
 
 def test_statements_per_step_are_fixed(app, factory, count_queries):

@@ -28,6 +28,7 @@ HTTP_STATUS_KEYS = ("$ai_http_status", "http.response.status_code", "http.status
                     "status_code", "error.status_code", "exception.status_code")
 STATUS_IN_TEXT = re.compile(r"(?i)(?:http|status)\D{0,20}?(\d{3})(?!\d)")
 MAX_DISTINCT_ID_LENGTH = 200
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PRIMARY_MAP = (
     ("gen_ai.input.messages", "$ai_input"),
@@ -101,7 +102,15 @@ def classify(attributes: dict[str, Any]) -> str | None:
     return _genai_event(attributes) if convention == "genai" else None
 
 
+# Most spans are the GenAI conventions' own, the last tried: one scan for every earlier convention's prefixes
+# tells that none of them claims the span.
+EARLIER_PREFIXES = tuple(prefix for _, prefixes in CONVENTION_PREFIXES[:-1] for prefix in prefixes)
+LAST_CONVENTION, LAST_PREFIXES = CONVENTION_PREFIXES[-1]
+
+
 def _convention(attributes: dict[str, Any]) -> str | None:
+    if not any(map(str.startswith, attributes, repeat(EARLIER_PREFIXES))):
+        return LAST_CONVENTION if any(map(str.startswith, attributes, repeat(LAST_PREFIXES))) else None
     for name, prefixes in CONVENTION_PREFIXES:
         if any(map(str.startswith, attributes, repeat(prefixes))):  # no Python frame per key
             return name
@@ -331,7 +340,7 @@ def timestamp(nanoseconds: int, now: datetime) -> datetime:
     if nanoseconds <= 0:
         return now
     try:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanoseconds // 1000)
+        return EPOCH + timedelta(microseconds=nanoseconds // 1000)
     except OverflowError:
         return now
 

@@ -65,8 +65,9 @@ def event_uuid(trace_id: str, span_id: str) -> str:
 
 def span_event(span: Span, request_id: str, now: datetime,
                resources: dict[int, dict[str, Any]] | None = None) -> dict[str, Any] | None:
-    """The span as a PostHog capture event ({event, distinct_id, timestamp, uuid, properties}); None for a span
-    no convention claims. `resources` keeps each resource's properties, worked out once for all its spans."""
+    """The span as a PostHog capture event ({event, distinct_id, timestamp, uuid, properties}, the timestamp as
+    a datetime: `parse_event` takes it as it is, without a round trip through text); None for a span no
+    convention claims. `resources` keeps each resource's properties, worked out once for all its spans."""
     event = classify(span.attributes)
     if event is None:
         return None
@@ -84,7 +85,7 @@ def span_event(span: Span, request_id: str, now: datetime,
         props["$ai_debug"] = True
         props["$ai_debug_data"] = debug_copy
     return {"event": draft.event, "distinct_id": draft.distinct_id, "uuid": event_uuid(span.trace_id, span.span_id),
-            "timestamp": otel_timestamp(span.start_ns, now).isoformat(), "properties": props}
+            "timestamp": otel_timestamp(span.start_ns, now), "properties": props}
 
 
 def ingest_spans(project_id: int, spans: Iterable[Span | MalformedSpan]) -> OtelResult:

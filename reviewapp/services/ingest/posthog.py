@@ -140,6 +140,10 @@ def _timestamp(raw: dict[str, Any], attr: str, now: datetime) -> tuple[datetime,
     hold (outside years 1-9999 in UTC, or moved there by `offset`) becomes the receive time, as PostHog does with
     a time it cannot use; a timestamp that is not a date-time at all is refused."""
     value = raw.get("timestamp")
+    if isinstance(value, datetime):  # an in-process mapping's own (OTel spans'); JSON never gives one
+        if value.tzinfo is not UTC:
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        return value, True
     if value is None or value == "":
         offset = finite_number(raw.get("offset"))  # milliseconds before sending, as the browser SDK reports
         try:

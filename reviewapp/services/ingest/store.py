@@ -18,7 +18,6 @@ from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent, TraceModel, utcnow
 from reviewapp.models.base import JSONType, UTCDateTime
 from reviewapp.services import evaluations, queue_rules
-from reviewapp.services.common import insert_ignoring_conflicts
 from reviewapp.services.ingest.events import AIEvent
 from reviewapp.services.ingest.storable import json_text
 from reviewapp.services.ingest.summary import Summary, summarise
@@ -136,6 +135,7 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> set[str]:
 # and processes every parameter of every row each time: about a quarter of the store's CPU on SQLite.
 SQLITE_MAX_PARAMETERS = 32_766  # SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32
 SQLITE_MAX_ROWS = 1_000
+_UNSET = object()
 
 
 def _sqlite_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str],
@@ -150,13 +150,21 @@ def _sqlite_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]]
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
         parameters: list[Any] = []
-        for row in chunk:
-            if processors:
+        if processors:
+            # A batch's rows share some values (its receive time): each processed once, as long as it repeats.
+            last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(processors)
+            for row in chunk:
                 values = list(row)
-                for i, processor in processors:
-                    values[i] = processor(values[i])
+                for n, (i, processor) in enumerate(processors):
+                    value = values[i]
+                    seen, processed = last[n]
+                    if value is not seen:
+                        processed = processor(value)
+                        last[n] = (value, processed)
+                    values[i] = processed
                 parameters.extend(values)
-            else:
+        else:
+            for row in chunk:
                 parameters.extend(row)
         sql = _sqlite_insert_sql(table.name, tuple(columns), len(chunk), tuple(conflict), returning)
         result = connection.exec_driver_sql(sql, tuple(parameters))
@@ -209,9 +217,6 @@ def _insert_rows(table: Table, rows: list[dict[str, Any]], conflict: list[str],
     the `returning` column of the rows inserted."""
     if db.session.get_bind().dialect.name == "sqlite":
         return _sqlite_insert(table, list(rows[0]), [tuple(row.values()) for row in rows], conflict, returning)
-    if returning is None:  # psycopg runs a one-row statement for each: no long text to parse
-        db.session.execute(insert_ignoring_conflicts(table, conflict), rows)
-        return []
     columns = list(rows[0])
     json_columns = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSONType)]
     values = []
@@ -223,17 +228,18 @@ def _insert_rows(table: Table, rows: list[dict[str, Any]], conflict: list[str],
     return _copy_insert(table, columns, values, conflict, returning)
 
 
-# PostgreSQL takes a batch's events and new traces by COPY into a staging table of the session, emptied at each
-# commit, then moves them with one INSERT ... SELECT that skips known keys, in key order. COPY spares the bind
-# parameters of a multi-row INSERT: ten per event, twenty-one per trace, and psycopg parses such a statement's
-# text in Python each time (it is too long for its cache), which took more CPU than writing the rows.
+# PostgreSQL takes a batch's events, new traces and trace models by COPY into a staging table of the session,
+# emptied at each commit, then moves them with one INSERT ... SELECT that skips known keys, in key order. COPY
+# spares the bind parameters of a multi-row INSERT: ten per event, twenty-one per trace, and psycopg parses such a
+# statement's text in Python each time (it is too long for its cache), which took more CPU than writing the rows;
+# and it spares the trace models a statement each (an executemany), which the database runs one by one.
 def _staging_table(table: Table) -> Table:
     return Table(f"ingest_staged_{table.name}", MetaData(),
                  *[Column(column.name, column.type) for column in table.c if column.name != "id"],
                  prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS")
 
 
-STAGING = {table.name: _staging_table(table) for table in (TRACE_EVENTS, TRACES)}
+STAGING = {table.name: _staging_table(table) for table in (TRACE_EVENTS, TRACES, TRACE_MODELS)}
 
 
 def _create_staging() -> None:
@@ -254,20 +260,24 @@ def _copy_events(rows: list[tuple[Any, ...]]) -> set[str]:
 
 
 def _copy_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], conflict: list[str],
-                 returning: str) -> list[Any]:
-    """Insert `rows` (values in `columns` order, JSON as text) into a PostgreSQL table in `returning` order,
-    skipping a row whose `conflict` key is stored; the `returning` column of the rows inserted."""
+                 returning: str | None) -> list[Any]:
+    """Insert `rows` (values in `columns` order, JSON as text) into a PostgreSQL table in `returning` order (else
+    in `conflict` order), skipping a row whose `conflict` key is stored; the `returning` column of the rows
+    inserted."""
     staged = STAGING[table.name]
     driver: Any = db.session.connection().connection.driver_connection  # psycopg's own: COPY is beyond DB-API
     with driver.cursor() as cursor:
         with cursor.copy(f"COPY {staged.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+    order = [staged.c[name] for name in ([returning] if returning else conflict)]
     move = (postgresql.insert(table)
-            .from_select(columns, select(*[staged.c[name] for name in columns]).order_by(staged.c[returning]))
-            .on_conflict_do_nothing(index_elements=conflict)
-            .returning(table.c[returning]))
-    return list(db.session.scalars(move))
+            .from_select(columns, select(*[staged.c[name] for name in columns]).order_by(*order))
+            .on_conflict_do_nothing(index_elements=conflict))
+    if returning is None:
+        db.session.execute(move)
+        return []
+    return list(db.session.scalars(move.returning(table.c[returning])))
 
 
 def _merge_summaries(project_id: int, summaries: dict[str, Summary],

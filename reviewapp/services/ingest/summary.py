@@ -76,14 +76,18 @@ class Summary:
     picks: dict[str, Pick] = field(default_factory=dict)
 
     def add(self, event: AIEvent) -> None:
-        self.first_timestamp = min(filter(None, (self.first_timestamp, event.timestamp)))
-        self.last_timestamp = max(filter(None, (self.last_timestamp, event.timestamp)))
+        timestamp = event.timestamp
+        if self.first_timestamp is None or timestamp < self.first_timestamp:
+            self.first_timestamp = timestamp
+        if self.last_timestamp is None or timestamp > self.last_timestamp:
+            self.last_timestamp = timestamp
         if event.event == EVALUATION_EVENT:
             # A judge's verdict, minutes later, is no step of the trace: its latency, error, person, name and
             # cost are the judge's. It dates the trace's last activity (and makes its row when it comes first).
             return
         latency, end = _latency_and_end(event)
-        self.ends_at = max(filter(None, (self.ends_at, end)))
+        if self.ends_at is None or end > self.ends_at:
+            self.ends_at = end
         self.event_count += 1
         self.has_error = self.has_error or _is_error(event.properties)
         self.has_root = self.has_root or event.event == ROOT_EVENT
