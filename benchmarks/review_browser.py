@@ -12,7 +12,13 @@ Ctrl+Enter keydown to the frame after the next trace is in the document (request
 that frame has been painted).
 
 Then a trace of 500 spans and 200 messages: its review page opened whole (first contentful paint, from the
-navigation's start) and swapped in after Ctrl+Enter (as above). Run on demand; not part of the test suite.
+navigation's start; with the p50 of its first and last byte, and of the time from the last byte to the paint: the
+server's share and the browser's) and swapped in after Ctrl+Enter (as above). `--long-only` times the long trace
+alone (no consecutive saves), e.g. to compare two versions in alternate runs on a busy machine:
+
+    .venv/bin/python -m benchmarks.review_browser --long-only --pending 10000 --openings 21
+
+Run on demand; not part of the test suite.
 """
 from __future__ import annotations
 
@@ -78,12 +84,14 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        loop_ms, long_paint, long_swap = measure(base, setup, long_item, args.saves)
+        loop_ms, long_paint, long_swap = measure(base, setup, long_item, 0 if args.long_only else args.saves,
+                                                 args.openings, args.cpu)
     finally:
         server.shutdown()
-    print(f"next trace on screen after Ctrl+Enter, {len(loop_ms)} saves: p50 {median(loop_ms):.0f} ms, "
-          f"p95 {p95(loop_ms):.0f} ms, max {max(loop_ms):.0f} ms (the server's answer in: p50 "
-          f"{median(ANSWERED[1:len(loop_ms) + 1]):.0f} ms)")
+    if loop_ms:
+        print(f"next trace on screen after Ctrl+Enter, {len(loop_ms)} saves: p50 {median(loop_ms):.0f} ms, "
+              f"p95 {p95(loop_ms):.0f} ms, max {max(loop_ms):.0f} ms (the server's answer in: p50 "
+              f"{median(ANSWERED[1:len(loop_ms) + 1]):.0f} ms)")
     print(f"{LONG_SPANS} spans, {LONG_MESSAGES} messages: first contentful paint of its review page "
           f"{median(long_paint):.0f} ms (p50 of {len(long_paint)}), on screen after Ctrl+Enter {long_swap:.0f} ms")
 
@@ -93,6 +101,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--pending", type=int, default=100_000, help="pending items in the queue")
     parser.add_argument("--saves", type=int, default=50, help="consecutive saves timed")
+    parser.add_argument("--long-only", action="store_true",
+                        help="time the long trace only (no consecutive saves): for comparing its first paint")
+    parser.add_argument("--cpu", type=int, default=0, metavar="N",
+                        help="then open the long page N more times under Chromium's tracing and report the CPU "
+                             "its renderer spent loading it, by phase (load-independent, unlike the wall clock)")
+    parser.add_argument("--openings", type=int, default=11,
+                        help="times the long trace's page is opened whole (the first warms the caches)")
     return parser.parse_args()
 
 
@@ -129,7 +144,8 @@ def seed_long_trace(setup: dict) -> str:
     return str(item.id)
 
 
-def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[float], list[float], float]:
+def measure(base: str, setup: dict, long_item: str, saves: int, openings: int = 6,
+            cpu: int = 0) -> tuple[list[float], list[float], float]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -144,7 +160,7 @@ def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[fl
         page.wait_for_url("**/review/0*")
         page.wait_for_load_state()
 
-        loop_ms = [save_and_time(page) for _ in range(saves + 1)][1:]  # the first warms the browser's caches
+        loop_ms = [save_and_time(page) for _ in range(saves + 1)][1:] if saves else []  # the first warms caches
 
         # The long trace: swapped in after the short one before it is saved, then its page opened whole a few
         # times (the reviewer holds it by then, so each opening only renews the claim).
@@ -157,16 +173,66 @@ def measure(base: str, setup: dict, long_item: str, saves: int) -> tuple[list[fl
         long_swap = save_and_time(page, keys=())
         assert page.locator("code", has_text="long-trace").count() > 0, "the long trace did not come next"
         paints = []
-        for _ in range(6):
+        for _ in range(max(openings, 2)):
             page.goto(f"{base}/projects/{setup['project_id']}/review/{long_item}")
             paints.append(page.evaluate(
                 "() => new Promise(r => { const find = () => { const e = performance.getEntriesByName("
                 "'first-contentful-paint')[0]; const n = performance.getEntriesByType('navigation')[0]; "
                 "e ? r([e.startTime, n.responseStart, n.responseEnd, n.decodedBodySize]) : setTimeout(find, 10); };"
                 " find(); })"))
+        phases = [traced_load(page, f"{base}/projects/{setup['project_id']}/review/{long_item}") for _ in range(cpu)]
         browser.close()
-    print("long trace page: first byte {:.0f} ms, last byte {:.0f} ms, {:,} bytes of HTML".format(*paints[-1][1:]))
-    return loop_ms, [p[0] for p in paints[1:]], long_swap
+    if phases:
+        print(f"long trace page, renderer CPU in its first {TRACED_MS} ms from the response, p50 of {cpu}: "
+              + ", ".join(f"{name} {median([p[name] for p in phases]):.1f} ms" for name in phases[0]))
+    opened = paints[1:]  # the first warms the browser's caches
+    first_byte, last_byte = median([p[1] for p in opened]), median([p[2] for p in opened])
+    print(f"long trace page, p50: first byte {first_byte:.0f} ms, last byte {last_byte:.0f} ms, then first paint "
+          f"{median([p[0] - p[2] for p in opened]):.0f} ms later; {opened[-1][3]:,} bytes of HTML")
+    return loop_ms, [p[0] for p in opened], long_swap
+
+
+# Chromium's trace events of a page load, by phase: the renderer's main thread (all of it, and its parsing, style,
+# layout, paint and scripts; the scripts' time includes the style and layout they force) and raster on the worker
+# threads; thread CPU time ("tdur"), not wall time.
+TRACED_MS = 800
+PHASES = {"ParseHTML": "parse", "UpdateLayoutTree": "style", "Layout": "layout", "Paint": "paint",
+          "EvaluateScript": "scripts"}
+
+
+def traced_load(page, url: str) -> dict[str, float]:
+    """Open `url` under Chromium's tracing (CDP) and sum the CPU its renderer spent on it, by phase, in the first
+    TRACED_MS ms from the response's commit (the page's scripts and first frames; a load-independent measure)."""
+    session = page.context.new_cdp_session(page)
+    events: list[dict] = []
+    done = threading.Event()
+    session.on("Tracing.dataCollected", lambda message: events.extend(message["value"]))
+    session.on("Tracing.tracingComplete", lambda _message: done.set())
+    session.send("Tracing.start", {"categories": "devtools.timeline,disabled-by-default-devtools.timeline",
+                                   "transferMode": "ReportEvents"})
+    page.goto(url)
+    page.wait_for_timeout(TRACED_MS + 100)
+    session.send("Tracing.end")
+    while not done.is_set():
+        page.wait_for_timeout(20)
+    session.detach()
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    start = min(e["ts"] for e in events if e.get("name") == "ResourceSendRequest"
+                and "/review/" in e.get("args", {}).get("data", {}).get("url", ""))
+    totals = dict.fromkeys(["main thread", *PHASES.values(), "raster"], 0.0)
+    for e in events:
+        if e.get("ph") != "X" or not start <= e["ts"] <= start + TRACED_MS * 1000:
+            continue
+        spent = e.get("tdur", e.get("dur", 0)) / 1000
+        if threads.get((e["pid"], e["tid"])) == "CrRendererMain":
+            if e["name"] == "RunTask":
+                totals["main thread"] += spent
+            elif e["name"] in PHASES:
+                totals[PHASES[e["name"]]] += spent
+        elif e["name"] == "RasterTask":
+            totals["raster"] += spent
+    return totals
 
 
 def save_and_time(page, keys=KEYS) -> float:

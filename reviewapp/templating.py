@@ -15,7 +15,7 @@ from flask_login import current_user
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from reviewapp.services import accounts, passing, review_history, traces
+from reviewapp.services import accounts, passing, review_history, span_tree, traces
 from reviewapp.services.conversation import pretty_json
 from reviewapp.services.traces import clip, event_json
 
@@ -203,6 +203,7 @@ def register(app: Flask) -> None:
         raw_events_shown=traces.RAW_EVENTS_SHOWN,
         messages_shown=traces.MESSAGES_SHOWN,
         messages_first_paint=traces.MESSAGES_FIRST_PAINT,
+        tree_first_paint=span_tree.TREE_FIRST_PAINT,
     )
 
     app.add_template_filter(render_markdown, "markdown")

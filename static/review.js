@@ -227,30 +227,52 @@
     });
   }, true);
 
-  // The rest of a long conversation, fetched when the reviewer scrolls near its end (the page paints its first
-  // messages sooner). Without this, the placeholder links to the trace page.
-  function moreMessages() {
-    var more = document.querySelector("[data-lazy-messages]");
-    if (!more || !window.IntersectionObserver) {
+  // The rest of a long conversation and of a long span tree, fetched when the reviewer scrolls near them (the page
+  // paints their first messages and rows sooner): each [data-lazy-more] placeholder is replaced by the server's
+  // own escaped rendering at its address. Without this, the placeholder's link opens the trace page.
+  var laterObserver = null;
+
+  function bringTheRest(more) {
+    var url = more.getAttribute("data-lazy-more");
+    more.removeAttribute("data-lazy-more");
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
+    }).then(function (html) {
+      var parsed = document.createElement("template");
+      parsed.innerHTML = html;  // parsed inert: a template's content runs and loads nothing
+      var next = parsed.content.querySelector("summary, a[href], button, [tabindex]");
+      var focused = more.contains(document.activeElement);
+      more.replaceWith(parsed.content);
+      if (focused && next) {
+        next.focus();  // a keyboard reader on the placeholder's link goes on from the first of the new rows
+      }
+    }, function () {
+      more.setAttribute("data-lazy-more", url);  // the placeholder's link stays; try again when next scrolled to
+      laterObserver.observe(more);
+    });
+  }
+
+  function watchForTheRest() {
+    if (laterObserver) {
+      laterObserver.disconnect();  // a swapped-out page's placeholders are gone
+    }
+    var placeholders = document.querySelectorAll("[data-lazy-more]");
+    if (!placeholders.length || !window.IntersectionObserver) {
       return;
     }
-    var observer = new IntersectionObserver(function (entries) {
-      if (!entries.some(function (entry) { return entry.isIntersecting; })) {
-        return;
-      }
-      observer.disconnect();
-      fetch(more.getAttribute("data-lazy-messages"), { credentials: "same-origin" }).then(function (response) {
-        return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
-      }).then(function (html) {
-        more.insertAdjacentHTML("beforebegin", html);  // the server's own escaped rendering of the messages
-        more.remove();
-      }, function () { /* the placeholder's link to the trace page stays */ });
+    laterObserver = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting && entry.target.hasAttribute("data-lazy-more")) {
+          laterObserver.unobserve(entry.target);
+          bringTheRest(entry.target);
+        }
+      });
     }, { rootMargin: "300px" });
-    observer.observe(more);
+    Array.prototype.forEach.call(placeholders, function (more) { laterObserver.observe(more); });
   }
 
   document.addEventListener("review:page", setup);
-  document.addEventListener("review:page", moreMessages);
+  document.addEventListener("review:page", watchForTheRest);
   setup();
-  moreMessages();
+  watchForTheRest();
 })();

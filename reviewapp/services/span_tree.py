@@ -3,7 +3,7 @@ cut), walked depth-first without recursion, and the window of it a page shows (a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -18,40 +18,84 @@ SIGNAL_EVENTS = ("$ai_metric", "$ai_feedback")
 # open from their ancestor and later spans on the next page, so 10,000 spans stay a page of at most 200 rows.
 TREE_DEPTH = 8
 TREE_NODES = 200
+# The review page paints this many rows of its span tree first; the rest of its rows come when scrolled to.
+TREE_FIRST_PAINT = 15
 LABEL_LENGTH = 255
 
 
 @dataclass
 class SpanNode:
-    """A node of the span tree: the trace root, a span, a generation or an embedding."""
+    """A node of the span tree: the trace root, a span, a generation or an embedding. Its place in the tree comes
+    from its event's columns; what a row shows of it (name, model, metrics, error) is read from the event's
+    properties when a page first shows the node, so a tree of 500 spans of which a page lists 50 reads 50."""
 
     id: str
     kind: str
-    name: str
     event: TraceEvent | None = None
     parent_id: str | None = None
-    model: str | None = None
-    provider: str | None = None
     timestamp: datetime | None = None
-    latency_seconds: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_cost_usd: float | None = None
-    is_error: bool = False
-    error: str | None = None
-    http_status: int | None = None
     # Left out of repr and ==: both would recurse down a chain of any depth.
     children: list[SpanNode] = field(default_factory=list, repr=False, compare=False)
+
+    # Each is read once and kept; the root made from the trace's summary, or topped up from it, sets them.
+    @cached_property
+    def model(self) -> str | None:
+        return _label(self._props.get("$ai_model"))
+
+    @cached_property
+    def name(self) -> str:
+        return _label(self._props.get("$ai_span_name")) or self.model or self.kind
+
+    @cached_property
+    def provider(self) -> str | None:
+        return _label(self._props.get("$ai_provider"))
+
+    @cached_property
+    def latency_seconds(self) -> float | None:
+        return finite_number(self._props.get("$ai_latency"))
+
+    @cached_property
+    def input_tokens(self) -> int | None:
+        return _integer(self._props.get("$ai_input_tokens"))
+
+    @cached_property
+    def output_tokens(self) -> int | None:
+        return _integer(self._props.get("$ai_output_tokens"))
+
+    @cached_property
+    def total_cost_usd(self) -> float | None:
+        props = self._props
+        cost = finite_number(props.get("$ai_total_cost_usd"))
+        if cost is None:
+            parts = [finite_number(props.get("$ai_input_cost_usd")), finite_number(props.get("$ai_output_cost_usd"))]
+            cost = sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
+        return cost
+
+    @cached_property
+    def error(self) -> str | None:
+        return _error_text(self._props.get("$ai_error"))
+
+    @cached_property
+    def is_error(self) -> bool:
+        return bool(self._props.get("$ai_is_error")) or self.error is not None
+
+    @cached_property
+    def http_status(self) -> int | None:
+        return _integer(self._props.get("$ai_http_status"))
+
+    @property
+    def _props(self) -> dict[str, Any]:
+        return event_props(self.event) if self.event is not None else {}
 
     @cached_property
     def input_state(self) -> str | None:
         """Pretty JSON of a span's $ai_input_state: made when a page shows the span (once: the template reads it
         twice), not for every span."""
-        return _state(event_props(self.event), "$ai_input_state") if self.event else None
+        return _state(self._props, "$ai_input_state")
 
     @cached_property
     def output_state(self) -> str | None:
-        return _state(event_props(self.event), "$ai_output_state") if self.event else None
+        return _state(self._props, "$ai_output_state")
 
     def walk(self) -> Iterator[SpanNode]:
         """This node and every node below it, depth-first (parents before children, siblings in order),
@@ -110,10 +154,19 @@ class TreeView:
     def previous_start(self) -> int | None:
         return max(self.start - TREE_NODES, 0) if self.start else None
 
+    def head(self, count: int) -> list[TreeRow]:
+        """The first `count` rows, every nested list they open closed after the last: the review page paints
+        these, then fetches the others (indented from the same top, see tree_view's `base`)."""
+        rows = [replace(row) for row in self.rows[:count]]
+        _nest(rows)
+        return rows
 
-def tree_view(root: SpanNode, focus: str | None = None, start: int = 0, size: int = TREE_NODES) -> TreeView:
+
+def tree_view(root: SpanNode, focus: str | None = None, start: int = 0, size: int = TREE_NODES,
+              base: int | None = None) -> TreeView:
     """The rows a page shows of the tree under the node `focus` (a span id; the root when absent or unknown),
-    `size` of them from the `start`th listed span on."""
+    `size` of them from the `start`th listed span on, indented from the `base`th level below `focus` (by default
+    the page's own top level: a later page may start deep and climb)."""
     parents: dict[int, SpanNode] = {}
     top = root
     for node, _depth in preorder(root):
@@ -136,14 +189,20 @@ def tree_view(root: SpanNode, focus: str | None = None, start: int = 0, size: in
     listed = [(node, depth) for node, depth in nodes if depth <= TREE_DEPTH]
     start = min(max(start, 0), len(listed) - 1)
     page = listed[start:start + size]
-    base = min(depth for _node, depth in page)  # a later page may start deep and climb: indent from its top
+    top_level = min(depth for _node, depth in page)
+    base = top_level if base is None else min(base, top_level)
     rows = [TreeRow(node, depth - base, deeper=sizes[id(node)] - 1 if depth == TREE_DEPTH else 0)
             for node, depth in page]
+    _nest(rows)
+    return TreeView(top=top, path=path, rows=rows, total=len(nodes), listed=len(listed), start=start)
+
+
+def _nest(rows: list[TreeRow]) -> None:
+    """Where each row opens a nested list for the rows after it, or closes lists (all of them after the last)."""
     for row, after in zip(rows, rows[1:] + [None], strict=True):
         next_depth = after.depth if after else 0
         row.opens = next_depth > row.depth
         row.closes = 0 if row.opens else row.depth - next_depth
-    return TreeView(top=top, path=path, rows=rows, total=len(nodes), listed=len(listed), start=start)
 
 
 def event_props(event: TraceEvent) -> dict[str, Any]:
@@ -185,30 +244,14 @@ def _state(props: dict[str, Any], key: str) -> str | None:
 
 
 def _node(event: TraceEvent) -> SpanNode:
+    """A node's place in the tree (what a row shows is read when it is shown)."""
     props = event_props(event)
-    kind = NODE_KINDS.get(event.event, event.event.removeprefix("$ai_"))
-    model = _label(props.get("$ai_model"))
-    cost = finite_number(props.get("$ai_total_cost_usd"))
-    if cost is None:
-        parts = [finite_number(props.get("$ai_input_cost_usd")), finite_number(props.get("$ai_output_cost_usd"))]
-        cost = sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
-    error = _error_text(props.get("$ai_error"))
     return SpanNode(
         id=node_id(event),
-        kind=kind,
-        name=_label(props.get("$ai_span_name")) or model or kind,
+        kind=NODE_KINDS.get(event.event, event.event.removeprefix("$ai_")),
         event=event,
         parent_id=event.parent_id or _text(props.get("$ai_parent_id")),
-        model=model,
-        provider=_label(props.get("$ai_provider")),
         timestamp=event.timestamp,
-        latency_seconds=finite_number(props.get("$ai_latency")),
-        input_tokens=_integer(props.get("$ai_input_tokens")),
-        output_tokens=_integer(props.get("$ai_output_tokens")),
-        total_cost_usd=cost,
-        is_error=bool(props.get("$ai_is_error")) or error is not None,
-        error=error,
-        http_status=_integer(props.get("$ai_http_status")),
     )
 
 
@@ -227,8 +270,9 @@ def build_tree(trace: Trace, events: list[TraceEvent]) -> SpanNode:
         root = _node(root_event)
         root.name = _label(event_props(root_event).get("$ai_span_name")) or trace.name or trace.trace_id
     else:
-        root = SpanNode(id=trace.trace_id, kind="trace", name=trace.name or trace.trace_id,
-                        timestamp=trace.first_timestamp, is_error=trace.has_error)
+        root = SpanNode(id=trace.trace_id, kind="trace", timestamp=trace.first_timestamp)
+        root.name = trace.name or trace.trace_id
+        root.is_error = trace.has_error
     # The root shows the trace's totals where its own event does not carry them.
     root.kind = "trace"
     root.parent_id = None

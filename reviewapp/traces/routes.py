@@ -5,7 +5,7 @@ from flask import Response, current_app, redirect, render_template, request, url
 from flask.blueprints import BlueprintSetupState
 
 from reviewapp.models import Membership
-from reviewapp.services import evaluations, review_history, traces
+from reviewapp.services import evaluations, review_history, span_tree, traces
 from reviewapp.services.errors import ValidationError
 from reviewapp.traces import bp
 from reviewapp.traces.forms import TraceFilterForm
@@ -76,6 +76,20 @@ def messages(member: Membership, trace_id: str):
     detail = traces.get_trace(member.project_id, trace_id, membership=member)
     start = max(request.args.get("from", 0, type=int), 0)
     return render_template("traces/_messages.html", detail=detail, msg_from=start, msg_to=None, t=detail.trace)
+
+
+@bp.route("/traces/<trace:trace_id>/spans")
+@project_view(role="viewer")
+def spans(member: Membership, trace_id: str):
+    """Rows of the span tree from the `from`th listed span to before `to` (TREE_NODES at most), indented from the
+    trace's top: the review page paints the first rows of a long tree, and review.js fetches these when the
+    reviewer scrolls to them."""
+    start = max(request.args.get("from", 0, type=int), 0)
+    end = min(max(request.args.get("to", start + span_tree.TREE_NODES, type=int), start + 1),
+              start + span_tree.TREE_NODES)
+    detail = traces.get_trace(member.project_id, trace_id, membership=member)
+    view = span_tree.tree_view(detail.tree, start=start, size=end - start, base=0)
+    return render_template("traces/_tree.html", rows=view.rows, t=detail.trace, lazy=True, new_tab=True)
 
 
 @project_view(role="viewer")

@@ -203,3 +203,60 @@ def test_a_long_trace_paints_first_then_brings_the_rest_when_scrolled_to(page, l
     page.locator(".chat-more").scroll_into_view_if_needed()
     page.get_by_text("Message number 59").wait_for()
     assert page.locator(".bubble").count() == 61 and page.locator(".chat-more").count() == 0
+
+
+def test_a_long_span_tree_paints_its_first_rows_then_the_rest_when_scrolled_to(page, live_server, sign_in, factory,
+                                                                                screenshot, browser):
+    from reviewapp.services import ingest
+    from reviewapp.services.span_tree import TREE_FIRST_PAINT
+
+    wb = build(factory, traces=1, stored=False)
+    events = [{"event": "$ai_trace", "distinct_id": "u", "timestamp": "2025-03-01T12:00:00Z",
+               "properties": {"$ai_trace_id": "trace-001", "$ai_span_name": "Agent"}}]
+    events += [{"event": "$ai_span", "distinct_id": "u", "timestamp": f"2025-03-01T12:00:{n:02d}Z",
+                "properties": {"$ai_trace_id": "trace-001", "$ai_span_id": f"s{n}", "$ai_span_name": f"Step {n}",
+                               "$ai_input_state": {"step": n}, **({"$ai_parent_id": f"s{n - 1}"} if n % 3 else {})}}
+               for n in range(40)]
+    # A conversation long enough to put the span tree below the fold; its generation is the tree's last row.
+    messages = [{"role": "user" if n % 2 == 0 else "assistant", "content": f"Message number {n}"} for n in range(30)]
+    events.append({"event": "$ai_generation", "distinct_id": "u", "timestamp": "2025-03-01T12:01:00Z", "properties": {
+        "$ai_trace_id": "trace-001", "$ai_model": "gpt-4o", "$ai_input": messages}})
+    ingest.ingest_batch(wb.project.id, events)
+    sign_in(page, wb.reviewer, f"/projects/{wb.project.id}/queues/")
+    page.get_by_role("button", name="Start reviewing").click()
+    page.locator("#review-form").wait_for()
+    rows = page.locator("#spans .tree-node:not(.tree-gap)")
+    page.wait_for_load_state("networkidle")
+    assert rows.count() == TREE_FIRST_PAINT  # the tree is below the fold: the rest waits for the reader
+    # A keyboard reader tabbing onto the placeholder's link brings the rest and goes on from the first new row.
+    page.get_by_role("link", name=f"{42 - TREE_FIRST_PAINT} more spans").focus()
+    page.locator(".node-name", has_text="Step 39").wait_for()
+    assert rows.count() == 42 and page.locator("#spans [data-lazy-more]").count() == 0
+    assert page.evaluate("document.activeElement.textContent").startswith(f"spanStep {TREE_FIRST_PAINT - 1}")
+    # A fetched span opens like the others: its body comes on demand.
+    page.locator("summary", has_text="Step 39").click()
+    page.get_by_role("heading", name="Input state").wait_for()
+    assert '"step": 39' in page.locator("details.node[open] pre.json").first.inner_text()
+    # Step 14 (after the rows painted first) is nested under Step 13, as on the trace page.
+    indent = page.evaluate("""() => [...document.querySelectorAll('#spans .node-name')]
+        .filter(e => /^Step 1[34]$/.test(e.textContent)).map(e => e.getBoundingClientRect().left)""")
+    assert indent[1] > indent[0]
+    screenshot(page, "long-span-tree-on-review-page")
+
+    # With JavaScript off the placeholder is a link to the trace page, which lists every span.
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    plain = context.new_page()
+    try:
+        plain.goto(live_server(f"/login?next=/projects/{wb.project.id}/queues/"))
+        plain.get_by_label("Email").fill(wb.reviewer.email)
+        plain.get_by_label("Password").fill("correct horse battery")
+        plain.get_by_role("button", name="Sign in").click()
+        plain.get_by_role("button", name="Start reviewing").click()
+        assert plain.locator("#spans .tree-node:not(.tree-gap)").count() == TREE_FIRST_PAINT
+        with context.expect_page() as opened:
+            plain.get_by_role("link", name=f"{42 - TREE_FIRST_PAINT} more spans").click()
+        trace_page = opened.value
+        trace_page.locator(".node-name", has_text="Step 39").wait_for()
+        assert trace_page.locator("#spans .tree-node:not(.tree-gap)").count() == 42
+    finally:
+        context.close()

@@ -98,3 +98,33 @@ def test_hostile_trace_renders_as_text_in_the_list(page, live_server, sign_in, f
     assert_inert(page)
     assert page.locator("input[name=search]").input_value() == "<script>"
     assert dialogs == []
+
+
+def test_hostile_span_rows_fetched_on_the_review_page_stay_inert(page, live_server, sign_in, factory, dialogs):
+    """The review page paints a long tree's first rows and fetches the others when scrolled to: those come in as
+    inert text too."""
+    from reviewapp.services.span_tree import TREE_FIRST_PAINT
+
+    project = factory.project()
+    user = factory.user(project=project, role="reviewer")
+    trace_id = "xss-long"
+    def name(n: int) -> str:
+        return f"{n} {SCRIPT}" if n % 2 else f"{n} {IMG}"
+
+    store(project.id, [root(trace_id, at(0), "Long")] + [
+        span(trace_id, at(0.01 * (n + 1)), f"s-{n}", parent_id=trace_id, error=RAW_LINK, span_name=name(n))
+        for n in range(TREE_FIRST_PAINT + 10)])
+    sign_in(page, user, f"/projects/{project.id}/traces/{trace_id}/review")
+    page.locator(".tree-later").scroll_into_view_if_needed()
+    last = page.locator(".node-name", has_text=f"{TREE_FIRST_PAINT + 9} ")
+    last.wait_for()
+    assert last.inner_text() == name(TREE_FIRST_PAINT + 9)
+    page.locator("summary.node-row", has_text=f"{TREE_FIRST_PAINT + 8} ").click()  # its body comes on demand too
+    page.locator("details.node[open] .raw-json").wait_for()
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator(INJECTED).count() == 0
+    # The review page's own scripts only (it has four more than the trace page).
+    assert page.evaluate("Array.from(document.scripts).filter(s => !s.src || "
+                         "!new URL(s.src).pathname.startsWith('/static/')).length") == 0
+    assert page.evaluate(JS_URLS) == 0
+    assert dialogs == []

@@ -255,3 +255,20 @@ def test_a_later_page_can_start_deep_and_climb(project):
     assert [(row.node.id, row.depth, row.opens, row.closes) for row in view.rows] == [
         ("b", 1, False, 1), ("c", 0, False, 0)]
     assert view.lead == 1
+
+
+def test_the_first_rows_close_every_list_and_the_rest_indent_from_the_same_top(project):
+    """The review page paints a long tree's first rows, then fetches the others: both are indented from the trace's
+    top, so the later rows land at their own depth under the gap of their ancestors."""
+    store(project.id, [root("t", at(0), "T"), span("t", at(0.1), "a", parent_id="t"),
+                       span("t", at(0.2), "b", parent_id="a"), span("t", at(0.3), "c", parent_id="b"),
+                       span("t", at(0.4), "d", parent_id="t")])
+    view = traces.get_trace(project.id, "t").tree_view
+    head = view.head(3)
+    assert [(row.node.id, row.depth, row.opens, row.closes) for row in head] == [
+        ("t", 0, True, 0), ("a", 1, True, 0), ("b", 2, False, 2)]
+    assert [(row.opens, row.closes) for row in view.rows[:3]] == [(True, 0), (True, 0), (True, 0)]  # untouched
+    later = span_tree.tree_view(traces.get_trace(project.id, "t").tree, start=3, base=0)
+    assert [(row.node.id, row.depth, row.opens, row.closes) for row in later.rows] == [
+        ("c", 3, False, 2), ("d", 1, False, 1)]
+    assert later.lead == 3

@@ -223,11 +223,45 @@ def test_a_long_conversation_paints_its_first_messages_and_sends_the_rest_on_dem
     client, token = signed_in(app, wb.reviewer)
     html = text(client.get(start(client, wb, token)))
     assert "Message number 19" in html and "Message number 20" not in html
-    more = re.search(r'data-lazy-messages="([^"]+)"', html).group(1).replace("&amp;", "&")
+    more = re.search(r'data-lazy-more="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert "41 more messages" in html  # 60 sent, plus the output
     rest = text(client.get(more))
     assert "Message number 20" in rest and "Message number 59" in rest and "Bye" in rest
     assert "Message number 19" not in rest and "<html" not in rest
     # The trace page shows them all at once.
     page = text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
-    assert "Message number 59" in page and "data-lazy-messages" not in page
+    assert "Message number 59" in page and "data-lazy-more" not in page
+
+
+def test_a_long_span_tree_paints_its_first_rows_and_sends_the_rest_on_demand(app, factory):
+    from reviewapp.services import ingest
+    from reviewapp.services.span_tree import TREE_FIRST_PAINT
+
+    wb = build(factory, traces=1, stored=False)
+    events = [{"event": "$ai_trace", "distinct_id": "u", "timestamp": "2025-03-01T12:00:00Z",
+               "properties": {"$ai_trace_id": "trace-001", "$ai_span_name": "Agent"}}]
+    events += [{"event": "$ai_span", "distinct_id": "u", "timestamp": f"2025-03-01T12:00:{n:02d}Z",
+                "properties": {"$ai_trace_id": "trace-001", "$ai_span_id": f"s{n}", "$ai_span_name": f"Step {n}",
+                               **({"$ai_parent_id": f"s{n - 1}"} if n % 3 else {})}} for n in range(40)]
+    ingest.ingest_batch(wb.project.id, events)
+    client, token = signed_in(app, wb.reviewer)
+    html = text(client.get(start(client, wb, token)))
+    names = re.findall(r'<span class="node-name">([^<]+)</span>', html)
+    assert names == ["Agent"] + [f"Step {n}" for n in range(TREE_FIRST_PAINT - 1)]
+    assert html.count('<ul class="tree">') == html.count("</ul></li>")  # every list the first rows open is closed
+    more = re.search(r'data-lazy-more="([^"]+spans[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert f"{41 - TREE_FIRST_PAINT} more spans" in html
+    assert f'href="/projects/{wb.project.id}/traces/trace-001#spans" target="_blank"' in html  # without JavaScript
+    rest = text(client.get(more))
+    assert re.findall(r'<span class="node-name">([^<]+)</span>', rest) == [
+        f"Step {n}" for n in range(TREE_FIRST_PAINT - 1, 40)]
+    # Its first row sits under Agent and the steps before it in its chain, painted first: it starts below their gaps.
+    depth = (TREE_FIRST_PAINT - 1) % 3 + 1
+    assert "<html" not in rest and rest.count('<li class="tree-node tree-gap">') == depth
+    assert rest.count('<ul class="tree">') == rest.count("</ul></li>")
+    assert 'data-lazy-body="' in rest and 'target="_blank"' in rest  # like the rows painted first
+    # The trace page lists them all at once; another project does not see them.
+    page = text(client.get(f"/projects/{wb.project.id}/traces/trace-001"))
+    assert "Step 39" in page and "data-lazy-more" not in page
+    outsider, _ = signed_in(app, wb.outsider)
+    assert outsider.get(more).status_code == 404

@@ -56,6 +56,7 @@ PROJECT_PAGES: dict[str, dict[str, str]] = {
     "traces.event": {"GET": VIEWER},
     "traces.event_body": {"GET": VIEWER},
     "traces.messages": {"GET": VIEWER},
+    "traces.spans": {"GET": VIEWER},
     "traces.generation_io": {"GET": VIEWER},
     "traces.message_part": {"GET": VIEWER},
     "traces.posthog_trace_link": {"GET": VIEWER},
