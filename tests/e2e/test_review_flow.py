@@ -134,15 +134,12 @@ def test_a_reviewer_works_through_a_queue_with_the_keyboard(page, live_server, s
     assert fourth["Rating"]["numeric_value"] == "10.000000" and fourth["Issues"]["categorical_values"] == ["facts"]
 
 
-def test_the_review_page_works_without_javascript(browser, live_server, factory):
+def test_the_review_page_works_without_javascript(browser, live_server, sign_in, factory):
     wb = build(factory, traces=1)
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(live_server(f"/login?next=/projects/{wb.project.id}/queues/"))
-        page.get_by_label("Email").fill(wb.reviewer.email)
-        page.get_by_label("Password").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, wb.reviewer, f"/projects/{wb.project.id}/queues/")
         page.get_by_role("button", name="Start reviewing").click()
         page.get_by_label("Good").check()
         page.get_by_label("Tone").check()

@@ -148,7 +148,7 @@ def test_keys_for_previous_edit_the_last_one_skip_and_the_next_queue(page, live_
     assert same_document(page)
 
 
-def test_the_loop_works_without_javascript(browser, live_server, factory):
+def test_the_loop_works_without_javascript(browser, live_server, sign_in, factory):
     wb = build(factory, traces=3)
     pid = wb.project.id
     second = queues.create_queue(pid, wb.admin, "Tax answers", "")
@@ -156,10 +156,7 @@ def test_the_loop_works_without_javascript(browser, live_server, factory):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(live_server(f"/login?next=/projects/{pid}/queues/"))
-        page.get_by_label("Email").fill(wb.reviewer.email)
-        page.get_by_label("Password").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, wb.reviewer, f"/projects/{pid}/queues/")
         page.get_by_role("button", name="Start reviewing").first.click()
         page.get_by_label("Good").check()
         page.get_by_label("Tone").check()
@@ -247,10 +244,7 @@ def test_a_long_span_tree_paints_its_first_rows_then_the_rest_when_scrolled_to(p
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     plain = context.new_page()
     try:
-        plain.goto(live_server(f"/login?next=/projects/{wb.project.id}/queues/"))
-        plain.get_by_label("Email").fill(wb.reviewer.email)
-        plain.get_by_label("Password").fill("correct horse battery")
-        plain.get_by_role("button", name="Sign in").click()
+        sign_in(plain, wb.reviewer, f"/projects/{wb.project.id}/queues/")
         plain.get_by_role("button", name="Start reviewing").click()
         assert plain.locator("#spans .tree-node:not(.tree-gap)").count() == TREE_FIRST_PAINT
         with context.expect_page() as opened:
