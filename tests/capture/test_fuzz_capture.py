@@ -135,7 +135,7 @@ def assert_no_server_error(response) -> None:
 
 def assert_stored_traces_open(client, project, key) -> None:
     """Every trace stored so far opens in the API (its summary and its raw events read back). A trace id that ends
-    in "/" has no address of the API's form `traces/<id>/` (werkzeug, like Django's patterns in PostHog, will not
+    in "/" has no address of the API's form `traces/<id>/` (werkzeug will not
     end a path part on the slash before the rule's own): it is read in the listing only, and its trace page opens
     (tests/traces/test_pages.py)."""
     headers = {"Authorization": f"Bearer {key}"}
