@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from reviewapp.extensions import db
 from reviewapp.models import Trace, TraceEvent
@@ -111,6 +111,28 @@ def test_strict_import_never_half_writes_across_chunks(app, project):
     assert report.written is False
     assert report.errors == [(26, 'properties.$ai_trace_id: "$ai_trace_id" is required on $ai_span events.')]
     assert count(TraceEvent) == 0
+
+
+@pytest.mark.postgres_only
+def test_a_strict_import_moves_each_chunk_once(app, project):
+    """PostgreSQL stages each chunk's events before moving them into the store; a strict import's chunks share
+    one transaction, so each must find the staging table holding its own rows only, or every chunk would read
+    all those before it again (an import of n events would take time in n²)."""
+    from reviewapp.services import ingest
+
+    staged_when_read: list[int] = []
+
+    def items():
+        for n in range(1, 16):
+            if n in (6, 11):  # the chunk before has just been stored, in the import's transaction
+                staged_when_read.append(db.session.scalar(text("SELECT count(*) FROM ingest_staged_trace_events")))
+            yield n, generation(f"t-{n}", n)
+
+    report = ingest.import_events(project.id, items(), strict=True, chunk_size=5)
+    assert report.written is True
+    assert staged_when_read == [5, 5]
+    assert count(TraceEvent) == 15
+    assert count(Trace) == 15
 
 
 def test_import_into_an_unknown_project_fails(runner, tmp_path):
