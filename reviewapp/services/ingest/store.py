@@ -262,12 +262,13 @@ def _empty_if_staged_before(staged: Table) -> None:
     this; but a strict import stores its chunks in one transaction, and without it each chunk's move would read
     every chunk staged before it again (and the import would grow with the square of its size)."""
     transaction = db.session().get_transaction()
-    used = db.session.info.get(STAGED_KEY)
+    used: tuple[Any, set[str]] | None = db.session.info.get(STAGED_KEY)
     if used is None or used[0] is not transaction:
         used = db.session.info[STAGED_KEY] = (transaction, set())
-    if staged.name in used[1]:
+    tables = used[1]
+    if staged.name in tables:
         db.session.execute(text(f"TRUNCATE {staged.name}"))
-    used[1].add(staged.name)
+    tables.add(staged.name)
 
 
 def _copy_events(rows: list[tuple[Any, ...]]) -> set[str]:
