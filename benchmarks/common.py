@@ -139,10 +139,21 @@ def free_port() -> int:
 
 def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
     """`reviewapp serve` on the port, once it accepts connections."""
+    return _serve([str(Path(sys.executable).parent / "reviewapp"), "serve", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers)], database_url, port)
+
+
+def start_dev_server(database_url: str, port: int) -> subprocess.Popen:
+    """The app as `make run` serves it (`flask run`: Werkzeug's threaded server), in a process of its own, on the
+    port, once it accepts connections; sign-in throttling off, as a benchmark signs in often."""
+    return _serve([str(Path(sys.executable).parent / "flask"), "--app", "reviewapp", "run", "--host", "127.0.0.1",
+                   "--port", str(port)], database_url, port, {"REVIEWAPP_RATELIMIT_ENABLED": "false"})
+
+
+def _serve(command: list[str], database_url: str, port: int,
+           settings: dict[str, str] | None = None) -> subprocess.Popen:
     os.environ.setdefault("SECRET_KEY", "benchmark")
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark"}
-    command = [str(Path(sys.executable).parent / "reviewapp"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark", **(settings or {})}
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

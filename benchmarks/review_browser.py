@@ -5,11 +5,11 @@ saves in a queue of 100,000 pending items, with browser and server on the same m
     .venv/bin/python -m benchmarks.review_browser --database-url postgresql+psycopg://postgres@127.0.0.1:5432/reviewapp_bench
 
 The data is benchmarks/review.py's (four scorers: single choice, multiple choice, numeric, yes/no). The app is
-served by Werkzeug's threaded server, as `flask run` (make run) does, and Chromium (/usr/bin/chromium, or
-REVIEWAPP_CHROMIUM) is driven through Playwright. Each save is typed as a reviewer would with auto-advance on
-(`1 j 1 7 Enter y`, then Ctrl+Enter; the scorers are in name order). The time is taken inside the page: from the
-Ctrl+Enter keydown to the frame after the next trace is in the document (requestAnimationFrame, then a task:
-that frame has been painted).
+served as `make run` serves it (`flask run`, Werkzeug's threaded server) in a process of its own, and Chromium
+(/usr/bin/chromium, or REVIEWAPP_CHROMIUM) is driven through Playwright. Each save is typed as a reviewer would
+with auto-advance on (`1 j 1 7 Enter y`, then Ctrl+Enter; the scorers are in name order). The time is taken inside
+the page: from the Ctrl+Enter keydown to the frame after the next trace is in the document (requestAnimationFrame,
+then a task: that frame has been painted).
 
 Then a trace of 500 spans and 200 messages: its review page opened whole (first contentful paint, from the
 navigation's start; with the p50 of its first and last byte, and of the time from the last byte to the paint: the
@@ -23,14 +23,13 @@ Run on demand; not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import median, p95, redact
+from benchmarks.common import free_port, median, p95, redact, start_dev_server
 from benchmarks.review import PASSWORD, seed
 
 CHROMIUM = os.environ.get("REVIEWAPP_CHROMIUM", "/usr/bin/chromium")
@@ -64,8 +63,6 @@ def main() -> None:
     args = parse_args()
     os.environ.setdefault("SECRET_KEY", "benchmark")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='reviewapp-loop-')) / 'bench.sqlite'}"
-    from werkzeug.serving import make_server
-
     from reviewapp import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": os.environ["SECRET_KEY"],
@@ -79,15 +76,18 @@ def main() -> None:
         setup = seed(args.pending, args.saves + 5)
         long_item = seed_long_trace(setup)
         print(f"database: {redact(url)}; {args.pending:,} pending, seeded in {time.perf_counter() - started:.0f} s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+        db.engine.dispose()
+    # A process of its own, as with `make run`: in this one it would share the interpreter with Playwright's
+    # client, which handles the browser's events while a page loads.
+    port = free_port()
+    server = start_dev_server(url, port)
+    base = f"http://127.0.0.1:{port}"
     try:
         loop_ms, long_paint, long_swap = measure(base, setup, long_item, 0 if args.long_only else args.saves,
                                                  args.openings, args.cpu)
     finally:
-        server.shutdown()
+        server.terminate()
+        server.wait()
     if loop_ms:
         print(f"next trace on screen after Ctrl+Enter, {len(loop_ms)} saves: p50 {median(loop_ms):.0f} ms, "
               f"p95 {p95(loop_ms):.0f} ms, max {max(loop_ms):.0f} ms (the server's answer in: p50 "

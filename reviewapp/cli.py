@@ -102,8 +102,6 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
     Synchronous workers, one request each at a time: the work is CPU-bound Python, so threads in a worker only
     take turns on its interpreter lock, and a threaded worker that accepted several keep-alive connections
     keeps them while other workers sit idle; one synchronous worker per core serves more (README, Performance)."""
-    import gc
-
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -121,11 +119,7 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
         def load(self):
             from reviewapp import create_app
 
-            self.app = create_app()
-            # What the app holds lives as long as the process: frozen, the garbage collector of each worker does
-            # not rescan it at every collection (ingestion allocates enough to run many), nor write to its pages.
-            gc.collect()
-            gc.freeze()
+            self.app = create_app()  # which freezes what it holds for the garbage collector, before the fork
             return self.app
 
         def _forget_connections(self) -> None:
