@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, MetaData, Table, bindparam, select, text, update
+from sqlalchemy import Column, MetaData, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
@@ -254,23 +254,6 @@ def _staging_ddl(dialect: Any) -> str:
                     for staged in STAGING.values())
 
 
-STAGED_KEY = "ingest_staged_in"  # session.info: the transaction and the staging tables it has used
-
-
-def _empty_if_staged_before(staged: Table) -> None:
-    """Empty a staging table this transaction has used already. A commit empties them, so a request never needs
-    this; but a strict import stores its chunks in one transaction, and without it each chunk's move would read
-    every chunk staged before it again (and the import would grow with the square of its size)."""
-    transaction = db.session().get_transaction()
-    used: tuple[Any, set[str]] | None = db.session.info.get(STAGED_KEY)
-    if used is None or used[0] is not transaction:
-        used = db.session.info[STAGED_KEY] = (transaction, set())
-    tables = used[1]
-    if staged.name in tables:
-        db.session.execute(text(f"TRUNCATE {staged.name}"))
-    tables.add(staged.name)
-
-
 def _copy_events(rows: list[tuple[Any, ...]]) -> set[str]:
     _create_staging()  # the events come first in `_write`: the new traces' COPY follows in the same transaction
     return set(_copy_insert(TRACE_EVENTS, EVENT_COLUMNS, rows, ["project_id", "uuid"], "uuid"))
@@ -282,15 +265,17 @@ def _copy_insert(table: Table, columns: list[str], rows: list[tuple[Any, ...]], 
     in `conflict` order), skipping a row whose `conflict` key is stored; the `returning` column of the rows
     inserted."""
     staged = STAGING[table.name]
-    _empty_if_staged_before(staged)
     driver: Any = db.session.connection().connection.driver_connection  # psycopg's own: COPY is beyond DB-API
     with driver.cursor() as cursor:
         with cursor.copy(f"COPY {staged.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-    order = [staged.c[name] for name in ([returning] if returning else conflict)]
-    move = (postgresql.insert(table)
-            .from_select(columns, select(*[staged.c[name] for name in columns]).order_by(*order))
+    # The move takes the rows out of the staging table as it inserts them: a commit empties it too, but a strict
+    # import stores its chunks in one transaction, and each chunk's move would otherwise read all before it again.
+    taken = delete(staged).returning(*[staged.c[name] for name in columns]).cte("taken")
+    order = [taken.c[name] for name in ([returning] if returning else conflict)]
+    move = (postgresql.insert(table).add_cte(taken)
+            .from_select(columns, select(*[taken.c[name] for name in columns]).order_by(*order))
             .on_conflict_do_nothing(index_elements=conflict))
     if returning is None:
         db.session.execute(move)
