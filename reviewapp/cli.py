@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from reviewapp.models import ROLES
 from reviewapp.services import accounts
@@ -117,9 +117,9 @@ def serve(host: str, port: int, workers: int, timeout: int) -> None:
             self.cfg.set("post_fork", lambda _server, _worker: self._forget_connections())
 
         def load(self):
-            from reviewapp import create_app
-
-            self.app = create_app()  # which freezes what it holds for the garbage collector, before the fork
+            # The app the command line built to find this command (create_app froze what it holds for the
+            # garbage collector), not a second one.
+            self.app = click.get_current_context().ensure_object(ScriptInfo).load_app()
             return self.app
 
         def _forget_connections(self) -> None:

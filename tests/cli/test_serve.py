@@ -30,11 +30,17 @@ def run(*args: str, env: dict) -> str:
     return done.stdout
 
 
+def cli_env(database: Path) -> dict[str, str]:
+    """The environment of an operator's command on a SQLite file of its own (not the test run's database)."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "serve-test"}
+    env.pop("TEST_DATABASE_URL", None)
+    return env
+
+
 @pytest.fixture
 def server(tmp_path):
     """A fresh SQLite database set up with the CLI, and `reviewapp serve` on it (two workers)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}", "SECRET_KEY": "serve-test"}
-    env.pop("TEST_DATABASE_URL", None)
+    env = cli_env(tmp_path / "serve.sqlite")
     run("init-db", env=env)
     token = run("create-project", "Served", env=env).splitlines()[1].split(": ")[1]
     port = free_port()
@@ -87,8 +93,7 @@ def test_a_served_app_is_frozen_for_the_garbage_collector(tmp_path):
     """Built to serve (by `reviewapp serve` or `make run`'s `flask run`), the app freezes what the process holds
     for the garbage collector: a full collection then rescans only what requests made since, not the 150,000-odd
     objects of the modules and the app, a pause that would otherwise land on whichever request set it off."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'frozen.sqlite'}", "SECRET_KEY": "freeze-test"}
-    env.pop("TEST_DATABASE_URL", None)
+    env = cli_env(tmp_path / "frozen.sqlite")
     code = ("import gc; from reviewapp import create_app; create_app(); "
             "print(gc.get_freeze_count(), len(gc.get_objects()))")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
